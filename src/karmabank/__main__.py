@@ -1,0 +1,3 @@
+from karmabank.cli import main
+
+main()

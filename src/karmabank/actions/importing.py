@@ -1,0 +1,284 @@
+"""Importing files: stream rows from a source, store them batch by batch.
+
+Each batch (persons, identities, activities, quarantined rows and the run's counters) is
+one transaction, so a crash at any moment leaves a consistent database; a re-run finds the
+stored rows by their `source_key` and completes the rest without duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, select, text, update
+
+from karmabank.actions.organization import ensure_organization, write_audit
+from karmabank.model import IdentityKey, to_micros
+from karmabank.sources import registry
+from karmabank.sources.base import BadRow, InputFile, ParsedRow, SkippedRow, Source
+from karmabank.store.bulk import ActivityTuple, BulkWriter
+from karmabank.store.open import Store
+from karmabank.store.tables import ImportRun, OrgIdentity
+
+MAX_REPORTED_ERRORS = 100
+IDENTITY_CACHE_LIMIT = 500_000
+
+
+class ImportProgress(Protocol):
+    """What an edge shows while an import runs (the CLI draws a Rich progress bar)."""
+
+    def start_file(self, name: str, size: int) -> None: ...
+    def advance(self, rows: int, position: int) -> None: ...
+    def end_file(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """Exact counts of one import; `imported + duplicates + skipped + quarantined` is the
+    number of data rows read. `errors` lists the first quarantined rows."""
+
+    run_id: int
+    imported: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    quarantined: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return self.imported + self.duplicates + self.skipped + self.quarantined
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "quarantined": self.quarantined,
+            "errors": [{"file": e.file, "line": e.line, "reason": e.reason} for e in self.errors],
+        }
+
+
+def import_files(
+    *,
+    store: Store,
+    fmt: str,
+    paths: Sequence[Path],
+    options: Mapping[str, str],
+    now: datetime,
+    batch_size: int = 50_000,
+    progress: ImportProgress | None = None,
+    actor: str = "cli",
+) -> ImportReport:
+    """Import every file of `paths` with the importer registered as `fmt`."""
+    source = registry.load(fmt, options)
+    files = [InputFile(p) for p in paths]  # opens them all first: a missing file fails early
+    now_us = to_micros(now)
+    with store.sessions.begin() as session:
+        org = ensure_organization(session, now=now)
+        for key in source.organization_identities():
+            exists = session.scalar(
+                select(OrgIdentity.id).where(
+                    OrgIdentity.platform == key.platform, OrgIdentity.key == key.key
+                )
+            )
+            if exists is None:
+                session.add(OrgIdentity(organization_id=org.id, platform=key.platform, key=key.key))
+        run = ImportRun(
+            format=fmt,
+            paths=json.dumps([str(p) for p in paths]),
+            options=json.dumps(dict(options), sort_keys=True),
+            started_at=now,
+            status="running",
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+        org_keys = {
+            IdentityKey(p, k)
+            for p, k in session.execute(select(OrgIdentity.platform, OrgIdentity.key))
+        }
+    report = ImportReport(run_id=run_id)
+    batcher = _Batcher(store, run_id, org_keys, now_us, report)
+    try:
+        for file in files:
+            with file:
+                if progress:
+                    progress.start_file(file.display, file.size)
+                stored_as = str(file.path.resolve())
+                for batch in _batches(source, file, batch_size):
+                    batcher.store_batch(file.display, stored_as, batch)
+                    if progress:
+                        progress.advance(len(batch), file.position())
+                if progress:
+                    progress.end_file()
+    except BaseException:
+        _finish(store, run_id, "failed", now)
+        raise
+    finally:
+        for file in files:
+            file.close()
+    _finish(store, run_id, "done", now)
+    with store.sessions.begin() as session:
+        write_audit(
+            session, now=now, actor=actor, action="import", subject=f"import_run:{run_id}",
+            details={"format": fmt, "paths": [str(p) for p in paths], **report.as_json(),
+                     "errors": len(report.errors)},
+        )  # fmt: skip
+    return report
+
+
+def _finish(store: Store, run_id: int, status: str, now: datetime) -> None:
+    with store.sessions.begin() as session:
+        session.execute(
+            update(ImportRun)
+            .where(ImportRun.id == run_id)
+            .values(status=status, finished_at=now)
+        )
+
+
+Batch = list[ParsedRow | BadRow | SkippedRow]
+
+
+def _batches(source: Source, file: InputFile, size: int) -> Iterator[Batch]:
+    batch: Batch = []
+    for item in source.read(file):
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Batcher:
+    """Stores batches of one run; remembers resolved identities between batches."""
+
+    def __init__(
+        self, store: Store, run_id: int, org_keys: set[IdentityKey], now_us: int,
+        report: ImportReport,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.run_id = run_id
+        self.org_keys = org_keys
+        self.now_us = now_us
+        self.report = report
+        self.people: dict[IdentityKey, tuple[int, bool]] = {}
+
+    def store_batch(self, display: str, stored_as: str, batch: Batch) -> None:
+        with self.store.engine.begin() as conn:
+            self._store(conn, display, stored_as, batch)
+
+    def _store(self, conn: Connection, display: str, stored_as: str, batch: Batch) -> None:
+        # The first statement writes, so SQLite's write lock is held for the whole batch.
+        conn.execute(
+            text("UPDATE import_run SET rows_read = rows_read + :n WHERE id = :id"),
+            {"n": len(batch), "id": self.run_id},
+        )
+        writer = BulkWriter(conn)
+        rows: list[ParsedRow] = []
+        bad: list[BadRow] = []
+        skipped: dict[str, int] = {}
+        org_keys = self.org_keys
+        for item in batch:
+            if type(item) is ParsedRow:
+                if item.person in org_keys:
+                    skipped["the organization itself"] = skipped.get("the organization itself", 0) + 1
+                else:
+                    rows.append(item)
+            elif type(item) is BadRow:
+                bad.append(item)
+            else:
+                assert isinstance(item, SkippedRow)
+                skipped[item.reason] = skipped.get(item.reason, 0) + 1
+        people = self._resolve(writer, rows)
+        tuples: list[ActivityTuple] = []
+        names: dict[int, str] = {}
+        run_id = self.run_id
+        for r in rows:
+            pid, erased = people[r.person]
+            target_id = None
+            if r.target is not None:
+                target_id, target_erased = people[r.target]
+                erased = erased or target_erased
+            if erased:
+                skipped["erased person"] = skipped.get("erased person", 0) + 1
+                continue
+            if r.name:
+                names[pid] = r.name
+            tuples.append((
+                r.source_key, r.occurred_at, pid, r.verb, r.direction, r.channel,
+                r.object, r.text, target_id, r.weight, run_id,
+            ))  # fmt: skip
+        inserted = writer.insert_activities(tuples)
+        writer.update_names(names)
+        if bad:
+            conn.execute(
+                text(
+                    "INSERT INTO quarantine (import_run_id, file, line, raw, raw_digest, reason,"
+                    " created_at) VALUES (:run, :file, :line, :raw, :digest, :reason, :at)"
+                    " ON CONFLICT (file, line, raw_digest) DO NOTHING"
+                ),
+                [
+                    {
+                        "run": run_id, "file": stored_as, "line": b.line, "raw": b.raw,
+                        "digest": hashlib.blake2b(b.raw.encode(), digest_size=16).hexdigest(),
+                        "reason": b.reason, "at": self.now_us,
+                    }
+                    for b in bad
+                ],
+            )  # fmt: skip
+        n_skipped = sum(skipped.values())
+        conn.execute(
+            text(
+                "UPDATE import_run SET imported = imported + :i, duplicates = duplicates + :d,"
+                " skipped = skipped + :s, quarantined = quarantined + :q WHERE id = :id"
+            ),
+            {"i": inserted, "d": len(tuples) - inserted, "s": n_skipped, "q": len(bad),
+             "id": run_id},
+        )  # fmt: skip
+        # Counted only once the transaction is sure to commit (nothing below can fail).
+        rep = self.report
+        rep.imported += inserted
+        rep.duplicates += len(tuples) - inserted
+        rep.skipped += n_skipped
+        rep.quarantined += len(bad)
+        for reason, n in skipped.items():
+            rep.skip_reasons[reason] = rep.skip_reasons.get(reason, 0) + n
+        room = MAX_REPORTED_ERRORS - len(rep.errors)
+        rep.errors.extend(RowError(display, b.line, b.reason) for b in bad[: max(room, 0)])
+
+    def _resolve(
+        self, writer: BulkWriter, rows: list[ParsedRow]
+    ) -> dict[IdentityKey, tuple[int, bool]]:
+        people = self.people
+        if len(people) > IDENTITY_CACHE_LIMIT:
+            people.clear()
+        wanted: set[IdentityKey] = set()
+        names: dict[IdentityKey, str] = {}
+        for r in rows:
+            if r.person not in people:
+                wanted.add(r.person)
+                if r.name:
+                    names.setdefault(r.person, r.name)
+            if r.target is not None and r.target not in people:
+                wanted.add(r.target)
+        if wanted:
+            found = writer.lookup(wanted)
+            people.update(found)
+            new = sorted(wanted - found.keys())
+            created = writer.create_persons(new, names, self.now_us)
+            people.update((k, (pid, False)) for k, pid in created.items())
+        return people

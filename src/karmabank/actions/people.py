@@ -1,0 +1,215 @@
+"""Finding people, listing them, one person's whole story, flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from karmabank.actions.organization import write_audit
+from karmabank.errors import AmbiguousError, ConfigError, NotFoundError
+from karmabank.identities import IdentityError, parse_identity
+from karmabank.model import Flag, IdentityKey
+from karmabank.store.open import Store
+from karmabank.store.tables import Activity, Identity, Person
+
+TIMELINE_LIMIT = 50
+
+
+def identity_strings(person: Person) -> list[str]:
+    return [f"{i.platform}:{i.key}" for i in person.identities]
+
+
+def person_ref_json(person: Person) -> dict[str, Any]:
+    """The fields every person object carries in any JSON output."""
+    return {"id": person.id, "name": person.name, "identities": identity_strings(person)}
+
+
+def looks_like_identity(ref: str) -> bool:
+    return ":" in ref or "@" in ref
+
+
+def find_person(session: Session, ref: str) -> Person:
+    """A person by id, identity (`platform:key`, a bare email...) or unique name."""
+    r = ref.strip()
+    if not r:
+        raise NotFoundError("empty person reference")
+    if r.isdigit():
+        p = session.get(Person, int(r))
+        if p is None:
+            raise NotFoundError(f"no person with id {r}")
+        return p
+    if looks_like_identity(r):
+        key = _identity_or_error(r)
+        p = person_by_identity(session, key)
+        if p is None:
+            raise NotFoundError(f"no person with the identity {key}")
+        return p
+    matches = list(
+        session.scalars(
+            select(Person).where(func.lower(Person.name) == r.lower()).order_by(Person.id).limit(6)
+        )
+    )
+    if not matches:
+        raise NotFoundError(f"no person named {r!r} (use an id, an identity or the exact name)")
+    if len(matches) > 1:
+        ids = ", ".join(str(m.id) for m in matches[:5])
+        raise AmbiguousError(f"{r!r} names more than one person: use an id ({ids}) or an identity")
+    return matches[0]
+
+
+def _identity_or_error(text: str) -> IdentityKey:
+    try:
+        return parse_identity(text)
+    except IdentityError as e:
+        raise ConfigError(str(e)) from None
+
+
+def person_by_identity(session: Session, key: IdentityKey) -> Person | None:
+    return session.scalar(
+        select(Person)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Identity.platform == key.platform, Identity.key == key.key)
+    )
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    person: Person
+    activities: int
+    last_seen: datetime | None
+
+
+def list_people(
+    *, store: Store, limit: int = 50, query: str | None = None, flag: Flag | None = None
+) -> list[PersonSummary]:
+    """People, most recently active first, with their activity count."""
+    if limit < 1:
+        raise ConfigError("--limit must be at least 1")
+    with store.sessions() as session:
+        counts = (
+            select(
+                Activity.person_id.label("pid"),
+                func.count().label("n"),
+                func.max(Activity.occurred_at).label("last"),
+            )
+            .group_by(Activity.person_id)
+            .subquery()
+        )
+        q = (
+            select(Person, func.coalesce(counts.c.n, 0), counts.c.last)
+            .outerjoin(counts, counts.c.pid == Person.id)
+            .where(~Person.erased)
+        )
+        if flag is not None:
+            q = q.where(getattr(Person, flag.value))
+        if query:
+            like = f"%{query.lower()}%"
+            q = q.where(
+                or_(
+                    func.lower(Person.name).like(like),
+                    Person.id.in_(select(Identity.person_id).where(Identity.key.like(like))),
+                )
+            )
+        q = q.order_by(counts.c.last.desc().nulls_last(), Person.id).limit(limit)
+        out = []
+        for person, n, last in session.execute(q):
+            _ = person.identities  # load while the session is open
+            out.append(PersonSummary(person, int(n), _as_time(last)))
+        return out
+
+
+def _as_time(value: Any) -> datetime | None:
+    from karmabank.model import from_micros
+
+    if value is None or isinstance(value, datetime):
+        return value
+    return from_micros(int(value))
+
+
+def person_detail(*, store: Store, ref: str, timeline_limit: int = TIMELINE_LIMIT) -> dict[str, Any]:
+    """Everything known about one person, as a JSON-ready dict."""
+    with store.sessions() as session:
+        p = find_person(session, ref)
+        if p.erased:
+            raise NotFoundError(f"person {p.id} was erased")
+        by_direction = dict(
+            session.execute(
+                select(Activity.direction, func.count())
+                .where(Activity.person_id == p.id)
+                .group_by(Activity.direction)
+            ).all()
+        )
+        received = session.scalar(
+            select(func.count()).select_from(Activity).where(Activity.target_id == p.id)
+        )
+        first, last = session.execute(
+            select(func.min(Activity.occurred_at), func.max(Activity.occurred_at)).where(
+                or_(Activity.person_id == p.id, Activity.target_id == p.id)
+            )
+        ).one()
+        acts = list(
+            session.scalars(
+                select(Activity)
+                .where(or_(Activity.person_id == p.id, Activity.target_id == p.id))
+                .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+                .limit(timeline_limit)
+            )
+        )
+        others = {a.person_id for a in acts} | {a.target_id for a in acts if a.target_id}
+        names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(others))).all())
+        return {
+            **person_ref_json(p),
+            "flags": {
+                "team": p.team,
+                "bot": p.bot,
+                "do_not_contact": p.do_not_contact,
+                "erased": p.erased,
+            },
+            "counts": {
+                "in": by_direction.get("in", 0),
+                "give": by_direction.get("give", 0),
+                "ask": by_direction.get("ask", 0),
+                "peer_out": by_direction.get("peer", 0),
+                "peer_in": int(received or 0),
+            },
+            "first_seen": _iso(_as_time(first)),
+            "last_seen": _iso(_as_time(last)),
+            "timeline": [_timeline_item(a, p.id, names) for a in acts],
+        }
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat().replace("+00:00", "Z")
+
+
+def _timeline_item(a: Activity, pid: int, names: dict[int, str | None]) -> dict[str, Any]:
+    incoming_peer = a.direction == "peer" and a.target_id == pid
+    other = a.person_id if incoming_peer else a.target_id
+    return {
+        "activity_id": a.id,
+        "occurred_at": _iso(a.occurred_at),
+        "direction": "peer_in" if incoming_peer else a.direction,
+        "verb": a.verb,
+        "channel": a.channel,
+        "object": a.object,
+        "text": a.text,
+        "weight": a.weight,
+        "other": None if other is None else {"id": other, "name": names.get(other)},
+    }
+
+
+def set_flag(*, store: Store, ref: str, flag: Flag, on: bool, now: datetime, actor: str) -> Person:
+    """Set or clear a flag; a person's flag is never changed by an import."""
+    with store.sessions.begin() as session:
+        p = find_person(session, ref)
+        setattr(p, flag.value, on)
+        write_audit(
+            session, now=now, actor=actor, action="flag", subject=f"person:{p.id}",
+            details={"flag": flag.value, "on": on},
+        )  # fmt: skip
+        _ = p.identities
+        return p

@@ -1,0 +1,89 @@
+"""Recording one activity by hand: something a person did, or something we gave or asked."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from karmabank.actions.organization import ensure_organization, write_audit
+from karmabank.actions.people import find_person, looks_like_identity, person_by_identity
+from karmabank.errors import ConfigError, KarmabankError
+from karmabank.identities import IdentityError, parse_identity
+from karmabank.model import Direction, normalize_verb
+from karmabank.store.open import Store
+from karmabank.store.tables import Activity, Identity, Person
+
+RECORDABLE = (Direction.IN, Direction.GIVE, Direction.ASK)
+
+
+class ContactRefused(KarmabankError):
+    """A give or ask toward someone who asked not to be contacted, or was erased."""
+
+
+def record_activity(
+    *,
+    store: Store,
+    direction: Direction,
+    ref: str,
+    verb: str,
+    at: datetime,
+    now: datetime,
+    channel: str | None = None,
+    text: str | None = None,
+    object_: str | None = None,
+    weight: float | None = None,
+    name: str | None = None,
+    actor: str = "cli",
+) -> Activity:
+    """Record one activity. A new identity creates its person (with `name`)."""
+    if direction not in RECORDABLE:
+        raise ConfigError("record takes in, give or ask (peer activities come from imports)")
+    v = normalize_verb(verb)
+    if not v:
+        raise ConfigError("empty verb")
+    if at > now:
+        raise ConfigError(f"--at {at.isoformat()} is in the future")
+    with store.sessions.begin() as session:
+        ensure_organization(session, now=now)
+        person = _find_or_create(session, ref, name, now)
+        if direction is not Direction.IN and (person.do_not_contact or person.erased):
+            why = "was erased" if person.erased else "asked not to be contacted (do_not_contact)"
+            raise ContactRefused(f"{person.name or person.id} {why}: nothing recorded")
+        platform = person.identities[0].platform if person.identities else "other"
+        act = Activity(
+            source_key=f"manual:{uuid.uuid4().hex}",
+            occurred_at=at,
+            person_id=person.id,
+            verb=v,
+            direction=direction.value,
+            channel=(channel or platform).lower(),
+            object=object_,
+            text=text,
+            weight=weight,
+        )
+        session.add(act)
+        session.flush()
+        write_audit(
+            session, now=now, actor=actor, action="record", subject=f"person:{person.id}",
+            details={"activity_id": act.id, "direction": direction.value, "verb": v},
+        )  # fmt: skip
+        return act
+
+
+def _find_or_create(session: Session, ref: str, name: str | None, now: datetime) -> Person:
+    if looks_like_identity(ref) and not ref.strip().isdigit():
+        try:
+            key = parse_identity(ref)
+        except IdentityError as e:
+            raise ConfigError(str(e)) from None
+        p = person_by_identity(session, key)
+        if p is not None:
+            return p
+        p = Person(name=name, name_manual=name is not None, created_at=now)
+        p.identities.append(Identity(platform=key.platform, key=key.key))
+        session.add(p)
+        session.flush()
+        return p
+    return find_person(session, ref)

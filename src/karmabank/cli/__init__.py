@@ -1,0 +1,32 @@
+"""The command line: parse, call one action, render. Errors become one line and exit 1."""
+
+from __future__ import annotations
+
+import sys
+
+from karmabank.cli.app import app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `karmabank` script and of `python -m karmabank`."""
+    from sqlalchemy.exc import DBAPIError
+
+    from karmabank.errors import KarmabankError
+
+    try:
+        app(args=argv, prog_name="karmabank")
+    except KarmabankError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except DBAPIError as e:
+        print(f"error: database: {str(e.orig).strip().splitlines()[0]}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted: everything committed so far is kept", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,213 @@
+"""The Typer application: every command parses its options, calls one action, renders."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from karmabank.cli import render
+from karmabank.cli.options import Db, Json, Now
+from karmabank.model import Direction, Flag
+from karmabank.settings import load_settings, parse_instant
+
+app = typer.Typer(
+    name="karmabank",
+    help="Build your network before you need it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def init(db: Db = None) -> None:
+    """Create the database, or upgrade it to the newest schema."""
+    from karmabank.store import migrate
+    from karmabank.store.engine import make_engine
+
+    settings = load_settings(db=db)
+    engine = make_engine(settings.db)
+    try:
+        before, after = migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        render.console().print(f"{settings.db}: already at schema {after}")
+    else:
+        render.console().print(f"{settings.db}: schema {before or 'empty'} -> {after}")
+
+
+@app.command("import")
+def import_(
+    format: Annotated[str, typer.Argument(help="csv or edgelist (see `karmabank formats`).")],
+    paths: Annotated[list[Path], typer.Argument(help="Files to import (plain or .gz).")],
+    db: Db = None,
+    org: Annotated[str | None, typer.Option(help="edgelist: the node that is the organization.")] = None,
+    columns: Annotated[
+        str | None, typer.Option(help="edgelist: e.g. src,dst,weight,time (default: detected).")
+    ] = None,
+    verb_map: Annotated[
+        str | None, typer.Option("--verb-map", help="edgelist: e.g. RT=share,MT=mention,RE=reply")
+    ] = None,
+    platform: Annotated[str | None, typer.Option(help="edgelist: platform of node ids (default other).")] = None,
+    map_: Annotated[
+        str | None, typer.Option("--map", help="csv: rename columns, e.g. When=occurred_at,Email=person")
+    ] = None,
+    json_: Json = False,
+) -> None:
+    """Import activities from files; bad rows are quarantined, re-runs import nothing twice."""
+    from karmabank.actions.importing import import_files
+    from karmabank.store.open import open_store
+
+    options = {
+        k: v
+        for k, v in {
+            "org": org, "columns": columns, "verb_map": verb_map, "platform": platform, "map": map_,
+        }.items()
+        if v is not None
+    }  # fmt: skip
+    settings = load_settings(db=db)
+    with open_store(settings.db, create=True) as store, render.import_progress() as progress:
+        report = import_files(
+            store=store, fmt=format, paths=paths, options=options, now=settings.clock(),
+            progress=progress,
+        )  # fmt: skip
+    if json_:
+        _print_json(report.as_json())
+    else:
+        render.import_report(report)
+
+
+@app.command()
+def formats() -> None:
+    """List the import formats installed."""
+    from karmabank.sources import registry
+
+    for name, target in sorted(registry.available().items()):
+        render.console().print(f"{name:10} {target}")
+
+
+@app.command()
+def people(
+    db: Db = None,
+    limit: Annotated[int, typer.Option(help="At most this many people.")] = 50,
+    search: Annotated[str | None, typer.Option("--search", "-q", help="Name or identity contains.")] = None,
+    flag: Annotated[Flag | None, typer.Option(help="Only people with this flag.")] = None,
+    json_: Json = False,
+) -> None:
+    """List people, most recently active first."""
+    from karmabank.actions.people import list_people, person_ref_json
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db)
+    with open_store(settings.db) as store:
+        rows = list_people(store=store, limit=limit, query=search, flag=flag)
+    if json_:
+        _print_json(
+            [
+                {
+                    **person_ref_json(r.person),
+                    "activities": r.activities,
+                    "last_seen": None if r.last_seen is None else r.last_seen.isoformat(),
+                    "flags": [f.value for f in Flag if getattr(r.person, f.value)],
+                }
+                for r in rows
+            ]
+        )
+    else:
+        render.people_table(rows)
+
+
+@app.command()
+def person(
+    ref: Annotated[str, typer.Argument(help="An id, an identity platform:key, or a unique name.")],
+    db: Db = None,
+    json_: Json = False,
+) -> None:
+    """One person: identities, flags, counts and timeline."""
+    from karmabank.actions.people import person_detail
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db)
+    with open_store(settings.db) as store:
+        detail = person_detail(store=store, ref=ref)
+    if json_:
+        _print_json(detail)
+    else:
+        render.person_view(detail)
+
+
+@app.command()
+def record(
+    direction: Annotated[Direction, typer.Argument(help="in, give or ask.")],
+    ref: Annotated[str, typer.Argument(metavar="PERSON", help="An id, identity or unique name.")],
+    verb: Annotated[str, typer.Argument(help="e.g. comment, donate, thank, share, ask.")],
+    at: Annotated[str | None, typer.Option(help="When it happened (ISO-8601; default now).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Where (default: the person's platform).")] = None,
+    text: Annotated[str | None, typer.Option(help="What was said.")] = None,
+    object_: Annotated[str | None, typer.Option("--object", help="A URL or title.")] = None,
+    weight: Annotated[float | None, typer.Option(help="Override the verb's weight.")] = None,
+    name: Annotated[str | None, typer.Option(help="Name of a new person.")] = None,
+    db: Db = None,
+    now: Now = None,
+) -> None:
+    """Record one activity by hand (a new identity creates its person)."""
+    from karmabank.actions.recording import record_activity
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    clock = settings.clock()
+    when = parse_instant(at, "--at") if at else clock
+    with open_store(settings.db, create=True) as store:
+        act = record_activity(
+            store=store, direction=direction, ref=ref, verb=verb, at=when, now=clock,
+            channel=channel, text=text, object_=object_, weight=weight, name=name,
+        )  # fmt: skip
+    render.console().print(
+        f"recorded {act.direction} {act.verb} for person {act.person_id} at "
+        f"{act.occurred_at.isoformat()} (activity {act.id})"
+    )
+
+
+@app.command()
+def flag(
+    ref: Annotated[str, typer.Argument(metavar="PERSON", help="An id, identity or unique name.")],
+    flag: Annotated[Flag, typer.Argument(help="team, bot or do_not_contact.")],
+    off: Annotated[bool, typer.Option("--off", help="Clear the flag instead of setting it.")] = False,
+    db: Db = None,
+) -> None:
+    """Flag a person as team, bot or do_not_contact (imports never change flags)."""
+    from karmabank.actions.people import set_flag
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db)
+    with open_store(settings.db) as store:
+        p = set_flag(store=store, ref=ref, flag=flag, on=not off, now=settings.clock(), actor="cli")
+    state = "cleared" if off else "set"
+    render.console().print(f"{flag.value} {state} for {p.name or 'person'} ({p.id})")
+
+
+@app.command()
+def demo(
+    db: Annotated[
+        str, typer.Option("--db", help="Where to build the demo database.")
+    ] = "./karmabank-demo.db",
+    now: Now = None,
+    people_: Annotated[int, typer.Option("--people", help="How many people.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same network).")] = 7,
+) -> None:
+    """Build a demo database from a generated, realistic network, and show a tour."""
+    from karmabank.actions.demo import build_demo
+
+    settings = load_settings(db=db, now=now)
+    summary = build_demo(db=settings.db, now=settings.clock(), people=people_, seed=seed)
+    render.demo_tour(summary)

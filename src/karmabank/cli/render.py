@@ -1,0 +1,162 @@
+"""Rendering for the terminal with Rich. No business logic: values in, text out."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from karmabank.actions.demo import DemoSummary
+    from karmabank.actions.importing import ImportReport
+    from karmabank.actions.people import PersonSummary
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+class _RichImportProgress:
+    """Rows and rows/s of an import, with a bar over the file's bytes on disk."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.rows = 0
+        self.t0 = time.perf_counter()
+
+    def start_file(self, name: str, size: int) -> None:
+        self.rows, self.t0 = 0, time.perf_counter()
+        self.task = self.progress.add_task(name, total=size, rows="0 rows")
+
+    def advance(self, rows: int, position: int) -> None:
+        self.rows += rows
+        rate = self.rows / max(time.perf_counter() - self.t0, 1e-9)
+        if self.task is not None:
+            self.progress.update(
+                self.task, completed=position, rows=f"{self.rows:,} rows  {rate:,.0f}/s"
+            )
+
+    def end_file(self) -> None:
+        if self.task is not None:
+            task = self.progress.tasks[self.task]
+            self.progress.update(self.task, completed=task.total)
+
+
+class _Silent:
+    def start_file(self, name: str, size: int) -> None:
+        pass
+
+    def advance(self, rows: int, position: int) -> None:
+        pass
+
+    def end_file(self) -> None:
+        pass
+
+
+@contextmanager
+def import_progress() -> Iterator[_RichImportProgress | _Silent]:
+    """A Rich progress bar on a terminal (on stderr); nothing when output is redirected."""
+    if not sys.stderr.isatty():
+        yield _Silent()
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]}"),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=False,
+    )
+    with progress:
+        yield _RichImportProgress(progress)
+
+
+def import_report(report: ImportReport) -> None:
+    out = console()
+    out.print(
+        f"imported {report.imported:,} activities; {report.duplicates:,} already there; "
+        f"{report.skipped:,} skipped; {report.quarantined:,} quarantined "
+        f"({report.rows_read:,} rows read, import run {report.run_id})"
+    )
+    for reason, n in sorted(report.skip_reasons.items()):
+        out.print(f"  skipped {n:,}: {escape(reason)}")
+    for e in report.errors[:20]:
+        out.print(f"  {escape(e.file)}:{e.line}: {escape(e.reason)}")
+    if report.quarantined > min(len(report.errors), 20):
+        out.print(f"  ... {report.quarantined - min(len(report.errors), 20):,} more in quarantine")
+
+
+def _when(dt: datetime | None) -> str:
+    return "" if dt is None else dt.strftime("%Y-%m-%d %H:%M")
+
+
+def people_table(rows: list[PersonSummary]) -> None:
+    table = Table(show_edge=False, header_style="bold")
+    for col, justify in (("id", "right"), ("name", "left"), ("identities", "left"),
+                         ("activities", "right"), ("last seen", "left"), ("flags", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        p = r.person
+        flags = [f for f in ("team", "bot", "do_not_contact") if getattr(p, f)]
+        idents = [f"{i.platform}:{i.key}" for i in p.identities]
+        table.add_row(
+            str(p.id), escape(p.name or ""), escape(", ".join(idents)), f"{r.activities:,}",
+            _when(r.last_seen), ", ".join(flags),
+        )  # fmt: skip
+    console().print(table)
+    if not rows:
+        console().print("no people yet: `karmabank import` some activities, or `karmabank demo`")
+
+
+def person_view(d: dict[str, Any]) -> None:
+    out = console()
+    flags = [k for k, v in d["flags"].items() if v]
+    out.print(f"[bold]{escape(d['name'] or '(no name)')}[/bold]  person {d['id']}"
+              + (f"  [{', '.join(flags)}]" if flags else ""))  # fmt: skip
+    out.print("identities: " + escape(", ".join(d["identities"])))
+    c = d["counts"]
+    out.print(
+        f"{c['in']} toward us, {c['give']} gives, {c['ask']} asks, "
+        f"{c['peer_out']} toward others, {c['peer_in']} from others"
+    )
+    if d["first_seen"]:
+        out.print(f"first seen {d['first_seen']}, last seen {d['last_seen']}")
+    table = Table(show_edge=False, header_style="bold", title="timeline (latest first)")
+    for col in ("when", "direction", "verb", "channel", "with", "what"):
+        table.add_column(col)
+    for t in d["timeline"]:
+        other = t["other"]
+        who = "" if other is None else (other["name"] or f"#{other['id']}")
+        what = t["text"] or t["object"] or ""
+        table.add_row(
+            t["occurred_at"][:16].replace("T", " "), t["direction"], t["verb"], t["channel"],
+            escape(who), escape(what[:80]),
+        )  # fmt: skip
+    out.print(table)
+
+
+def demo_tour(summary: DemoSummary) -> None:
+    out = console()
+    out.print(f"[bold]Demo database ready:[/bold] {escape(summary.db)}")
+    out.print(
+        f"{summary.people:,} people, {summary.activities:,} activities "
+        f"({summary.report.quarantined} quarantined), as of {summary.now.date().isoformat()}"
+    )
+    out.print("\nA short tour (each command also takes --json):\n")
+    for command, comment in summary.tour:
+        out.print(f"  [bold]{escape(command)}[/bold]\n      {escape(comment)}")

@@ -1,0 +1,147 @@
+"""Parse and normalize identities: `platform:key` strings, bare emails, handles and URLs.
+
+Pure functions, no I/O. The rules (PRODUCT.md §2):
+- email: trimmed and lower-cased;
+- mastodon: `@user@host`, lower-cased (Mastodon matches both parts case-insensitively);
+  `user@host` and `https://host/@user` are accepted;
+- bluesky: a DID (`did:plc:...`) is the key; a handle is lower-cased without its `@`;
+- web: scheme `https`, host lower-cased without default port, no fragment, no trailing slash,
+  no `utm_*` tracking parameters, the other query parameters sorted;
+- x, github, linkedin: lower-cased, without a leading `@` (a profile URL gives its handle);
+- phone: digits with an optional leading `+`;
+- event, other: trimmed, case kept (node ids of edge lists live here).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from karmabank.model import IdentityKey, Platform
+
+PLATFORMS: frozenset[str] = frozenset(p.value for p in Platform)
+
+_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[^@\s:/]+$")
+_MASTODON = re.compile(r"^@?([A-Za-z0-9_.\-]+)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})$")
+_MASTODON_URL = re.compile(r"^https?://([^/]+)/@([A-Za-z0-9_.\-]+)/?$")
+
+
+class IdentityError(ValueError):
+    """An identity string that cannot be understood; the message says why."""
+
+
+def parse_identity(text: str, default_platform: str | None = None) -> IdentityKey:
+    """Turn `platform:key`, a bare email, a Mastodon handle or a URL into a normalized key.
+
+    >>> parse_identity("email:Ada@Example.org")
+    IdentityKey(platform='email', key='ada@example.org')
+    >>> parse_identity("@Ada@Example.Social")
+    IdentityKey(platform='mastodon', key='@ada@example.social')
+    """
+    raw = text.strip()
+    if not raw:
+        raise IdentityError("empty identity")
+    head, sep, rest = raw.partition(":")
+    if sep and head.lower() in PLATFORMS and not rest.startswith("//"):
+        return normalize_identity(head.lower(), rest)
+    if raw.lower().startswith(("http://", "https://")):
+        m = _MASTODON_URL.match(raw)
+        if m:
+            return normalize_identity("mastodon", f"@{m.group(2)}@{m.group(1)}")
+        return normalize_identity("web", raw)
+    if raw.startswith("@") and _MASTODON.match(raw):
+        return normalize_identity("mastodon", raw)
+    if _EMAIL.match(raw):
+        return normalize_identity("email", raw)
+    if default_platform is not None:
+        return normalize_identity(default_platform, raw)
+    raise IdentityError(
+        f"cannot tell the platform of {raw!r}: write it as platform:key "
+        f"(platforms: {', '.join(sorted(PLATFORMS))})"
+    )
+
+
+def normalize_identity(platform: str, key: str) -> IdentityKey:
+    """Normalize a key for a known platform; raises IdentityError when it cannot be."""
+    platform = platform.strip().lower()
+    if platform not in PLATFORMS:
+        raise IdentityError(f"unknown platform {platform!r}")
+    k = key.strip()
+    if not k:
+        raise IdentityError(f"empty {platform} key")
+    return IdentityKey(platform, _NORMALIZERS.get(platform, _keep)(k))
+
+
+def _keep(k: str) -> str:
+    return k
+
+
+def _email(k: str) -> str:
+    k = k.lower()
+    if k.startswith("mailto:"):
+        k = k[len("mailto:") :]
+    if not _EMAIL.match(k):
+        raise IdentityError(f"not an email address: {k!r}")
+    return k
+
+
+def _mastodon(k: str) -> str:
+    m = _MASTODON_URL.match(k)
+    if m:
+        return f"@{m.group(2)}@{m.group(1)}".lower()
+    m = _MASTODON.match(k)
+    if not m:
+        raise IdentityError(f"not a Mastodon handle @user@host: {k!r}")
+    return f"@{m.group(1)}@{m.group(2)}".lower()
+
+
+def _bluesky(k: str) -> str:
+    if k.startswith("did:"):
+        return k
+    return k.lstrip("@").lower()
+
+
+def _handle(k: str) -> str:
+    if k.lower().startswith(("http://", "https://")):
+        path = urlsplit(k).path.strip("/")
+        k = path.split("/")[-1] if path else k
+    return k.lstrip("@").lower()
+
+
+def _phone(k: str) -> str:
+    digits = re.sub(r"\D", "", k)
+    if len(digits) < 3:
+        raise IdentityError(f"not a phone number: {k!r}")
+    return ("+" if k.startswith("+") else "") + digits
+
+
+def normalize_url(url: str) -> str:
+    """A canonical form of a URL, so two spellings of one page are one key."""
+    u = url.strip()
+    if "://" not in u:
+        u = "https://" + u
+    parts = urlsplit(u)
+    if not parts.hostname:
+        raise IdentityError(f"not a URL: {url!r}")
+    scheme = "https" if parts.scheme.lower() in ("http", "https") else parts.scheme.lower()
+    host = parts.hostname.lower()
+    port = parts.port
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = parts.path.rstrip("/")
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+               if not k.lower().startswith("utm_"))
+    )  # fmt: skip
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+_NORMALIZERS = {
+    "email": _email,
+    "mastodon": _mastodon,
+    "bluesky": _bluesky,
+    "web": normalize_url,
+    "x": _handle,
+    "github": _handle,
+    "linkedin": _handle,
+    "phone": _phone,
+}

@@ -1,0 +1,1 @@
+"""Importers, one module per format, found through one registry (see `registry`)."""

@@ -1,0 +1,173 @@
+"""CSV files with a header row: one activity per row.
+
+Required columns: `occurred_at` (ISO-8601 or unix seconds), `person` (an identity
+`platform:key`; a bare email is an email), `verb`, `direction` (`in`, `give`, `ask`, `peer`).
+Optional: `name`, `channel` (default: the person's platform), `object`, `text`, `target` (an
+identity; required for `peer`), `weight`, `source_key` (default: a digest of the normalized
+row). `--map "When=occurred_at,Email=person"` renames the file's columns onto these fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator, Mapping
+from typing import ClassVar
+
+from karmabank.errors import ConfigError, InputFileError
+from karmabank.identities import IdentityError, parse_identity
+from karmabank.model import Direction, normalize_verb
+from karmabank.sources.base import (
+    BadRow,
+    InputFile,
+    ParsedRow,
+    RowKeys,
+    SourceItem,
+    check_options,
+    parse_mapping,
+    parse_time,
+)
+
+REQUIRED = ("occurred_at", "person", "verb", "direction")
+OPTIONAL = ("name", "channel", "object", "text", "target", "weight", "source_key")
+FIELDS = frozenset(REQUIRED + OPTIONAL)
+DIRECTIONS = frozenset(d.value for d in Direction)
+
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+def _raw(fields: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
+class CsvSource:
+    name: ClassVar[str] = "csv"
+    description: ClassVar[str] = "CSV with a header row (occurred_at, person, verb, direction, ...)"
+    option_names: ClassVar[frozenset[str]] = frozenset({"map"})
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        check_options(self.name, options, self.option_names)
+        try:
+            self.renames = parse_mapping(options.get("map", ""), "--map")
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        bad = sorted(set(self.renames.values()) - FIELDS)
+        if bad:
+            raise ConfigError(
+                f"--map: unknown field(s) {', '.join(bad)}; fields are {', '.join(sorted(FIELDS))}"
+            )
+
+    def organization_identities(self) -> list:  # type: ignore[type-arg]
+        return []
+
+    def _header(self, file: InputFile, header: list[str]) -> dict[str, int]:
+        index: dict[str, int] = {}
+        for i, column in enumerate(header):
+            field = self.renames.get(column.strip(), column.strip().lower())
+            if field in FIELDS and field not in index:
+                index[field] = i
+        missing = [f for f in REQUIRED if f not in index]
+        if missing:
+            raise InputFileError(
+                f"{file.display}: missing required column(s) {', '.join(missing)} "
+                f"(found: {', '.join(h.strip() for h in header) or 'nothing'}); "
+                "rename columns with --map column=field"
+            )
+        return index
+
+    def read(self, file: InputFile) -> Iterator[SourceItem]:
+        reader = csv.reader(file.text)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputFileError(f"{file.display}: empty file, expected a header row") from None
+        except csv.Error as e:
+            raise InputFileError(f"{file.display}: unreadable header: {e}") from None
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        index = self._header(file, header)
+        width = len(header)
+        keys = RowKeys("csv")
+        end = reader.line_num
+        while True:
+            start = end + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                end = reader.line_num
+                yield BadRow(start, "", f"malformed CSV: {e}")
+                continue
+            end = reader.line_num
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            if len(fields) != width:
+                yield BadRow(start, _raw(fields), f"expected {width} columns, found {len(fields)}")
+                continue
+            try:
+                yield self._row(start, fields, index, keys)
+            except ValueError as e:
+                yield BadRow(start, _raw(fields), str(e))
+
+    def _row(self, line: int, fields: list[str], index: dict[str, int], keys: RowKeys) -> ParsedRow:
+        def get(field: str) -> str | None:
+            i = index.get(field)
+            if i is None:
+                return None
+            v = fields[i].strip()
+            return v or None
+
+        when = get("occurred_at")
+        if when is None:
+            raise ValueError("missing occurred_at")
+        at = parse_time(when)
+        who = get("person")
+        if who is None:
+            raise ValueError("missing person")
+        try:
+            person = parse_identity(who)
+        except IdentityError as e:
+            raise ValueError(f"person: {e}") from None
+        direction = (get("direction") or "").lower()
+        if direction not in DIRECTIONS:
+            raise ValueError(
+                f"unknown direction {get('direction') or ''!r} (use in, give, ask or peer)"
+            )
+        verb_text = get("verb")
+        if verb_text is None:
+            raise ValueError("missing verb")
+        verb = normalize_verb(verb_text)
+        target_text = get("target")
+        target = None
+        if target_text is not None:
+            try:
+                target = parse_identity(target_text)
+            except IdentityError as e:
+                raise ValueError(f"target: {e}") from None
+        if direction == "peer" and target is None:
+            raise ValueError("a peer activity needs a target")
+        if target == person:
+            raise ValueError("target is the person themself")
+        weight_text = get("weight")
+        weight = None
+        if weight_text is not None:
+            try:
+                weight = float(weight_text)
+            except ValueError:
+                raise ValueError(f"weight is not a number: {weight_text!r}") from None
+            if not math.isfinite(weight):
+                raise ValueError(f"weight is not a finite number: {weight_text!r}")
+        channel = (get("channel") or person.platform).lower()
+        obj, text = get("object"), get("text")
+        key = get("source_key") or keys.key(
+            at, str(person), verb, direction, channel, obj or "", text or "",
+            str(target or ""), "" if weight is None else repr(weight),
+        )  # fmt: skip
+        return ParsedRow(
+            line, key, at, person, verb, direction, channel,
+            object=obj, text=text, target=target, weight=weight, name=get("name"),
+        )  # fmt: skip

@@ -1,0 +1,70 @@
+"""Opening a database: URLs, engines with the right pragmas, sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from karmabank.errors import ConfigError
+
+DEFAULT_DB = "./karmabank.db"
+
+
+def database_url(db: str) -> str:
+    """Turn what a user typed after `--db` into a SQLAlchemy URL.
+
+    A plain path is a SQLite file; `postgresql://` and `postgres://` use psycopg 3.
+    """
+    db = db.strip()
+    if not db:
+        raise ConfigError("empty database URL")
+    if "://" not in db:
+        return f"sqlite:///{Path(db).expanduser().resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if db.startswith(prefix):
+            return "postgresql+psycopg://" + db[len(prefix) :]
+    return db
+
+
+def make_engine(db: str, **kwargs: Any) -> Engine:
+    """An engine for `db`. SQLite runs in WAL mode with foreign keys enforced."""
+    url = database_url(db)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise ConfigError(f"not a database URL: {db!r}") from e
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if path and path != ":memory:" and not Path(path).parent.exists():
+            raise ConfigError(f"folder of the database does not exist: {Path(path).parent}")
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError as e:  # pragma: no cover - depends on the install
+            raise ConfigError(
+                "PostgreSQL needs the postgres extra: pip install 'karmabank[postgres]'"
+            ) from e
+        return create_engine(url, **kwargs)
+    raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB: imports touch random index pages
+    cur.close()
+
+
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,215 @@
+"""The tables, as SQLAlchemy 2 typed models. Alembic migrations must match them exactly
+(`tests/store/test_migrations.py` fails when they drift).
+
+Times are `UtcTimestamp` (integer microseconds, UTC). Free-form details are JSON text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from karmabank.store.types import UtcTimestamp
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcTimestamp(), str: Text()}
+
+
+class Organization(Base):
+    """The owner of the database; one row."""
+
+    __tablename__ = "organization"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class OrgIdentity(Base):
+    """How the organization itself is known on a platform (e.g. node 88 of an edge list)."""
+
+    __tablename__ = "org_identity"
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str]
+
+
+class Person(Base):
+    """A human in the network. Flags are set by people (the `flag` command), never by imports;
+    `name_manual` marks a name typed by a person, which imports never overwrite."""
+
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None]
+    name_manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    team: Mapped[bool] = mapped_column(Boolean, default=False)
+    bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    erased: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="person", order_by="Identity.id"
+    )
+
+
+class Identity(Base):
+    """A normalized `(platform, key)` owned by one person."""
+
+    __tablename__ = "identity"
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str]
+    label: Mapped[str | None]
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class Activity(Base):
+    """One interaction. `source_key` makes imports idempotent; `weight` is NULL when the
+    verb's default weight (a setting) applies."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        Index("ix_activity_person_id_occurred_at", "person_id", "occurred_at"),
+        Index("ix_activity_occurred_at", "occurred_at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source_key: Mapped[str] = mapped_column(unique=True)
+    occurred_at: Mapped[datetime]
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    verb: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(32))
+    object: Mapped[str | None]
+    text: Mapped[str | None]
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    weight: Mapped[float | None] = mapped_column(Float)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
+
+
+class Issue(Base):
+    """A cause or topic the organization cares about."""
+
+    __tablename__ = "issue"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(unique=True)
+    description: Mapped[str] = mapped_column(default="")
+    keywords: Mapped[str] = mapped_column(default="[]")  # JSON list of words
+    created_at: Mapped[datetime]
+
+
+class Campaign(Base):
+    """A call for support."""
+
+    __tablename__ = "campaign"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(unique=True)
+    action: Mapped[str] = mapped_column(String(16))
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"))
+    budget: Mapped[int]
+    deadline: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Ask(Base):
+    """Person x campaign: planned -> sent -> responded (yes|no) -> acted, and a thank."""
+
+    __tablename__ = "ask"
+    __table_args__ = (UniqueConstraint("campaign_id", "person_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    response: Mapped[str | None] = mapped_column(String(8))
+    planned_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+    acted_at: Mapped[datetime | None]
+    thanked_at: Mapped[datetime | None]
+
+
+class Suggestion(Base):
+    """An item of the nurture queue."""
+
+    __tablename__ = "suggestion"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(unique=True)  # kind + subject, so an item is made once
+    kind: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
+    reason: Mapped[str]
+    priority: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime]
+    snoozed_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+
+
+class ImportRun(Base):
+    """One run of `karmabank import`, with its exact counts (kept up to date batch by batch)."""
+
+    __tablename__ = "import_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    format: Mapped[str] = mapped_column(String(32))
+    paths: Mapped[str]  # JSON list
+    options: Mapped[str] = mapped_column(default="{}")  # JSON object
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    imported: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped: Mapped[int] = mapped_column(BigInteger, default=0)
+    quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Quarantine(Base):
+    """A row an importer could not take, kept with its file, line, raw text and reason."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("file", "line", "raw_digest"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_run_id: Mapped[int] = mapped_column(ForeignKey("import_run.id"), index=True)
+    file: Mapped[str]
+    line: Mapped[int]
+    raw: Mapped[str]
+    raw_digest: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    """Who changed what, when: flags, merges, manual records, erasures, imports."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str]
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str]
+    details: Mapped[str] = mapped_column(default="{}")  # JSON object
