@@ -17,7 +17,10 @@ from karmabank.model import IdentityKey
         ("https://Mastodon.social/@ada", ("mastodon", "@ada@mastodon.social")),
         ("bluesky:did:plc:abc123XYZ", ("bluesky", "did:plc:abc123XYZ")),
         ("bluesky:@Ada.bsky.social", ("bluesky", "ada.bsky.social")),
-        ("web:HTTP://Example.org:80/blog/?utm_source=x&b=2&a=1#top", ("web", "https://example.org/blog?a=1&b=2")),
+        (
+            "web:HTTP://Example.org:80/blog/?utm_source=x&b=2&a=1#top",
+            ("web", "https://example.org/blog?a=1&b=2"),
+        ),
         ("https://example.org/", ("web", "https://example.org")),
         ("github:@AdaL", ("github", "adal")),
         ("x:https://x.com/AdaL", ("x", "adal")),

@@ -28,7 +28,9 @@ def parse_instant(text: str, what: str = "time") -> datetime:
     try:
         dt = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ConfigError(f"{what}: {text!r} is not an ISO-8601 time (e.g. 2026-05-01T12:00)") from None
+        raise ConfigError(
+            f"{what}: {text!r} is not an ISO-8601 time (e.g. 2026-05-01T12:00)"
+        ) from None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 

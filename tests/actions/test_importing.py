@@ -11,7 +11,15 @@ from karmabank.actions.importing import import_files
 from karmabank.actions.people import set_flag
 from karmabank.model import Flag
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, AuditLog, Identity, ImportRun, OrgIdentity, Person, Quarantine
+from karmabank.store.tables import (
+    Activity,
+    AuditLog,
+    Identity,
+    ImportRun,
+    OrgIdentity,
+    Person,
+    Quarantine,
+)
 from tests.conftest import NOW
 
 CSV = (
@@ -54,7 +62,12 @@ def test_csv_import_quarantines_bad_rows_and_is_idempotent(store: Store, tmp_pat
         peer = s.scalar(select(Activity).where(Activity.direction == "peer"))
         assert peer is not None and peer.target_id == ada.id
         run = s.get(ImportRun, r1.run_id)
-        assert run is not None and (run.status, run.rows_read, run.imported, run.quarantined) == ("done", 6, 4, 2)
+        assert run is not None and (run.status, run.rows_read, run.imported, run.quarantined) == (
+            "done",
+            6,
+            4,
+            2,
+        )
         assert s.scalar(select(AuditLog).where(AuditLog.action == "import")) is not None
 
     r2 = import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
@@ -71,17 +84,23 @@ def test_manual_name_and_flags_survive_imports(store: Store, tmp_path: Path) -> 
         p = s.scalar(select(Person))
         assert p is not None
         p.name, p.name_manual = "Ada L. (board)", True
-    set_flag(store=store, ref="ada@example.org", flag=Flag.DO_NOT_CONTACT, on=True, now=NOW, actor="t")
+    set_flag(
+        store=store, ref="ada@example.org", flag=Flag.DO_NOT_CONTACT, on=True, now=NOW, actor="t"
+    )
     g = tmp_path / "b.csv"
-    g.write_text("occurred_at,person,name,verb,direction\n2026-05-02,ada@example.org,ADA,comment,in\n")
+    g.write_text(
+        "occurred_at,person,name,verb,direction\n2026-05-02,ada@example.org,ADA,comment,in\n"
+    )
     import_files(store=store, fmt="csv", paths=[g], options={}, now=NOW)
     with store.sessions() as s:
         p = s.scalar(select(Person))
         assert p is not None and (p.name, p.do_not_contact) == ("Ada L. (board)", True)
     # a name that nobody typed follows the newest import
     h = tmp_path / "c.csv"
-    h.write_text("occurred_at,person,name,verb,direction\n2026-05-02,bob@example.org,Bob,like,in\n"
-                 "2026-05-03,bob@example.org,Robert,like,in\n")
+    h.write_text(
+        "occurred_at,person,name,verb,direction\n2026-05-02,bob@example.org,Bob,like,in\n"
+        "2026-05-03,bob@example.org,Robert,like,in\n"
+    )
     import_files(store=store, fmt="csv", paths=[h], options={}, now=NOW)
     with store.sessions() as s:
         bob = s.scalar(select(Person).where(Person.name.in_(["Bob", "Robert"])))
@@ -118,17 +137,26 @@ def test_edgelist_org_directions_in_the_store(store: Store, tmp_path: Path) -> N
             .join(Identity, Identity.person_id == Activity.person_id)
             .order_by(Activity.occurred_at)
         ).all()
-        assert [tuple(x) for x in rows] == [("in", "share", "5"), ("give", "reply", "7"), ("peer", "mention", "5")]
+        assert [tuple(x) for x in rows] == [
+            ("in", "share", "5"),
+            ("give", "reply", "7"),
+            ("peer", "mention", "5"),
+        ]
         assert s.scalar(select(OrgIdentity.key)) == "88"
         assert s.scalar(select(func.count()).select_from(Identity).where(Identity.key == "88")) == 0
         run = s.get(ImportRun, r.run_id)
-        assert run is not None and json.loads(run.options) == {"org": "88", "verb_map": "RT=share,MT=mention,RE=reply"}
+        assert run is not None and json.loads(run.options) == {
+            "org": "88",
+            "verb_map": "RT=share,MT=mention,RE=reply",
+        }
 
 
 def test_small_batches_give_the_same_result(store: Store, tmp_path: Path) -> None:
     f = tmp_path / "e.txt"
     f.write_text("".join(f"{i % 7} {(i * 3) % 11 + 20} {1341100000 + i}\n" for i in range(200)))
-    r = import_files(store=store, fmt="edgelist", paths=[f], options={"org": "0"}, now=NOW, batch_size=7)
+    r = import_files(
+        store=store, fmt="edgelist", paths=[f], options={"org": "0"}, now=NOW, batch_size=7
+    )
     assert r.imported == 200 and r.rows_read == 200
     assert count(store, Activity) == 200
     assert count(store, Person) == 6 + 11

@@ -19,13 +19,19 @@ def test_rows_are_normalized(tmp_path: Path) -> None:
     p = tmp_path / "a.csv"
     p.write_text(
         "occurred_at,person,name,verb,direction,channel,text,target,weight\n"
-        "2026-05-01T10:00:00Z,Ada@Example.org,Ada,Create,in,,\"Hello, river!\",,\n"
+        '2026-05-01T10:00:00Z,Ada@Example.org,Ada,Create,in,,"Hello, river!",,\n'
         "1777000000,mastodon:@Bob@Social.Example,,reply,peer,mastodon,hi,email:ada@example.org,2\n"
     )
     a, b = read(p)
     assert isinstance(a, ParsedRow) and isinstance(b, ParsedRow)
     assert a.person == IdentityKey("email", "ada@example.org")
-    assert (a.verb, a.direction, a.channel, a.text, a.name) == ("comment", "in", "email", "Hello, river!", "Ada")
+    assert (a.verb, a.direction, a.channel, a.text, a.name) == (
+        "comment",
+        "in",
+        "email",
+        "Hello, river!",
+        "Ada",
+    )
     assert b.person == IdentityKey("mastodon", "@bob@social.example")
     assert b.target == IdentityKey("email", "ada@example.org")
     assert (b.weight, b.occurred_at) == (2.0, 1777000000 * 1_000_000)
@@ -52,9 +58,12 @@ def test_bad_rows_are_quarantined_with_line_and_reason(tmp_path: Path) -> None:
         (5, "unknown direction 'sideways' (use in, give, ask or peer)"),
         (6, "expected 4 columns, found 3"),
         (7, "a peer activity needs a target"),
-        (8, "person: cannot tell the platform of 'multi\\nline@example.org': write it as "
+        (
+            8,
+            "person: cannot tell the platform of 'multi\\nline@example.org': write it as "
             "platform:key (platforms: bluesky, email, event, github, linkedin, mastodon, "
-            "other, phone, web, x)"),
+            "other, phone, web, x)",
+        ),
     ]
     good = [i for i in items if isinstance(i, ParsedRow)]
     assert [g.line for g in good] == [2, 10]
@@ -70,7 +79,9 @@ def test_map_renames_columns(tmp_path: Path) -> None:
 def test_missing_columns_fail_the_file_clearly(tmp_path: Path) -> None:
     p = tmp_path / "d.csv"
     p.write_text("when,who\n1,2\n")
-    with pytest.raises(InputFileError, match="missing required column.*occurred_at, person, verb, direction"):
+    with pytest.raises(
+        InputFileError, match="missing required column.*occurred_at, person, verb, direction"
+    ):
         read(p)
     with pytest.raises(ConfigError, match="unknown field"):
         CsvSource({"map": "a=nonsense"})

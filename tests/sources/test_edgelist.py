@@ -26,7 +26,10 @@ def test_higgs_shape_org_inbound_give_and_peer(tmp_path: Path) -> None:
     assert (a.direction, a.person, a.verb) == ("in", IdentityKey("other", "5"), "share")
     assert (b.direction, b.person, b.verb) == ("give", IdentityKey("other", "7"), "reply")
     assert (c.direction, c.person, c.target, c.verb) == (
-        "peer", IdentityKey("other", "5"), IdentityKey("other", "7"), "mention"
+        "peer",
+        IdentityKey("other", "5"),
+        IdentityKey("other", "7"),
+        "mention",
     )
     assert a.occurred_at == 1341100972 * 1_000_000
     assert d == SkippedRow(4, "self-loop")
@@ -52,7 +55,9 @@ def test_three_columns_are_src_dst_time(tmp_path: Path) -> None:
 
 def test_bad_lines_are_reported_with_their_line(tmp_path: Path) -> None:
     p = tmp_path / "e.txt"
-    p.write_text("1 2 1 1082008561\n1 2 1082008561\n1 2 x 1082008561\n1 2 1 yesterday\n3 4 1 1082008570\n")
+    p.write_text(
+        "1 2 1 1082008561\n1 2 1082008561\n1 2 x 1082008561\n1 2 1 yesterday\n3 4 1 1082008570\n"
+    )
     items = read(p)
     bad = [i for i in items if isinstance(i, BadRow)]
     assert [(b.line, b.reason) for b in bad] == [

@@ -143,9 +143,7 @@ def import_files(
 def _finish(store: Store, run_id: int, status: str, now: datetime) -> None:
     with store.sessions.begin() as session:
         session.execute(
-            update(ImportRun)
-            .where(ImportRun.id == run_id)
-            .values(status=status, finished_at=now)
+            update(ImportRun).where(ImportRun.id == run_id).values(status=status, finished_at=now)
         )
 
 
@@ -195,7 +193,9 @@ class _Batcher:
         for item in batch:
             if type(item) is ParsedRow:
                 if item.person in org_keys:
-                    skipped["the organization itself"] = skipped.get("the organization itself", 0) + 1
+                    skipped["the organization itself"] = (
+                        skipped.get("the organization itself", 0) + 1
+                    )
                 else:
                     rows.append(item)
             elif type(item) is BadRow:

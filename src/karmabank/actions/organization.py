@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from karmabank.store.tables import AuditLog, Organization
 
 
-def ensure_organization(session: Session, *, now: datetime, name: str = "My organization") -> Organization:
+def ensure_organization(
+    session: Session, *, now: datetime, name: str = "My organization"
+) -> Organization:
     org = session.scalar(select(Organization).order_by(Organization.id).limit(1))
     if org is None:
         org = Organization(name=name, created_at=now)
@@ -27,7 +29,10 @@ def write_audit(
 ) -> None:  # fmt: skip
     session.add(
         AuditLog(
-            at=now, actor=actor, action=action, subject=subject,
+            at=now,
+            actor=actor,
+            action=action,
+            subject=subject,
             details=json.dumps(details or {}, sort_keys=True, default=str),
         )  # fmt: skip
     )

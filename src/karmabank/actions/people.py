@@ -130,7 +130,9 @@ def _as_time(value: Any) -> datetime | None:
     return from_micros(int(value))
 
 
-def person_detail(*, store: Store, ref: str, timeline_limit: int = TIMELINE_LIMIT) -> dict[str, Any]:
+def person_detail(
+    *, store: Store, ref: str, timeline_limit: int = TIMELINE_LIMIT
+) -> dict[str, Any]:
     """Everything known about one person, as a JSON-ready dict."""
     with store.sessions() as session:
         p = find_person(session, ref)
@@ -160,7 +162,9 @@ def person_detail(*, store: Store, ref: str, timeline_limit: int = TIMELINE_LIMI
             )
         )
         others = {a.person_id for a in acts} | {a.target_id for a in acts if a.target_id}
-        names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(others))).all())
+        names = dict(
+            session.execute(select(Person.id, Person.name).where(Person.id.in_(others))).all()
+        )
         return {
             **person_ref_json(p),
             "flags": {

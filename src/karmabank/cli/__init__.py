@@ -16,17 +16,21 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="karmabank")
     except KarmabankError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+        _fail(str(e))
     except DBAPIError as e:
-        print(f"error: database: {str(e.orig).strip().splitlines()[0]}", file=sys.stderr)
-        sys.exit(1)
+        _fail(f"database: {e.orig}")
     except KeyboardInterrupt:
         print("interrupted: everything committed so far is kept", file=sys.stderr)
         sys.exit(130)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)
+
+
+def _fail(message: str) -> None:
+    """One line on stderr, exit 1."""
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    sys.exit(1)
 
 
 __all__ = ["app", "main"]

@@ -51,17 +51,25 @@ def import_(
     format: Annotated[str, typer.Argument(help="csv or edgelist (see `karmabank formats`).")],
     paths: Annotated[list[Path], typer.Argument(help="Files to import (plain or .gz).")],
     db: Db = None,
-    org: Annotated[str | None, typer.Option(help="edgelist: the node that is the organization.")] = None,
+    org: Annotated[
+        str | None, typer.Option(help="edgelist: the node that is the organization.")
+    ] = None,
     columns: Annotated[
         str | None, typer.Option(help="edgelist: e.g. src,dst,weight,time (default: detected).")
     ] = None,
     verb_map: Annotated[
         str | None, typer.Option("--verb-map", help="edgelist: e.g. RT=share,MT=mention,RE=reply")
     ] = None,
-    platform: Annotated[str | None, typer.Option(help="edgelist: platform of node ids (default other).")] = None,
-    map_: Annotated[
-        str | None, typer.Option("--map", help="csv: rename columns, e.g. When=occurred_at,Email=person")
+    platform: Annotated[
+        str | None, typer.Option(help="edgelist: platform of node ids (default other).")
     ] = None,
+    map_: Annotated[
+        str | None,
+        typer.Option("--map", help="csv: rename columns, e.g. When=occurred_at,Email=person"),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Rows per transaction.")
+    ] = 50_000,
     json_: Json = False,
 ) -> None:
     """Import activities from files; bad rows are quarantined, re-runs import nothing twice."""
@@ -79,7 +87,7 @@ def import_(
     with open_store(settings.db, create=True) as store, render.import_progress() as progress:
         report = import_files(
             store=store, fmt=format, paths=paths, options=options, now=settings.clock(),
-            progress=progress,
+            progress=progress, batch_size=batch_size,
         )  # fmt: skip
     if json_:
         _print_json(report.as_json())
@@ -100,7 +108,9 @@ def formats() -> None:
 def people(
     db: Db = None,
     limit: Annotated[int, typer.Option(help="At most this many people.")] = 50,
-    search: Annotated[str | None, typer.Option("--search", "-q", help="Name or identity contains.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-q", help="Name or identity contains.")
+    ] = None,
     flag: Annotated[Flag | None, typer.Option(help="Only people with this flag.")] = None,
     json_: Json = False,
 ) -> None:
@@ -151,8 +161,12 @@ def record(
     direction: Annotated[Direction, typer.Argument(help="in, give or ask.")],
     ref: Annotated[str, typer.Argument(metavar="PERSON", help="An id, identity or unique name.")],
     verb: Annotated[str, typer.Argument(help="e.g. comment, donate, thank, share, ask.")],
-    at: Annotated[str | None, typer.Option(help="When it happened (ISO-8601; default now).")] = None,
-    channel: Annotated[str | None, typer.Option(help="Where (default: the person's platform).")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="When it happened (ISO-8601; default now).")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Where (default: the person's platform).")
+    ] = None,
     text: Annotated[str | None, typer.Option(help="What was said.")] = None,
     object_: Annotated[str | None, typer.Option("--object", help="A URL or title.")] = None,
     weight: Annotated[float | None, typer.Option(help="Override the verb's weight.")] = None,
@@ -182,7 +196,9 @@ def record(
 def flag(
     ref: Annotated[str, typer.Argument(metavar="PERSON", help="An id, identity or unique name.")],
     flag: Annotated[Flag, typer.Argument(help="team, bot or do_not_contact.")],
-    off: Annotated[bool, typer.Option("--off", help="Clear the flag instead of setting it.")] = False,
+    off: Annotated[
+        bool, typer.Option("--off", help="Clear the flag instead of setting it.")
+    ] = False,
     db: Db = None,
 ) -> None:
     """Flag a person as team, bot or do_not_contact (imports never change flags)."""

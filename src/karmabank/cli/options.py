@@ -10,7 +10,7 @@ Db = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database: a SQLite path or postgresql://... (else $KARMABANK_DB, else ./karmabank.db).",
+        help="A SQLite path or postgresql://... (else $KARMABANK_DB, else ./karmabank.db).",
         show_default=False,
     ),
 ]

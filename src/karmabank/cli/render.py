@@ -6,7 +6,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -101,22 +100,21 @@ def import_report(report: ImportReport) -> None:
         out.print(f"  ... {report.quarantined - min(len(report.errors), 20):,} more in quarantine")
 
 
-def _when(dt: datetime | None) -> str:
-    return "" if dt is None else dt.strftime("%Y-%m-%d %H:%M")
-
-
 def people_table(rows: list[PersonSummary]) -> None:
-    table = Table(show_edge=False, header_style="bold")
-    for col, justify in (("id", "right"), ("name", "left"), ("identities", "left"),
-                         ("activities", "right"), ("last seen", "left"), ("flags", "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table = Table(box=None, header_style="bold underline", pad_edge=False)
+    table.add_column("id", justify="right", no_wrap=True, min_width=4)
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=22)
+    table.add_column("identities", no_wrap=True, overflow="ellipsis", max_width=32)
+    table.add_column("acts", justify="right", no_wrap=True, min_width=4)
+    table.add_column("last seen", no_wrap=True, min_width=10)
+    table.add_column("flags", no_wrap=True)
     for r in rows:
         p = r.person
         flags = [f for f in ("team", "bot", "do_not_contact") if getattr(p, f)]
         idents = [f"{i.platform}:{i.key}" for i in p.identities]
         table.add_row(
             str(p.id), escape(p.name or ""), escape(", ".join(idents)), f"{r.activities:,}",
-            _when(r.last_seen), ", ".join(flags),
+            "" if r.last_seen is None else r.last_seen.date().isoformat(), ", ".join(flags),
         )  # fmt: skip
     console().print(table)
     if not rows:
@@ -127,7 +125,7 @@ def person_view(d: dict[str, Any]) -> None:
     out = console()
     flags = [k for k, v in d["flags"].items() if v]
     out.print(f"[bold]{escape(d['name'] or '(no name)')}[/bold]  person {d['id']}"
-              + (f"  [{', '.join(flags)}]" if flags else ""))  # fmt: skip
+              + (escape(f"  [{', '.join(flags)}]") if flags else ""))  # fmt: skip
     out.print("identities: " + escape(", ".join(d["identities"])))
     c = d["counts"]
     out.print(
@@ -136,16 +134,19 @@ def person_view(d: dict[str, Any]) -> None:
     )
     if d["first_seen"]:
         out.print(f"first seen {d['first_seen']}, last seen {d['last_seen']}")
-    table = Table(show_edge=False, header_style="bold", title="timeline (latest first)")
-    for col in ("when", "direction", "verb", "channel", "with", "what"):
-        table.add_column(col)
+    out.print("\n[bold]timeline[/bold] (latest first)")
+    table = Table.grid(padding=(0, 2))
+    for _ in range(4):
+        table.add_column(no_wrap=True)
+    table.add_column(overflow="fold", ratio=1)
     for t in d["timeline"]:
         other = t["other"]
-        who = "" if other is None else (other["name"] or f"#{other['id']}")
+        who = "" if other is None else (other["name"] or f"person {other['id']}")
         what = t["text"] or t["object"] or ""
+        arrow = {"peer": f"-> {who}", "peer_in": f"<- {who}"}.get(t["direction"], t["direction"])
         table.add_row(
-            t["occurred_at"][:16].replace("T", " "), t["direction"], t["verb"], t["channel"],
-            escape(who), escape(what[:80]),
+            t["occurred_at"][:16].replace("T", " "), escape(arrow), t["verb"], t["channel"],
+            escape(what[:280]),
         )  # fmt: skip
     out.print(table)
 
@@ -157,6 +158,6 @@ def demo_tour(summary: DemoSummary) -> None:
         f"{summary.people:,} people, {summary.activities:,} activities "
         f"({summary.report.quarantined} quarantined), as of {summary.now.date().isoformat()}"
     )
-    out.print("\nA short tour (each command also takes --json):\n")
+    out.print("\nA short tour (listings also take --json):\n")
     for command, comment in summary.tour:
         out.print(f"  [bold]{escape(command)}[/bold]\n      {escape(comment)}")

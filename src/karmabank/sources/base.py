@@ -79,7 +79,9 @@ class InputFile:
         self.size = path.stat().st_size
         magic = self._raw.read(2)
         self._raw.seek(0)
-        binary: BinaryIO = gzip.GzipFile(fileobj=self._raw) if magic == b"\x1f\x8b" else self._raw
+        binary: BinaryIO | gzip.GzipFile = self._raw
+        if magic == b"\x1f\x8b":
+            binary = gzip.GzipFile(fileobj=self._raw)
         self.text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
 
     def position(self) -> int:

@@ -40,7 +40,8 @@ class BulkWriter:
             by_platform.setdefault(k.platform, []).append(k.key)
         found: dict[IdentityKey, tuple[int, bool]] = {}
         sql = (
-            "SELECT i.key, i.person_id, p.erased FROM identity i JOIN person p ON p.id = i.person_id"
+            "SELECT i.key, i.person_id, p.erased"
+            " FROM identity i JOIN person p ON p.id = i.person_id"
             " WHERE i.platform = {p} AND i.key IN ({keys})"
         )
         mark = "?" if self.dialect == "sqlite" else "%s"

@@ -53,7 +53,9 @@ def make_engine(db: str, **kwargs: Any) -> Engine:
                 "PostgreSQL needs the postgres extra: pip install 'karmabank[postgres]'"
             ) from e
         return create_engine(url, **kwargs)
-    raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
+    raise ConfigError(
+        f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

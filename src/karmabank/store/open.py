@@ -46,18 +46,19 @@ def open_store(db: str, *, create: bool = False) -> Store:
     ):
         raise StoreError(f"no database at {parsed.database}: run `karmabank init --db {db}` first")
     engine = make_engine(db)
+    shown = parsed.render_as_string(hide_password=True)
     try:
         current = migrate.current_revision(engine)
         if current != migrate.head_revision():
             if create:
                 migrate.upgrade(engine)
             elif current is None:
-                raise StoreError(f"{db} is not a karmabank database yet: run `karmabank init`")
+                raise StoreError(f"{shown} is not a karmabank database yet: run `karmabank init`")
             else:
-                raise StoreError(f"{db} has an older schema: run `karmabank init` to upgrade it")
+                raise StoreError(f"{shown} has an older schema: run `karmabank init` to upgrade it")
     except OperationalError as e:
         engine.dispose()
-        raise StoreError(f"cannot open the database {db}: {e.orig}") from None
+        raise StoreError(f"cannot open the database {shown}: {e.orig}") from None
     except StoreError:
         engine.dispose()
         raise

@@ -1,0 +1,176 @@
+"""The first commands, end to end through the real CLI on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import run
+
+CSV = (
+    "occurred_at,person,name,verb,direction,channel,text,target\n"
+    "2026-05-01T10:00:00Z,ada@example.org,Ada Lovelace,comment,in,blog,<script>alert(1)</script>,\n"
+    "2026-05-03T10:00:00Z,mastodon:@bob@social.example,Bob,reply,peer,mastodon,hi Ada,ada@example.org\n"
+    "2026-05-04T10:00:00Z,bob,,like,in,,,\n"
+)
+
+
+@pytest.fixture
+def loaded(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    f = tmp_path / "a.csv"
+    f.write_text(CSV)
+    r = run(capsys, "import", "csv", str(f), "--db", db_url, "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["imported"] == 2
+    return db_url
+
+
+def test_import_json_counts_add_up(
+    loaded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "a.csv"
+    r = run(capsys, "import", "csv", str(f), "--db", loaded, "--json")
+    out = json.loads(r.out)
+    assert out == {
+        "imported": 0, "duplicates": 2, "skipped": 0, "quarantined": 1,
+        "errors": [{"file": str(f), "line": 4, "reason": out["errors"][0]["reason"]}],
+    }  # fmt: skip
+    assert "cannot tell the platform of 'bob'" in out["errors"][0]["reason"]
+
+
+def test_people_and_person_json(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    people = json.loads(run(capsys, "people", "--db", loaded, "--json").out)
+    assert [p["name"] for p in people] == ["Bob", "Ada Lovelace"]
+    for p in people:
+        assert {"id", "name", "identities"} <= p.keys()
+    ada = json.loads(run(capsys, "person", "ada@example.org", "--db", loaded, "--json").out)
+    assert ada["identities"] == ["email:ada@example.org"]
+    assert ada["counts"] == {"in": 1, "give": 0, "ask": 0, "peer_out": 0, "peer_in": 1}
+    assert [t["direction"] for t in ada["timeline"]] == ["peer_in", "in"]
+    assert ada["timeline"][1]["text"] == "<script>alert(1)</script>"
+    by_name = json.loads(run(capsys, "person", "ada lovelace", "--db", loaded, "--json").out)
+    by_id = json.loads(run(capsys, "person", str(ada["id"]), "--db", loaded, "--json").out)
+    assert by_name["id"] == by_id["id"] == ada["id"]
+    text = run(capsys, "person", "Ada Lovelace", "--db", loaded)
+    assert text.code == 0 and "<script>alert(1)</script>" in text.out
+
+
+def test_record_and_flag(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    r = run(capsys, "record", "give", "ada@example.org", "thank", "--text", "Thank you!",
+            "--at", "2026-05-02T09:00", "--db", loaded)  # fmt: skip
+    assert r.code == 0, r.err
+    assert "recorded give thank" in r.out
+    ada = json.loads(run(capsys, "person", "ada@example.org", "--db", loaded, "--json").out)
+    assert ada["counts"]["give"] == 1
+    assert run(capsys, "flag", "ada@example.org", "do_not_contact", "--db", loaded).code == 0
+    refused = run(capsys, "record", "ask", "ada@example.org", "ask", "--db", loaded)
+    assert refused.code == 1
+    assert refused.err.strip() == (
+        "error: Ada Lovelace asked not to be contacted (do_not_contact): nothing recorded"
+    )
+    flagged = json.loads(
+        run(capsys, "people", "--flag", "do_not_contact", "--db", loaded, "--json").out
+    )
+    assert [p["name"] for p in flagged] == ["Ada Lovelace"]
+    assert (
+        run(capsys, "flag", "ada@example.org", "do_not_contact", "--off", "--db", loaded).code == 0
+    )
+    assert (
+        json.loads(run(capsys, "people", "--flag", "do_not_contact", "--db", loaded, "--json").out)
+        == []
+    )
+    # a new identity creates its person
+    new = run(
+        capsys,
+        "record",
+        "in",
+        "mastodon:@Cy@Town.Example",
+        "follow",
+        "--name",
+        "Cy",
+        "--db",
+        loaded,
+    )
+    assert new.code == 0
+    cy = json.loads(run(capsys, "person", "@cy@town.example", "--db", loaded, "--json").out)
+    assert (cy["name"], cy["identities"]) == ("Cy", ["mastodon:@cy@town.example"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["person", "nobody@example.org"],
+            "error: no person with the identity email:nobody@example.org",
+        ),
+        (["person", "9999"], "error: no person with id 9999"),
+        (["import", "nope", "x.csv"], "error: unknown import format 'nope' (known: csv, edgelist)"),
+        (["import", "csv", "/no/such/file.csv"], "error: no such file: /no/such/file.csv"),
+        (["import", "csv", "a.csv", "--org", "1"], "error: the csv format does not take --org"),
+        (
+            ["record", "in", "ada@example.org", "like", "--at", "soon"],
+            "error: --at: 'soon' is not an ISO-8601 time (e.g. 2026-05-01T12:00)",
+        ),
+    ],
+)
+def test_user_errors_are_one_line_exit_1(
+    loaded: str, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = run(capsys, *args, "--db", loaded)
+    assert (r.code, r.err.strip()) == (1, message)
+
+
+def test_ambiguous_name(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(
+        capsys, "record", "in", "ada2@example.org", "like", "--name", "Ada Lovelace", "--db", loaded
+    )
+    r = run(capsys, "person", "Ada Lovelace", "--db", loaded)
+    assert r.code == 1 and "names more than one person" in r.err
+
+
+def test_missing_database_and_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "none.db"
+    r = run(capsys, "people", "--db", str(db))
+    assert (r.code, r.err.strip()) == (
+        1,
+        f"error: no database at {db}: run `karmabank init --db {db}` first",
+    )
+    assert not db.exists()
+    assert run(capsys, "people", "--no-such-option").code == 2
+    assert run(capsys, "flag", "x", "vip").code == 2
+
+
+def test_init_creates_then_reports_current(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "k.db")
+    assert "schema empty -> 0001" in run(capsys, "init", "--db", db).out
+    assert "already at schema 0001" in run(capsys, "init", "--db", db).out
+
+
+def test_env_database_and_python_dash_m(tmp_path: Path) -> None:
+    """A real process: `python -m karmabank`, $KARMABANK_DB, and no traceback on errors."""
+    env = {"KARMABANK_DB": str(tmp_path / "env.db"), "PATH": "/usr/bin:/bin"}
+    ok = subprocess.run(
+        [sys.executable, "-m", "karmabank", "init"], env=env, capture_output=True, text=True
+    )
+    assert ok.returncode == 0 and (tmp_path / "env.db").exists()
+    bad = subprocess.run(
+        [sys.executable, "-m", "karmabank", "person", "nobody@example.org"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert bad.stderr == "error: no person with the identity email:nobody@example.org\n"
+    assert "Traceback" not in bad.stderr
+
+
+def test_unreachable_postgres_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    r = run(capsys, "people", "--db", "postgresql://nobody@127.0.0.1:1/none")
+    assert r.code == 1
+    assert r.err.startswith("error: ") and r.err.count("\n") == 1
