@@ -149,7 +149,7 @@ class RowKeys:
         Keys start with the time in hex, so a file in time order appends to the end of the
         unique index instead of writing all over it (imports run several times faster).
         """
-        d = digest(*parts)
+        d = digest(str(at), *parts)
         seen = self._seen
         n = seen.get(d)
         if n is None:

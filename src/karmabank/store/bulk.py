@@ -42,16 +42,18 @@ class BulkWriter:
         sql = (
             "SELECT i.key, i.person_id, p.erased"
             " FROM identity i JOIN person p ON p.id = i.person_id"
-            " WHERE i.platform = {p} AND i.key IN ({keys})"
+            " WHERE i.platform = {p} AND i.key {match}"
         )
-        mark = "?" if self.dialect == "sqlite" else "%s"
         cur = self.dbapi.cursor()
         try:
             for platform, plist in by_platform.items():
                 for i in range(0, len(plist), _LOOKUP_CHUNK):
                     chunk = plist[i : i + _LOOKUP_CHUNK]
-                    cur.execute(sql.format(p=mark, keys=", ".join([mark] * len(chunk))),
-                                [platform, *chunk])  # fmt: skip
+                    if self.dialect == "sqlite":
+                        marks = ", ".join("?" * len(chunk))
+                        cur.execute(sql.format(p="?", match=f"IN ({marks})"), [platform, *chunk])
+                    else:  # one array parameter: no query text to parse per key
+                        cur.execute(sql.format(p="%s", match="= ANY(%s)"), [platform, chunk])
                     for key, pid, erased in cur.fetchall():
                         found[IdentityKey(platform, key)] = (int(pid), bool(erased))
         finally:
@@ -96,14 +98,12 @@ class BulkWriter:
             # so nobody else can take these ids before we insert them.
             top = self.conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()
             return list(range(int(top) + 1, int(top) + 1 + n))
-        seq = self.conn.execute(
-            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}
-        ).scalar_one()
-        rows = self.conn.execute(
-            text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
-            {"s": seq, "n": n},
-        )
-        return [int(r[0]) for r in rows]
+        with self.dbapi.cursor() as cur:
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, n],
+            )
+            return [int(r[0]) for r in cur.fetchall()]
 
     def update_names(self, names: dict[int, str]) -> None:
         """Names seen in an import, for persons whose name was not typed by a person."""
