@@ -84,7 +84,13 @@ def import_files(
 ) -> ImportReport:
     """Import every file of `paths` with the importer registered as `fmt`."""
     source = registry.load(fmt, options)
-    files = [InputFile(p) for p in paths]  # opens them all first: a missing file fails early
+    files: list[InputFile] = []
+    try:  # open them all first: a missing file fails before anything is written
+        files.extend(InputFile(p) for p in paths)
+    except BaseException:
+        for file in files:
+            file.close()
+        raise
     now_us = to_micros(now)
     with store.sessions.begin() as session:
         org = ensure_organization(session, now=now)
