@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from karmabank.errors import ConfigError, InputFileError
 from karmabank.identities import IdentityError, parse_identity
-from karmabank.model import Direction, normalize_verb
+from karmabank.model import Direction, IdentityKey, normalize_verb
 from karmabank.sources.base import (
     BadRow,
     InputFile,
@@ -60,7 +60,7 @@ class CsvSource:
                 f"--map: unknown field(s) {', '.join(bad)}; fields are {', '.join(sorted(FIELDS))}"
             )
 
-    def organization_identities(self) -> list:  # type: ignore[type-arg]
+    def organization_identities(self) -> list[IdentityKey]:
         return []
 
     def _header(self, file: InputFile, header: list[str]) -> dict[str, int]:
