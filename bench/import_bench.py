@@ -78,6 +78,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from karmabank.store.bulk import ACTIVITY_COLUMNS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = PROJECT_ROOT / "../shared/data/higgs-twitter/higgs-activity_time.txt.gz"
 FULL_FILE_ROWS = 563_069
@@ -89,10 +91,7 @@ RUN_ID = 1  # the product's first import_run in a fresh database
 BATCH = 50_000  # the product's default batch size: one transaction each
 TARGET_RATIO = 3.0
 
-COLUMNS = (
-    "source_key", "occurred_at", "person_id", "verb", "direction", "channel",
-    "object", "text", "target_id", "weight", "import_run_id",
-)  # fmt: skip
+COLUMNS = ACTIVITY_COLUMNS  # the columns the product's bulk writer stores, in its order
 CHECK_COLUMNS = (
     "source_key, occurred_at, verb, direction, channel, object, text, weight, import_run_id"
 )
@@ -100,27 +99,6 @@ CHECK_COLUMNS = (
 Row = tuple[str, int, int, str, str, str, None, None, int | None, None, int]
 T = TypeVar("T")
 
-# The product's activity table without its foreign keys (the reference has no person table).
-SQLITE_DDL = """
-CREATE TABLE activity (
-    id INTEGER NOT NULL,
-    source_key TEXT NOT NULL,
-    occurred_at BIGINT NOT NULL,
-    person_id INTEGER NOT NULL,
-    verb VARCHAR(32) NOT NULL,
-    direction VARCHAR(8) NOT NULL,
-    channel VARCHAR(32) NOT NULL,
-    object TEXT,
-    text TEXT,
-    target_id INTEGER,
-    weight FLOAT,
-    import_run_id INTEGER,
-    CONSTRAINT pk_activity PRIMARY KEY (id),
-    CONSTRAINT uq_activity_source_key UNIQUE (source_key)
-);
-CREATE INDEX ix_activity_occurred_at ON activity (occurred_at);
-CREATE INDEX ix_activity_person_id_occurred_at ON activity (person_id, occurred_at);
-"""
 # As src/karmabank/store/engine.py `_sqlite_pragmas`; compared with the product's at run time.
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -130,26 +108,37 @@ SQLITE_PRAGMAS = (
     "PRAGMA cache_size=-131072",
 )
 SETTINGS = ("journal_mode", "foreign_keys", "synchronous", "busy_timeout", "cache_size")
-PG_DDL = (
-    """CREATE TABLE activity (
-    id BIGSERIAL NOT NULL,
-    source_key TEXT NOT NULL,
-    occurred_at BIGINT NOT NULL,
-    person_id INTEGER NOT NULL,
-    verb VARCHAR(32) NOT NULL,
-    direction VARCHAR(8) NOT NULL,
-    channel VARCHAR(32) NOT NULL,
-    object TEXT,
-    text TEXT,
-    target_id INTEGER,
-    weight FLOAT,
-    import_run_id INTEGER,
-    CONSTRAINT pk_activity PRIMARY KEY (id),
-    CONSTRAINT uq_activity_source_key UNIQUE (source_key)
-)""",
-    "CREATE INDEX ix_activity_occurred_at ON activity (occurred_at)",
-    "CREATE INDEX ix_activity_person_id_occurred_at ON activity (person_id, occurred_at)",
-)
+
+
+def reference_ddl(dialect_name: str) -> list[str]:
+    """The product's activity table (columns, types, key, unique source_key, indexes, names)
+    without its foreign keys (the reference has no person table), compiled for a dialect."""
+    from sqlalchemy import Column, Index, MetaData, Table, UniqueConstraint, create_engine
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from karmabank.store.tables import Activity, Base
+
+    product = Base.metadata.tables[Activity.__tablename__]
+    table = Table(
+        "activity",
+        MetaData(naming_convention=Base.metadata.naming_convention),
+        *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+          for c in product.columns),
+        *(UniqueConstraint(*(c.name for c in uc.columns), name=uc.name)
+          for uc in product.constraints if isinstance(uc, UniqueConstraint)),
+    )  # fmt: skip
+    indexes = [
+        Index(ix.name, *(table.c[c.name] for c in ix.columns))
+        for ix in sorted(product.indexes, key=lambda ix: str(ix.name))
+    ]
+    # an engine that never connects, for its dialect's DDL compiler
+    dialect = create_engine(
+        "sqlite://" if dialect_name == "sqlite" else "postgresql+psycopg://"
+    ).dialect
+    return [
+        str(CreateTable(table).compile(dialect=dialect)),
+        *(str(CreateIndex(ix).compile(dialect=dialect)) for ix in indexes),
+    ]
 
 
 class BenchError(Exception):
@@ -317,7 +306,8 @@ def ref_sqlite_phase(
     try:
         for pragma in SQLITE_PRAGMAS:
             con.execute(pragma)
-        con.executescript(SQLITE_DDL)
+        for ddl in reference_ddl("sqlite"):
+            con.execute(ddl)
         settings = sqlite_settings(con.execute)
         sql = (
             f"INSERT INTO activity ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -345,7 +335,7 @@ def ref_pg_phase(
 
     with psycopg.connect(url) as conn:
         with conn.cursor() as cur:
-            for ddl in PG_DDL:
+            for ddl in reference_ddl("postgresql"):
                 cur.execute(ddl)
         conn.commit()
         rows: Iterable[Row] = plain_rows(Path(data), keys, ORG, verbs)
