@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +56,7 @@ class ImportReport:
     skipped: int = 0
     quarantined: int = 0
     errors: list[RowError] = field(default_factory=list)
-    skip_reasons: dict[str, int] = field(default_factory=dict)
+    skip_reasons: Counter[str] = field(default_factory=Counter)
 
     @property
     def rows_read(self) -> int:
@@ -194,21 +195,19 @@ class _Batcher:
         writer = BulkWriter(conn)
         rows: list[ParsedRow] = []
         bad: list[BadRow] = []
-        skipped: dict[str, int] = {}
+        skipped: Counter[str] = Counter()
         org_keys = self.org_keys
         for item in batch:
             if type(item) is ParsedRow:
                 if item.person in org_keys:
-                    skipped["the organization itself"] = (
-                        skipped.get("the organization itself", 0) + 1
-                    )
+                    skipped["the organization itself"] += 1
                 else:
                     rows.append(item)
             elif type(item) is BadRow:
                 bad.append(item)
             else:
                 assert isinstance(item, SkippedRow)
-                skipped[item.reason] = skipped.get(item.reason, 0) + 1
+                skipped[item.reason] += 1
         people = self._resolve(writer, rows)
         tuples: list[ActivityTuple] = []
         names: dict[int, str] = {}
@@ -220,7 +219,7 @@ class _Batcher:
                 target_id, target_erased = people[r.target]
                 erased = erased or target_erased
             if erased:
-                skipped["erased person"] = skipped.get("erased person", 0) + 1
+                skipped["erased person"] += 1
                 continue
             if r.name:
                 names[pid] = r.name
@@ -246,7 +245,7 @@ class _Batcher:
                     for b in bad
                 ],
             )  # fmt: skip
-        n_skipped = sum(skipped.values())
+        n_skipped = skipped.total()
         conn.execute(
             text(
                 "UPDATE import_run SET imported = imported + :i, duplicates = duplicates + :d,"
@@ -261,8 +260,7 @@ class _Batcher:
         rep.duplicates += len(tuples) - inserted
         rep.skipped += n_skipped
         rep.quarantined += len(bad)
-        for reason, n in skipped.items():
-            rep.skip_reasons[reason] = rep.skip_reasons.get(reason, 0) + n
+        rep.skip_reasons.update(skipped)
         room = MAX_REPORTED_ERRORS - len(rep.errors)
         rep.errors.extend(RowError(display, b.line, b.reason) for b in bad[: max(room, 0)])
 
