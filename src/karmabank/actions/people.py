@@ -23,6 +23,11 @@ def identity_strings(person: Person) -> list[str]:
     return [f"{i.platform}:{i.key}" for i in person.identities]
 
 
+def flags_set(person: Person) -> list[str]:
+    """The names of the flags a person carries, in the vocabulary's order."""
+    return [f.value for f in Flag if getattr(person, f.value)]
+
+
 def person_ref_json(person: Person) -> dict[str, Any]:
     """The fields every person object carries in any JSON output."""
     return {"id": person.id, "name": person.name, "identities": identity_strings(person)}

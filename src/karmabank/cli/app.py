@@ -115,7 +115,7 @@ def people(
     json_: Json = False,
 ) -> None:
     """List people, most recently active first."""
-    from karmabank.actions.people import list_people, person_ref_json
+    from karmabank.actions.people import flags_set, list_people, person_ref_json
     from karmabank.store.open import open_store
 
     settings = load_settings(db=db)
@@ -128,7 +128,7 @@ def people(
                     **person_ref_json(r.person),
                     "activities": r.activities,
                     "last_seen": None if r.last_seen is None else r.last_seen.isoformat(),
-                    "flags": [f.value for f in Flag if getattr(r.person, f.value)],
+                    "flags": flags_set(r.person),
                 }
                 for r in rows
             ]

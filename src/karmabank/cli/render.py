@@ -101,6 +101,8 @@ def import_report(report: ImportReport) -> None:
 
 
 def people_table(rows: list[PersonSummary]) -> None:
+    from karmabank.actions.people import flags_set
+
     table = Table(box=None, header_style="bold underline", pad_edge=False)
     table.add_column("id", justify="right", no_wrap=True, min_width=4)
     table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=22)
@@ -110,7 +112,7 @@ def people_table(rows: list[PersonSummary]) -> None:
     table.add_column("flags", no_wrap=True)
     for r in rows:
         p = r.person
-        flags = [f for f in ("team", "bot", "do_not_contact") if getattr(p, f)]
+        flags = flags_set(p)
         idents = [f"{i.platform}:{i.key}" for i in p.identities]
         table.add_row(
             str(p.id), escape(p.name or ""), escape(", ".join(idents)), f"{r.activities:,}",
