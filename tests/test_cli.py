@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic import command
 
+from karmabank.store import migrate
+from karmabank.store.engine import make_engine
 from tests.cli_helpers import run
 
 CSV = (
@@ -150,8 +153,21 @@ def test_init_creates_then_reports_current(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = str(tmp_path / "k.db")
-    assert "schema empty -> 0001" in run(capsys, "init", "--db", db).out
-    assert "already at schema 0001" in run(capsys, "init", "--db", db).out
+    head = migrate.head_revision()
+    assert f"schema empty -> {head}" in run(capsys, "init", "--db", db).out
+    assert f"already at schema {head}" in run(capsys, "init", "--db", db).out
+
+
+def test_init_upgrades_an_older_schema_keeping_its_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "old.db")
+    engine = make_engine(db)
+    command.upgrade(migrate.alembic_config(engine), "0001")
+    engine.dispose()
+    assert "older schema" in run(capsys, "people", "--db", db).err
+    assert f"schema 0001 -> {migrate.head_revision()}" in run(capsys, "init", "--db", db).out
+    assert run(capsys, "record", "in", "email:a@example.org", "comment", "--db", db).code == 0
 
 
 def test_env_database_and_python_dash_m(tmp_path: Path) -> None:

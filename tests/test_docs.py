@@ -63,7 +63,9 @@ def test_doc_commands_run_and_print_what_the_doc_shows(doc: Path, tmp_path: Path
         for want in expected:
             while at < len(got) and got[at] != want:
                 at += 1
-            assert at < len(got), f"{doc.name}: `{command}` did not print {want!r}; it printed:\n" + "\n".join(got)
+            assert at < len(got), (
+                f"{doc.name}: `{command}` did not print {want!r}; it printed:\n" + "\n".join(got)
+            )
             at += 1
 
 

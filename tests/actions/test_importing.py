@@ -162,7 +162,9 @@ def test_small_batches_give_the_same_result(store: Store, tmp_path: Path) -> Non
     assert count(store, Person) == 6 + 11
 
 
-def test_a_missing_second_file_fails_before_anything_is_written(store: Store, tmp_path: Path) -> None:
+def test_a_missing_second_file_fails_before_anything_is_written(
+    store: Store, tmp_path: Path
+) -> None:
     import pytest
 
     from karmabank.errors import InputFileError
@@ -170,5 +172,7 @@ def test_a_missing_second_file_fails_before_anything_is_written(store: Store, tm
     f = tmp_path / "a.csv"
     f.write_text("occurred_at,person,verb,direction\n2026-05-01,ada@example.org,like,in\n")
     with pytest.raises(InputFileError, match="no such file"):
-        import_files(store=store, fmt="csv", paths=[f, tmp_path / "missing.csv"], options={}, now=NOW)
+        import_files(
+            store=store, fmt="csv", paths=[f, tmp_path / "missing.csv"], options={}, now=NOW
+        )
     assert count(store, Activity) == 0 and count(store, ImportRun) == 0

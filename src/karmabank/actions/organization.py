@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from karmabank.store.tables import AuditLog, Organization
@@ -27,6 +27,8 @@ def write_audit(
     session: Session, *, now: datetime, actor: str, action: str, subject: str,
     details: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
+    """Log a change; every audited change may change scores, so it bumps the data revision."""
+    session.execute(update(Organization).values(revision=Organization.revision + 1))
     session.add(
         AuditLog(
             at=now,

@@ -45,6 +45,10 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str]
     created_at: Mapped[datetime]
+    # Bumped by every change the scores depend on, so shown scores know when they are stale.
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Bumped when activities are changed or removed (not appended): the columnar copy is rebuilt.
+    activity_epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class OrgIdentity(Base):
@@ -213,3 +217,71 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str]
     details: Mapped[str] = mapped_column(default="{}")  # JSON object
+
+
+class PersonScore(Base):
+    """Every measure of one person at the last rescore (`score_state.scored_at`), with the parts
+    that explain it. Replaced whole by each rescore; circle and stage columns also carry the
+    history the next rescore needs (circle since when, a pending lower circle since when)."""
+
+    __tablename__ = "person_score"
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    first_at: Mapped[int] = mapped_column(BigInteger)  # UTC microseconds, like every *_at here
+    last_in_at: Mapped[int | None] = mapped_column(BigInteger)
+    n_in: Mapped[int] = mapped_column(Integer)
+    warmth: Mapped[float] = mapped_column(Float)
+    warmth_base: Mapped[float] = mapped_column(Float)
+    multiplexity: Mapped[float] = mapped_column(Float)
+    channels: Mapped[int] = mapped_column(Integer)
+    warmth_before: Mapped[float] = mapped_column(Float)
+    tenure_days: Mapped[int] = mapped_column(Integer)
+    silence_days: Mapped[int | None] = mapped_column(Integer)
+    presence_30: Mapped[int] = mapped_column(Integer)
+    presence_90: Mapped[int] = mapped_column(Integer)
+    presence_365: Mapped[int] = mapped_column(Integer)
+    cadence_days: Mapped[float | None] = mapped_column(Float)
+    cadence_used: Mapped[float] = mapped_column(Float)
+    status: Mapped[str | None] = mapped_column(String(16))
+    warmth_rank: Mapped[int | None] = mapped_column(Integer)
+    raw_circle: Mapped[str | None] = mapped_column(String(16))
+    circle: Mapped[str | None] = mapped_column(String(16))
+    circle_since: Mapped[int | None] = mapped_column(BigInteger)
+    pending_circle: Mapped[str | None] = mapped_column(String(16))
+    pending_since: Mapped[int | None] = mapped_column(BigInteger)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    stage_at: Mapped[int | None] = mapped_column(BigInteger)
+    given: Mapped[float] = mapped_column(Float)
+    asked: Mapped[float] = mapped_column(Float)
+    balance: Mapped[float] = mapped_column(Float)
+    balance_decayed: Mapped[float] = mapped_column(Float)
+    asks_recent: Mapped[int] = mapped_column(Integer)
+    asks_year: Mapped[int] = mapped_column(Integer)
+    last_ask_at: Mapped[int | None] = mapped_column(BigInteger)
+    ask_ready: Mapped[bool] = mapped_column(Boolean)
+    ask_rule: Mapped[str | None] = mapped_column(String(16))
+
+
+class LadderTransition(Base):
+    """A person moved on the ladder (from_stage NULL: entered it), for the funnel."""
+
+    __tablename__ = "ladder_transition"
+    __table_args__ = (Index("ix_ladder_transition_person_id_at", "person_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class ScoreState(Base):
+    """The last rescore: at what `now`, over which data, with the network's summary."""
+
+    __tablename__ = "score_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    scored_at: Mapped[int] = mapped_column(BigInteger)  # the `now` scores were computed for
+    computed_at: Mapped[datetime]  # the clock when it ran
+    revision: Mapped[int] = mapped_column(BigInteger)
+    activity_max_id: Mapped[int] = mapped_column(BigInteger)
+    settings_digest: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str]  # JSON: thresholds, share ratio, counts per circle/status/stage
+    seconds: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,194 @@
+"""Rescore: recompute every measure into the score tables, in one transaction.
+
+Reads the columnar copy of activities (synced first), the flags, the asks people acted on and
+the previous rescore's circles and stages; runs the pure `score_network`; writes `person_score`,
+new `ladder_transition` rows and `score_state` together through one ADBC transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from karmabank.measures.frames import ACTED_SCHEMA, FLAGS_SCHEMA, PREVIOUS_SCHEMA, micros
+from karmabank.measures.network import NetworkSummary, score_network
+from karmabank.measures.settings import MeasureSettings, load_measure_settings
+from karmabank.store import arrow_io
+from karmabank.store.columns import ActivityColumns, SyncReport
+from karmabank.store.open import Store
+from karmabank.store.tables import Activity, Organization, PersonScore, ScoreState
+
+SCORE_SCHEMA = pa.schema(
+    [
+        pa.field(c.name, _t, nullable=c.nullable)
+        for c in PersonScore.__table__.columns
+        for _t in [
+            {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "FLOAT": pa.float64(),
+             "BOOLEAN": pa.bool_()}.get(str(c.type).split("(")[0], pa.string())
+        ]
+    ]
+)  # fmt: skip
+TRANSITION_SCHEMA = pa.schema(
+    [("person_id", pa.int64()), ("from_stage", pa.string()), ("to_stage", pa.string()),
+     ("at", pa.int64())]
+)  # fmt: skip
+
+
+def settings_path(db_url: str) -> Path:
+    """`karmabank.toml` beside a SQLite database, else in the working directory."""
+    parsed = make_url(db_url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database)).resolve().parent / "karmabank.toml"
+    return Path("karmabank.toml")
+
+
+def measure_settings(store: Store) -> MeasureSettings:
+    return load_measure_settings(settings_path(store.url))
+
+
+def settings_digest(settings: MeasureSettings) -> str:
+    blob = json.dumps(asdict(settings), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RescoreReport:
+    now: datetime
+    people: int
+    transitions: int
+    seconds: float
+    sync: SyncReport
+    summary: NetworkSummary
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "people": self.people,
+            "transitions": self.transitions,
+            "seconds": round(self.seconds, 3),
+            "activities": self.sync.rows,
+            "synced": self.sync.appended,
+            **summary_json(self.summary),
+        }
+
+
+def summary_json(s: NetworkSummary) -> dict[str, Any]:
+    return {
+        "ranked": s.ranked,
+        "circle_cuts": {"core": s.cuts[0], "allies": s.cuts[1], "friends": s.cuts[2]},
+        "network_cadence_days": s.network_cadence,
+        "warmth_before_median": s.warmth_before_median,
+        "share_ratio": s.share.as_json(),
+        "circles": s.by_circle,
+        "statuses": s.by_status,
+        "stages": s.by_stage,
+    }
+
+
+def _data_version(store: Store) -> tuple[int, int]:
+    with store.sessions() as session:
+        revision = session.scalar(select(Organization.revision).order_by(Organization.id).limit(1))
+        max_id = session.scalar(select(func.coalesce(func.max(Activity.id), 0)))
+    return int(revision or 0), int(max_id or 0)
+
+
+def rescore(
+    *, store: Store, now: datetime, settings: MeasureSettings, threads: int | None = None
+) -> RescoreReport:
+    """Recompute every score at `now`. Twice at the same `now`, the same scores."""
+    started = time.perf_counter()
+    revision, max_id = _data_version(store)
+    sync = ActivityColumns(store.url).sync()
+    with arrow_io.connect(store.url) as conn:
+        flags = arrow_io.read_table(conn, _FLAGGED, FLAGS_SCHEMA)
+        acted = arrow_io.read_table(conn, _ACTED, ACTED_SCHEMA)
+        previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
+        with conn.cursor() as cur:
+            cur.execute("SELECT scored_at FROM score_state WHERE id = 1")
+            row = cur.fetchone()
+        previous_now = None if row is None else int(row[0])
+        result = score_network(
+            sync.dataset(), now=now, settings=settings, flags=flags,
+            acted=acted, previous=previous if row else None,
+            previous_now=previous_now, threads=threads,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        state = {
+            "id": 1,
+            "scored_at": micros(now),
+            "computed_at": micros(datetime.now(UTC)),
+            "revision": revision,
+            "activity_max_id": max_id,
+            "settings_digest": settings_digest(settings),
+            "summary": json.dumps(summary_json(result.summary), sort_keys=True),
+            "seconds": seconds,
+        }
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM person_score")
+            cur.execute("DELETE FROM score_state")
+        arrow_io.append(
+            conn, "person_score", result.scores.select(SCORE_SCHEMA.names).cast(SCORE_SCHEMA)
+        )
+        arrow_io.append(conn, "ladder_transition", result.transitions.cast(TRANSITION_SCHEMA))
+        arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], _STATE_SCHEMA))
+        conn.commit()
+    return RescoreReport(
+        now, result.scores.num_rows, result.transitions.num_rows, seconds, sync, result.summary
+    )
+
+
+_STATE_SCHEMA = pa.schema(
+    [("id", pa.int32()), ("scored_at", pa.int64()), ("computed_at", pa.int64()),
+     ("revision", pa.int64()), ("activity_max_id", pa.int64()), ("settings_digest", pa.string()),
+     ("summary", pa.string()), ("seconds", pa.float64())]
+)  # fmt: skip
+
+
+_FLAGGED = """(SELECT id AS person_id, team, bot, do_not_contact, erased FROM person
+    WHERE team OR bot OR do_not_contact OR erased) AS flagged"""
+_ACTED = """(SELECT person_id, campaign_id, acted_at FROM ask
+    WHERE status = 'acted' AND acted_at IS NOT NULL) AS acted"""
+
+
+@dataclass(frozen=True)
+class Freshness:
+    state: ScoreState | None
+    stale: bool
+    reason: str
+
+
+def freshness(*, store: Store, now: datetime, settings: MeasureSettings) -> Freshness:
+    """Whether the stored scores answer for `now`: same data, same settings, same hour."""
+    revision, max_id = _data_version(store)
+    with store.sessions() as session:
+        state = session.get(ScoreState, 1)
+        if state is None:
+            return Freshness(None, True, "never scored")
+        session.expunge(state)
+    if state.revision != revision or state.activity_max_id != max_id:
+        return Freshness(state, True, "the data changed")
+    if state.settings_digest != settings_digest(settings):
+        return Freshness(state, True, "the settings changed")
+    gap = abs(micros(now) - state.scored_at) / 60e6
+    if gap > settings.rescore.stale_after_minutes:
+        return Freshness(state, True, "scores are from another time")
+    return Freshness(state, False, "fresh")
+
+
+def ensure_scores(*, store: Store, now: datetime, settings: MeasureSettings) -> ScoreState:
+    """Rescore on demand: only when the stored scores are stale for `now`."""
+    f = freshness(store=store, now=now, settings=settings)
+    if f.stale:
+        rescore(store=store, now=now, settings=settings)
+        f = freshness(store=store, now=now, settings=settings)
+    assert f.state is not None
+    return f.state

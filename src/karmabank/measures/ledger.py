@@ -1,0 +1,59 @@
+"""The karma ledger: what the organization gave each person and asked of them (PRODUCT.md §3).
+
+given = Σ weight of `give` activities, asked = Σ weight of `ask` activities, balance = given −
+asked (all time, and decayed like warmth). Ask-ready iff, in this order: not do_not_contact;
+decayed balance − one ask's weight ≥ 0 ("give before you ask"); no ask in the last
+`ask_cooldown_days`; and this ask would be at most the `max_asks`-th in `max_asks_days`.
+The organization's share ratio = gives ÷ asks over `share_ratio_days`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from karmabank.measures.settings import LedgerSettings
+
+# The rules of ask-readiness, in the order they are checked.
+ASK_RULES: tuple[str, ...] = ("do_not_contact", "balance", "cooldown", "frequency")
+
+
+def ask_rule_sql(dnc: str, balance_decayed: str, asks_recent: str, asks_year: str,
+                 lg: LedgerSettings) -> str:  # fmt: skip
+    """The first rule a person fails (null: ask-ready)."""
+    return f"""CASE
+        WHEN {dnc} THEN 'do_not_contact'
+        WHEN coalesce({balance_decayed}, 0) - {lg.ask_weight!r} < 0 THEN 'balance'
+        WHEN {asks_recent} > 0 THEN 'cooldown'
+        WHEN {asks_year} + 1 > {lg.max_asks} THEN 'frequency'
+        END"""
+
+
+@dataclass(frozen=True)
+class ShareRatio:
+    """Gives and asks of the organization over `days`, and what that makes it."""
+
+    days: int
+    gives: int
+    asks: int
+    target: float
+
+    @property
+    def ratio(self) -> float | None:
+        return self.gives / self.asks if self.asks else None
+
+    @property
+    def verdict(self) -> str:
+        if self.asks == 0:
+            return "a great sharer: no asks" if self.gives else "quiet: no gives, no asks"
+        assert self.ratio is not None
+        return "a great sharer" if self.ratio >= self.target else "a hoarder"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "days": self.days,
+            "gives": self.gives,
+            "asks": self.asks,
+            "ratio": None if self.ratio is None else round(self.ratio, 2),
+            "target": self.target,
+            "verdict": self.verdict,
+        }

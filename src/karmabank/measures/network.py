@@ -1,0 +1,295 @@
+"""Score the whole network in one pass: every measure of PRODUCT.md §3 but reach, affinity,
+influence and likelihood, for every person, column-wise on DuckDB.
+
+`score_network` is pure: Arrow in (activities, flags, asks acted on, the previous rescore's
+circles and stages), Arrow out (one row per person with every value and its parts, the ladder
+transitions, and a network summary).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from karmabank.measures import circles, ladder, rhythm
+from karmabank.measures.frames import (
+    ACTED_SCHEMA,
+    FLAGS_SCHEMA,
+    PREVIOUS_SCHEMA,
+    US_PER_DAY,
+    empty,
+    engine,
+    micros,
+)
+from karmabank.measures.ledger import ShareRatio, ask_rule_sql
+from karmabank.measures.settings import MeasureSettings
+from karmabank.measures.warmth import (
+    decay_sql,
+    default_weight_sql,
+    multiplexity_sql,
+    weights_table,
+)
+
+Activities = Any  # a pyarrow Table or Dataset with ACTIVITY_SCHEMA's columns
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """What the network looks like at `now`, and the thresholds that explain each person."""
+
+    now: int  # UTC microseconds
+    people: int
+    ranked: int  # people ranked into core/allies/friends/acquaintances by warmth
+    cuts: tuple[int, int, int]  # last positions of core, allies, friends
+    network_cadence: float  # days; used for people with too few active days
+    warmth_before_median: float  # top half of warmth `drift_lookback_days` ago starts here
+    share: ShareRatio
+    by_circle: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_stage: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NetworkScores:
+    scores: pa.Table  # one row per scored person, see SCORE_COLUMNS
+    transitions: pa.Table  # person_id, from_stage, to_stage, at
+    summary: NetworkSummary
+
+
+def score_network(
+    acts: Activities,
+    *,
+    now: datetime,
+    settings: MeasureSettings,
+    flags: pa.Table | None = None,
+    acted: pa.Table | None = None,
+    previous: pa.Table | None = None,
+    previous_now: int | None = None,
+    threads: int | None = None,
+) -> NetworkScores:
+    """Every person's scores at `now`. `previous` (from the last rescore, at `previous_now`)
+    carries circle history and stages; a rescore at an earlier time than the last one starts
+    history afresh and records no transitions."""
+    s = settings
+    now_us = micros(now)
+    now_day = now_us // US_PER_DAY
+    time_travel = previous_now is not None and previous_now > now_us
+    use_previous = previous is not None and not time_travel
+    con = engine(threads)
+    try:
+        con.register("acts_src", acts)
+        con.register("weights", weights_table(s))
+        con.register("flags", flags if flags is not None else empty(FLAGS_SCHEMA))
+        con.register("acted", acted if acted is not None else empty(ACTED_SCHEMA))
+        con.register("prev", previous if use_previous else empty(PREVIOUS_SCHEMA))
+        con.register("verb_levels", ladder.verb_levels(s.ladder))
+        _define_activities(con, now_us, s)
+        summary_parts = _aggregate(con, now_us, now_day, s)
+        return _finish(con, now_us, now_day, s, use_previous, time_travel, summary_parts)
+    finally:
+        con.close()
+
+
+def _define_activities(con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSettings) -> None:
+    """View `acts_in`: activities up to `now` of people the measures count, with their resolved
+    weight `w`, age in days and UTC day number."""
+    con.execute(
+        f"""CREATE TEMP VIEW acts_in AS
+        SELECT a.occurred_at, a.person_id, a.target_id, a.verb, a.direction, a.channel,
+               coalesce(a.weight, wt.w, {default_weight_sql("a.direction", s.warmth, s.ledger)})
+                 AS w,
+               ({now_us} - a.occurred_at) / {float(US_PER_DAY)!r} AS age,
+               a.occurred_at // {US_PER_DAY} AS day
+        FROM acts_src a
+        LEFT JOIN weights wt ON wt.direction = a.direction AND wt.verb = a.verb
+        WHERE a.occurred_at <= {now_us}
+          AND a.person_id NOT IN (SELECT person_id FROM flags WHERE team OR bot OR erased)"""
+    )
+
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection, now_us: int, now_day: int, s: MeasureSettings
+) -> dict[str, Any]:
+    w, lg, rh = s.warmth, s.ledger, s.rhythm
+    back = float(rh.drift_lookback_days)
+    observer_verbs = ", ".join(f"'{v}'" for v in s.circles.observer_verbs) or "NULL"
+    con.execute(
+        f"""CREATE TEMP TABLE agg AS SELECT person_id,
+          min(occurred_at) AS first_at,
+          count(*) FILTER (WHERE direction = 'in') AS n_in,
+          count(*) FILTER (WHERE direction = 'in' AND verb NOT IN ({observer_verbs}))
+            AS n_in_active,
+          max(occurred_at) FILTER (WHERE direction = 'in') AS last_in_at,
+          sum(w * {decay_sql("age", w)}) FILTER (WHERE direction = 'in') AS warmth_base,
+          sum(w * {decay_sql(f"age - {back!r}", w)})
+            FILTER (WHERE direction = 'in' AND age >= {back!r}) AS warmth_base_before,
+          coalesce(sum(w) FILTER (WHERE direction = 'give'), 0) AS given,
+          coalesce(sum(w * {decay_sql("age", w)}) FILTER (WHERE direction = 'give'), 0)
+            AS given_decayed,
+          coalesce(sum(w) FILTER (WHERE direction = 'ask'), 0) AS asked,
+          coalesce(sum(w * {decay_sql("age", w)}) FILTER (WHERE direction = 'ask'), 0)
+            AS asked_decayed,
+          count(*) FILTER (WHERE direction = 'ask' AND age < {lg.ask_cooldown_days}) AS asks_recent,
+          count(*) FILTER (WHERE direction = 'ask' AND age < {lg.max_asks_days}) AS asks_year,
+          max(occurred_at) FILTER (WHERE direction = 'ask') AS last_ask_at
+        FROM acts_in GROUP BY person_id"""
+    )
+    m = w.multiplexity_days
+    con.execute(
+        f"""CREATE TEMP TABLE ch AS SELECT person_id,
+          count(*) FILTER (WHERE recent) AS channels,
+          count(*) FILTER (WHERE before) AS channels_before
+        FROM (SELECT person_id, channel, bool_or(age < {m}) AS recent,
+                     bool_or(age >= {back!r} AND age < {back + m!r}) AS before
+              FROM acts_in WHERE direction = 'in' GROUP BY person_id, channel)
+        GROUP BY person_id"""
+    )
+    con.execute(f"CREATE TEMP TABLE person_days AS {rhythm.person_days_sql(now_day, rh)}")
+    con.execute(f"CREATE TEMP TABLE rh AS {rhythm.rhythm_sql(now_day, rh)}")
+    lad = s.ladder
+    con.execute(
+        "CREATE TEMP TABLE reached AS "
+        + ladder.reached_sql(
+            now_us, lad.window_days * US_PER_DAY, lad.engagement_days * US_PER_DAY, lad
+        )
+    )
+    con.execute(f"CREATE TEMP TABLE st AS {ladder.stage_sql()}")
+    cadence = con.execute("SELECT median(cadence_days) FROM rh").fetchone()
+    share = con.execute(
+        f"""SELECT count(*) FILTER (WHERE direction = 'give'),
+                  count(*) FILTER (WHERE direction = 'ask')
+        FROM acts_in WHERE direction IN ('give', 'ask') AND age < {lg.share_ratio_days}"""
+    ).fetchone()
+    assert cadence is not None and share is not None
+    network_cadence = float(cadence[0]) if cadence[0] is not None else rh.default_cadence_days
+    return {
+        "network_cadence": network_cadence,
+        "share": ShareRatio(lg.share_ratio_days, int(share[0]), int(share[1]),
+                            lg.share_ratio_target),
+    }  # fmt: skip
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    now_us: int,
+    now_day: int,
+    s: MeasureSettings,
+    use_previous: bool,
+    time_travel: bool,
+    parts: dict[str, Any],
+) -> NetworkScores:
+    w, c = s.warmth, s.circles
+    newcomer_us = c.newcomer_days * US_PER_DAY
+    con.execute(
+        f"""CREATE TEMP TABLE base AS SELECT g.person_id, g.first_at, g.last_in_at, g.n_in,
+          coalesce(g.warmth_base, 0) * {multiplexity_sql("coalesce(ch.channels, 0)", w)} AS warmth,
+          coalesce(g.warmth_base, 0) AS warmth_base,
+          {multiplexity_sql("coalesce(ch.channels, 0)", w)} AS multiplexity,
+          coalesce(ch.channels, 0)::INTEGER AS channels,
+          coalesce(g.warmth_base_before, 0)
+            * {multiplexity_sql("coalesce(ch.channels_before, 0)", w)} AS warmth_before,
+          ({now_day} - g.first_at // {US_PER_DAY})::INTEGER AS tenure_days,
+          ({now_day} - g.last_in_at // {US_PER_DAY})::INTEGER AS silence_days,
+          coalesce(r.presence_30, 0)::INTEGER AS presence_30,
+          coalesce(r.presence_90, 0)::INTEGER AS presence_90,
+          coalesce(r.presence_365, 0)::INTEGER AS presence_365,
+          r.cadence_days::DOUBLE AS cadence_days,
+          coalesce(r.cadence_days, {parts["network_cadence"]!r})::DOUBLE AS cadence_used,
+          g.given, g.asked, g.given - g.asked AS balance,
+          g.given_decayed - g.asked_decayed AS balance_decayed,
+          g.asks_recent::INTEGER AS asks_recent, g.asks_year::INTEGER AS asks_year,
+          g.last_ask_at, coalesce(f.do_not_contact, false) AS do_not_contact,
+          g.n_in > 0 AND {now_us} - g.first_at < {newcomer_us} AS newcomer,
+          g.n_in > 0 AND g.n_in_active = 0 AS observer,
+          st.stage, st.stage_at
+        FROM agg g
+        LEFT JOIN ch USING (person_id) LEFT JOIN rh r USING (person_id)
+        LEFT JOIN st USING (person_id) LEFT JOIN flags f USING (person_id)"""
+    )
+    eligible = f"n_in >= {c.min_activities} AND NOT newcomer AND NOT observer"
+    con.execute(
+        f"""CREATE TEMP TABLE ranked AS SELECT person_id,
+          row_number() OVER (ORDER BY warmth DESC, person_id) AS pos
+        FROM base WHERE {eligible}"""
+    )
+    n_ranked = _scalar(con, "SELECT count(*) FROM ranked")
+    cuts = circles.sizes(n_ranked, c)
+    warm_median = _scalar(
+        con, "SELECT coalesce(median(warmth_before), 0) FROM base WHERE warmth_before > 0"
+    )
+    raw = circles.raw_circle_sql("k.pos", "b.n_in", "b.newcomer", "b.observer", cuts, c)
+    con.execute(
+        f"""CREATE TEMP TABLE raw AS SELECT b.person_id, k.pos, {raw} AS raw_circle
+        FROM base b LEFT JOIN ranked k USING (person_id)"""
+    )
+    hold_us = c.demotion_hold_days * US_PER_DAY
+    con.execute(f"CREATE TEMP TABLE held AS {circles.history_sql(now_us, hold_us, use_previous)}")
+    warm_before = f"(b.warmth_before > 0 AND b.warmth_before >= {warm_median!r})"
+    status = rhythm.status_sql("b.silence_days", "b.cadence_used", warm_before, s.rhythm)
+    rule = ask_rule_sql(
+        "b.do_not_contact", "b.balance_decayed", "b.asks_recent", "b.asks_year", s.ledger
+    )
+    scores = con.sql(
+        f"""SELECT b.person_id, b.first_at, b.last_in_at, b.n_in::INTEGER AS n_in,
+          b.warmth, b.warmth_base, b.multiplexity, b.channels, b.warmth_before,
+          b.tenure_days, b.silence_days, b.presence_30, b.presence_90, b.presence_365,
+          b.cadence_days, b.cadence_used, {status} AS status,
+          r.pos::INTEGER AS warmth_rank, r.raw_circle, h.circle, h.circle_since,
+          h.pending_circle, h.pending_since, b.stage, b.stage_at,
+          b.given, b.asked, b.balance, b.balance_decayed, b.asks_recent, b.asks_year,
+          b.last_ask_at, {rule} IS NULL AS ask_ready, {rule} AS ask_rule
+        FROM base b JOIN raw r USING (person_id) JOIN held h USING (person_id)
+        ORDER BY b.person_id"""
+    ).to_arrow_table()
+    transitions = _transitions(con, now_us, record=not time_travel)
+    counts = {name: _counts(con, scores, name) for name in ("circle", "status", "stage")}
+    summary = NetworkSummary(
+        now=now_us,
+        people=scores.num_rows,
+        ranked=n_ranked,
+        cuts=cuts,
+        network_cadence=parts["network_cadence"],
+        warmth_before_median=float(warm_median),
+        share=parts["share"],
+        by_circle=counts["circle"],
+        by_status=counts["status"],
+        by_stage=counts["stage"],
+    )
+    return NetworkScores(scores, transitions, summary)
+
+
+def _transitions(con: duckdb.DuckDBPyConnection, now_us: int, *, record: bool) -> pa.Table:
+    """A row per person whose stage changed since the previous rescore: promotions are dated
+    when the new stage was first reached, demotions (aged out of the window) at `now`.
+    None when rescoring at an earlier time than the last rescore (history is not rewritten)."""
+    levels = " ".join(f"WHEN '{st}' THEN {i}" for st, i in ladder.LEVEL.items())
+    rel = con.sql(
+        f"""SELECT b.person_id, p.stage AS from_stage, b.stage AS to_stage,
+          CASE WHEN p.stage IS NULL OR (CASE b.stage {levels} END) > (CASE p.stage {levels} END)
+               THEN b.stage_at ELSE {now_us} END AS at
+        FROM base b LEFT JOIN prev p USING (person_id)
+        WHERE b.stage IS NOT NULL AND b.stage IS DISTINCT FROM p.stage AND {record}
+        ORDER BY b.person_id"""
+    )
+    return rel.to_arrow_table()
+
+
+def _counts(con: duckdb.DuckDBPyConnection, scores: pa.Table, column: str) -> dict[str, int]:
+    rows = (
+        con.from_arrow(scores.select([column]))
+        .filter(f"{column} IS NOT NULL")
+        .aggregate(f"{column}, count(*)")
+        .fetchall()
+    )
+    return dict(Counter({str(k): int(n) for k, n in rows}).most_common())
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]

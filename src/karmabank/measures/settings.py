@@ -1,0 +1,193 @@
+"""Every constant of the measures, typed, with PRODUCT.md §3's defaults.
+
+Read once at the edge (`load_measure_settings`: a `karmabank.toml`, then `KARMABANK_*`
+environment variables) and passed into the pure measures. `docs/measures.md` documents each one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from karmabank.errors import ConfigError
+
+
+def _weights(**kw: float) -> dict[str, float]:
+    return dict(kw)
+
+
+@dataclass(frozen=True)
+class WarmthSettings:
+    decay: float = 0.9  # kept per `decay_days`
+    decay_days: float = 30.0
+    multiplexity_step: float = 0.25  # x(1 + step x (channels - 1))
+    multiplexity_days: int = 365
+    default_weight: float = 1.0  # an inbound verb not in `weights`
+    weights: dict[str, float] = field(
+        default_factory=lambda: _weights(
+            like=1, follow=1, mention=2, interact=2, share=3, comment=4, reply=4, answer=4,
+            register=4, sign=5, attend=6, donate=7, volunteer=8, organize=10,
+        )
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RhythmSettings:
+    window_days: int = 365  # cadence looks at active days in this window
+    min_active_days: int = 3  # fewer: the network's median cadence is used
+    active_factor: float = 1.5  # active if silence <= 1.5 x cadence
+    resting_factor: float = 4.0  # resting if silence <= 4 x cadence
+    dormant_days: int = 365  # beyond resting and silent longer than this: dormant
+    drift_lookback_days: int = 90  # drifting: warmth was in the top half this long ago
+    default_cadence_days: float = 30.0  # when no one in the network has a cadence yet
+
+
+@dataclass(frozen=True)
+class CircleSettings:
+    core_share: float = 0.02
+    core_max: int = 15  # Dunbar-style cap
+    allies_share: float = 0.08
+    friends_share: float = 0.25
+    min_activities: int = 2  # fewer inbound activities: acquaintances
+    newcomer_days: int = 30
+    demotion_hold_days: int = 90
+    observer_verbs: tuple[str, ...] = ("like", "follow")
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    default_give_weight: float = 2.0
+    give_weights: dict[str, float] = field(
+        default_factory=lambda: _weights(
+            thank=2, welcome=2, reply=3, share=4, feature=5, introduce=5, help=5, gift=5
+        )
+    )
+    ask_weight: float = 5.0
+    ask_cooldown_days: int = 30  # no ask in this many days
+    max_asks: int = 3  # at most this many asks (this one included) ...
+    max_asks_days: int = 365  # ... in this many days
+    share_ratio_days: int = 90
+    share_ratio_target: float = 4.0
+
+
+@dataclass(frozen=True)
+class LadderSettings:
+    window_days: int = 365
+    verbs: dict[str, str] = field(
+        default_factory=lambda: {
+            "follow": "aware", "like": "aware",
+            "comment": "engaged", "reply": "engaged", "mention": "engaged", "share": "engaged",
+            "interact": "engaged", "answer": "engaged",
+            "attend": "participant", "register": "participant", "sign": "participant",
+            "donate": "participant",
+            "volunteer": "leader", "organize": "leader",
+        }
+    )  # fmt: skip
+    default_stage: str = "aware"  # an inbound verb not in `verbs`
+    engagement_days: int = 7  # a share that drew peer engagement this soon: advocate
+    leader_campaigns: int = 3  # acted on asks of this many campaigns: leader
+
+
+@dataclass(frozen=True)
+class RescoreSettings:
+    stale_after_minutes: float = 60.0  # shown scores older than this (in `now`) are recomputed
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    warmth: WarmthSettings = field(default_factory=WarmthSettings)
+    rhythm: RhythmSettings = field(default_factory=RhythmSettings)
+    circles: CircleSettings = field(default_factory=CircleSettings)
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
+    ladder: LadderSettings = field(default_factory=LadderSettings)
+    rescore: RescoreSettings = field(default_factory=RescoreSettings)
+
+
+STAGES: tuple[str, ...] = ("aware", "engaged", "participant", "advocate", "leader")
+RANKED_CIRCLES: tuple[str, ...] = ("core", "allies", "friends", "acquaintances")
+CIRCLES: tuple[str, ...] = (*RANKED_CIRCLES, "newcomers", "observers")
+STATUSES: tuple[str, ...] = ("active", "resting", "drifting", "quiet", "dormant")
+
+
+def _coerce(where: str, current: Any, value: Any) -> Any:
+    """`value` (from TOML or an environment string) as the type of the default `current`."""
+    try:
+        if isinstance(current, dict):
+            if isinstance(value, str):
+                value = json.loads(value)
+            if not isinstance(value, dict):
+                raise TypeError
+            kind = type(next(iter(current.values()), ""))
+            return {**current, **{str(k).lower(): kind(v) for k, v in value.items()}}
+        if isinstance(current, tuple):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(v).strip().lower() for v in items if str(v).strip())
+        if isinstance(current, bool):
+            raise TypeError
+        if isinstance(current, int):
+            if isinstance(value, float) and not value.is_integer():
+                raise TypeError
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: {value!r} is not a valid {type(current).__name__}") from None
+
+
+def _check(s: MeasureSettings) -> MeasureSettings:
+    problems = []
+    if not 0 < s.warmth.decay <= 1:
+        problems.append("warmth.decay must be in (0, 1]")
+    for name in ("core_share", "allies_share", "friends_share"):
+        if not 0 <= getattr(s.circles, name) <= 1:
+            problems.append(f"circles.{name} must be in [0, 1]")
+    if s.circles.core_share + s.circles.allies_share + s.circles.friends_share > 1:
+        problems.append("circles: core + allies + friends shares exceed 1")
+    if not 0 < s.rhythm.active_factor <= s.rhythm.resting_factor:
+        problems.append("rhythm: need 0 < active_factor <= resting_factor")
+    bad = sorted({*s.ladder.verbs.values(), s.ladder.default_stage} - set(STAGES))
+    if bad:
+        problems.append(f"ladder: unknown stage {bad[0]!r} (stages: {', '.join(STAGES)})")
+    if problems:
+        raise ConfigError("measure settings: " + "; ".join(problems))
+    return s
+
+
+def load_measure_settings(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> MeasureSettings:
+    """Defaults, then `path` (a karmabank.toml, if it exists), then environment variables
+    `KARMABANK_<SECTION>_<KEY>` (e.g. `KARMABANK_WARMTH_DECAY=0.85`; tables as JSON)."""
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is not None and path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: {e}") from None
+    settings = MeasureSettings()
+    sections = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    for name in data:
+        if name not in sections or not isinstance(data[name], dict):
+            raise ConfigError(f"{path}: unknown section [{name}] (sections: {', '.join(sections)})")
+    for name, section in sections.items():
+        changes: dict[str, Any] = {}
+        for f in fields(section):
+            current = getattr(section, f.name)
+            env_name = f"KARMABANK_{name}_{f.name}".upper()
+            if f.name in data.get(name, {}):
+                current = _coerce(f"{path} [{name}] {f.name}", current, data[name][f.name])
+            if env_name in env:
+                current = _coerce(env_name, current, env[env_name])
+            changes[f.name] = current
+        unknown = set(data.get(name, {})) - {f.name for f in fields(section)}
+        if unknown:
+            raise ConfigError(f"{path}: [{name}] has no setting {sorted(unknown)[0]!r}")
+        sections[name] = replace(section, **changes)
+    return _check(MeasureSettings(**sections))

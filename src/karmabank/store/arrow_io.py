@@ -1,0 +1,108 @@
+"""Column-wise reads and writes between the database and Arrow, through ADBC drivers (C/Go, no
+Python loop per row): the rescore reads activities and writes a million score rows with them.
+
+SQLite is dynamically typed and its ADBC driver infers each column's type from the first rows,
+so nullable columns are read as `coalesce(col, default)` plus a null mask and rebuilt here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.engine import make_url
+
+from karmabank.errors import ConfigError, StoreError
+
+_DEFAULTS = {
+    pa.int64(): "0",
+    pa.int32(): "0",
+    pa.float64(): "0.0",
+    pa.string(): "''",
+    pa.bool_(): "0",
+}
+
+
+@contextmanager
+def connect(url: str) -> Iterator[Any]:
+    """An ADBC DB-API connection to the database at `url` (autocommit off: one transaction
+    until `commit()`)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        import adbc_driver_sqlite.dbapi as sqlite_adbc
+
+        conn = sqlite_adbc.connect(str(parsed.database))
+        with conn.cursor() as cur:
+            cur.execute("PRAGMA busy_timeout = 30000")
+    elif backend == "postgresql":
+        try:
+            import adbc_driver_postgresql.dbapi as pg_adbc
+        except ImportError:
+            raise ConfigError(
+                "PostgreSQL scoring needs the postgres extra: pip install 'karmabank[postgres]'"
+            ) from None
+        plain = parsed.set(drivername="postgresql")
+        conn = pg_adbc.connect(plain.render_as_string(hide_password=False))
+    else:
+        raise StoreError(f"no column-wise driver for {backend} databases")
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def is_sqlite(conn: Any) -> bool:
+    return type(conn).__module__.startswith("adbc_driver_sqlite")
+
+
+def select_sql(conn: Any, table_sql: str, schema: pa.Schema, where: str = "") -> str:
+    """SELECT the columns of `schema` from `table_sql`, null-safe for SQLite's type inference."""
+    cols = []
+    for f in schema:
+        if is_sqlite(conn) and f.nullable:
+            cols.append(f"coalesce({f.name}, {_DEFAULTS[f.type]}) AS {f.name}")
+            cols.append(f"{f.name} IS NULL AS {f.name}__null")
+        else:
+            cols.append(f.name)
+    return f"SELECT {', '.join(cols)} FROM {table_sql} {where}"
+
+
+def _fix(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    arrays = []
+    for f in schema:
+        col = batch.column(f.name)
+        if f.name + "__null" in batch.schema.names:
+            mask = pc.cast(batch.column(f.name + "__null"), pa.bool_())
+            col = pc.if_else(mask, pa.scalar(None, f.type), pc.cast(col, f.type))
+        arrays.append(pc.cast(col, f.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def read_batches(
+    conn: Any, table_sql: str, schema: pa.Schema, where: str = "", params: Any = None
+) -> Iterator[pa.RecordBatch]:
+    """Stream `schema`'s columns of `table_sql` as record batches of exactly that schema."""
+    with conn.cursor() as cur:
+        cur.execute(select_sql(conn, table_sql, schema, where), params)
+        reader = cur.fetch_record_batch()
+        for batch in reader:
+            if batch.num_rows:
+                yield _fix(batch, schema)
+
+
+def read_table(
+    conn: Any, table_sql: str, schema: pa.Schema, where: str = "", params: Any = None
+) -> pa.Table:
+    return pa.Table.from_batches(list(read_batches(conn, table_sql, schema, where, params)), schema)
+
+
+def append(conn: Any, table: str, data: pa.Table) -> None:
+    """Append `data` to `table` in the connection's open transaction."""
+    if data.num_rows == 0:
+        return
+    with conn.cursor() as cur:
+        cur.adbc_ingest(table, data, mode="append")

@@ -1,0 +1,168 @@
+"""A columnar copy of the activities (Parquet segments), kept in step with the row store.
+
+The database stays the truth; this copy is a cache the rescore reads at Arrow speed. It lives
+beside a SQLite file (`karmabank.db-columns/`) or, for PostgreSQL, under
+`$KARMABANK_COLUMNS_DIR` (default `~/.cache/karmabank/columns/<database>`). `sync` appends the
+activities with ids past the copy's watermark; if the database was replaced, an activity was
+changed or removed (the organization's `activity_epoch` moved), or the row counts disagree
+(e.g. PostgreSQL transactions that committed out of id order), it rebuilds the copy. Deleting
+the directory is always safe.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+from sqlalchemy.engine import make_url
+
+from karmabank.measures.frames import ACTIVITY_SCHEMA
+from karmabank.store import arrow_io
+
+MAX_SEGMENTS = 8
+_SOURCE = "activity"
+_SCHEMA = pa.schema([f.with_nullable(f.name in ("target_id", "weight")) for f in ACTIVITY_SCHEMA])
+
+
+def columns_dir(url: str, environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database) + "-columns")
+    base = env.get("KARMABANK_COLUMNS_DIR") or str(Path.home() / ".cache/karmabank/columns")
+    shown = parsed.render_as_string(hide_password=True)
+    digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
+    return Path(base) / f"{parsed.database or 'db'}-{digest}"
+
+
+@dataclass
+class Manifest:
+    store_id: str = ""
+    epoch: int = -1
+    watermark: int = 0  # highest activity id copied
+    rows: int = 0
+    segments: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    appended: int
+    rebuilt: bool
+    rows: int
+    files: tuple[Path, ...]
+
+    def dataset(self) -> pads.Dataset | pa.Table:
+        if not self.files:
+            return _SCHEMA.empty_table()
+        return pads.dataset([str(f) for f in self.files], schema=_SCHEMA, format="parquet")
+
+
+class ActivityColumns:
+    def __init__(self, url: str, directory: Path | None = None) -> None:
+        self.url = url
+        self.dir = directory or columns_dir(url)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _load(self) -> Manifest:
+        try:
+            data = json.loads((self.dir / "manifest.json").read_text())
+            return Manifest(**data)
+        except (OSError, ValueError, TypeError):
+            return Manifest()
+
+    def _save(self, m: Manifest) -> None:
+        tmp = self.dir / f"manifest.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(json.dumps(m.__dict__))
+        os.replace(tmp, self.dir / "manifest.json")
+
+    def sync(self) -> SyncReport:
+        """Bring the copy up to date with the database; returns what it did and the files."""
+        with self._locked(), arrow_io.connect(self.url) as conn:
+            store_id, epoch, max_id, count = _database_state(conn)
+            m = self._load()
+            rebuilt = False
+            if m.store_id != store_id or m.epoch != epoch or m.watermark > max_id:
+                m, rebuilt = self._reset(store_id, epoch), True
+            appended = self._append(conn, m, max_id)
+            if m.rows != count:  # rows committed out of id order, or removed: start over
+                m, rebuilt = self._reset(store_id, epoch), True
+                appended = self._append(conn, m, max_id)
+            if len(m.segments) > MAX_SEGMENTS:
+                self._compact(m)
+            self._save(m)
+            self._remove_strays(m)
+            files = tuple(self.dir / s for s in m.segments)
+            return SyncReport(appended, rebuilt, m.rows, files)
+
+    def _reset(self, store_id: str, epoch: int) -> Manifest:
+        for old in self._load().segments:
+            (self.dir / old).unlink(missing_ok=True)
+        m = Manifest(store_id=store_id, epoch=epoch)
+        self._save(m)
+        return m
+
+    def _append(self, conn: Any, m: Manifest, max_id: int) -> int:
+        if max_id <= m.watermark:
+            return 0
+        name = f"seg-{m.watermark + 1:012d}-{uuid.uuid4().hex[:8]}.parquet"
+        n, top = 0, m.watermark
+        where = f"WHERE id > {int(m.watermark)} AND id <= {int(max_id)}"
+        with pq.ParquetWriter(self.dir / name, _SCHEMA, compression="zstd") as out:
+            for batch in arrow_io.read_batches(conn, _SOURCE, _SCHEMA, where):
+                out.write_batch(batch)
+                n += batch.num_rows
+                top = max(top, pc.max(batch.column("id")).as_py())
+        if n == 0:
+            (self.dir / name).unlink()
+        else:
+            m.segments.append(name)
+        m.rows += n
+        m.watermark = max(top, max_id)
+        return n
+
+    def _compact(self, m: Manifest) -> None:
+        name = f"seg-{1:012d}-{uuid.uuid4().hex[:8]}.parquet"
+        data = pads.dataset([str(self.dir / s) for s in m.segments], schema=_SCHEMA)
+        with pq.ParquetWriter(self.dir / name, _SCHEMA, compression="zstd") as out:
+            for batch in data.to_batches():
+                out.write_batch(batch)
+        m.segments = [name]
+
+    def _remove_strays(self, m: Manifest) -> None:
+        keep = {*m.segments, "manifest.json", "lock"}
+        for p in self.dir.iterdir():
+            if p.name not in keep:
+                p.unlink(missing_ok=True) if p.is_file() else shutil.rmtree(p)
+
+
+def _database_state(conn: Any) -> tuple[str, int, int, int]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, created_at, activity_epoch FROM organization ORDER BY id LIMIT 1")
+        org = cur.fetchone()
+        cur.execute("SELECT coalesce(max(id), 0), count(*) FROM activity")
+        row = cur.fetchone()
+    store_id = "none" if org is None else f"{org[0]}:{org[1]}"
+    epoch = 0 if org is None else int(org[2])
+    return store_id, epoch, int(row[0]), int(row[1])
