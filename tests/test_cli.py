@@ -47,9 +47,12 @@ def test_import_json_counts_add_up(
 
 def test_people_and_person_json(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
     people = json.loads(run(capsys, "people", "--db", loaded, "--json").out)
-    assert [p["name"] for p in people] == ["Bob", "Ada Lovelace"]
+    # warmest first: Ada's comment (4) outweighs Bob's like (1)
+    assert [p["name"] for p in people] == ["Ada Lovelace", "Bob"]
     for p in people:
-        assert {"id", "name", "identities"} <= p.keys()
+        assert {"id", "name", "identities", "circle", "status", "warmth", "stage"} <= p.keys()
+    recent = json.loads(run(capsys, "people", "--sort", "recent", "--db", loaded, "--json").out)
+    assert [p["name"] for p in recent] == ["Bob", "Ada Lovelace"]
     ada = json.loads(run(capsys, "person", "ada@example.org", "--db", loaded, "--json").out)
     assert ada["identities"] == ["email:ada@example.org"]
     assert ada["counts"] == {"in": 1, "give": 0, "ask": 0, "peer_out": 0, "peer_in": 1}

@@ -11,7 +11,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from karmabank.actions.importing import ImportReport, import_files
-from karmabank.actions.people import list_people, set_flag
+from karmabank.actions.people import set_flag
+from karmabank.actions.relationships import list_people
+from karmabank.actions.scoring import measure_settings
 from karmabank.demo_network import generate, write_csv
 from karmabank.errors import ConfigError
 from karmabank.model import Flag
@@ -60,15 +62,20 @@ def build_demo(*, db: str, now: datetime, people: int = 3000, seed: int = 7) -> 
         with store.sessions() as session:
             n_people = session.scalar(select(func.count()).select_from(Person)) or 0
             n_acts = session.scalar(select(func.count()).select_from(Activity)) or 0
-        top = list_people(store=store, limit=1)
+        top = list_people(
+            store=store, now=now, settings=measure_settings(store), limit=1, circle="core"
+        )
     star = top[0].person.identities[0] if top and top[0].person.identities else None
     star_ref = f"{star.platform}:{star.key}" if star else "1"
     export = f"export KARMABANK_DB={db}"
     tour = [
         (export, "so the commands below use the demo database (or add --db to each)"),
-        ("karmabank people --limit 10", "the most recently active people, with their flags"),
+        ("karmabank status", "share ratio (sharer or hoarder?), people per circle, rhythm, stage"),
+        ("karmabank people --limit 10", "the warmest people: circle, rhythm status, balance"),
+        ("karmabank people --circle core --status drifting",
+         "close friends who have gone quieter than their own rhythm: check in gently"),
         ("karmabank people -q river", "search by name or identity"),
-        (f"karmabank person {star_ref}", "one person's identities, counts and timeline"),
+        (f"karmabank person {star_ref}", "one person: every score with the reason for it"),
         (f"karmabank person {star_ref} --json", "the same, as JSON for scripts"),
         (f"karmabank record give {star_ref} thank --text 'Thanks for the cleanup photos!'",
          "record something you gave (karmabank never sends anything itself)"),

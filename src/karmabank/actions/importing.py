@@ -16,13 +16,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from adbc_driver_manager.dbapi import Error as AdbcError
 from sqlalchemy import Connection, select, text, update
 
 from karmabank.actions.organization import ensure_organization, write_audit
+from karmabank.errors import KarmabankError
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources import registry
 from karmabank.sources.base import BadRow, InputFile, ParsedRow, SkippedRow, Source
 from karmabank.store.bulk import ActivityTuple, BulkWriter
+from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 from karmabank.store.tables import ImportRun, OrgIdentity
 
@@ -144,7 +147,19 @@ def import_files(
             details={"format": fmt, "paths": [str(p) for p in paths], **report.as_json(),
                      "errors": len(report.errors)},
         )  # fmt: skip
+    if report.imported:
+        _sync_columns(store)
     return report
+
+
+def _sync_columns(store: Store) -> None:
+    """Bring the columnar copy the rescore reads up to date now, while the user expects to
+    wait, rather than at the next rescore. The copy is a cache: if it cannot be written here,
+    the rescore builds it, so an import never fails for it."""
+    try:
+        ActivityColumns(store.url, store.engine).sync()
+    except (KarmabankError, OSError, AdbcError):
+        pass
 
 
 def _finish(store: Store, run_id: int, status: str, now: datetime) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -79,52 +78,6 @@ def person_by_identity(session: Session, key: IdentityKey) -> Person | None:
         .join(Identity, Identity.person_id == Person.id)
         .where(Identity.platform == key.platform, Identity.key == key.key)
     )
-
-
-@dataclass(frozen=True)
-class PersonSummary:
-    person: Person
-    activities: int
-    last_seen: datetime | None
-
-
-def list_people(
-    *, store: Store, limit: int = 50, query: str | None = None, flag: Flag | None = None
-) -> list[PersonSummary]:
-    """People, most recently active first, with their activity count."""
-    if limit < 1:
-        raise ConfigError("--limit must be at least 1")
-    with store.sessions() as session:
-        counts = (
-            select(
-                Activity.person_id.label("pid"),
-                func.count().label("n"),
-                func.max(Activity.occurred_at).label("last"),
-            )
-            .group_by(Activity.person_id)
-            .subquery()
-        )
-        q = (
-            select(Person, func.coalesce(counts.c.n, 0), counts.c.last)
-            .outerjoin(counts, counts.c.pid == Person.id)
-            .where(~Person.erased)
-        )
-        if flag is not None:
-            q = q.where(getattr(Person, flag.value))
-        if query:
-            like = f"%{query.lower()}%"
-            q = q.where(
-                or_(
-                    func.lower(Person.name).like(like),
-                    Person.id.in_(select(Identity.person_id).where(Identity.key.like(like))),
-                )
-            )
-        q = q.order_by(counts.c.last.desc().nulls_last(), Person.id).limit(limit)
-        out = []
-        for person, n, last in session.execute(q):
-            _ = person.identities  # load while the session is open
-            out.append(PersonSummary(person, int(n), _as_time(last)))
-        return out
 
 
 def _as_time(value: Any) -> datetime | None:

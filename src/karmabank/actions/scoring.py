@@ -107,8 +107,8 @@ def rescore(
     """Recompute every score at `now`. Twice at the same `now`, the same scores."""
     started = time.perf_counter()
     revision, max_id = _data_version(store)
-    sync = ActivityColumns(store.url).sync()
-    with arrow_io.connect(store.url) as conn:
+    sync = ActivityColumns(store.url, store.engine).sync()
+    with arrow_io.connect(store.url, store.engine) as conn:
         flags = arrow_io.read_table(conn, _FLAGGED, FLAGS_SCHEMA)
         acted = arrow_io.read_table(conn, _ACTED, ACTED_SCHEMA)
         previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
@@ -129,7 +129,7 @@ def rescore(
             "revision": revision,
             "activity_max_id": max_id,
             "settings_digest": settings_digest(settings),
-            "summary": json.dumps(summary_json(result.summary), sort_keys=True),
+            "summary": json.dumps(summary_json(result.summary)),
             "seconds": seconds,
         }
         with conn.cursor() as cur:
@@ -190,5 +190,5 @@ def ensure_scores(*, store: Store, now: datetime, settings: MeasureSettings) -> 
     if f.stale:
         rescore(store=store, now=now, settings=settings)
         f = freshness(store=store, now=now, settings=settings)
-    assert f.state is not None
+    assert f.state is not None, f.reason
     return f.state

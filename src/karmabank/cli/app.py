@@ -107,6 +107,19 @@ def formats() -> None:
 @app.command()
 def people(
     db: Db = None,
+    now: Now = None,
+    circle: Annotated[
+        str | None, typer.Option(help="core, allies, friends, acquaintances, newcomers, observers")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="active, resting, drifting, quiet, dormant")
+    ] = None,
+    stage: Annotated[
+        str | None, typer.Option(help="aware, engaged, participant, advocate, leader")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option(help="warmth, tenure, balance, silence (longest first) or recent")
+    ] = "warmth",
     limit: Annotated[int, typer.Option(help="At most this many people.")] = 50,
     search: Annotated[
         str | None, typer.Option("--search", "-q", help="Name or identity contains.")
@@ -114,18 +127,24 @@ def people(
     flag: Annotated[Flag | None, typer.Option(help="Only people with this flag.")] = None,
     json_: Json = False,
 ) -> None:
-    """List people, most recently active first."""
-    from karmabank.actions.people import flags_set, list_people, person_ref_json
+    """List people with their circle, rhythm, warmth, balance and stage (warmest first)."""
+    from karmabank.actions.people import flags_set, person_ref_json
+    from karmabank.actions.relationships import list_people, score_json
+    from karmabank.actions.scoring import measure_settings
     from karmabank.store.open import open_store
 
-    settings = load_settings(db=db)
+    settings = load_settings(db=db, now=now)
     with open_store(settings.db) as store:
-        rows = list_people(store=store, limit=limit, query=search, flag=flag)
+        rows = list_people(
+            store=store, now=settings.clock(), settings=measure_settings(store), limit=limit,
+            query=search, flag=flag, circle=circle, status=status, stage=stage, sort=sort,
+        )  # fmt: skip
     if json_:
         _print_json(
             [
                 {
                     **person_ref_json(r.person),
+                    **score_json(r.score),
                     "activities": r.activities,
                     "last_seen": None if r.last_seen is None else r.last_seen.isoformat(),
                     "flags": flags_set(r.person),
@@ -141,19 +160,39 @@ def people(
 def person(
     ref: Annotated[str, typer.Argument(help="An id, an identity platform:key, or a unique name.")],
     db: Db = None,
+    now: Now = None,
     json_: Json = False,
 ) -> None:
-    """One person: identities, flags, counts and timeline."""
-    from karmabank.actions.people import person_detail
+    """One person: every score with its reason, the ledger, and the timeline."""
+    from karmabank.actions.relationships import person_scores
+    from karmabank.actions.scoring import measure_settings
     from karmabank.store.open import open_store
 
-    settings = load_settings(db=db)
+    settings = load_settings(db=db, now=now)
     with open_store(settings.db) as store:
-        detail = person_detail(store=store, ref=ref)
+        detail = person_scores(
+            store=store, ref=ref, now=settings.clock(), settings=measure_settings(store)
+        )
     if json_:
         _print_json(detail)
     else:
         render.person_view(detail)
+
+
+@app.command()
+def status(db: Db = None, now: Now = None, json_: Json = False) -> None:
+    """The network at a glance: share ratio, people per circle, rhythm status and stage."""
+    from karmabank.actions.relationships import network_status
+    from karmabank.actions.scoring import measure_settings
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        report = network_status(store=store, now=settings.clock(), settings=measure_settings(store))
+    if json_:
+        _print_json(report)
+    else:
+        render.status_view(report)
 
 
 @app.command()
@@ -210,6 +249,22 @@ def flag(
         p = set_flag(store=store, ref=ref, flag=flag, on=not off, now=settings.clock(), actor="cli")
     state = "cleared" if off else "set"
     render.console().print(f"{flag.value} {state} for {p.name or 'person'} ({p.id})")
+
+
+@app.command()
+def rescore(db: Db = None, now: Now = None, json_: Json = False) -> None:
+    """Recompute every score (commands that show scores also do it when data changed)."""
+    from karmabank.actions.scoring import measure_settings
+    from karmabank.actions.scoring import rescore as rescore_all
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        report = rescore_all(store=store, now=settings.clock(), settings=measure_settings(store))
+    if json_:
+        _print_json(report.as_json())
+    else:
+        render.rescore_report(report)
 
 
 @app.command()

@@ -22,7 +22,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     from karmabank.actions.demo import DemoSummary
     from karmabank.actions.importing import ImportReport
-    from karmabank.actions.people import PersonSummary
+    from karmabank.actions.relationships import PersonSummary
+    from karmabank.actions.scoring import RescoreReport
 
 
 def console(stderr: bool = False) -> Console:
@@ -100,27 +101,39 @@ def import_report(report: ImportReport) -> None:
         out.print(f"  ... {report.quarantined - min(len(report.errors), 20):,} more in quarantine")
 
 
+def _dash(value: object, fmt: str = "") -> str:
+    return "—" if value is None else format(value, fmt)
+
+
 def people_table(rows: list[PersonSummary]) -> None:
     from karmabank.actions.people import flags_set
 
     table = Table(box=None, header_style="bold underline", pad_edge=False)
     table.add_column("id", justify="right", no_wrap=True, min_width=4)
-    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=22)
-    table.add_column("identities", no_wrap=True, overflow="ellipsis", max_width=32)
-    table.add_column("acts", justify="right", no_wrap=True, min_width=4)
-    table.add_column("last seen", no_wrap=True, min_width=10)
-    table.add_column("flags", no_wrap=True)
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=26)
+    table.add_column("circle", no_wrap=True, min_width=6)
+    table.add_column("status", no_wrap=True, min_width=6)
+    table.add_column("warmth", justify="right", no_wrap=True)
+    table.add_column("balance", justify="right", no_wrap=True)
+    table.add_column("stage", no_wrap=True)
+    table.add_column("flags", no_wrap=True, overflow="ellipsis")
     for r in rows:
-        p = r.person
-        flags = flags_set(p)
-        idents = [f"{i.platform}:{i.key}" for i in p.identities]
+        p, sc = r.person, r.score
+        shown = p.name or next((f"{i.platform}:{i.key}" for i in p.identities), "")
         table.add_row(
-            str(p.id), escape(p.name or ""), escape(", ".join(idents)), f"{r.activities:,}",
-            "" if r.last_seen is None else r.last_seen.date().isoformat(), ", ".join(flags),
+            str(p.id), escape(shown),
+            _dash(sc and sc.circle), _dash(sc and sc.status),
+            _dash(sc and sc.warmth, ".1f"), _dash(sc and sc.balance, "g"),
+            _dash(sc and sc.stage), ", ".join(flags_set(p)),
         )  # fmt: skip
     console().print(table)
     if not rows:
-        console().print("no people yet: `karmabank import` some activities, or `karmabank demo`")
+        console().print(
+            "no one matches: `karmabank import` some activities, or try `karmabank demo`"
+        )
+
+
+_WHY_ORDER = ("circle", "rhythm", "warmth", "ledger", "stage", "tenure", "scores")
 
 
 def person_view(d: dict[str, Any]) -> None:
@@ -129,9 +142,17 @@ def person_view(d: dict[str, Any]) -> None:
     out.print(f"[bold]{escape(d['name'] or '(no name)')}[/bold]  person {d['id']}"
               + (escape(f"  [{', '.join(flags)}]") if flags else ""))  # fmt: skip
     out.print("identities: " + escape(", ".join(d["identities"])))
+    out.print(f"\n[bold]why[/bold] (scores as of {d['scored_at'][:16].replace('T', ' ')} UTC)")
+    why = Table.grid(padding=(0, 2))
+    why.add_column(no_wrap=True)
+    why.add_column(overflow="fold")
+    for key in _WHY_ORDER:
+        if key in d["why"]:
+            why.add_row(key, escape(d["why"][key]))
+    out.print(why)
     c = d["counts"]
     out.print(
-        f"{c['in']} toward us, {c['give']} gives, {c['ask']} asks, "
+        f"\n{c['in']} toward us, {c['give']} gives, {c['ask']} asks, "
         f"{c['peer_out']} toward others, {c['peer_in']} from others"
     )
     if d["first_seen"]:
@@ -153,6 +174,22 @@ def person_view(d: dict[str, Any]) -> None:
     out.print(table)
 
 
+def status_view(r: dict[str, Any]) -> None:
+    out = console()
+    out.print(
+        f"[bold]network[/bold] as of {r['scored_at'][:16].replace('T', ' ')} UTC: "
+        f"{r['people']:,} people, {r['scored']:,} in a circle"
+    )
+    out.print("share ratio: " + escape(r["share_ratio"]["why"]))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("circles", _counts_line(r["circles"]))
+    grid.add_row("rhythm", _counts_line(r["statuses"]))
+    grid.add_row("ladder", _counts_line(r["stages"]))
+    out.print(grid)
+
+
 def demo_tour(summary: DemoSummary) -> None:
     out = console()
     out.print(f"[bold]Demo database ready:[/bold] {escape(summary.db)}")
@@ -163,3 +200,20 @@ def demo_tour(summary: DemoSummary) -> None:
     out.print("\nA short tour (listings also take --json):\n")
     for command, comment in summary.tour:
         out.print(f"  [bold]{escape(command)}[/bold]\n      {escape(comment)}")
+
+
+def rescore_report(r: RescoreReport) -> None:
+    out = console()
+    out.print(
+        f"scored {r.people:,} people as of {r.now.isoformat(timespec='minutes')} "
+        f"in {r.seconds:.2f} s ({r.sync.rows:,} activities; "
+        f"{r.transitions:,} ladder transitions recorded)"
+    )
+    s = r.summary
+    out.print("circles:  " + _counts_line(s.by_circle))
+    out.print("statuses: " + _counts_line(s.by_status))
+    out.print("stages:   " + _counts_line(s.by_stage))
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {n:,}" for k, n in counts.items()) or "none"

@@ -8,7 +8,6 @@ transitions, and a network summary).
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +26,7 @@ from karmabank.measures.frames import (
     micros,
 )
 from karmabank.measures.ledger import ShareRatio, ask_rule_sql
-from karmabank.measures.settings import MeasureSettings
+from karmabank.measures.settings import CIRCLES, STAGES, STATUSES, MeasureSettings
 from karmabank.measures.warmth import (
     decay_sql,
     default_weight_sql,
@@ -121,6 +120,7 @@ def _aggregate(
     con.execute(
         f"""CREATE TEMP TABLE agg AS SELECT person_id,
           min(occurred_at) AS first_at,
+          max(occurred_at) AS last_at,
           count(*) FILTER (WHERE direction = 'in') AS n_in,
           count(*) FILTER (WHERE direction = 'in' AND verb NOT IN ({observer_verbs}))
             AS n_in_active,
@@ -186,7 +186,8 @@ def _finish(
     w, c = s.warmth, s.circles
     newcomer_us = c.newcomer_days * US_PER_DAY
     con.execute(
-        f"""CREATE TEMP TABLE base AS SELECT g.person_id, g.first_at, g.last_in_at, g.n_in,
+        f"""CREATE TEMP TABLE base AS SELECT g.person_id, g.first_at, g.last_at, g.last_in_at,
+          g.n_in,
           coalesce(g.warmth_base, 0) * {multiplexity_sql("coalesce(ch.channels, 0)", w)} AS warmth,
           coalesce(g.warmth_base, 0) AS warmth_base,
           {multiplexity_sql("coalesce(ch.channels, 0)", w)} AS multiplexity,
@@ -235,7 +236,7 @@ def _finish(
         "b.do_not_contact", "b.balance_decayed", "b.asks_recent", "b.asks_year", s.ledger
     )
     scores = con.sql(
-        f"""SELECT b.person_id, b.first_at, b.last_in_at, b.n_in::INTEGER AS n_in,
+        f"""SELECT b.person_id, b.first_at, b.last_at, b.last_in_at, b.n_in::INTEGER AS n_in,
           b.warmth, b.warmth_base, b.multiplexity, b.channels, b.warmth_before,
           b.tenure_days, b.silence_days, b.presence_30, b.presence_90, b.presence_365,
           b.cadence_days, b.cadence_used, {status} AS status,
@@ -247,7 +248,10 @@ def _finish(
         ORDER BY b.person_id"""
     ).to_arrow_table()
     transitions = _transitions(con, now_us, record=not time_travel)
-    counts = {name: _counts(con, scores, name) for name in ("circle", "status", "stage")}
+    counts = {
+        name: _counts(con, scores, name, order)
+        for name, order in (("circle", CIRCLES), ("status", STATUSES), ("stage", STAGES))
+    }
     summary = NetworkSummary(
         now=now_us,
         people=scores.num_rows,
@@ -279,14 +283,13 @@ def _transitions(con: duckdb.DuckDBPyConnection, now_us: int, *, record: bool) -
     return rel.to_arrow_table()
 
 
-def _counts(con: duckdb.DuckDBPyConnection, scores: pa.Table, column: str) -> dict[str, int]:
-    rows = (
-        con.from_arrow(scores.select([column]))
-        .filter(f"{column} IS NOT NULL")
-        .aggregate(f"{column}, count(*)")
-        .fetchall()
-    )
-    return dict(Counter({str(k): int(n) for k, n in rows}).most_common())
+def _counts(
+    con: duckdb.DuckDBPyConnection, scores: pa.Table, column: str, order: tuple[str, ...]
+) -> dict[str, int]:
+    """People per value of `column`, in the vocabulary's order (core first, active first...)."""
+    rel = con.from_arrow(scores.select([column])).filter(f"{column} IS NOT NULL")
+    found = {str(k): int(n) for k, n in rel.aggregate(f"{column}, count(*)").fetchall()}
+    return {k: found[k] for k in order if k in found}
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:

@@ -3,6 +3,12 @@ Python loop per row): the rescore reads activities and writes a million score ro
 
 SQLite is dynamically typed and its ADBC driver infers each column's type from the first rows,
 so nullable columns are read as `coalesce(col, default)` plus a null mask and rebuilt here.
+
+The ADBC driver links its own copy of SQLite. Two copies of SQLite must never have one database
+file open at the same time in one process (POSIX locks are per process: one copy closing the
+file drops the other's locks, and the copies do not share their view of the WAL). So `connect`
+first closes every pooled connection of the SQLAlchemy engine (`engine.dispose()`); callers hold
+no session across it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from karmabank.errors import ConfigError, StoreError
@@ -27,12 +34,15 @@ _DEFAULTS = {
 
 
 @contextmanager
-def connect(url: str) -> Iterator[Any]:
+def connect(url: str, engine: Engine | None = None) -> Iterator[Any]:
     """An ADBC DB-API connection to the database at `url` (autocommit off: one transaction
-    until `commit()`)."""
+    until `commit()`). Pass the store's `engine` so that its SQLite connections are closed
+    first (see the module's docstring)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        if engine is not None:
+            engine.dispose()
         import adbc_driver_sqlite.dbapi as sqlite_adbc
 
         conn = sqlite_adbc.connect(str(parsed.database))

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from karmabank.measures.frames import ACTIVITY_SCHEMA
@@ -71,8 +72,11 @@ class SyncReport:
 
 
 class ActivityColumns:
-    def __init__(self, url: str, directory: Path | None = None) -> None:
+    def __init__(
+        self, url: str, engine: Engine | None = None, directory: Path | None = None
+    ) -> None:
         self.url = url
+        self.engine = engine  # closed before the sync's own connection opens (see arrow_io)
         self.dir = directory or columns_dir(url)
 
     @contextmanager
@@ -99,7 +103,7 @@ class ActivityColumns:
 
     def sync(self) -> SyncReport:
         """Bring the copy up to date with the database; returns what it did and the files."""
-        with self._locked(), arrow_io.connect(self.url) as conn:
+        with self._locked(), arrow_io.connect(self.url, self.engine) as conn:
             store_id, epoch, max_id, count = _database_state(conn)
             m = self._load()
             rebuilt = False

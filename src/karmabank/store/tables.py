@@ -227,6 +227,7 @@ class PersonScore(Base):
     __tablename__ = "person_score"
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
     first_at: Mapped[int] = mapped_column(BigInteger)  # UTC microseconds, like every *_at here
+    last_at: Mapped[int] = mapped_column(BigInteger)  # last activity of theirs, any direction
     last_in_at: Mapped[int | None] = mapped_column(BigInteger)
     n_in: Mapped[int] = mapped_column(Integer)
     warmth: Mapped[float] = mapped_column(Float)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 17:01:55.407743
+Create Date: 2026-11-26 17:09:35.193980
 """
 
 from collections.abc import Sequence
@@ -54,6 +54,7 @@ def upgrade() -> None:
         "person_score",
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("first_at", sa.BigInteger(), nullable=False),
+        sa.Column("last_at", sa.BigInteger(), nullable=False),
         sa.Column("last_in_at", sa.BigInteger(), nullable=True),
         sa.Column("n_in", sa.Integer(), nullable=False),
         sa.Column("warmth", sa.Float(), nullable=False),
