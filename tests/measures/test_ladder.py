@@ -135,11 +135,6 @@ def test_leader_by_acting_on_asks_of_3_campaigns() -> None:
     assert person(result, 2)["stage_at"] == at(90)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ladder.reached_sql dates leader-by-campaigns at the LAST acted_at, not when the "
-    "3rd distinct campaign was reached",
-)
 def test_leader_by_campaigns_is_dated_when_the_third_campaign_was_reached() -> None:
     result = score(
         [act(1, 100, "like")],

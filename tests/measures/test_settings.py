@@ -78,11 +78,6 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert s.warmth.weights["comment"] == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings._coerce casts table values to the type of the first default value; the "
-    "weight defaults are ints, so fractional weights are truncated",
-)
 def test_fractional_weights_are_kept(tmp_path: Path) -> None:
     path = toml(tmp_path, "[warmth]\nweights = { like = 1.5 }\n")
     s = load_measure_settings(path, environ={"KARMABANK_LEDGER_GIVE_WEIGHTS": '{"thank": 2.5}'})

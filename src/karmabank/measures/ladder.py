@@ -43,9 +43,13 @@ def reached_sql(now_us: int, window_us: int, engage_us: int, lad: LadderSettings
         SELECT person_id, {LEVEL["advocate"]}, acted_at FROM acted
         WHERE acted_at > {since} AND acted_at <= {now_us}
         UNION ALL
-        SELECT person_id, {LEVEL["leader"]}, max(acted_at) FROM acted
-        WHERE acted_at > {since} AND acted_at <= {now_us}
-        GROUP BY person_id HAVING count(DISTINCT campaign_id) >= {lad.leader_campaigns}
+        SELECT person_id, {LEVEL["leader"]}, first_at FROM (
+          SELECT person_id, first_at,
+                 row_number() OVER (PARTITION BY person_id ORDER BY first_at) AS k
+          FROM (SELECT person_id, campaign_id, min(acted_at) AS first_at FROM acted
+                WHERE acted_at > {since} AND acted_at <= {now_us}
+                GROUP BY person_id, campaign_id))
+        WHERE k = {lad.leader_campaigns}
         UNION ALL
         SELECT s.person_id, {LEVEL["advocate"]}, s.occurred_at
         FROM (SELECT person_id, occurred_at FROM acts_in

@@ -18,7 +18,7 @@ from karmabank.errors import ConfigError
 
 
 def _weights(**kw: float) -> dict[str, float]:
-    return dict(kw)
+    return {verb: float(w) for verb, w in kw.items()}
 
 
 @dataclass(frozen=True)
