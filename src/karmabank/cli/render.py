@@ -101,6 +101,10 @@ def import_report(report: ImportReport) -> None:
         out.print(f"  ... {report.quarantined - min(len(report.errors), 20):,} more in quarantine")
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def _dash(value: object, fmt: str = "") -> str:
     return "—" if value is None else format(value, fmt)
 
@@ -152,8 +156,8 @@ def person_view(d: dict[str, Any]) -> None:
     out.print(why)
     c = d["counts"]
     out.print(
-        f"\n{c['in']} toward us, {c['give']} gives, {c['ask']} asks, "
-        f"{c['peer_out']} toward others, {c['peer_in']} from others"
+        f"\n{c['in']:,} toward us, {_plural(c['give'], 'give')}, {_plural(c['ask'], 'ask')}, "
+        f"{c['peer_out']:,} toward others, {c['peer_in']:,} from others"
     )
     if d["first_seen"]:
         out.print(f"first seen {d['first_seen']}, last seen {d['last_seen']}")

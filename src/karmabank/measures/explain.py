@@ -77,7 +77,8 @@ def warmth_sentence(
         by_period.setdefault(period, []).append(_verb_count(verb, n))
     phrases = [f"{_and(items)} {period}" for period, items in by_period.items()]
     rest = len(parts) - sum(groups.values())
-    text = f"warmth {warmth:.1f}: " + ", ".join(phrases)
+    shown_value = f"{warmth:.2f}" if warmth < 10 else f"{warmth:.1f}"
+    text = f"warmth {shown_value}: " + ", ".join(phrases)
     if rest > 0:
         text += f" (+{rest:,} older or smaller)"
     if channels > 1:
@@ -144,12 +145,13 @@ def ledger_sentence(score: Mapping[str, Any], s: MeasureSettings, now: datetime)
     ago = "" if last is None else f"{(now - from_micros(int(last))).days} days ago"
     why = {
         "do_not_contact": "they asked not to be contacted",
-        "balance": f"give first: an ask costs {lg.ask_weight:g}, leaving {dec - lg.ask_weight:.1f}",
+        "balance": f"give first: an ask costs {lg.ask_weight:g} and would leave "
+        f"{dec - lg.ask_weight:.1f}",
         "cooldown": f"asked {ago}; wait {lg.ask_cooldown_days} days between asks",
         "frequency": f"already asked {score['asks_year']} times in {lg.max_asks_days} days "
         f"(at most {lg.max_asks})",
     }[rule]
-    return f"{head}; not ready for an ask: {why}"
+    return f"{head}; not ready for an ask ({why})"
 
 
 def stage_sentence(score: Mapping[str, Any]) -> str:
