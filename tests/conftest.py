@@ -114,3 +114,9 @@ def require_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"real data set not found at {path} (CI always has ../shared/data)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _columns_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columnar copy of a PostgreSQL database goes under the test's folder, not ~/.cache."""
+    monkeypatch.setenv("KARMABANK_COLUMNS_DIR", str(tmp_path / "columns"))

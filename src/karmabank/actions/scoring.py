@@ -25,22 +25,19 @@ from karmabank.measures.settings import MeasureSettings, load_measure_settings
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns, SyncReport
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Organization, PersonScore, ScoreState
+from karmabank.store.tables import (
+    Activity,
+    LadderTransition,
+    Organization,
+    PersonScore,
+    ScoreState,
+)
 
-SCORE_SCHEMA = pa.schema(
-    [
-        pa.field(c.name, _t, nullable=c.nullable)
-        for c in PersonScore.__table__.columns
-        for _t in [
-            {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "FLOAT": pa.float64(),
-             "BOOLEAN": pa.bool_()}.get(str(c.type).split("(")[0], pa.string())
-        ]
-    ]
-)  # fmt: skip
-TRANSITION_SCHEMA = pa.schema(
-    [("person_id", pa.int64()), ("from_stage", pa.string()), ("to_stage", pa.string()),
-     ("at", pa.int64())]
-)  # fmt: skip
+SCORE_SCHEMA = arrow_io.schema_of(PersonScore.__table__)
+TRANSITION_SCHEMA = arrow_io.schema_of(
+    LadderTransition.__table__, ["person_id", "from_stage", "to_stage", "at"]
+)
+STATE_SCHEMA = arrow_io.schema_of(ScoreState.__table__)
 
 
 def settings_path(db_url: str) -> Path:
@@ -139,18 +136,11 @@ def rescore(
             conn, "person_score", result.scores.select(SCORE_SCHEMA.names).cast(SCORE_SCHEMA)
         )
         arrow_io.append(conn, "ladder_transition", result.transitions.cast(TRANSITION_SCHEMA))
-        arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], _STATE_SCHEMA))
+        arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], STATE_SCHEMA))
         conn.commit()
     return RescoreReport(
         now, result.scores.num_rows, result.transitions.num_rows, seconds, sync, result.summary
     )
-
-
-_STATE_SCHEMA = pa.schema(
-    [("id", pa.int32()), ("scored_at", pa.int64()), ("computed_at", pa.int64()),
-     ("revision", pa.int64()), ("activity_max_id", pa.int64()), ("settings_digest", pa.string()),
-     ("summary", pa.string()), ("seconds", pa.float64())]
-)  # fmt: skip
 
 
 _FLAGGED = """(SELECT id AS person_id, team, bot, do_not_contact, erased FROM person

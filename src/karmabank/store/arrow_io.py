@@ -13,16 +13,17 @@ no session across it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine
+from sqlalchemy import BigInteger, Boolean, Engine, Float, Integer, String
 from sqlalchemy.engine import make_url
 
 from karmabank.errors import ConfigError, StoreError
+from karmabank.store.types import UtcTimestamp
 
 _DEFAULTS = {
     pa.int64(): "0",
@@ -63,6 +64,30 @@ def connect(url: str, engine: Engine | None = None) -> Iterator[Any]:
         yield conn
     finally:
         conn.close()
+
+
+def schema_of(table: Any, names: Sequence[str] | None = None) -> pa.Schema:
+    """The Arrow schema that writes exactly `table`'s column types (PostgreSQL's binary COPY
+    accepts nothing else: an int64 for an `integer` column is refused)."""
+    fields = []
+    for c in table.columns:
+        if names is not None and c.name not in names:
+            continue
+        t = c.type
+        if isinstance(t, UtcTimestamp | BigInteger):
+            arrow = pa.int64()
+        elif isinstance(t, Integer):
+            arrow = pa.int32()
+        elif isinstance(t, Float):
+            arrow = pa.float64()
+        elif isinstance(t, Boolean):
+            arrow = pa.bool_()
+        elif isinstance(t, String):
+            arrow = pa.string()
+        else:
+            raise TypeError(f"no Arrow type for {table.name}.{c.name} ({t})")
+        fields.append(pa.field(c.name, arrow, nullable=bool(c.nullable)))
+    return pa.schema(fields)
 
 
 def is_sqlite(conn: Any) -> bool:
