@@ -193,3 +193,50 @@ def test_unreachable_postgres_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     r = run(capsys, "people", "--db", "postgresql://nobody@127.0.0.1:1/none")
     assert r.code == 1
     assert r.err.startswith("error: ") and r.err.count("\n") == 1
+
+
+def test_scores_through_the_cli(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    now = ["--now", "2026-05-10T12:00:00Z"]
+    r = run(capsys, "rescore", "--db", loaded, *now, "--json")
+    assert r.code == 0, r.err
+    report = json.loads(r.out)
+    assert report["people"] == 2 and report["activities"] == 2
+    assert report["circles"] == {"newcomers": 1}  # Ada (Bob has no inbound activity)
+    ada = json.loads(run(capsys, "person", "ada@example.org", "--db", loaded, *now, "--json").out)
+    assert (ada["circle"], ada["status"], ada["stage"]) == ("newcomers", "active", "engaged")
+    # 4 x 0.9^(9.0833/30): the comment of May 1, 10:00, seen on May 10, 12:00
+    assert ada["warmth"]["value"] == pytest.approx(4 * 0.9 ** ((9 + 2 / 24) / 30))
+    assert ada["ledger"]["why"].startswith("gave 0, asked 0")
+    shown = run(capsys, "people", "--db", loaded, *now, "--circle", "newcomers")
+    assert "Ada Lovelace" in shown.out and "Bob" not in shown.out
+    nobody = run(capsys, "people", "--db", loaded, *now, "--stage", "leader")
+    assert "no one matches" in nobody.out
+    status = json.loads(run(capsys, "status", "--db", loaded, *now, "--json").out)
+    assert status["people"] == 2 and status["share_ratio"]["verdict"] == "quiet: no gives, no asks"
+    text = run(capsys, "status", "--db", loaded, *now).out
+    assert "share ratio: 0 gives and 0 asks in 90 days" in text
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--circle", "vip", "error: unknown circle 'vip' (one of: core, allies, friends"),
+        ("--status", "asleep", "error: unknown status 'asleep' (one of: active, resting"),
+        ("--stage", "hero", "error: unknown stage 'hero' (one of: aware, engaged"),
+        ("--sort", "age", "error: unknown sort 'age' (one of: warmth, tenure, balance"),
+        ("--now", "tomorrow", "error: --now: 'tomorrow' is not an ISO-8601 time"),
+    ],
+)
+def test_people_options_are_checked(
+    loaded: str, capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    r = run(capsys, "people", "--db", loaded, option, value)
+    assert r.code == 1 and r.err.startswith(message) and len(r.err.splitlines()) == 1
+
+
+def test_a_bad_setting_is_one_clear_line(
+    loaded: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KARMABANK_WARMTH_DECAY", "fast")
+    r = run(capsys, "status", "--db", loaded)
+    assert r.code == 1 and r.err == "error: KARMABANK_WARMTH_DECAY: 'fast' is not a valid float\n"

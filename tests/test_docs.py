@@ -95,3 +95,15 @@ def test_public_api_is_declared() -> None:
     assert public | {"__version__"} == set(karmabank.__all__)
     for name in karmabank.__all__:
         assert getattr(karmabank, name) is not None, name
+
+
+def test_every_measure_setting_is_documented() -> None:
+    from dataclasses import fields
+
+    from karmabank.measures.settings import MeasureSettings
+
+    doc = (ROOT / "docs" / "measures.md").read_text()
+    settings = MeasureSettings()
+    for section in fields(settings):
+        for f in fields(getattr(settings, section.name)):
+            assert f"`{section.name}.{f.name}`" in doc, f"{section.name}.{f.name} is not documented"
