@@ -9,17 +9,20 @@ What is generated (deterministic: the same options and DuckDB version, the same 
     product's own schema (`open_store(create=True)`: the migrations), through ADBC ingest
     (`arrow_io.append`), one transaction per million rows. The two secondary indexes of
     `activity` are dropped during the load and created again from their own DDL afterwards.
-    Every person has at least one activity; the rest are spread Zipf-like over people by
-    rank (count = 1 + floor(C / (rank + rank/10,000-ish offset))): a few people with
-    thousands of activities, most with 1-3. Ranks map to person ids through a fixed
-    permutation. Mix: 75% `in` (like, follow, comment, reply, share, mention, attend,
-    register, donate, sign, volunteer, skewed), 10% `give` (thank, reply, share, welcome),
-    2% `ask`, 13% `peer` (reply, share, mention, with a target skewed to active people).
+    Activities per person follow their rank, Zipf-Mandelbrot-like: 1 + floor(C / (rank +
+    people / 10,000)), C fitted so that the counts add up to --activities: everyone has at
+    least one, a few people have thousands, about two thirds have 1-3. Ranks map to person
+    ids through a fixed permutation. Mix: 75% `in` (like, follow, comment, reply, share,
+    mention, attend, register, donate, sign, volunteer, skewed), 10% `give` (thank, reply,
+    share, welcome), 2% `ask`, 13% `peer` (reply, share, mention; the target is skewed to
+    active people).
     Channels: email, blog, mastodon, bluesky (each person has a home channel, 70% of their
     social activity), events (attend, register, volunteer), donations. Times: each person's
     first activity starts their tenure (uniform over the 3 years before --now); 35% lapse at
     a random point; activities are uniform over the person's active span. Ids and
     `source_key`s follow time order. ~0.5% of people are do_not_contact, 5 are team, 3 bots.
+    With --db PATH --reuse an existing bench database is used instead (its scores and its
+    columnar copy cleared first, so that the first rescore is cold again).
 
 What is timed (each in its own process; wall time of the whole process, start to exit)
     cold    `karmabank rescore --db DB --now NOW --json` on the fresh database: it builds the
@@ -567,7 +570,11 @@ def breakdown_phase(db: str, now_us: int) -> dict[str, Any]:
     patch(arrow_io, "append", lambda conn, table, data: f"write {table} ({data.num_rows:,} rows)")
     patch(adbc.Connection, "commit", "commit")
     engine = frames.engine
-    setattr(network, "engine", lambda threads=None: _TimedDuckDB(engine(threads), timer))  # noqa: B010
+
+    def timed_engine(threads: int | None = None) -> Any:
+        return _TimedDuckDB(engine(threads), timer)
+
+    setattr(network, "engine", timed_engine)  # noqa: B010
     execute = adbc.Cursor.execute
 
     def timed_execute(cur: Any, operation: Any, parameters: Any = None) -> Any:

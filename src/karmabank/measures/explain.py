@@ -148,8 +148,8 @@ def ledger_sentence(score: Mapping[str, Any], s: MeasureSettings, now: datetime)
         "balance": f"give first: an ask costs {lg.ask_weight:g} and would leave "
         f"{dec - lg.ask_weight:.1f}",
         "cooldown": f"asked {ago}; wait {lg.ask_cooldown_days} days between asks",
-        "frequency": f"already asked {score['asks_year']} times in {lg.max_asks_days} days "
-        f"(at most {lg.max_asks})",
+        "frequency": f"already asked {score['asks_year']} times in {lg.max_asks_days} days, "
+        f"at most {lg.max_asks}",
     }[rule]
     return f"{head}; not ready for an ask ({why})"
 
