@@ -571,8 +571,8 @@ def breakdown_phase(db: str, now_us: int) -> dict[str, Any]:
     patch(adbc.Connection, "commit", "commit")
     engine = frames.engine
 
-    def timed_engine(threads: int | None = None) -> Any:
-        return _TimedDuckDB(engine(threads), timer)
+    def timed_engine(threads: int | None = None, readable: Any = ()) -> Any:
+        return _TimedDuckDB(engine(threads, readable), timer)
 
     setattr(network, "engine", timed_engine)  # noqa: B010
     execute = adbc.Cursor.execute

@@ -181,3 +181,21 @@ def test_rescore_state_records_the_data_it_saw(network: Store) -> None:
         assert state.activity_max_id == 5 and state.scored_at == int(
             (NOW - datetime(1970, 1, 1, tzinfo=NOW.tzinfo)).total_seconds() * 1_000_000
         )
+
+
+def test_history_comes_from_the_database_when_the_snapshot_is_gone(network: Store) -> None:
+    """The circle/stage snapshot beside the columnar copy is a cache of person_score."""
+    rescore(store=network, now=NOW, settings=SETTINGS)
+    columns = ActivityColumns(network.url, network.engine)
+    snapshots = list(columns.dir.glob("scores-*.parquet"))
+    assert len(snapshots) == 1
+    later = NOW + timedelta(days=1)
+    with_snapshot = rescore(store=network, now=later, settings=SETTINGS)
+    kept = scores(network)
+    rescore(store=network, now=NOW, settings=SETTINGS)  # back in time: history starts afresh
+    rescore(store=network, now=NOW, settings=SETTINGS)
+    for p in columns.dir.glob("scores-*.parquet"):
+        p.unlink()
+    without = rescore(store=network, now=later, settings=SETTINGS)
+    assert scores(network) == kept
+    assert with_snapshot.transitions == without.transitions == 0

@@ -39,3 +39,8 @@ def test_sqlite_runs_wal_with_foreign_keys(tmp_path: object) -> None:
     with open_store(str(tmp_path / "k.db"), create=True) as s, s.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_head_constant_is_alembics_head() -> None:
+    """`migrate.HEAD` lets every command check the schema without importing Alembic."""
+    assert migrate.HEAD == migrate.scripts_head()

@@ -104,21 +104,26 @@ def rescore(
     """Recompute every score at `now`. Twice at the same `now`, the same scores."""
     started = time.perf_counter()
     revision, max_id = _data_version(store)
-    sync = ActivityColumns(store.url, store.engine).sync()
+    columns = ActivityColumns(store.url, store.engine)
+    sync = columns.sync()
     with arrow_io.connect(store.url, store.engine) as conn:
         flags = arrow_io.read_table(conn, _FLAGGED, FLAGS_SCHEMA)
         acted = arrow_io.read_table(conn, _ACTED, ACTED_SCHEMA)
-        previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
         with conn.cursor() as cur:
-            cur.execute("SELECT scored_at FROM score_state WHERE id = 1")
+            cur.execute("SELECT scored_at, computed_at FROM score_state WHERE id = 1")
             row = cur.fetchone()
-        previous_now = None if row is None else int(row[0])
+        previous, previous_now = None, None
+        if row is not None:
+            previous_now = int(row[0])
+            previous = columns.snapshot(f"{row[0]}-{row[1]}")
+            if previous is None or previous.schema != PREVIOUS_SCHEMA:
+                previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
         result = score_network(
-            sync.dataset(), now=now, settings=settings, flags=flags,
-            acted=acted, previous=previous if row else None,
+            sync.source(), now=now, settings=settings, flags=flags,
+            acted=acted, previous=previous,
             previous_now=previous_now, threads=threads,
         )  # fmt: skip
-        seconds = time.perf_counter() - started
+        computed = time.perf_counter() - started
         state = {
             "id": 1,
             "scored_at": micros(now),
@@ -127,7 +132,7 @@ def rescore(
             "activity_max_id": max_id,
             "settings_digest": settings_digest(settings),
             "summary": json.dumps(summary_json(result.summary)),
-            "seconds": seconds,
+            "seconds": computed,  # reading and computing; the writes follow
         }
         with conn.cursor() as cur:
             cur.execute("DELETE FROM person_score")
@@ -138,6 +143,9 @@ def rescore(
         arrow_io.append(conn, "ladder_transition", result.transitions.cast(TRANSITION_SCHEMA))
         arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], STATE_SCHEMA))
         conn.commit()
+    history = result.scores.select(PREVIOUS_SCHEMA.names).cast(PREVIOUS_SCHEMA)
+    columns.save_snapshot(f"{state['scored_at']}-{state['computed_at']}", history)
+    seconds = time.perf_counter() - started  # everything, the commit included
     return RescoreReport(
         now, result.scores.num_rows, result.transitions.num_rows, seconds, sync, result.summary
     )

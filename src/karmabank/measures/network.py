@@ -21,6 +21,7 @@ from karmabank.measures.frames import (
     FLAGS_SCHEMA,
     PREVIOUS_SCHEMA,
     US_PER_DAY,
+    ParquetFiles,
     empty,
     engine,
     micros,
@@ -34,7 +35,7 @@ from karmabank.measures.warmth import (
     weights_table,
 )
 
-Activities = Any  # a pyarrow Table or Dataset with ACTIVITY_SCHEMA's columns
+Activities = Any  # ParquetFiles, or a pyarrow Table or Dataset with ACTIVITY_SCHEMA's columns
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,13 @@ def score_network(
     now_day = now_us // US_PER_DAY
     time_travel = previous_now is not None and previous_now > now_us
     use_previous = previous is not None and not time_travel
-    con = engine(threads)
+    files = isinstance(acts, ParquetFiles)
+    con = engine(threads, readable=[p.parent for p in acts.paths] if files else ())
     try:
-        con.register("acts_src", acts)
+        if files:
+            con.execute(f"CREATE TEMP VIEW acts_src AS SELECT * FROM {acts.sql()}")
+        else:
+            con.register("acts_src", acts)
         con.register("weights", weights_table(s))
         con.register("flags", flags if flags is not None else empty(FLAGS_SCHEMA))
         con.register("acted", acted if acted is not None else empty(ACTED_SCHEMA))
@@ -104,6 +109,7 @@ def _define_activities(con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSe
                coalesce(a.weight, wt.w, {default_weight_sql("a.direction", s.warmth, s.ledger)})
                  AS w,
                ({now_us} - a.occurred_at) / {float(US_PER_DAY)!r} AS age,
+               {decay_sql(f"({now_us} - a.occurred_at) / {float(US_PER_DAY)!r}", s.warmth)} AS dk,
                a.occurred_at // {US_PER_DAY} AS day
         FROM acts_src a
         LEFT JOIN weights wt ON wt.direction = a.direction AND wt.verb = a.verb
@@ -127,15 +133,13 @@ def _aggregate(
           count(*) FILTER (WHERE direction = 'in' AND verb NOT IN ({observer_verbs}))
             AS n_in_active,
           max(occurred_at) FILTER (WHERE direction = 'in') AS last_in_at,
-          sum(w * {decay_sql("age", w)}) FILTER (WHERE direction = 'in') AS warmth_base,
+          sum(w * dk) FILTER (WHERE direction = 'in') AS warmth_base,
           sum(w * {decay_sql(f"age - {back!r}", w)})
             FILTER (WHERE direction = 'in' AND age >= {back!r}) AS warmth_base_before,
           coalesce(sum(w) FILTER (WHERE direction = 'give'), 0) AS given,
-          coalesce(sum(w * {decay_sql("age", w)}) FILTER (WHERE direction = 'give'), 0)
-            AS given_decayed,
+          coalesce(sum(w * dk) FILTER (WHERE direction = 'give'), 0) AS given_decayed,
           coalesce(sum(w) FILTER (WHERE direction = 'ask'), 0) AS asked,
-          coalesce(sum(w * {decay_sql("age", w)}) FILTER (WHERE direction = 'ask'), 0)
-            AS asked_decayed,
+          coalesce(sum(w * dk) FILTER (WHERE direction = 'ask'), 0) AS asked_decayed,
           count(*) FILTER (WHERE direction = 'ask' AND age < {lg.ask_cooldown_days}) AS asks_recent,
           count(*) FILTER (WHERE direction = 'ask' AND age < {lg.max_asks_days}) AS asks_year,
           max(occurred_at) FILTER (WHERE direction = 'ask') AS last_ask_at

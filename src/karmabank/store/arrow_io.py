@@ -122,6 +122,8 @@ def read_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Stream `schema`'s columns of `table_sql` as record batches of exactly that schema."""
     with conn.cursor() as cur:
+        if is_sqlite(conn):  # the driver's default is 1,024 rows per batch: slow to stitch
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
         cur.execute(select_sql(conn, table_sql, schema, where), params)
         reader = cur.fetch_record_batch()
         for batch in reader:

@@ -2,7 +2,9 @@
 
 The database stays the truth; this copy is a cache the rescore reads at Arrow speed. It lives
 beside a SQLite file (`karmabank.db-columns/`) or, for PostgreSQL, under
-`$KARMABANK_COLUMNS_DIR` (default `~/.cache/karmabank/columns/<database>`). `sync` appends the
+`$KARMABANK_COLUMNS_DIR` (default `~/.cache/karmabank/columns/<database>`). Beside it, a copy
+of the circle and stage history the last rescore wrote (`scores-<token>.parquet`), used by the
+next rescore only if `score_state` still names that token; otherwise it reads the database. `sync` appends the
 activities with ids past the copy's watermark; if the database was replaced, an activity was
 changed or removed (the organization's `activity_epoch` moved), or the row counts disagree
 (e.g. PostgreSQL transactions that committed out of id order), it rebuilds the copy. Deleting
@@ -15,7 +17,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,10 +31,11 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from karmabank.measures.frames import ACTIVITY_SCHEMA
+from karmabank.measures.frames import ACTIVITY_SCHEMA, ParquetFiles
 from karmabank.store import arrow_io
 
 MAX_SEGMENTS = 8
+ROW_GROUP = 1 << 20  # rows per Parquet row group: big groups scan several times faster
 _SOURCE = "activity"
 _SCHEMA = pa.schema([f.with_nullable(f.name in ("target_id", "weight")) for f in ACTIVITY_SCHEMA])
 
@@ -69,6 +71,10 @@ class SyncReport:
         if not self.files:
             return _SCHEMA.empty_table()
         return pads.dataset([str(f) for f in self.files], schema=_SCHEMA, format="parquet")
+
+    def source(self) -> ParquetFiles | pa.Table:
+        """What the measures read: the Parquet files (or an empty table when there are none)."""
+        return ParquetFiles(self.files) if self.files else _SCHEMA.empty_table()
 
 
 class ActivityColumns:
@@ -134,10 +140,10 @@ class ActivityColumns:
         n, top = 0, m.watermark
         where = f"WHERE id > {int(m.watermark)} AND id <= {int(max_id)}"
         with pq.ParquetWriter(self.dir / name, _SCHEMA, compression="zstd") as out:
-            for batch in arrow_io.read_batches(conn, _SOURCE, _SCHEMA, where):
-                out.write_batch(batch)
-                n += batch.num_rows
-                top = max(top, pc.max(batch.column("id")).as_py())
+            for table in _grouped(arrow_io.read_batches(conn, _SOURCE, _SCHEMA, where)):
+                out.write_table(table, row_group_size=ROW_GROUP)
+                n += table.num_rows
+                top = max(top, pc.max(table.column("id")).as_py())
         if n == 0:
             (self.dir / name).unlink()
         else:
@@ -150,15 +156,48 @@ class ActivityColumns:
         name = f"seg-{1:012d}-{uuid.uuid4().hex[:8]}.parquet"
         data = pads.dataset([str(self.dir / s) for s in m.segments], schema=_SCHEMA)
         with pq.ParquetWriter(self.dir / name, _SCHEMA, compression="zstd") as out:
-            for batch in data.to_batches():
-                out.write_batch(batch)
+            for table in _grouped(data.to_batches()):
+                out.write_table(table, row_group_size=ROW_GROUP)
         m.segments = [name]
 
     def _remove_strays(self, m: Manifest) -> None:
-        keep = {*m.segments, "manifest.json", "lock"}
+        """Segments and manifests no manifest points to (left by a crash or a compaction)."""
+        keep = {*m.segments, "manifest.json"}
         for p in self.dir.iterdir():
-            if p.name not in keep:
-                p.unlink(missing_ok=True) if p.is_file() else shutil.rmtree(p)
+            if p.name.startswith(("seg-", "manifest.")) and p.name not in keep:
+                p.unlink(missing_ok=True)
+
+    # -- the previous rescore's history, kept beside the copy -------------------------------
+    def snapshot(self, token: str) -> pa.Table | None:
+        """The history columns the last rescore wrote, if this copy holds them for `token`."""
+        path = self.dir / f"scores-{token}.parquet"
+        try:
+            return pq.read_table(path)
+        except (OSError, pa.ArrowInvalid):
+            return None
+
+    def save_snapshot(self, token: str, table: pa.Table) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / f"scores.{uuid.uuid4().hex}.tmp"
+        pq.write_table(table, tmp)
+        os.replace(tmp, self.dir / f"scores-{token}.parquet")
+        for p in self.dir.glob("scores*"):
+            if p.name != f"scores-{token}.parquet":
+                p.unlink(missing_ok=True)
+
+
+def _grouped(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Record batches gathered into tables of ROW_GROUP rows (the last one smaller)."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= ROW_GROUP:
+            yield pa.Table.from_batches(pending, _SCHEMA)
+            pending, rows = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending, _SCHEMA)
 
 
 def _database_state(conn: Any) -> tuple[str, int, int, int]:
