@@ -28,9 +28,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-## bench: the import benchmark (SQLite, and PostgreSQL when available)
+## bench: the import benchmark (SQLite, and PostgreSQL when available), then the rescore
+## benchmark (1M people, 10M activities; several minutes)
 bench: $(STAMP)
 	scripts/test-postgres -- $(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/rescore_bench.py
 
 clean:
 	rm -rf $(VENV) karmabank-demo.db*

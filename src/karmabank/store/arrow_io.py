@@ -47,8 +47,15 @@ def connect(url: str, engine: Engine | None = None) -> Iterator[Any]:
         import adbc_driver_sqlite.dbapi as sqlite_adbc
 
         conn = sqlite_adbc.connect(str(parsed.database))
+        # Pragmas like the engine's connections (store/engine.py); `synchronous` cannot change
+        # inside a transaction, so autocommit is on while they are set.
+        conn.adbc_connection.set_autocommit(True)
         with conn.cursor() as cur:
-            cur.execute("PRAGMA busy_timeout = 30000")
+            for pragma in ("busy_timeout = 30000", "synchronous = NORMAL", "cache_size = -131072"):
+                cur.execute(f"PRAGMA {pragma}")
+        conn.adbc_connection.set_autocommit(False)
+        # Without foreign_keys, though: the rows written here (scores of people taken from
+        # activities that reference them) cannot break them, and checking a million costs seconds.
     elif backend == "postgresql":
         try:
             import adbc_driver_postgresql.dbapi as pg_adbc

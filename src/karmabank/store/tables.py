@@ -221,20 +221,17 @@ class AuditLog(Base):
 
 class PersonScore(Base):
     """Every measure of one person at the last rescore (`score_state.scored_at`), with the parts
-    that explain it. Replaced whole by each rescore; circle and stage columns also carry the
+    that explain it (the few that only the computation needs, like warmth 90 days ago, are not
+    kept). Replaced whole by each rescore; circle and stage columns also carry the
     history the next rescore needs (circle since when, a pending lower circle since when)."""
 
     __tablename__ = "person_score"
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
-    first_at: Mapped[int] = mapped_column(BigInteger)  # UTC microseconds, like every *_at here
-    last_at: Mapped[int] = mapped_column(BigInteger)  # last activity of theirs, any direction
-    last_in_at: Mapped[int | None] = mapped_column(BigInteger)
-    n_in: Mapped[int] = mapped_column(Integer)
+    # UTC microseconds, like every *_at here: their last activity, any direction
+    last_at: Mapped[int] = mapped_column(BigInteger)
     warmth: Mapped[float] = mapped_column(Float)
-    warmth_base: Mapped[float] = mapped_column(Float)
     multiplexity: Mapped[float] = mapped_column(Float)
     channels: Mapped[int] = mapped_column(Integer)
-    warmth_before: Mapped[float] = mapped_column(Float)
     tenure_days: Mapped[int] = mapped_column(Integer)
     silence_days: Mapped[int | None] = mapped_column(Integer)
     presence_30: Mapped[int] = mapped_column(Integer)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 17:09:35.193980
+Create Date: 2026-11-26 17:44:35.251418
 """
 
 from collections.abc import Sequence
@@ -53,15 +53,10 @@ def upgrade() -> None:
     op.create_table(
         "person_score",
         sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("first_at", sa.BigInteger(), nullable=False),
         sa.Column("last_at", sa.BigInteger(), nullable=False),
-        sa.Column("last_in_at", sa.BigInteger(), nullable=True),
-        sa.Column("n_in", sa.Integer(), nullable=False),
         sa.Column("warmth", sa.Float(), nullable=False),
-        sa.Column("warmth_base", sa.Float(), nullable=False),
         sa.Column("multiplexity", sa.Float(), nullable=False),
         sa.Column("channels", sa.Integer(), nullable=False),
-        sa.Column("warmth_before", sa.Float(), nullable=False),
         sa.Column("tenure_days", sa.Integer(), nullable=False),
         sa.Column("silence_days", sa.Integer(), nullable=True),
         sa.Column("presence_30", sa.Integer(), nullable=False),
