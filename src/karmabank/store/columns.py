@@ -4,11 +4,12 @@ The database stays the truth; this copy is a cache the rescore reads at Arrow sp
 beside a SQLite file (`karmabank.db-columns/`) or, for PostgreSQL, under
 `$KARMABANK_COLUMNS_DIR` (default `~/.cache/karmabank/columns/<database>`). Beside it, a copy
 of the circle and stage history the last rescore wrote (`scores-<token>.parquet`), used by the
-next rescore only if `score_state` still names that token; otherwise it reads the database. `sync` appends the
-activities with ids past the copy's watermark; if the database was replaced, an activity was
-changed or removed (the organization's `activity_epoch` moved), or the row counts disagree
-(e.g. PostgreSQL transactions that committed out of id order), it rebuilds the copy. Deleting
-the directory is always safe.
+next rescore only if `score_state` still names that token; otherwise it reads the database.
+
+`sync` appends the activities with ids past the copy's watermark. If the database was replaced,
+an activity was changed or removed (the organization's `activity_epoch` moved), or the row
+counts disagree (e.g. PostgreSQL transactions that committed out of id order), it rebuilds the
+copy. Deleting the directory is always safe.
 """
 
 from __future__ import annotations
