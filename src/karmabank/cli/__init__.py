@@ -9,6 +9,7 @@ from karmabank.cli.app import app
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `karmabank` script and of `python -m karmabank`."""
+    from adbc_driver_manager.dbapi import Error as AdbcError
     from sqlalchemy.exc import DBAPIError
 
     from karmabank.errors import KarmabankError
@@ -19,6 +20,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(e))
     except DBAPIError as e:
         _fail(f"database: {e.orig}")
+    except AdbcError as e:  # the column-wise reads and writes of the rescore
+        _fail(f"database: {str(e).splitlines()[0]}")
     except KeyboardInterrupt:
         print("interrupted: everything committed so far is kept", file=sys.stderr)
         sys.exit(130)

@@ -251,6 +251,132 @@ def flag(
     render.console().print(f"{flag.value} {state} for {p.name or 'person'} ({p.id})")
 
 
+issue_app = typer.Typer(
+    help="The organization's issues: causes and topics, with keywords.", no_args_is_help=True
+)
+app.add_typer(issue_app, name="issue")
+
+
+@issue_app.command("add")
+def issue_add(
+    name: Annotated[str, typer.Argument(help="e.g. 'River cleanup'.")],
+    keywords: Annotated[
+        list[str],
+        typer.Option("--keywords", "-k", help="Words about the issue (repeat, or commas)."),
+    ],
+    description: Annotated[str, typer.Option(help="A sentence or two about it.")] = "",
+    db: Db = None,
+    now: Now = None,
+) -> None:
+    """Add an issue the organization cares about."""
+    from karmabank.actions.issues import add_issue
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db, create=True) as store:
+        issue = add_issue(
+            store=store, name=name, keywords=keywords, description=description,
+            now=settings.clock(),
+        )  # fmt: skip
+    render.console().print(f"issue {issue.id}: {issue.name} ({', '.join(issue.keywords)})")
+
+
+@issue_app.command("list")
+def issue_list(db: Db = None, json_: Json = False) -> None:
+    """List the organization's issues."""
+    from karmabank.actions.issues import list_issues
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db)
+    with open_store(settings.db) as store:
+        issues = list_issues(store=store)
+    if json_:
+        _print_json([i.as_json() for i in issues])
+        return
+    for i in issues:
+        render.console().print(f"{i.id:>3}  {i.name}: {', '.join(i.keywords)}")
+    if not issues:
+        render.console().print("no issues yet: `karmabank issue add NAME --keywords WORD...`")
+
+
+nurture_app = typer.Typer(
+    help="Today's queue of good things to do for people (karmabank never sends anything).",
+    invoke_without_command=True,
+)
+app.add_typer(nurture_app, name="nurture")
+ItemId = Annotated[int, typer.Argument(help="The item's id, from `karmabank nurture`.")]
+
+
+@nurture_app.callback()
+def nurture(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option(help="At most this many items (default 10).")] = None,
+    db: Db = None,
+    now: Now = None,
+    json_: Json = False,
+) -> None:
+    """Today's queue: who to thank, answer, welcome, check in with, celebrate, share."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from karmabank.actions.nurture import nurture_queue
+    from karmabank.actions.scoring import measure_settings
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        items = nurture_queue(
+            store=store, now=settings.clock(), settings=measure_settings(store), limit=limit
+        )
+    if json_:
+        _print_json([i.as_json() for i in items])
+    else:
+        render.nurture_queue(items)
+
+
+@nurture_app.command("done")
+def nurture_done(item: ItemId, db: Db = None, now: Now = None) -> None:
+    """Record the give the item asked for (after you sent it yourself)."""
+    from karmabank.actions.nurture import nurture_done as done
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        s, act = done(store=store, item_id=item, now=settings.clock())
+    render.console().print(
+        f"done: recorded give {act.verb} for person {act.person_id} (activity {act.id})"
+    )
+
+
+@nurture_app.command("skip")
+def nurture_skip(item: ItemId, db: Db = None, now: Now = None) -> None:
+    """Skip an item: it will not come back."""
+    from karmabank.actions.nurture import nurture_skip as skip
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        skip(store=store, item_id=item, now=settings.clock())
+    render.console().print(f"skipped item {item}")
+
+
+@nurture_app.command("snooze")
+def nurture_snooze(
+    item: ItemId,
+    days: Annotated[int, typer.Option(help="Bring it back after this many days.")] = 7,
+    db: Db = None,
+    now: Now = None,
+) -> None:
+    """Snooze an item for some days."""
+    from karmabank.actions.nurture import nurture_snooze as snooze
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        s = snooze(store=store, item_id=item, now=settings.clock(), days=days)
+    until = s.snoozed_until.date().isoformat() if s.snoozed_until else "?"
+    render.console().print(f"snoozed item {item} until {until}")
+
+
 @app.command()
 def rescore(db: Db = None, now: Now = None, json_: Json = False) -> None:
     """Recompute every score (commands that show scores also do it when data changed)."""

@@ -22,6 +22,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from karmabank.actions.demo import DemoSummary
     from karmabank.actions.importing import ImportReport
+    from karmabank.actions.nurture import NurtureItem
     from karmabank.actions.relationships import PersonSummary
     from karmabank.actions.scoring import RescoreReport
 
@@ -221,3 +222,17 @@ def rescore_report(r: RescoreReport) -> None:
 
 def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {n:,}" for k, n in counts.items()) or "none"
+
+
+def nurture_queue(items: list[NurtureItem]) -> None:
+    out = console()
+    if not items:
+        out.print("nothing to do today: the queue is empty")
+        return
+    for i in items:
+        who = i.person["name"] or next(iter(i.person["identities"]), f"person {i.person['id']}")
+        circle = f" ({i.circle})" if i.circle else ""
+        out.print(f"[bold]{i.id:>4}  {escape(i.kind)}[/bold]  {escape(who)}{escape(circle)}")
+        out.print(f"      why:   {escape(i.reason)}")
+        out.print(f"      next:  {escape(i.next_step)}")
+        out.print(f"      draft: {escape(i.draft)}")

@@ -94,6 +94,23 @@ class LadderSettings:
 
 
 @dataclass(frozen=True)
+class NurtureSettings:
+    limit: int = 10  # items in the daily queue
+    window_days: int = 7  # new activity this recent is thanked, answered, celebrated
+    share_window_days: int = 14  # a supporter's content this recent may be shared
+    welcome_back_days: int = 90  # a return after at least this much silence (and 4 x cadence)
+    check_in_cooldown_days: int = 30  # no check-in if we gave them anything this recently
+    thank_min_weight: float = 3.0  # inbound activities worth a thank (share and up)
+    reply_verbs: tuple[str, ...] = ("comment", "mention", "reply")
+    priorities: dict[str, float] = field(
+        default_factory=lambda: _weights(
+            thank_ask=100, reply=90, thank=80, check_in=70, welcome_back=65, celebrate=60,
+            share=55, welcome=50,
+        )
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class RescoreSettings:
     stale_after_minutes: float = 60.0  # shown scores older than this (in `now`) are recomputed
 
@@ -105,6 +122,7 @@ class MeasureSettings:
     circles: CircleSettings = field(default_factory=CircleSettings)
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
     ladder: LadderSettings = field(default_factory=LadderSettings)
+    nurture: NurtureSettings = field(default_factory=NurtureSettings)
     rescore: RescoreSettings = field(default_factory=RescoreSettings)
 
 

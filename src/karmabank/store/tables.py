@@ -74,6 +74,7 @@ class Person(Base):
     bot: Mapped[bool] = mapped_column(Boolean, default=False)
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     erased: Mapped[bool] = mapped_column(Boolean, default=False)
+    followers: Mapped[int | None] = mapped_column(BigInteger)  # audience size, if a source says
     created_at: Mapped[datetime]
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", order_by="Identity.id"
@@ -172,6 +173,10 @@ class Suggestion(Base):
     created_at: Mapped[datetime]
     snoozed_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    give_verb: Mapped[str | None] = mapped_column(String(32))  # what `nurture done` records
+    next_step: Mapped[str | None]
+    draft: Mapped[str | None]
 
 
 class ImportRun(Base):
@@ -283,3 +288,4 @@ class ScoreState(Base):
     settings_digest: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str]  # JSON: thresholds, share ratio, counts per circle/status/stage
     seconds: Mapped[float] = mapped_column(Float)
+

@@ -1,0 +1,320 @@
+"""The daily nurture queue: build it, and record what was done, skipped or snoozed.
+
+karmabank never sends anything: an item carries a reason, a next step and a draft from an
+editable Jinja2 template; a person sends it, then `done` records the give (the ledger moves).
+Templates: `templates/nurture/<kind>.<channel>.txt.j2`, else `<kind>.txt.j2`, looked up first in
+`$KARMABANK_TEMPLATES`, then in a `templates/` folder beside a SQLite database, then the built-ins.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from karmabank.actions.issues import list_issues
+from karmabank.actions.people import person_ref_json
+from karmabank.actions.recording import record_activity
+from karmabank.actions.scoring import ensure_scores
+from karmabank.errors import ConfigError, NotFoundError
+from karmabank.measures import nurture
+from karmabank.measures.frames import FLAGS_SCHEMA, US_PER_DAY, micros
+from karmabank.measures.settings import MeasureSettings
+from karmabank.model import Direction
+from karmabank.store import arrow_io
+from karmabank.store.columns import ActivityColumns
+from karmabank.store.open import Store
+from karmabank.store.tables import Activity, Ask, Organization, Person, Suggestion
+
+
+@dataclass(frozen=True)
+class NurtureItem:
+    id: int
+    kind: str
+    person: dict[str, Any]
+    circle: str | None
+    reason: str
+    priority: float
+    next_step: str
+    draft: str
+    channel: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "person": self.person, "circle": self.circle,
+            "reason": self.reason, "priority": round(self.priority, 3),
+            "next_step": self.next_step, "draft": self.draft, "channel": self.channel,
+        }  # fmt: skip
+
+
+def templates(store: Store) -> jinja2.Environment:
+    folders: list[str] = []
+    if os.environ.get("KARMABANK_TEMPLATES"):
+        folders.append(str(Path(os.environ["KARMABANK_TEMPLATES"]) / "nurture"))
+    parsed = make_url(store.url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folders.append(str(Path(str(parsed.database)).resolve().parent / "templates" / "nurture"))
+    loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(folders), jinja2.PackageLoader("karmabank", "templates/nurture")]
+    )
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+_FLAGGED = """(SELECT id AS person_id, team, bot, do_not_contact, erased FROM person
+    WHERE team OR bot OR do_not_contact OR erased) AS flagged"""
+
+
+def _inputs(store: Store, now: datetime, s: MeasureSettings) -> dict[str, Any]:
+    since = micros(now) - s.nurture.window_days * US_PER_DAY
+    scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used
+        FROM person_score
+        WHERE (status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
+           OR (tenure_days >= 365 AND tenure_days % 365 < {s.nurture.window_days})
+           OR person_id IN (SELECT person_id FROM activity WHERE occurred_at > {since})
+           OR person_id IN (SELECT person_id FROM ask
+                            WHERE status = 'acted' AND thanked_at IS NULL)
+           OR person_id IN (SELECT person_id FROM ladder_transition WHERE at > {since})) AS s"""
+    asks_sql = """(SELECT a.id AS ask_id, a.person_id, a.acted_at, c.name AS campaign
+        FROM ask a JOIN campaign c ON c.id = a.campaign_id
+        WHERE a.status = 'acted' AND a.thanked_at IS NULL) AS k"""
+    transitions_sql = f"""(SELECT person_id, from_stage, to_stage, at FROM ladder_transition
+        WHERE at > {since}) AS t"""
+    handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
+        WHERE status <> 'open') AS h"""
+    columns = ActivityColumns(store.url, store.engine)
+    source = columns.sync().source()
+    with arrow_io.connect(store.url, store.engine) as conn:
+        return {
+            "acts": source,
+            "scores": arrow_io.read_table(conn, scores_sql, nurture.SCORES_SCHEMA),
+            "flags": arrow_io.read_table(conn, _FLAGGED, FLAGS_SCHEMA),
+            "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
+            "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
+            "handled": arrow_io.read_table(conn, handled_sql, nurture.HANDLED_SCHEMA),
+        }
+
+
+def _matches(store: Store, now: datetime, s: MeasureSettings) -> tuple[pa.Table, dict[int, str]]:
+    """Recent content with a URL, scored against each issue (for `share` items)."""
+    issues = list_issues(store=store)
+    if not issues:
+        return nurture.MATCHES_SCHEMA.empty_table(), {}
+    from karmabank.measures.affinity import IssueText, affinity
+
+    since = now - timedelta(days=s.nurture.share_window_days)
+    with store.sessions() as session:
+        rows = session.execute(
+            select(Activity.id, Activity.text, Activity.object).where(
+                Activity.occurred_at > since,
+                Activity.occurred_at <= now,
+                Activity.direction.in_(("in", "peer")),
+                Activity.object.is_not(None),
+                Activity.text.is_not(None),
+            )  # fmt: skip
+        ).all()
+    texts = pa.table(
+        {
+            "person_id": pa.array([r[0] for r in rows], pa.int64()),  # one document per activity
+            "text": pa.array([f"{r[1]} {r[2]}" for r in rows], pa.string()),
+        }
+    )
+    found = affinity(texts, [IssueText(i.id, i.name, i.keywords, i.description) for i in issues])
+    found = found.filter(pc.greater(found.column("bm25"), 0))
+    matches = pa.table(
+        {
+            "activity_id": found.column("person_id"),
+            "issue_id": found.column("issue_id"),
+            "affinity": found.column("affinity"),
+            "terms": found.column("terms"),
+        }
+    ).cast(nurture.MATCHES_SCHEMA)
+    return matches, {i.id: i.name for i in issues}
+
+
+def nurture_queue(
+    *, store: Store, now: datetime, settings: MeasureSettings, limit: int | None = None
+) -> list[NurtureItem]:
+    """Today's queue, most pressing first, at most `limit` items, one per person."""
+    n = limit if limit is not None else settings.nurture.limit
+    if n < 1:
+        raise ConfigError("--limit must be at least 1")
+    ensure_scores(store=store, now=now, settings=settings)
+    data = _inputs(store, now, settings)
+    matches, issue_names = _matches(store, now, settings)
+    found = nurture.candidates(
+        data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],
+        transitions=data["transitions"], asks=data["asks"], matches=matches,
+    )  # fmt: skip
+    chosen = nurture.choose(found, handled=data["handled"], now=now, limit=n).to_pylist()
+    return _store_items(store, now, chosen, issue_names)
+
+
+def _store_items(
+    store: Store, now: datetime, chosen: list[dict[str, Any]], issue_names: dict[int, str]
+) -> list[NurtureItem]:
+    env = templates(store)
+    items: list[NurtureItem] = []
+    with store.sessions.begin() as session:
+        org = session.scalar(select(Organization.name).order_by(Organization.id).limit(1))
+        for c in chosen:
+            person = session.get(Person, c["person_id"])
+            assert person is not None
+            act = session.get(Activity, c["activity_id"]) if c["activity_id"] else None
+            reason, step, context = _explain(c, act, now, issue_names)
+            context.update(name=_first_name(person), org=org or "us")
+            draft = _render(env, c["kind"], c["channel"], context)
+            s = session.scalar(select(Suggestion).where(Suggestion.key == c["key"]))
+            if s is None:
+                s = Suggestion(key=c["key"], kind=c["kind"], person_id=person.id, created_at=now,
+                               status="open", reason=reason, priority=c["priority"])  # fmt: skip
+                session.add(s)
+            s.activity_id, s.reason, s.priority = c["activity_id"], reason, c["priority"]
+            s.status, s.snoozed_until = "open", None
+            s.channel, s.give_verb, s.next_step, s.draft = c["channel"], c["give_verb"], step, draft
+            session.flush()
+            items.append(
+                NurtureItem(
+                    s.id,
+                    c["kind"],
+                    person_ref_json(person),
+                    c["circle"],
+                    reason,
+                    c["priority"],
+                    step,
+                    draft,
+                    c["channel"],
+                )  # fmt: skip
+            )
+    return items
+
+
+def _first_name(person: Person) -> str:
+    if person.name:
+        return person.name.split()[0]
+    return "there"
+
+
+def _days_ago(at: datetime, now: datetime) -> str:
+    d = (now - at).days
+    return "today" if d == 0 else "yesterday" if d == 1 else f"{d} days ago"
+
+
+def _explain(
+    c: dict[str, Any], act: Activity | None, now: datetime, issue_names: dict[int, str]
+) -> tuple[str, str, dict[str, Any]]:
+    """(reason, next step, template context) of one chosen item."""
+    kind, detail = c["kind"], c["detail"] or ""
+    ctx: dict[str, Any] = {"verb": "", "text": "", "object": "", "campaign": "", "issue": "",
+                           "days": 0, "years": 0, "stage": "", "what": "being with us"}  # fmt: skip
+    when = ""
+    if act is not None:
+        when = _days_ago(act.occurred_at, now)
+        where = f" on {act.channel}" if act.channel else ""
+        ctx.update(verb=act.verb, text=act.text or "", object=act.object or "",
+                   what=f"your {act.verb}{where}")  # fmt: skip
+    if kind == "thank_ask":
+        ctx.update(campaign=detail, what=f'acting on "{detail}"')
+        return f'acted on "{detail}": thank them', "send the thank-you below", ctx
+    if kind == "reply":
+        quote = (act.text or "").strip() if act else ""
+        step = f'answer: "{quote[:200]}"' if quote else "answer them where they wrote"
+        return f"{ctx['verb']} on {c['channel']} {when}, not answered yet", step, ctx
+    if kind == "thank":
+        return f"{ctx['verb']} on {c['channel']} {when}: say thank you", "send a thank-you", ctx
+    if kind == "welcome_back":
+        days = int(detail.split()[0]) if detail else 0
+        ctx.update(days=days)
+        return (f"back after {days} days of silence (a {ctx['verb']}, {when})",
+                "welcome them back", ctx)  # fmt: skip
+    if kind == "share":
+        issue = issue_names.get(c["issue_id"] or -1, "")
+        ctx.update(issue=issue)
+        about = f" about {detail}" if detail else ""
+        return (f"posted something for {issue}{about} {when}: share it",
+                f"share {ctx['object']}", ctx)  # fmt: skip
+    if kind == "check_in":
+        return (f"{detail}, drifting: quieter than their own rhythm — check in gently",
+                "a short personal note, no ask", ctx)  # fmt: skip
+    if kind == "celebrate":
+        what, _, value = detail.partition(" ")
+        if what == "tenure":
+            ctx.update(years=int(value))
+            return f"{value} year(s) with us this week: celebrate", "send congratulations", ctx
+        ctx.update(stage=value)
+        return f"became a {value}: celebrate", "send congratulations", ctx
+    if kind == "welcome":
+        return f"new: first seen {detail} days ago, not welcomed yet", "welcome them", ctx
+    raise ValueError(f"unknown nurture kind {kind!r}")
+
+
+def _render(env: jinja2.Environment, kind: str, channel: str | None, ctx: dict[str, Any]) -> str:
+    names = ([f"{kind}.{channel}.txt.j2"] if channel else []) + [f"{kind}.txt.j2"]
+    try:
+        return env.select_template(names).render(**ctx).strip()
+    except jinja2.TemplateError as e:
+        raise ConfigError(f"nurture template for {kind}: {e}") from None
+
+
+def _suggestion(store: Store, item_id: int) -> Suggestion:
+    with store.sessions() as session:
+        s = session.get(Suggestion, item_id)
+        if s is None:
+            raise NotFoundError(f"no nurture item {item_id} (see `karmabank nurture`)")
+        session.expunge(s)
+        return s
+
+
+def nurture_done(
+    *, store: Store, item_id: int, now: datetime, actor: str = "cli"
+) -> tuple[Suggestion, Activity]:
+    """Record the give the item asked for (the ledger moves) and close the item."""
+    s = _suggestion(store, item_id)
+    if s.status in ("done", "skipped"):
+        raise ConfigError(f"nurture item {item_id} is already {s.status}")
+    act = record_activity(
+        store=store, direction=Direction.GIVE, ref=str(s.person_id), verb=s.give_verb or "thank",
+        at=now, now=now, channel=s.channel, text=s.draft, actor=actor,
+    )  # fmt: skip
+    with store.sessions.begin() as session:
+        row = session.get(Suggestion, item_id)
+        assert row is not None
+        row.status, row.done_at = "done", now
+        if row.kind == "thank_ask" and row.key.startswith("thank_ask:"):
+            ask = session.get(Ask, int(row.key.split(":", 1)[1]))
+            if ask is not None:
+                ask.thanked_at = now
+        return row, act
+
+
+def nurture_skip(*, store: Store, item_id: int, now: datetime) -> Suggestion:
+    return _set_status(store, item_id, "skipped", None)
+
+
+def nurture_snooze(*, store: Store, item_id: int, now: datetime, days: int) -> Suggestion:
+    if days < 1:
+        raise ConfigError("--days must be at least 1")
+    return _set_status(store, item_id, "snoozed", now + timedelta(days=days))
+
+
+def _set_status(store: Store, item_id: int, status: str, until: datetime | None) -> Suggestion:
+    _suggestion(store, item_id)
+    with store.sessions.begin() as session:
+        row = session.get(Suggestion, item_id)
+        assert row is not None
+        if row.status in ("done", "skipped"):
+            raise ConfigError(f"nurture item {item_id} is already {row.status}")
+        row.status, row.snoozed_until = status, until
+        return row

@@ -1,0 +1,227 @@
+"""The nurture queue's rules (PRODUCT.md §4), pure: who deserves which good thing today.
+
+`candidates` finds every item any rule asks for; `choose` keeps the best one per person, drops
+what was done, skipped or is still snoozed, spreads the rest across circles and cuts to the
+limit. Kinds, and what satisfies them (so they leave the queue without anyone clicking):
+
+| kind | when | satisfied by |
+|---|---|---|
+| thank_ask | acted on an ask, not thanked yet | the ask's thank (`nurture done`) |
+| reply | a comment/mention/reply toward us in the window | a `reply` give after it |
+| thank | inbound worth ≥ `thank_min_weight` in the window | a `thank` or `reply` after it |
+| check_in | `drifting` and in core or allies (never `resting`) | any give in the cooldown |
+| welcome_back | back after ≥ max(welcome_back_days, 4 × cadence) silent | a `welcome` after |
+| celebrate | a tenure anniversary or a ladder promotion in the window | done once per milestone |
+| share | their recent content (with a URL) matches an issue | a `share` give after it |
+| welcome | a newcomer never welcomed | a `welcome` give, ever |
+
+Never for do-not-contact, erased, team or bot people.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyarrow as pa
+
+from karmabank.measures.frames import US_PER_DAY, ParquetFiles, engine, micros
+from karmabank.measures.settings import CIRCLES, MeasureSettings
+
+CANDIDATE_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("kind", pa.string()),
+        ("person_id", pa.int64()),
+        ("activity_id", pa.int64()),
+        ("ask_id", pa.int64()),
+        ("issue_id", pa.int64()),
+        ("priority", pa.float64()),
+        ("give_verb", pa.string()),
+        ("channel", pa.string()),
+        ("circle", pa.string()),
+        ("detail", pa.string()),  # what the reason needs: verb, days, years, stage, terms
+    ]
+)
+SCORES_SCHEMA = pa.schema(
+    [("person_id", pa.int64()), ("circle", pa.string()), ("status", pa.string()),
+     ("warmth", pa.float64()), ("tenure_days", pa.int32()), ("cadence_used", pa.float64())]
+)  # fmt: skip
+TRANSITIONS_SCHEMA = pa.schema(
+    [("person_id", pa.int64()), ("from_stage", pa.string()), ("to_stage", pa.string()),
+     ("at", pa.int64())]
+)  # fmt: skip
+ASKS_SCHEMA = pa.schema(
+    [("ask_id", pa.int64()), ("person_id", pa.int64()), ("acted_at", pa.int64()),
+     ("campaign", pa.string())]
+)  # fmt: skip
+MATCHES_SCHEMA = pa.schema(
+    [("activity_id", pa.int64()), ("issue_id", pa.int64()), ("affinity", pa.float64()),
+     ("terms", pa.string())]
+)  # fmt: skip
+HANDLED_SCHEMA = pa.schema(
+    [("key", pa.string()), ("status", pa.string()), ("snoozed_until", pa.int64())]
+)  # fmt: skip
+
+_STAGE_LEVEL = "CASE {} WHEN 'aware' THEN 1 WHEN 'engaged' THEN 2 WHEN 'participant' THEN 3 " \
+    "WHEN 'advocate' THEN 4 WHEN 'leader' THEN 5 END"  # fmt: skip
+
+
+def candidates(
+    acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
+    scores: pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
+    matches: pa.Table,
+) -> pa.Table:  # fmt: skip
+    """Every item some rule asks for at `now` (CANDIDATE_SCHEMA), before choosing."""
+    n = settings.nurture
+    now_us = micros(now)
+    day = US_PER_DAY
+    since = now_us - n.window_days * day
+    share_since = now_us - n.share_window_days * day
+    files = isinstance(acts, ParquetFiles)
+    con = engine(readable=[p.parent for p in acts.paths] if files else ())
+    try:
+        if files:
+            con.execute(f"CREATE TEMP VIEW acts AS SELECT * FROM {acts.sql()}")
+        else:
+            con.register("acts", acts)
+        for name, table in (("scores", scores), ("flags", flags), ("transitions", transitions),
+                            ("asks", asks), ("matches", matches)):  # fmt: skip
+            con.register(name, table)
+        weights = ", ".join(f"('{v}', {w!r})" for v, w in settings.warmth.weights.items())
+        reply_verbs = ", ".join(f"'{v}'" for v in n.reply_verbs) or "NULL"
+        lookback = now_us - max(n.window_days, n.share_window_days, n.check_in_cooldown_days) * day
+        con.execute(
+            f"""CREATE TEMP TABLE recent AS
+            SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
+                   coalesce(a.weight, w.w, {settings.warmth.default_weight!r}) AS w
+            FROM acts a LEFT JOIN (VALUES {weights}) w(verb, w) USING (verb)
+            WHERE a.occurred_at > {min(since, share_since)} AND a.occurred_at <= {now_us}
+              AND a.direction IN ('in', 'peer')
+              AND a.person_id NOT IN (SELECT person_id FROM flags
+                                      WHERE person_id IS NOT NULL
+                                        AND (team OR bot OR erased OR do_not_contact))"""
+        )
+        con.execute(
+            f"""CREATE TEMP TABLE gives AS
+            SELECT person_id, verb, max(occurred_at) AS last_at FROM acts
+            WHERE direction = 'give' AND occurred_at > {lookback} AND occurred_at <= {now_us}
+            GROUP BY person_id, verb"""
+        )
+        con.execute(
+            f"""CREATE TEMP TABLE back AS
+            SELECT r.id, max(a.occurred_at) AS prev_at
+            FROM (SELECT * FROM recent WHERE direction = 'in' AND occurred_at > {since}) r
+            JOIN acts a ON a.person_id = r.person_id AND a.direction = 'in'
+                       AND a.occurred_at < r.occurred_at
+            GROUP BY r.id"""
+        )
+        p = n.priorities
+
+        def given_after(verbs: str, at: str) -> str:
+            return (
+                f"EXISTS (SELECT 1 FROM gives g WHERE g.person_id = r.person_id "
+                f"AND g.verb IN ({verbs}) AND g.last_at >= {at})"
+            )
+
+        rows = f"""
+        SELECT 'reply:' || r.id AS key, 'reply' AS kind, r.person_id, r.id AS activity_id,
+               NULL::BIGINT AS ask_id, NULL::BIGINT AS issue_id, {p["reply"]!r} AS base,
+               'reply' AS give_verb, r.channel, r.verb || ' ' || r.occurred_at AS detail
+        FROM recent r
+        WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.verb IN ({reply_verbs})
+          AND NOT {given_after("'reply'", "r.occurred_at")}
+        UNION ALL
+        SELECT 'thank:' || r.id, 'thank', r.person_id, r.id, NULL, NULL, {p["thank"]!r},
+               'thank', r.channel, r.verb || ' ' || r.occurred_at
+        FROM recent r
+        WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.w >= {n.thank_min_weight!r}
+          AND NOT {given_after("'thank', 'reply'", "r.occurred_at")}
+        UNION ALL
+        SELECT 'welcome_back:' || r.id, 'welcome_back', r.person_id, r.id, NULL, NULL,
+               {p["welcome_back"]!r}, 'welcome', r.channel,
+               ((r.occurred_at - b.prev_at) // {day})::VARCHAR || ' ' || r.verb
+        FROM recent r JOIN back b USING (id) JOIN scores s USING (person_id)
+        WHERE r.occurred_at - b.prev_at >= {day} * greatest({n.welcome_back_days},
+                  {settings.rhythm.resting_factor!r} * s.cadence_used)
+          AND NOT {given_after("'welcome'", "r.occurred_at")}
+        UNION ALL
+        SELECT 'share:' || r.id || ':' || m.issue_id, 'share', r.person_id, r.id, NULL,
+               m.issue_id, {p["share"]!r} + m.affinity, 'share', r.channel, m.terms
+        FROM recent r JOIN matches m ON m.activity_id = r.id
+        WHERE r.occurred_at > {share_since} AND m.affinity > 0
+          AND NOT {given_after("'share'", "r.occurred_at")}
+        UNION ALL
+        SELECT 'thank_ask:' || k.ask_id, 'thank_ask', k.person_id, NULL, k.ask_id, NULL,
+               {p["thank_ask"]!r}, 'thank', NULL, k.campaign
+        FROM asks k
+        UNION ALL
+        SELECT 'check_in:' || s.person_id || ':' || strftime(make_timestamp({now_us}), '%Y-%m'),
+               'check_in', s.person_id, NULL, NULL, NULL, {p["check_in"]!r}, 'check_in', NULL,
+               s.circle
+        FROM scores s
+        WHERE s.status = 'drifting' AND s.circle IN ('core', 'allies')
+          AND NOT EXISTS (SELECT 1 FROM gives g WHERE g.person_id = s.person_id
+                          AND g.last_at > {now_us - n.check_in_cooldown_days * day})
+        UNION ALL
+        SELECT 'celebrate:' || s.person_id || ':tenure-' || (s.tenure_days // 365),
+               'celebrate', s.person_id, NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL,
+               'tenure ' || (s.tenure_days // 365)
+        FROM scores s
+        WHERE s.tenure_days >= 365 AND s.tenure_days % 365 < {n.window_days}
+        UNION ALL
+        SELECT 'celebrate:' || t.person_id || ':stage-' || t.to_stage, 'celebrate', t.person_id,
+               NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL, 'stage ' || t.to_stage
+        FROM transitions t
+        WHERE t.at > {since} AND t.at <= {now_us} AND t.from_stage IS NOT NULL
+          AND ({_STAGE_LEVEL.format("t.to_stage")}) > ({_STAGE_LEVEL.format("t.from_stage")})
+        UNION ALL
+        SELECT 'welcome:' || s.person_id, 'welcome', s.person_id, NULL, NULL, NULL,
+               {p["welcome"]!r}, 'welcome', NULL, s.tenure_days::VARCHAR
+        FROM scores s
+        WHERE s.circle = 'newcomers'
+          AND NOT EXISTS (SELECT 1 FROM acts a WHERE a.person_id = s.person_id
+                          AND a.direction = 'give' AND a.verb = 'welcome'
+                          AND a.occurred_at <= {now_us})
+        """
+        out = con.sql(
+            f"""SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,
+                   c.base + least(coalesce(s.warmth, 0), 100) / 100.0 AS priority,
+                   c.give_verb, c.channel, s.circle, c.detail
+            FROM ({rows}) c LEFT JOIN scores s USING (person_id)
+            WHERE c.person_id NOT IN (SELECT person_id FROM flags WHERE person_id IS NOT NULL
+                                      AND (team OR bot OR erased OR do_not_contact))
+            ORDER BY priority DESC, c.key"""
+        ).to_arrow_table()
+        return out.cast(CANDIDATE_SCHEMA)
+    finally:
+        con.close()
+
+
+def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> pa.Table:
+    """The queue: not done/skipped/snoozed, one item per person (their most pressing), spread
+    across circles (each circle's best first, then each circle's second...), at most `limit`."""
+    con = engine()
+    try:
+        con.register("found", found)
+        con.register("handled", handled)
+        order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
+        rel = con.sql(
+            f"""WITH open AS (
+                SELECT f.* FROM found f LEFT JOIN handled h USING (key)
+                WHERE h.key IS NULL OR h.status = 'open'
+                   OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
+            best AS (
+                SELECT * FROM (SELECT *, row_number() OVER (
+                    PARTITION BY person_id ORDER BY priority DESC, key) AS k FROM open)
+                WHERE k = 1),
+            spread AS (
+                SELECT *, row_number() OVER (
+                    PARTITION BY coalesce(circle, '') ORDER BY priority DESC, key) AS turn
+                FROM best)
+            SELECT * EXCLUDE (k, turn) FROM spread
+            ORDER BY turn, priority DESC, CASE circle {order} ELSE {len(CIRCLES)} END, key
+            LIMIT {int(limit)}"""
+        )
+        return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
+    finally:
+        con.close()

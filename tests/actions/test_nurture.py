@@ -1,0 +1,122 @@
+"""The nurture queue on a hand-built network, through the real store on SQLite and PostgreSQL:
+every rule the issue names, done/skip/snooze, the limit and one item per person."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from karmabank.actions.importing import import_files
+from karmabank.actions.nurture import nurture_done, nurture_queue, nurture_skip, nurture_snooze
+from karmabank.actions.people import set_flag
+from karmabank.actions.recording import record_activity
+from karmabank.actions.relationships import person_scores
+from karmabank.errors import ConfigError
+from karmabank.measures.settings import MeasureSettings
+from karmabank.model import Direction, Flag
+from karmabank.store.open import Store
+from tests.conftest import NOW
+
+S = MeasureSettings()
+
+
+def iso(days_ago: float) -> str:
+    return (NOW - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+def network(store: Store, tmp_path: Path) -> Store:
+    """Dee: core, came every 2 days until 100 days ago (drifting). Rae: core, every 10 days
+    until 25 days ago (resting). Nia: first comment 2 days ago (newcomer). Don: do not contact,
+    commented yesterday. Gia: donated yesterday. 60 others: two comments long ago."""
+    rows = ["occurred_at,person,name,verb,direction,channel,text"]
+    for k in range(60):
+        rows.append(f"{iso(100 + 2 * k)},dee@example.org,Dee Dee,comment,in,blog,")
+    for k in range(25):
+        rows.append(f"{iso(25 + 10 * k)},rae@example.org,Rae Ray,comment,in,blog,")
+    rows.append(f"{iso(2)},nia@example.org,Nia New,comment,in,blog,Where do we meet?")
+    rows.append(f"{iso(1)},don@example.org,Don Quiet,comment,in,blog,Count me in")
+    rows.append(f"{iso(1)},gia@example.org,Gia Giver,donate,in,donations,")
+    rows.append(f"{iso(400)},gia@example.org,Gia Giver,like,in,blog,")
+    for i in range(60):
+        rows.append(f"{iso(300)},p{i}@example.org,,comment,in,blog,")
+        rows.append(f"{iso(299)},p{i}@example.org,,comment,in,blog,")
+    f = tmp_path / "network.csv"
+    f.write_text("\n".join(rows) + "\n")
+    import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
+    set_flag(store=store, ref="don@example.org", flag=Flag.DO_NOT_CONTACT, on=True, now=NOW,
+             actor="test")  # fmt: skip
+    return store
+
+
+def by_name(items: list) -> dict[str, object]:  # type: ignore[type-arg]
+    return {i.person["name"]: i for i in items}
+
+
+def test_each_rule_and_who_gets_nothing(network: Store) -> None:
+    items = by_name(nurture_queue(store=network, now=NOW, settings=S, limit=10))
+    assert items["Dee Dee"].kind == "check_in"  # type: ignore[attr-defined]
+    assert "drifting" in items["Dee Dee"].reason  # type: ignore[attr-defined]
+    assert "Rae Ray" not in items  # core but resting: never nagged
+    assert "Don Quiet" not in items  # do not contact, whatever they wrote
+    nia = items["Nia New"]
+    assert nia.kind == "reply"  # type: ignore[attr-defined]
+    assert nia.next_step == 'answer: "Where do we meet?"'  # type: ignore[attr-defined]
+    assert "Nia" in nia.draft  # type: ignore[attr-defined]
+    gia = items["Gia Giver"]
+    assert gia.kind == "thank"  # type: ignore[attr-defined]  # the donation outranks the return
+
+
+def test_limit_and_one_item_per_person(network: Store) -> None:
+    items = nurture_queue(store=network, now=NOW, settings=S, limit=2)
+    assert len(items) == 2
+    everyone = nurture_queue(store=network, now=NOW, settings=S, limit=50)
+    people = [i.person["id"] for i in everyone]
+    assert len(people) == len(set(people))
+    with pytest.raises(ConfigError):
+        nurture_queue(store=network, now=NOW, settings=S, limit=0)
+
+
+def test_done_records_the_give_and_moves_the_ledger(network: Store) -> None:
+    before = person_scores(store=network, ref="nia@example.org", now=NOW, settings=S)
+    nia = by_name(nurture_queue(store=network, now=NOW, settings=S))["Nia New"]
+    _, act = nurture_done(store=network, item_id=nia.id, now=NOW)  # type: ignore[attr-defined]
+    assert (act.direction, act.verb) == ("give", "reply")
+    after = person_scores(store=network, ref="nia@example.org", now=NOW, settings=S)
+    assert after["ledger"]["given"] == before["ledger"]["given"] + 3.0  # a reply weighs 3
+    again = by_name(nurture_queue(store=network, now=NOW, settings=S))
+    assert "Nia New" not in again or again["Nia New"].kind != "reply"  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError):
+        nurture_done(store=network, item_id=nia.id, now=NOW)  # type: ignore[attr-defined]
+
+
+def test_a_recorded_thank_counts_as_thanking(network: Store) -> None:
+    settings = MeasureSettings()
+    items = by_name(nurture_queue(store=network, now=NOW, settings=settings, limit=50))
+    assert items["Gia Giver"].kind == "thank"  # type: ignore[attr-defined]
+    record_activity(store=network, direction=Direction.GIVE, ref="gia@example.org",
+                    verb="thank", at=NOW, now=NOW)  # fmt: skip
+    items = by_name(nurture_queue(store=network, now=NOW, settings=settings, limit=50))
+    back = items["Gia Giver"]
+    assert back.kind == "welcome_back"  # type: ignore[attr-defined]
+    assert back.reason.startswith("back after 399 days of silence")  # type: ignore[attr-defined]
+    record_activity(store=network, direction=Direction.GIVE, ref="gia@example.org",
+                    verb="welcome", at=NOW, now=NOW)  # fmt: skip
+    items = by_name(nurture_queue(store=network, now=NOW, settings=settings, limit=50))
+    assert "Gia Giver" not in items
+
+
+def test_snoozed_comes_back_after_its_days_and_skipped_never(network: Store) -> None:
+    dee = by_name(nurture_queue(store=network, now=NOW, settings=S))["Dee Dee"]
+    nurture_snooze(store=network, item_id=dee.id, now=NOW, days=3)  # type: ignore[attr-defined]
+    assert "Dee Dee" not in by_name(nurture_queue(store=network, now=NOW, settings=S))
+    day2 = NOW + timedelta(days=2)
+    assert "Dee Dee" not in by_name(nurture_queue(store=network, now=day2, settings=S))
+    day3 = NOW + timedelta(days=3)
+    back = by_name(nurture_queue(store=network, now=day3, settings=S))["Dee Dee"]
+    assert back.id == dee.id  # type: ignore[attr-defined]
+    nurture_skip(store=network, item_id=dee.id, now=day3)  # type: ignore[attr-defined]
+    day4 = NOW + timedelta(days=4)
+    assert "Dee Dee" not in by_name(nurture_queue(store=network, now=day4, settings=S))
