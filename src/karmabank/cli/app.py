@@ -299,6 +299,31 @@ def issue_list(db: Db = None, json_: Json = False) -> None:
         render.console().print("no issues yet: `karmabank issue add NAME --keywords WORD...`")
 
 
+@app.command()
+def influencers(
+    issue: Annotated[str | None, typer.Option(help="An issue's id or name (default: any).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many people.")] = 10,
+    db: Db = None,
+    now: Now = None,
+    json_: Json = False,
+) -> None:
+    """People with warmth, reach and affinity for the organization's issues."""
+    from karmabank.actions.influencers import find_influencers
+    from karmabank.actions.scoring import measure_settings
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        found = find_influencers(
+            store=store, now=settings.clock(), settings=measure_settings(store), issue=issue,
+            limit=limit,
+        )  # fmt: skip
+    if json_:
+        _print_json(found.rows)
+    else:
+        render.influencers_table(found)
+
+
 nurture_app = typer.Typer(
     help="Today's queue of good things to do for people (karmabank never sends anything).",
     invoke_without_command=True,

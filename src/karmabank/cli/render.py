@@ -22,6 +22,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from karmabank.actions.demo import DemoSummary
     from karmabank.actions.importing import ImportReport
+    from karmabank.actions.influencers import Influencers
     from karmabank.actions.nurture import NurtureItem
     from karmabank.actions.relationships import PersonSummary
     from karmabank.actions.scoring import RescoreReport
@@ -236,3 +237,28 @@ def nurture_queue(items: list[NurtureItem]) -> None:
         out.print(f"      why:   {escape(i.reason)}")
         out.print(f"      next:  {escape(i.next_step)}")
         out.print(f"      draft: {escape(i.draft)}")
+
+
+def influencers_table(found: Influencers) -> None:
+    out = console()
+    if found.issue is not None:
+        out.print(f"influencers for {escape(found.issue.name)}")
+    if not found.affinity_known:
+        out.print("affinity unknown: no texts to read (or no issues): influence = warmth × reach")
+    table = Table(box=None, header_style="bold underline", pad_edge=False)
+    for name, justify in (("id", "right"), ("name", "left"), ("influence", "right"),
+                          ("warmth", "right"), ("reach", "right"), ("affinity", "right"),
+                          ("issue", "left")):  # fmt: skip
+        table.add_column(name, justify=justify, no_wrap=True,  # type: ignore[arg-type]
+                         overflow="ellipsis", max_width=24 if name == "name" else None)  # fmt: skip
+    for r in found.rows:
+        p = r["person"]
+        shown = p["name"] or next(iter(p["identities"]), "")
+        aff = "?" if r["affinity"] is None else f"{r['affinity']:.2f}"
+        table.add_row(
+            str(p["id"]), escape(shown), f"{r['influence']:.3f}", f"{r['warmth_pct']:.0%}",
+            f"{r['reach_pct']:.0%}", aff, escape(r["issue"] or "—"),
+        )  # fmt: skip
+    out.print(table)
+    if found.rows:
+        out.print("why #1: " + escape(found.rows[0]["why"]))

@@ -288,4 +288,3 @@ class ScoreState(Base):
     settings_digest: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str]  # JSON: thresholds, share ratio, counts per circle/status/stage
     seconds: Mapped[float] = mapped_column(Float)
-

@@ -1,0 +1,146 @@
+"""Influencers who care: warmth × reach × affinity per issue, with the parts (PRODUCT.md §3).
+
+Computed on demand from the stored warmth (rescored first when stale), the peer graph of the
+columnar copy (PageRank and k-core, `graph.reach`), platform follower counts, and BM25 between
+each person's texts and each issue (`measures.affinity`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import select
+
+from karmabank.actions.issues import IssueView, find_issue, list_issues
+from karmabank.actions.scoring import ensure_scores
+from karmabank.graph.reach import reach
+from karmabank.measures.affinity import IssueText, affinity
+from karmabank.measures.frames import ParquetFiles, engine, micros
+from karmabank.measures.influence import influence
+from karmabank.measures.settings import MeasureSettings
+from karmabank.store import arrow_io
+from karmabank.store.columns import ActivityColumns
+from karmabank.store.open import Store
+from karmabank.store.tables import Person
+
+_SCORES = pa.schema([("person_id", pa.int64()), ("warmth", pa.float64())])
+_FOLLOWERS = pa.schema([("person_id", pa.int64()), ("followers", pa.int64())])
+_TEXTS = pa.schema([("person_id", pa.int64()), ("text", pa.string())])
+
+
+@dataclass(frozen=True)
+class Influencers:
+    issue: IssueView | None
+    rows: list[dict[str, Any]]  # JSON-ready, best first
+    affinity_known: bool  # False: nobody has texts (e.g. a pure edge list)
+    seconds: dict[str, float]
+
+
+def peer_edges(source: ParquetFiles | pa.Table, now: datetime) -> pa.Table:
+    """(src, dst, weight) of every peer activity up to `now`: who replied to, mentioned or
+    shared whom."""
+    files = isinstance(source, ParquetFiles)
+    con = engine(readable=[p.parent for p in source.paths] if files else ())
+    try:
+        if files:
+            con.execute(f"CREATE TEMP VIEW acts AS SELECT * FROM {source.sql()}")
+        else:
+            con.register("acts", source)
+        return con.sql(
+            f"""SELECT person_id AS src, target_id AS dst, coalesce(weight, 1.0) AS weight
+            FROM acts WHERE direction = 'peer' AND target_id IS NOT NULL
+              AND occurred_at <= {micros(now)}"""
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
+def find_influencers(
+    *, store: Store, now: datetime, settings: MeasureSettings, issue: str | None = None,
+    limit: int = 20,
+) -> Influencers:  # fmt: skip
+    """The people with warmth, reach and affinity for `issue` (or for any issue: each person's
+    best), most influential first."""
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    ensure_scores(store=store, now=now, settings=settings)
+    chosen = [find_issue(store=store, ref=issue)] if issue else list_issues(store=store)
+    source = ActivityColumns(store.url, store.engine).sync().source()
+    with arrow_io.connect(store.url, store.engine) as conn:
+        scores = arrow_io.read_table(conn, "person_score", _SCORES)
+        followers = arrow_io.read_table(
+            conn,
+            "(SELECT id AS person_id, followers FROM person WHERE followers IS NOT NULL) f",
+            _FOLLOWERS,
+        )
+        texts = arrow_io.read_table(
+            conn,
+            f"""(SELECT person_id, text FROM activity WHERE text IS NOT NULL
+                AND direction IN ('in', 'peer') AND occurred_at <= {micros(now)}) x""",
+            _TEXTS,
+        )
+    times["read"] = time.perf_counter() - t
+    t = time.perf_counter()
+    reached = reach(
+        peer_edges(source, now), people=scores.column("person_id").combine_chunks(),
+        followers=followers,
+    )  # fmt: skip
+    times["reach"] = time.perf_counter() - t
+    t = time.perf_counter()
+    issue_texts = [IssueText(i.id, i.name, i.keywords, i.description) for i in chosen]
+    known = texts.num_rows > 0 and bool(issue_texts)
+    aff = affinity(texts, issue_texts) if known else None
+    times["affinity"] = time.perf_counter() - t
+    t = time.perf_counter()
+    table = influence(scores, reached, aff, [i.id for i in chosen])
+    times["influence"] = time.perf_counter() - t
+    rows = _best(table, reached, limit)
+    _add_people(store, rows)
+    names = {i.id: i.name for i in chosen}
+    for r in rows:
+        r["issue"] = names.get(r.pop("issue_id")) if r.get("issue_id") is not None else None
+    return Influencers(chosen[0] if issue else None, rows, known, times)
+
+
+def _best(table: pa.Table, reached: pa.Table, limit: int) -> list[dict[str, Any]]:
+    """Each person's most influential row, best first, with their reach parts."""
+    con = engine()
+    try:
+        con.register("inf", table)
+        con.register("reach", reached)
+        rows: list[dict[str, Any]] = (
+            con.sql(
+                f"""SELECT i.person_id, i.issue_id, i.influence, i.warmth_pct, i.reach_pct,
+                   i.affinity, i.affinity_known, i.terms, i.why, r.pagerank, r.core,
+                   r.followers
+            FROM (SELECT *, row_number() OVER (PARTITION BY person_id
+                      ORDER BY affinity_known DESC, influence DESC, issue_id) AS k
+                  FROM inf) i LEFT JOIN reach r USING (person_id)
+            WHERE i.k = 1
+            ORDER BY i.affinity_known DESC, i.influence DESC, i.person_id LIMIT {int(limit)}"""
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
+        return rows
+    finally:
+        con.close()
+
+
+def _add_people(store: Store, rows: list[dict[str, Any]]) -> None:
+    from karmabank.actions.people import person_ref_json
+
+    ids = [r["person_id"] for r in rows]
+    with store.sessions() as session:
+        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+        for p in people.values():
+            _ = p.identities  # load while the session is open
+        for r in rows:
+            p = people[r.pop("person_id")]
+            r["person"] = person_ref_json(p)
+            r["reach"] = {"pagerank": r.pop("pagerank"), "core": r.pop("core"),
+                          "followers": r.pop("followers")}  # fmt: skip
