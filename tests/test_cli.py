@@ -240,3 +240,36 @@ def test_a_bad_setting_is_one_clear_line(
     monkeypatch.setenv("KARMABANK_WARMTH_DECAY", "fast")
     r = run(capsys, "status", "--db", loaded)
     assert r.code == 1 and r.err == "error: KARMABANK_WARMTH_DECAY: 'fast' is not a valid float\n"
+
+
+def test_issues_influencers_and_nurture_through_the_cli(
+    loaded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = ["--now", "2026-05-05T12:00:00Z"]
+    added = run(capsys, "issue", "add", "Open source", "--keywords", "alert,script", "--db", loaded)
+    assert added.code == 0 and added.out.startswith("issue 1: Open source (alert, script)")
+    assert json.loads(run(capsys, "issue", "list", "--db", loaded, "--json").out)[0]["keywords"] == [
+        "alert", "script",
+    ]  # fmt: skip
+    dup = run(capsys, "issue", "add", "open source", "-k", "x", "--db", loaded)
+    assert dup.code == 1 and "already an issue named" in dup.err
+    found = json.loads(run(capsys, "influencers", "--db", loaded, *now, "--json").out)
+    assert found and {"person", "influence", "warmth_pct", "reach_pct", "affinity", "why"} <= (
+        found[0].keys()
+    )
+    ada = next(f for f in found if f["person"]["name"] == "Ada Lovelace")
+    assert ada["affinity"] == 1.0 and "alert" in ada["why"]  # her comment: <script>alert(1)...
+    queue = json.loads(run(capsys, "nurture", "--db", loaded, *now, "--json").out)
+    assert [q["kind"] for q in queue] == ["reply"]  # Ada's comment of May 1, unanswered
+    item = queue[0]
+    assert {"id", "kind", "person", "reason", "priority", "next_step", "draft"} <= item.keys()
+    assert item["next_step"] == 'answer: "<script>alert(1)</script>"'
+    done = run(capsys, "nurture", "done", str(item["id"]), "--db", loaded, *now)
+    assert done.code == 0 and "recorded give reply" in done.out
+    after = json.loads(run(capsys, "nurture", "--db", loaded, *now, "--json").out)
+    assert [q["kind"] for q in after] == ["welcome"]  # answered; still a newcomer to welcome
+    missing = run(capsys, "nurture", "skip", "999", "--db", loaded, *now)
+    assert (
+        missing.code == 1
+        and missing.err == "error: no nurture item 999 (see `karmabank nurture`)\n"
+    )

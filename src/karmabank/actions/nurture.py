@@ -32,7 +32,7 @@ from karmabank.model import Direction
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Ask, Organization, Person, Suggestion
+from karmabank.store.tables import Activity, Ask, Organization, Person, ScoreState, Suggestion
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ _FLAGGED = """(SELECT id AS person_id, team, bot, do_not_contact, erased FROM pe
     WHERE team OR bot OR do_not_contact OR erased) AS flagged"""
 
 
-def _inputs(store: Store, now: datetime, s: MeasureSettings) -> dict[str, Any]:
+def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) -> dict[str, Any]:
     since = micros(now) - s.nurture.window_days * US_PER_DAY
     scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used
         FROM person_score
@@ -95,7 +95,8 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings) -> dict[str, Any]:
     handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
         WHERE status <> 'open') AS h"""
     columns = ActivityColumns(store.url, store.engine)
-    source = columns.sync().source()
+    copy = columns.in_step(state.activity_max_id) or columns.sync()
+    source = copy.source()
     with arrow_io.connect(store.url, store.engine) as conn:
         return {
             "acts": source,
@@ -151,8 +152,8 @@ def nurture_queue(
     n = limit if limit is not None else settings.nurture.limit
     if n < 1:
         raise ConfigError("--limit must be at least 1")
-    ensure_scores(store=store, now=now, settings=settings)
-    data = _inputs(store, now, settings)
+    state = ensure_scores(store=store, now=now, settings=settings)
+    data = _inputs(store, now, settings, state)
     matches, issue_names = _matches(store, now, settings)
     found = nurture.candidates(
         data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],
@@ -174,7 +175,8 @@ def _store_items(
             assert person is not None
             act = session.get(Activity, c["activity_id"]) if c["activity_id"] else None
             reason, step, context = _explain(c, act, now, issue_names)
-            context.update(name=_first_name(person), org=org or "us")
+            first = _first_name(person)
+            context.update(name=first, hi=f"Hi {first}" if first else "Hi", org=org or "us")
             draft = _render(env, c["kind"], c["channel"], context)
             s = session.scalar(select(Suggestion).where(Suggestion.key == c["key"]))
             if s is None:
@@ -202,9 +204,8 @@ def _store_items(
 
 
 def _first_name(person: Person) -> str:
-    if person.name:
-        return person.name.split()[0]
-    return "there"
+    """The first word of their name ("" when unknown: templates then leave it out)."""
+    return person.name.split()[0] if person.name and person.name.split() else ""
 
 
 def _days_ago(at: datetime, now: datetime) -> str:

@@ -89,7 +89,13 @@ def candidates(
             con.register(name, table)
         weights = ", ".join(f"('{v}', {w!r})" for v, w in settings.warmth.weights.items())
         reply_verbs = ", ".join(f"'{v}'" for v in n.reply_verbs) or "NULL"
-        lookback = now_us - max(n.window_days, n.share_window_days, n.check_in_cooldown_days) * day
+        # gives this recent decide every rule (newcomers are younger than newcomer_days)
+        lookback = now_us - day * max(
+            n.window_days,
+            n.share_window_days,
+            n.check_in_cooldown_days,
+            settings.circles.newcomer_days,
+        )
         con.execute(
             f"""CREATE TEMP TABLE recent AS
             SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
@@ -107,13 +113,17 @@ def candidates(
             WHERE direction = 'give' AND occurred_at > {lookback} AND occurred_at <= {now_us}
             GROUP BY person_id, verb"""
         )
+        # The inbound activity just before each recent one: an ASOF join over the histories of
+        # the people who came recently (a plain join is quadratic for prolific people).
         con.execute(
             f"""CREATE TEMP TABLE back AS
-            SELECT r.id, max(a.occurred_at) AS prev_at
-            FROM (SELECT * FROM recent WHERE direction = 'in' AND occurred_at > {since}) r
-            JOIN acts a ON a.person_id = r.person_id AND a.direction = 'in'
-                       AND a.occurred_at < r.occurred_at
-            GROUP BY r.id"""
+            SELECT r.id, h.occurred_at AS prev_at
+            FROM (SELECT id, person_id, occurred_at FROM recent
+                  WHERE direction = 'in' AND occurred_at > {since}) r
+            ASOF JOIN (SELECT person_id, occurred_at FROM acts
+                       WHERE direction = 'in' AND occurred_at <= {now_us}
+                         AND person_id IN (SELECT person_id FROM recent)) h
+              ON h.person_id = r.person_id AND h.occurred_at < r.occurred_at"""
         )
         p = n.priorities
 
@@ -179,9 +189,8 @@ def candidates(
                {p["welcome"]!r}, 'welcome', NULL, s.tenure_days::VARCHAR
         FROM scores s
         WHERE s.circle = 'newcomers'
-          AND NOT EXISTS (SELECT 1 FROM acts a WHERE a.person_id = s.person_id
-                          AND a.direction = 'give' AND a.verb = 'welcome'
-                          AND a.occurred_at <= {now_us})
+          AND NOT EXISTS (SELECT 1 FROM gives g WHERE g.person_id = s.person_id
+                          AND g.verb = 'welcome')
         """
         out = con.sql(
             f"""SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,

@@ -96,6 +96,15 @@ class ActivityColumns:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def in_step(self, max_id: int) -> SyncReport | None:
+        """The copy as it stands, without asking the database, if it already holds every
+        activity up to `max_id` (as recorded by the last rescore); None when a sync is needed."""
+        m = self._load()
+        files = tuple(self.dir / f for f in m.segments)
+        if m.watermark != max_id or not all(f.exists() for f in files):
+            return None
+        return SyncReport(0, False, m.rows, files)
+
     def _load(self) -> Manifest:
         try:
             data = json.loads((self.dir / "manifest.json").read_text())
