@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from karmabank.actions.issues import list_issues
 from karmabank.actions.people import person_ref_json
 from karmabank.actions.recording import record_activity
-from karmabank.actions.scoring import ensure_scores
+from karmabank.actions.scoring import ensure_scores, snapshot_of
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures import nurture
 from karmabank.measures.frames import FLAGS_SCHEMA, US_PER_DAY, micros
@@ -97,10 +97,13 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
     columns = ActivityColumns(store.url, store.engine)
     copy = columns.in_step(state.activity_max_id) or columns.sync()
     source = copy.source()
+    scores = snapshot_of(columns, state.scored_at, micros(state.computed_at), nurture.SCORES_SCHEMA)
     with arrow_io.connect(store.url, store.engine) as conn:
         return {
             "acts": source,
-            "scores": arrow_io.read_table(conn, scores_sql, nurture.SCORES_SCHEMA),
+            "scores": scores
+            if scores is not None
+            else arrow_io.read_table(conn, scores_sql, nurture.SCORES_SCHEMA),
             "flags": arrow_io.read_table(conn, _FLAGGED, FLAGS_SCHEMA),
             "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),

@@ -38,6 +38,25 @@ TRANSITION_SCHEMA = arrow_io.schema_of(
     LadderTransition.__table__, ["person_id", "from_stage", "to_stage", "at"]
 )
 STATE_SCHEMA = arrow_io.schema_of(ScoreState.__table__)
+# What the last rescore leaves beside the columnar copy: the history the next rescore needs and
+# the few scores the nurture queue reads, so neither has to scan a million rows of person_score.
+SNAPSHOT_SCHEMA = pa.schema(
+    [*PREVIOUS_SCHEMA, *(SCORE_SCHEMA.field(n).with_nullable(True)
+                         for n in ("status", "warmth", "tenure_days", "cadence_used"))]
+)  # fmt: skip
+
+
+def snapshot_of(
+    columns: ActivityColumns, scored_at: int, computed_at: int, schema: pa.Schema
+) -> pa.Table | None:
+    """`schema`'s columns of the last rescore's snapshot, if it is the one `score_state` names."""
+    snap = columns.snapshot(f"{scored_at}-{computed_at}")
+    if snap is None or not set(schema.names) <= set(snap.column_names):
+        return None
+    try:
+        return snap.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def settings_path(db_url: str) -> Path:
@@ -115,8 +134,8 @@ def rescore(
         previous, previous_now = None, None
         if row is not None:
             previous_now = int(row[0])
-            previous = columns.snapshot(f"{row[0]}-{row[1]}")
-            if previous is None or previous.schema != PREVIOUS_SCHEMA:
+            previous = snapshot_of(columns, row[0], row[1], PREVIOUS_SCHEMA)
+            if previous is None:
                 previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
         result = score_network(
             sync.source(), now=now, settings=settings, flags=flags,
@@ -143,8 +162,8 @@ def rescore(
         arrow_io.append(conn, "ladder_transition", result.transitions.cast(TRANSITION_SCHEMA))
         arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], STATE_SCHEMA))
         conn.commit()
-    history = result.scores.select(PREVIOUS_SCHEMA.names).cast(PREVIOUS_SCHEMA)
-    columns.save_snapshot(f"{state['scored_at']}-{state['computed_at']}", history)
+    kept = result.scores.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
+    columns.save_snapshot(f"{state['scored_at']}-{state['computed_at']}", kept)
     seconds = time.perf_counter() - started  # everything, the commit included
     return RescoreReport(
         now, result.scores.num_rows, result.transitions.num_rows, seconds, sync, result.summary

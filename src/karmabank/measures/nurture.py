@@ -113,17 +113,18 @@ def candidates(
             WHERE direction = 'give' AND occurred_at > {lookback} AND occurred_at <= {now_us}
             GROUP BY person_id, verb"""
         )
-        # The inbound activity just before each recent one: an ASOF join over the histories of
-        # the people who came recently (a plain join is quadratic for prolific people).
+        # A return: someone's first inbound activity of the window, after their last one before
+        # the window. (Silence counted inside the window would be < window_days, and
+        # welcome_back_days is longer: a settings check keeps it so.)
         con.execute(
             f"""CREATE TEMP TABLE back AS
-            SELECT r.id, h.occurred_at AS prev_at
-            FROM (SELECT id, person_id, occurred_at FROM recent
-                  WHERE direction = 'in' AND occurred_at > {since}) r
-            ASOF JOIN (SELECT person_id, occurred_at FROM acts
-                       WHERE direction = 'in' AND occurred_at <= {now_us}
-                         AND person_id IN (SELECT person_id FROM recent)) h
-              ON h.person_id = r.person_id AND h.occurred_at < r.occurred_at"""
+            SELECT f.id, p.prev_at
+            FROM (SELECT arg_min(id, occurred_at) AS id, person_id FROM recent
+                  WHERE direction = 'in' AND occurred_at > {since} GROUP BY person_id) f
+            JOIN (SELECT person_id, max(occurred_at) AS prev_at FROM acts
+                  WHERE direction = 'in' AND occurred_at <= {since}
+                    AND person_id IN (SELECT person_id FROM recent WHERE direction = 'in')
+                  GROUP BY person_id) p USING (person_id)"""
         )
         p = n.priorities
 

@@ -172,6 +172,8 @@ def _check(s: MeasureSettings) -> MeasureSettings:
     bad = sorted({*s.ladder.verbs.values(), s.ladder.default_stage} - set(STAGES))
     if bad:
         problems.append(f"ladder: unknown stage {bad[0]!r} (stages: {', '.join(STAGES)})")
+    if s.nurture.welcome_back_days <= s.nurture.window_days:
+        problems.append("nurture: welcome_back_days must be longer than window_days")
     if problems:
         raise ConfigError("measure settings: " + "; ".join(problems))
     return s
