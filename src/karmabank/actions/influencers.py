@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from karmabank.actions.issues import IssueView, find_issue, list_issues
-from karmabank.actions.scoring import ensure_scores
+from karmabank.actions.scoring import ensure_scores, snapshot_of
 from karmabank.graph.reach import reach
 from karmabank.measures.affinity import IssueText, affinity
 from karmabank.measures.frames import ParquetFiles, engine, micros
@@ -67,21 +67,27 @@ def find_influencers(
     best), most influential first."""
     times: dict[str, float] = {}
     t = time.perf_counter()
-    ensure_scores(store=store, now=now, settings=settings)
+    state = ensure_scores(store=store, now=now, settings=settings)
     chosen = [find_issue(store=store, ref=issue)] if issue else list_issues(store=store)
-    source = ActivityColumns(store.url, store.engine).sync().source()
+    columns = ActivityColumns(store.url, store.engine)
+    source = (columns.in_step(state.activity_max_id) or columns.sync()).source()
+    kept = snapshot_of(columns, state.scored_at, micros(state.computed_at), _SCORES)
     with arrow_io.connect(store.url, store.engine) as conn:
-        scores = arrow_io.read_table(conn, "person_score", _SCORES)
+        scores = kept if kept is not None else arrow_io.read_table(conn, "person_score", _SCORES)
         followers = arrow_io.read_table(
             conn,
             "(SELECT id AS person_id, followers FROM person WHERE followers IS NOT NULL) f",
             _FOLLOWERS,
         )
-        texts = arrow_io.read_table(
-            conn,
-            f"""(SELECT person_id, text FROM activity WHERE text IS NOT NULL
-                AND direction IN ('in', 'peer') AND occurred_at <= {micros(now)}) x""",
-            _TEXTS,
+        texts = (  # no issue, nothing to read texts for
+            arrow_io.read_table(
+                conn,
+                f"""(SELECT person_id, text FROM activity WHERE text IS NOT NULL
+                    AND direction IN ('in', 'peer') AND occurred_at <= {micros(now)}) x""",
+                _TEXTS,
+            )
+            if chosen
+            else _TEXTS.empty_table()
         )
     times["read"] = time.perf_counter() - t
     t = time.perf_counter()
