@@ -120,3 +120,51 @@ def test_snoozed_comes_back_after_its_days_and_skipped_never(network: Store) -> 
     nurture_skip(store=network, item_id=dee.id, now=day3)  # type: ignore[attr-defined]
     day4 = NOW + timedelta(days=4)
     assert "Dee Dee" not in by_name(nurture_queue(store=network, now=day4, settings=S))
+
+
+def test_thank_ask_celebrate_and_share(store: Store, tmp_path: Path) -> None:
+    """An acted ask gets a thank (and `done` marks it thanked); a one-year anniversary is
+    celebrated; recent content that matches an issue is offered to share, with its URL."""
+    from sqlalchemy import select
+
+    from karmabank.actions.issues import add_issue
+    from karmabank.store.tables import Ask, Campaign
+
+    rows = [
+        "occurred_at,person,name,verb,direction,channel,object,text",
+        f"{iso(367)},ann@example.org,Ann Year,comment,in,blog,,",
+        f"{iso(40)},ann@example.org,Ann Year,comment,in,blog,,",
+        f"{iso(30)},ash@example.org,Ash Acted,comment,in,blog,,",
+        f"{iso(31)},ash@example.org,Ash Acted,comment,in,blog,,",
+        f"{iso(3)},sam@example.org,Sam Share,mention,in,mastodon,https://sam.example/river,"
+        "Photos of the river cleanup: 40 bags of litter",
+        f"{iso(60)},sam@example.org,Sam Share,comment,in,blog,,",
+        f"{iso(3)},sam@example.org,Sam Share,reply,give,mastodon,,",  # answered: no reply item
+    ]
+    f = tmp_path / "more.csv"
+    f.write_text("\n".join(rows) + "\n")
+    import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
+    add_issue(store=store, name="River cleanup", keywords=["river", "litter"], now=NOW)
+    with store.sessions.begin() as session:
+        ash = person_scores(store=store, ref="ash@example.org", now=NOW, settings=S)["id"]
+        campaign = Campaign(name="Spring cleanup", action="volunteer", budget=10, created_at=NOW)
+        session.add(campaign)
+        session.flush()
+        session.add(Ask(campaign_id=campaign.id, person_id=ash, status="acted", planned_at=NOW,
+                        acted_at=NOW - timedelta(days=2)))  # fmt: skip
+    items = by_name(nurture_queue(store=store, now=NOW, settings=S, limit=20))
+    assert items["Ash Acted"].kind == "thank_ask"  # type: ignore[attr-defined]
+    assert '"Spring cleanup"' in items["Ash Acted"].reason  # type: ignore[attr-defined]
+    assert items["Ann Year"].kind == "celebrate"  # type: ignore[attr-defined]
+    assert items["Ann Year"].reason.startswith("1 year(s) with us")  # type: ignore[attr-defined]
+    sam = items["Sam Share"]
+    assert sam.kind == "share"  # type: ignore[attr-defined]
+    assert sam.next_step == "share https://sam.example/river"  # type: ignore[attr-defined]
+    assert "River cleanup" in sam.reason  # type: ignore[attr-defined]
+    nurture_done(store=store, item_id=items["Ash Acted"].id, now=NOW)  # type: ignore[attr-defined]
+    with store.sessions() as session:
+        ask = session.scalars(select(Ask)).one()
+        assert ask.thanked_at == NOW
+    after = by_name(nurture_queue(store=store, now=NOW, settings=S, limit=20))["Ash Acted"]
+    assert after.kind == "celebrate"  # type: ignore[attr-defined]  # thanked; now an advocate
+    assert after.reason == "became an advocate: celebrate"  # type: ignore[attr-defined]

@@ -188,10 +188,10 @@ def test_duplicate_issue_ids_are_a_bug() -> None:
         affinity(CORPUS, [RIVER, RIVER])
 
 
-def test_semantic_without_the_extra_says_what_to_install() -> None:
+def test_semantic_without_a_model_package_says_so() -> None:
     with pytest.raises(ConfigError) as e:
         affinity(CORPUS, [RIVER], method="semantic")
-    assert "the semantic extra is not installed (pip install 'karmabank[semantic]')" in str(e.value)
+    assert "no sentence-embedding package is installed" in str(e.value)
     assert "use BM25" in str(e.value)
 
 

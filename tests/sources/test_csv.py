@@ -100,3 +100,28 @@ def test_given_source_key_is_kept_and_default_key_is_stable(tmp_path: Path) -> N
     assert b.source_key.startswith("csv:")
     (_, again) = read(p)
     assert isinstance(again, ParsedRow) and again.source_key == b.source_key
+
+
+def test_followers_column_feeds_the_person(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from karmabank.actions.importing import import_files
+    from karmabank.store.open import open_store
+    from karmabank.store.tables import Person
+
+    f = tmp_path / "f.csv"
+    f.write_text(
+        "occurred_at,person,verb,direction,followers\n"
+        "2026-05-01T10:00:00Z,mastodon:@ada@social.example,comment,in,1200\n"
+        "2026-05-02T10:00:00Z,mastodon:@ada@social.example,like,in,1250\n"
+        "2026-05-02T10:00:00Z,mastodon:@bob@social.example,like,in,many\n"
+    )
+    with open_store(str(tmp_path / "k.db"), create=True) as store:
+        report = import_files(store=store, fmt="csv", paths=[f], options={},
+                              now=datetime(2026, 6, 1, tzinfo=UTC))  # fmt: skip
+        assert report.imported == 2 and report.quarantined == 1
+        assert report.errors[0].reason == "followers is not a count: 'many'"
+        with store.sessions() as s:
+            assert s.scalars(select(Person.followers)).all() == [1250]

@@ -226,6 +226,7 @@ class _Batcher:
         people = self._resolve(writer, rows)
         tuples: list[ActivityTuple] = []
         names: dict[int, str] = {}
+        followers: dict[int, int] = {}  # the last count a file gives wins
         run_id = self.run_id
         for r in rows:
             pid, erased = people[r.person]
@@ -238,12 +239,15 @@ class _Batcher:
                 continue
             if r.name:
                 names[pid] = r.name
+            if r.followers is not None:
+                followers[pid] = r.followers
             tuples.append((
                 r.source_key, r.occurred_at, pid, r.verb, r.direction, r.channel,
                 r.object, r.text, target_id, r.weight, run_id,
             ))  # fmt: skip
         inserted = writer.insert_activities(tuples)
         writer.update_names(names)
+        writer.update_followers(followers)
         if bad:
             conn.execute(
                 text(

@@ -35,10 +35,11 @@ def _view(issue: Issue) -> IssueView:
 
 
 def clean_keywords(words: Sequence[str]) -> tuple[str, ...]:
-    """Lower-cased, trimmed, without repeats, in the order given; commas split words too."""
+    """Lower-cased, trimmed, without repeats, in the order given; commas and spaces split words
+    too (`--keywords "river cleanup"` is two keywords, like `-k river -k cleanup`)."""
     out: list[str] = []
     for word in words:
-        for part in word.split(","):
+        for part in word.replace(",", " ").split():
             w = part.strip().lower()
             if w and w not in out:
                 out.append(w)

@@ -257,8 +257,9 @@ def _explain(
         if what == "tenure":
             ctx.update(years=int(value))
             return f"{value} year(s) with us this week: celebrate", "send congratulations", ctx
-        ctx.update(stage=value)
-        return f"became a {value}: celebrate", "send congratulations", ctx
+        a_stage = ("an " if value[:1] in "aeiou" else "a ") + value
+        ctx.update(stage=a_stage)
+        return f"became {a_stage}: celebrate", "send congratulations", ctx
     if kind == "welcome":
         return f"new: first seen {detail} days ago, not welcomed yet", "welcome them", ctx
     raise ValueError(f"unknown nurture kind {kind!r}")

@@ -141,8 +141,8 @@ def _query(
 def _semantic_unavailable() -> ConfigError:
     if importlib.util.find_spec("model2vec") is None:
         return ConfigError(
-            "affinity method 'semantic': the semantic extra is not installed "
-            "(pip install 'karmabank[semantic]'); use BM25"
+            "affinity method 'semantic' is not available: no sentence-embedding package is "
+            "installed (karmabank has no semantic extra yet); use BM25"
         )
     return ConfigError(
         "affinity method 'semantic': no sentence-embedding model is bundled in a local package "

@@ -39,6 +39,7 @@ class ParsedRow:
     target: IdentityKey | None = None
     weight: float | None = None
     name: str | None = None
+    followers: int | None = None  # the person's audience on that platform, if the source says
 
 
 @dataclass(slots=True, frozen=True)

@@ -4,7 +4,8 @@ Required columns: `occurred_at` (ISO-8601 or unix seconds), `person` (an identit
 `platform:key`; a bare email is an email), `verb`, `direction` (`in`, `give`, `ask`, `peer`).
 Optional: `name`, `channel` (default: the person's platform), `object`, `text`, `target` (an
 identity; required for `peer`), `weight`, `source_key` (default: a digest of the normalized
-row). `--map "When=occurred_at,Email=person"` renames the file's columns onto these fields.
+row), `followers` (the person's audience on that platform: feeds reach). `--map
+"When=occurred_at,Email=person"` renames the file's columns onto these fields.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from karmabank.sources.base import (
 )
 
 REQUIRED = ("occurred_at", "person", "verb", "direction")
-OPTIONAL = ("name", "channel", "object", "text", "target", "weight", "source_key")
+OPTIONAL = (
+    "name", "channel", "object", "text", "target", "weight", "source_key", "followers",
+)  # fmt: skip
 FIELDS = frozenset(REQUIRED + OPTIONAL)
 DIRECTIONS = frozenset(d.value for d in Direction)
 
@@ -161,6 +164,12 @@ class CsvSource:
                 raise ValueError(f"weight is not a number: {weight_text!r}") from None
             if not math.isfinite(weight):
                 raise ValueError(f"weight is not a finite number: {weight_text!r}")
+        followers_text = get("followers")
+        followers = None
+        if followers_text is not None:
+            if not followers_text.strip().isdigit():
+                raise ValueError(f"followers is not a count: {followers_text!r}")
+            followers = int(followers_text)
         channel = (get("channel") or person.platform).lower()
         obj, text = get("object"), get("text")
         key = get("source_key") or keys.key(
@@ -170,4 +179,5 @@ class CsvSource:
         return ParsedRow(
             line, key, at, person, verb, direction, channel,
             object=obj, text=text, target=target, weight=weight, name=get("name"),
+            followers=followers,
         )  # fmt: skip

@@ -116,6 +116,14 @@ class BulkWriter:
                 [{"id": pid, "name": name} for pid, name in names.items()],
             )
 
+    def update_followers(self, counts: dict[int, int]) -> None:
+        """Audience sizes a source reported (they feed reach)."""
+        if counts:
+            self.conn.execute(
+                text("UPDATE person SET followers = :n WHERE id = :id"),
+                [{"id": pid, "n": n} for pid, n in counts.items()],
+            )
+
     # -- activities ---------------------------------------------------------------------------
     def insert_activities(self, rows: Sequence[ActivityTuple]) -> int:
         """Insert activities, skipping any whose source_key is stored; returns how many
