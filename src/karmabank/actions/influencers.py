@@ -19,7 +19,7 @@ from karmabank.actions.issues import IssueView, find_issue, list_issues
 from karmabank.actions.scoring import ensure_scores, snapshot_of
 from karmabank.graph.reach import reach
 from karmabank.measures.affinity import IssueText, affinity
-from karmabank.measures.frames import ParquetFiles, engine, micros
+from karmabank.measures.frames import ParquetFiles, activities_engine, engine, micros
 from karmabank.measures.influence import influence
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io
@@ -43,13 +43,8 @@ class Influencers:
 def peer_edges(source: ParquetFiles | pa.Table, now: datetime) -> pa.Table:
     """(src, dst, weight) of every peer activity up to `now`: who replied to, mentioned or
     shared whom."""
-    files = isinstance(source, ParquetFiles)
-    con = engine(readable=[p.parent for p in source.paths] if files else ())
+    con = activities_engine(source, "acts")
     try:
-        if files:
-            con.execute(f"CREATE TEMP VIEW acts AS SELECT * FROM {source.sql()}")
-        else:
-            con.register("acts", source)
         return con.sql(
             f"""SELECT person_id AS src, target_id AS dst, coalesce(weight, 1.0) AS weight
             FROM acts WHERE direction = 'peer' AND target_id IS NOT NULL
@@ -70,7 +65,7 @@ def find_influencers(
     state = ensure_scores(store=store, now=now, settings=settings)
     chosen = [find_issue(store=store, ref=issue)] if issue else list_issues(store=store)
     columns = ActivityColumns(store.url, store.engine)
-    source = (columns.in_step(state.activity_max_id) or columns.sync()).source()
+    source = columns.up_to(state.activity_max_id).source()
     kept = snapshot_of(columns, state.scored_at, micros(state.computed_at), _SCORES)
     with arrow_io.connect(store.url, store.engine) as conn:
         scores = kept if kept is not None else arrow_io.read_table(conn, "person_score", _SCORES)

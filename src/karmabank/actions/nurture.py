@@ -23,10 +23,10 @@ from sqlalchemy.engine import make_url
 from karmabank.actions.issues import list_issues
 from karmabank.actions.people import person_ref_json
 from karmabank.actions.recording import record_activity
-from karmabank.actions.scoring import ensure_scores, snapshot_of
+from karmabank.actions.scoring import ensure_scores, flagged_people, snapshot_of
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures import nurture
-from karmabank.measures.frames import FLAGS_SCHEMA, US_PER_DAY, micros
+from karmabank.measures.frames import US_PER_DAY, micros
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Direction
 from karmabank.store import arrow_io
@@ -73,10 +73,6 @@ def templates(store: Store) -> jinja2.Environment:
     )
 
 
-_FLAGGED = """(SELECT id AS person_id, team, bot, do_not_contact, erased FROM person
-    WHERE team OR bot OR do_not_contact OR erased) AS flagged"""
-
-
 def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) -> dict[str, Any]:
     since = micros(now) - s.nurture.window_days * US_PER_DAY
     scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used
@@ -95,8 +91,7 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
     handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
         WHERE status <> 'open') AS h"""
     columns = ActivityColumns(store.url, store.engine)
-    copy = columns.in_step(state.activity_max_id) or columns.sync()
-    source = copy.source()
+    source = columns.up_to(state.activity_max_id).source()
     scores = snapshot_of(columns, state.scored_at, micros(state.computed_at), nurture.SCORES_SCHEMA)
     with arrow_io.connect(store.url, store.engine) as conn:
         return {
@@ -104,7 +99,7 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
             "scores": scores
             if scores is not None
             else arrow_io.read_table(conn, scores_sql, nurture.SCORES_SCHEMA),
-            "flags": arrow_io.read_table(conn, _FLAGGED, FLAGS_SCHEMA),
+            "flags": flagged_people(conn),
             "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
             "handled": arrow_io.read_table(conn, handled_sql, nurture.HANDLED_SCHEMA),

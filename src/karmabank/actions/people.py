@@ -80,7 +80,8 @@ def person_by_identity(session: Session, key: IdentityKey) -> Person | None:
     )
 
 
-def _as_time(value: Any) -> datetime | None:
+def as_time(value: Any) -> datetime | None:
+    """A stored time (a datetime, or UTC microseconds) as an aware datetime."""
     from karmabank.model import from_micros
 
     if value is None or isinstance(value, datetime):
@@ -138,13 +139,14 @@ def person_detail(
                 "peer_out": by_direction.get("peer", 0),
                 "peer_in": int(received or 0),
             },
-            "first_seen": _iso(_as_time(first)),
-            "last_seen": _iso(_as_time(last)),
+            "first_seen": iso(as_time(first)),
+            "last_seen": iso(as_time(last)),
             "timeline": [_timeline_item(a, p.id, names) for a in acts],
         }
 
 
-def _iso(dt: datetime | None) -> str | None:
+def iso(dt: datetime | None) -> str | None:
+    """ISO-8601 with a Z, as every JSON output shows times."""
     return None if dt is None else dt.isoformat().replace("+00:00", "Z")
 
 
@@ -153,7 +155,7 @@ def _timeline_item(a: Activity, pid: int, names: dict[int, str | None]) -> dict[
     other = a.person_id if incoming_peer else a.target_id
     return {
         "activity_id": a.id,
-        "occurred_at": _iso(a.occurred_at),
+        "occurred_at": iso(a.occurred_at),
         "direction": "peer_in" if incoming_peer else a.direction,
         "verb": a.verb,
         "channel": a.channel,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 
-from karmabank.actions.people import find_person, person_detail
+from karmabank.actions.people import as_time, find_person, iso, person_detail
 from karmabank.actions.scoring import ensure_scores
 from karmabank.errors import ConfigError
 from karmabank.measures import explain
@@ -95,14 +95,8 @@ def list_people(
         for person, score in rows:
             _ = person.identities  # load while the session is open
             n, last = counts.get(person.id, (0, None))
-            out.append(PersonSummary(person, score, n, _time(last)))
+            out.append(PersonSummary(person, score, n, as_time(last)))
         return out
-
-
-def _time(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return from_micros(int(value))
 
 
 def score_json(score: PersonScore | None) -> dict[str, Any]:
@@ -154,7 +148,7 @@ def person_scores(
     if score is None:
         reason = f"{excluded}: not scored" if excluded else "nothing from them toward us yet"
         return {
-            **base, "scored_at": _iso(scored_at), "circle": None, "status": None, "stage": None,
+            **base, "scored_at": iso(scored_at), "circle": None, "status": None, "stage": None,
             "tenure_days": None, "presence": None, "cadence_days": None, "silence_days": None,
             "warmth": None, "ledger": None, "why": {"scores": reason}, **rest,
         }  # fmt: skip
@@ -163,7 +157,7 @@ def person_scores(
     ledger_why = explain.ledger_sentence(s, settings, scored_at)
     return {
         **base,
-        "scored_at": _iso(scored_at),
+        "scored_at": iso(scored_at),
         "circle": score.circle,
         "status": score.status,
         "stage": score.stage,
@@ -184,7 +178,7 @@ def person_scores(
                     "activity_id": x["activity_id"],
                     "verb": x["verb"],
                     "channel": x["channel"],
-                    "occurred_at": _iso(from_micros(x["occurred_at"])),
+                    "occurred_at": iso(from_micros(x["occurred_at"])),
                     "weight": x["weight"],
                     "decay": x["decay"],
                     "contribution": x["contribution"],
@@ -202,9 +196,9 @@ def person_scores(
             "why": ledger_why,
         },
         "circle_history": {
-            "since": _iso(_time(score.circle_since)),
+            "since": iso(as_time(score.circle_since)),
             "pending": score.pending_circle,
-            "pending_since": _iso(_time(score.pending_since)),
+            "pending_since": iso(as_time(score.pending_since)),
         },
         "why": {
             "warmth": explain.warmth_sentence(
@@ -220,10 +214,6 @@ def person_scores(
     }
 
 
-def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.isoformat().replace("+00:00", "Z")
-
-
 def network_status(*, store: Store, now: datetime, settings: MeasureSettings) -> dict[str, Any]:
     """The organization's share ratio and its people per circle, rhythm status and stage."""
     state: ScoreState = ensure_scores(store=store, now=now, settings=settings)
@@ -233,7 +223,7 @@ def network_status(*, store: Store, now: datetime, settings: MeasureSettings) ->
     with store.sessions() as session:
         people = session.scalar(select(func.count()).select_from(Person).where(~Person.erased))
     return {
-        "scored_at": _iso(from_micros(state.scored_at)),
+        "scored_at": iso(from_micros(state.scored_at)),
         "people": int(people or 0),
         "scored": sum(summary["circles"].values()),
         "share_ratio": {**share.as_json(), "why": explain.share_sentence(share)},

@@ -110,6 +110,17 @@ def summary_json(s: NetworkSummary) -> dict[str, Any]:
     }
 
 
+def flagged_people(conn: Any) -> pa.Table:
+    """Team members, bots, do-not-contact and erased people (FLAGS_SCHEMA), on an ADBC
+    connection: the measures and the nurture rules treat them apart."""
+    return arrow_io.read_table(
+        conn,
+        """(SELECT id AS person_id, team, bot, do_not_contact, erased FROM person
+            WHERE team OR bot OR do_not_contact OR erased) AS flagged""",
+        FLAGS_SCHEMA,
+    )
+
+
 def _data_version(store: Store) -> tuple[int, int]:
     with store.sessions() as session:
         revision = session.scalar(select(Organization.revision).order_by(Organization.id).limit(1))
@@ -126,7 +137,7 @@ def rescore(
     columns = ActivityColumns(store.url, store.engine)
     sync = columns.sync()
     with arrow_io.connect(store.url, store.engine) as conn:
-        flags = arrow_io.read_table(conn, _FLAGGED, FLAGS_SCHEMA)
+        flags = flagged_people(conn)
         acted = arrow_io.read_table(conn, _ACTED, ACTED_SCHEMA)
         with conn.cursor() as cur:
             cur.execute("SELECT scored_at, computed_at FROM score_state WHERE id = 1")
@@ -170,8 +181,6 @@ def rescore(
     )
 
 
-_FLAGGED = """(SELECT id AS person_id, team, bot, do_not_contact, erased FROM person
-    WHERE team OR bot OR do_not_contact OR erased) AS flagged"""
 _ACTED = """(SELECT person_id, campaign_id, acted_at FROM ask
     WHERE status = 'acted' AND acted_at IS NOT NULL) AS acted"""
 

@@ -95,5 +95,19 @@ def engine(threads: int | None = None, readable: Sequence[Path] = ()) -> duckdb.
     return con
 
 
+def activities_engine(
+    acts: ParquetFiles | pa.Table, view: str, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An engine with the activities `acts` as the view or table `view`: Parquet files are read
+    by the engine itself (and only their folders may be read), Arrow tables are registered."""
+    if isinstance(acts, ParquetFiles):
+        con = engine(threads, readable=[p.parent for p in acts.paths])
+        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {acts.sql()}")
+    else:
+        con = engine(threads)
+        con.register(view, acts)
+    return con
+
+
 def micros(now: datetime) -> int:
     return to_micros(now)

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 
 from karmabank.measures.settings import LedgerSettings
 
-# The rules of ask-readiness, in the order they are checked.
-ASK_RULES: tuple[str, ...] = ("do_not_contact", "balance", "cooldown", "frequency")
-
 
 def ask_rule_sql(dnc: str, balance_decayed: str, asks_recent: str, asks_year: str,
                  lg: LedgerSettings) -> str:  # fmt: skip

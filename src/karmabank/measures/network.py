@@ -21,9 +21,8 @@ from karmabank.measures.frames import (
     FLAGS_SCHEMA,
     PREVIOUS_SCHEMA,
     US_PER_DAY,
-    ParquetFiles,
+    activities_engine,
     empty,
-    engine,
     micros,
 )
 from karmabank.measures.ledger import ShareRatio, ask_rule_sql
@@ -80,13 +79,8 @@ def score_network(
     now_day = now_us // US_PER_DAY
     time_travel = previous_now is not None and previous_now > now_us
     use_previous = previous is not None and not time_travel
-    files = isinstance(acts, ParquetFiles)
-    con = engine(threads, readable=[p.parent for p in acts.paths] if files else ())
+    con = activities_engine(acts, "acts_src", threads)
     try:
-        if files:
-            con.execute(f"CREATE TEMP VIEW acts_src AS SELECT * FROM {acts.sql()}")
-        else:
-            con.register("acts_src", acts)
         con.register("weights", weights_table(s))
         con.register("flags", flags if flags is not None else empty(FLAGS_SCHEMA))
         con.register("acted", acted if acted is not None else empty(ACTED_SCHEMA))

@@ -24,7 +24,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from karmabank.measures.frames import US_PER_DAY, ParquetFiles, engine, micros
+from karmabank.measures.frames import US_PER_DAY, ParquetFiles, activities_engine, engine, micros
 from karmabank.measures.settings import CIRCLES, MeasureSettings
 
 CANDIDATE_SCHEMA = pa.schema(
@@ -77,13 +77,8 @@ def candidates(
     day = US_PER_DAY
     since = now_us - n.window_days * day
     share_since = now_us - n.share_window_days * day
-    files = isinstance(acts, ParquetFiles)
-    con = engine(readable=[p.parent for p in acts.paths] if files else ())
+    con = activities_engine(acts, "acts")
     try:
-        if files:
-            con.execute(f"CREATE TEMP VIEW acts AS SELECT * FROM {acts.sql()}")
-        else:
-            con.register("acts", acts)
         for name, table in (("scores", scores), ("flags", flags), ("transitions", transitions),
                             ("asks", asks), ("matches", matches)):  # fmt: skip
             con.register(name, table)
@@ -102,10 +97,7 @@ def candidates(
                    coalesce(a.weight, w.w, {settings.warmth.default_weight!r}) AS w
             FROM acts a LEFT JOIN (VALUES {weights}) w(verb, w) USING (verb)
             WHERE a.occurred_at > {min(since, share_since)} AND a.occurred_at <= {now_us}
-              AND a.direction IN ('in', 'peer')
-              AND a.person_id NOT IN (SELECT person_id FROM flags
-                                      WHERE person_id IS NOT NULL
-                                        AND (team OR bot OR erased OR do_not_contact))"""
+              AND a.direction IN ('in', 'peer')"""
         )
         con.execute(
             f"""CREATE TEMP TABLE gives AS
@@ -198,6 +190,7 @@ def candidates(
                    c.base + least(coalesce(s.warmth, 0), 100) / 100.0 AS priority,
                    c.give_verb, c.channel, s.circle, c.detail
             FROM ({rows}) c LEFT JOIN scores s USING (person_id)
+            -- never for people we must not (or cannot) contact, whatever rule asked
             WHERE c.person_id NOT IN (SELECT person_id FROM flags WHERE person_id IS NOT NULL
                                       AND (team OR bot OR erased OR do_not_contact))
             ORDER BY priority DESC, c.key"""

@@ -68,11 +68,6 @@ class SyncReport:
     rows: int
     files: tuple[Path, ...]
 
-    def dataset(self) -> pads.Dataset | pa.Table:
-        if not self.files:
-            return _SCHEMA.empty_table()
-        return pads.dataset([str(f) for f in self.files], schema=_SCHEMA, format="parquet")
-
     def source(self) -> ParquetFiles | pa.Table:
         """What the measures read: the Parquet files (or an empty table when there are none)."""
         return ParquetFiles(self.files) if self.files else _SCHEMA.empty_table()
@@ -96,13 +91,13 @@ class ActivityColumns:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def in_step(self, max_id: int) -> SyncReport | None:
+    def up_to(self, max_id: int) -> SyncReport:
         """The copy as it stands, without asking the database, if it already holds every
-        activity up to `max_id` (as recorded by the last rescore); None when a sync is needed."""
+        activity up to `max_id` (as recorded by the last rescore); else synced."""
         m = self._load()
         files = tuple(self.dir / f for f in m.segments)
         if m.watermark != max_id or not all(f.exists() for f in files):
-            return None
+            return self.sync()
         return SyncReport(0, False, m.rows, files)
 
     def _load(self) -> Manifest:
