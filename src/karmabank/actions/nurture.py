@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from karmabank.actions.issues import list_issues
 from karmabank.actions.people import person_ref_json
 from karmabank.actions.recording import record_activity
-from karmabank.actions.scoring import ensure_scores, flagged_people, snapshot_of
+from karmabank.actions.scoring import ensure_scores, flagged_people
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures import nurture
 from karmabank.measures.frames import US_PER_DAY, micros
@@ -75,7 +75,8 @@ def templates(store: Store) -> jinja2.Environment:
 
 def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) -> dict[str, Any]:
     since = micros(now) - s.nurture.window_days * US_PER_DAY
-    scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used
+    scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used,
+               CAST(NULL AS BIGINT) AS last_in_before_window
         FROM person_score
         WHERE (status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
            OR (tenure_days >= 365 AND tenure_days % 365 < {s.nurture.window_days})
@@ -92,13 +93,18 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
         WHERE status <> 'open') AS h"""
     columns = ActivityColumns(store.url, store.engine)
     source = columns.up_to(state.activity_max_id).source()
-    scores = snapshot_of(columns, state.scored_at, micros(state.computed_at), nurture.SCORES_SCHEMA)
+    token = f"{state.scored_at}-{micros(state.computed_at)}"
+    scores = columns.snapshot_files(token, nurture.SCORES_SCHEMA.names)
     with arrow_io.connect(store.url, store.engine) as conn:
         return {
             "acts": source,
             "scores": scores
             if scores is not None
             else arrow_io.read_table(conn, scores_sql, nurture.SCORES_SCHEMA),
+            # the snapshot knows each person's last visit before the rescore's window
+            "before_window": None
+            if scores is None
+            else state.scored_at - s.nurture.window_days * US_PER_DAY,
             "flags": flagged_people(conn),
             "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
@@ -153,11 +159,11 @@ def nurture_queue(
     state = ensure_scores(store=store, now=now, settings=settings)
     data = _inputs(store, now, settings, state)
     matches, issue_names = _matches(store, now, settings)
-    found = nurture.candidates(
+    chosen = nurture.queue(
         data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],
         transitions=data["transitions"], asks=data["asks"], matches=matches,
-    )  # fmt: skip
-    chosen = nurture.choose(found, handled=data["handled"], now=now, limit=n).to_pylist()
+        handled=data["handled"], limit=n, before_window=data["before_window"],
+    ).to_pylist()  # fmt: skip
     return _store_items(store, now, chosen, issue_names)
 
 

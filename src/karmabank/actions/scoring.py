@@ -42,7 +42,8 @@ STATE_SCHEMA = arrow_io.schema_of(ScoreState.__table__)
 # the few scores the nurture queue reads, so neither has to scan a million rows of person_score.
 SNAPSHOT_SCHEMA = pa.schema(
     [*PREVIOUS_SCHEMA, *(SCORE_SCHEMA.field(n).with_nullable(True)
-                         for n in ("status", "warmth", "tenure_days", "cadence_used"))]
+                         for n in ("status", "warmth", "tenure_days", "cadence_used")),
+     ("last_in_before_window", pa.int64())]
 )  # fmt: skip
 
 

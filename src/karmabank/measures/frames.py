@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,14 +98,22 @@ def engine(threads: int | None = None, readable: Sequence[Path] = ()) -> duckdb.
 def activities_engine(
     acts: ParquetFiles | pa.Table, view: str, threads: int | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """An engine with the activities `acts` as the view or table `view`: Parquet files are read
-    by the engine itself (and only their folders may be read), Arrow tables are registered."""
-    if isinstance(acts, ParquetFiles):
-        con = engine(threads, readable=[p.parent for p in acts.paths])
-        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {acts.sql()}")
-    else:
-        con = engine(threads)
-        con.register(view, acts)
+    """An engine with the activities `acts` as the view or table `view`."""
+    return engine_over({view: acts}, threads)
+
+
+def engine_over(
+    inputs: Mapping[str, ParquetFiles | pa.Table], threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An engine with each input under its name: Parquet files are read by the engine itself
+    (and only their folders may be read), Arrow tables are registered."""
+    files = [v for v in inputs.values() if isinstance(v, ParquetFiles)]
+    con = engine(threads, readable=[p.parent for f in files for p in f.paths])
+    for name, value in inputs.items():
+        if isinstance(value, ParquetFiles):
+            con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM {value.sql()}")
+        else:
+            con.register(name, value)
     return con
 
 

@@ -55,7 +55,7 @@ class NetworkSummary:
 
 @dataclass(frozen=True)
 class NetworkScores:
-    scores: pa.Table  # one row per scored person, see SCORE_COLUMNS
+    scores: pa.Table  # one row per scored person: the columns of `_finish`'s last SELECT
     transitions: pa.Table  # person_id, from_stage, to_stage, at
     summary: NetworkSummary
 
@@ -119,6 +119,8 @@ def _aggregate(
     w, lg, rh = s.warmth, s.ledger, s.rhythm
     back = float(rh.drift_lookback_days)
     observer_verbs = ", ".join(f"'{v}'" for v in s.circles.observer_verbs) or "NULL"
+    # the nurture queue's returns compare a person's first visit of its window with this
+    before_window = now_us - s.nurture.window_days * US_PER_DAY
     con.execute(
         f"""CREATE TEMP TABLE agg AS SELECT person_id,
           min(occurred_at) AS first_at,
@@ -127,6 +129,8 @@ def _aggregate(
           count(*) FILTER (WHERE direction = 'in' AND verb NOT IN ({observer_verbs}))
             AS n_in_active,
           max(occurred_at) FILTER (WHERE direction = 'in') AS last_in_at,
+          max(occurred_at) FILTER (WHERE direction = 'in' AND occurred_at <= {before_window})
+            AS last_in_before_window,
           sum(w * dk) FILTER (WHERE direction = 'in') AS warmth_base,
           sum(w * {decay_sql(f"age - {back!r}", w)})
             FILTER (WHERE direction = 'in' AND age >= {back!r}) AS warmth_base_before,
@@ -188,7 +192,7 @@ def _finish(
     newcomer_us = c.newcomer_days * US_PER_DAY
     con.execute(
         f"""CREATE TEMP TABLE base AS SELECT g.person_id, g.first_at, g.last_at, g.last_in_at,
-          g.n_in,
+          g.last_in_before_window, g.n_in,
           coalesce(g.warmth_base, 0) * {multiplexity_sql("coalesce(ch.channels, 0)", w)} AS warmth,
           coalesce(g.warmth_base, 0) AS warmth_base,
           {multiplexity_sql("coalesce(ch.channels, 0)", w)} AS multiplexity,
@@ -237,7 +241,8 @@ def _finish(
         "b.do_not_contact", "b.balance_decayed", "b.asks_recent", "b.asks_year", s.ledger
     )
     scores = con.sql(
-        f"""SELECT b.person_id, b.first_at, b.last_at, b.last_in_at, b.n_in::INTEGER AS n_in,
+        f"""SELECT b.person_id, b.first_at, b.last_at, b.last_in_at, b.last_in_before_window,
+          b.n_in::INTEGER AS n_in,
           b.warmth, b.warmth_base, b.multiplexity, b.channels, b.warmth_before,
           b.tenure_days, b.silence_days, b.presence_30, b.presence_90, b.presence_365,
           b.cadence_days, b.cadence_used, {status} AS status,

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import duckdb
 import pyarrow as pa
 
-from karmabank.measures.frames import US_PER_DAY, ParquetFiles, activities_engine, engine, micros
+from karmabank.measures.frames import US_PER_DAY, ParquetFiles, engine_over, micros
 from karmabank.measures.settings import CIRCLES, MeasureSettings
 
 CANDIDATE_SCHEMA = pa.schema(
@@ -44,7 +45,8 @@ CANDIDATE_SCHEMA = pa.schema(
 )
 SCORES_SCHEMA = pa.schema(
     [("person_id", pa.int64()), ("circle", pa.string()), ("status", pa.string()),
-     ("warmth", pa.float64()), ("tenure_days", pa.int32()), ("cadence_used", pa.float64())]
+     ("warmth", pa.float64()), ("tenure_days", pa.int32()), ("cadence_used", pa.float64()),
+     ("last_in_before_window", pa.int64())]
 )  # fmt: skip
 TRANSITIONS_SCHEMA = pa.schema(
     [("person_id", pa.int64()), ("from_stage", pa.string()), ("to_stage", pa.string()),
@@ -68,163 +70,220 @@ _STAGE_LEVEL = "CASE {} WHEN 'aware' THEN 1 WHEN 'engaged' THEN 2 WHEN 'particip
 
 def candidates(
     acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
-    scores: pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
-    matches: pa.Table,
+    scores: ParquetFiles | pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
+    matches: pa.Table, before_window: int | None = None,
 ) -> pa.Table:  # fmt: skip
-    """Every item some rule asks for at `now` (CANDIDATE_SCHEMA), before choosing."""
+    """Every item some rule asks for at `now` (CANDIDATE_SCHEMA), before choosing, most
+    pressing first.
+
+    `scores.last_in_before_window` is each person's last inbound activity at or before
+    `before_window` (µs), as the rescore found it; None when unknown, and then returns are found
+    by scanning every activity before the window."""
+    con = engine_over(
+        {"acts": acts, "all_scores": scores, "flags": flags, "transitions": transitions,
+         "asks": asks, "matches": matches}
+    )  # fmt: skip
+    try:
+        _find(con, now, settings, before_window)
+        rel = con.sql("SELECT * FROM found ORDER BY priority DESC, key")
+        return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
+    finally:
+        con.close()
+
+
+def queue(
+    acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
+    scores: ParquetFiles | pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
+    matches: pa.Table, handled: pa.Table, limit: int, before_window: int | None = None,
+) -> pa.Table:  # fmt: skip
+    """`choose(candidates(...))` in one engine: the day's queue (CANDIDATE_SCHEMA)."""
+    con = engine_over(
+        {"acts": acts, "all_scores": scores, "flags": flags, "transitions": transitions,
+         "asks": asks, "matches": matches, "handled": handled}
+    )  # fmt: skip
+    try:
+        _find(con, now, settings, before_window)
+        return _choose(con, now, limit)
+    finally:
+        con.close()
+
+
+def _find(
+    con: duckdb.DuckDBPyConnection, now: datetime, settings: MeasureSettings,
+    before_window: int | None,
+) -> None:  # fmt: skip
+    """Table `found`: the candidates, from the inputs registered in `con`."""
     n = settings.nurture
     now_us = micros(now)
     day = US_PER_DAY
     since = now_us - n.window_days * day
     share_since = now_us - n.share_window_days * day
-    con = activities_engine(acts, "acts")
-    try:
-        for name, table in (("scores", scores), ("flags", flags), ("transitions", transitions),
-                            ("asks", asks), ("matches", matches)):  # fmt: skip
-            con.register(name, table)
-        weights = ", ".join(f"('{v}', {w!r})" for v, w in settings.warmth.weights.items())
-        reply_verbs = ", ".join(f"'{v}'" for v in n.reply_verbs) or "NULL"
-        # gives this recent decide every rule (newcomers are younger than newcomer_days)
-        lookback = now_us - day * max(
-            n.window_days,
-            n.share_window_days,
-            n.check_in_cooldown_days,
-            settings.circles.newcomer_days,
-        )
-        con.execute(
-            f"""CREATE TEMP TABLE recent AS
-            SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
-                   coalesce(a.weight, w.w, {settings.warmth.default_weight!r}) AS w
-            FROM acts a LEFT JOIN (VALUES {weights}) w(verb, w) USING (verb)
-            WHERE a.occurred_at > {min(since, share_since)} AND a.occurred_at <= {now_us}
-              AND a.direction IN ('in', 'peer')"""
-        )
-        con.execute(
-            f"""CREATE TEMP TABLE gives AS
-            SELECT person_id, verb, max(occurred_at) AS last_at FROM acts
-            WHERE direction = 'give' AND occurred_at > {lookback} AND occurred_at <= {now_us}
-            GROUP BY person_id, verb"""
-        )
-        # A return: someone's first inbound activity of the window, after their last one before
-        # the window. (Silence counted inside the window would be < window_days, and
-        # welcome_back_days is longer: a settings check keeps it so.)
-        con.execute(
-            f"""CREATE TEMP TABLE back AS
-            SELECT f.id, p.prev_at
-            FROM (SELECT arg_min(id, occurred_at) AS id, person_id FROM recent
-                  WHERE direction = 'in' AND occurred_at > {since} GROUP BY person_id) f
-            JOIN (SELECT person_id, max(occurred_at) AS prev_at FROM acts
-                  WHERE direction = 'in' AND occurred_at <= {since}
-                    AND person_id IN (SELECT person_id FROM recent WHERE direction = 'in')
-                  GROUP BY person_id) p USING (person_id)"""
-        )
-        p = n.priorities
+    weights = ", ".join(f"('{v}', {w!r})" for v, w in settings.warmth.weights.items())
+    reply_verbs = ", ".join(f"'{v}'" for v in n.reply_verbs) or "NULL"
+    # gives this recent decide every rule (newcomers are younger than newcomer_days)
+    lookback = now_us - day * max(
+        n.window_days,
+        n.share_window_days,
+        n.check_in_cooldown_days,
+        settings.circles.newcomer_days,
+    )
+    known = before_window is not None and before_window <= since
+    recent_since = min(since, share_since, since if before_window is None else before_window)
+    con.execute(
+        f"""CREATE TEMP TABLE recent AS
+        SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
+               coalesce(a.weight, w.w, {settings.warmth.default_weight!r}) AS w
+        FROM acts a LEFT JOIN (VALUES {weights}) w(verb, w) USING (verb)
+        WHERE a.occurred_at > {recent_since} AND a.occurred_at <= {now_us}
+          AND a.direction IN ('in', 'peer')"""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE gives AS
+        SELECT person_id, verb, max(occurred_at) AS last_at FROM acts
+        WHERE direction = 'give' AND occurred_at > {lookback} AND occurred_at <= {now_us}
+        GROUP BY person_id, verb"""
+    )
+    # Every rule reads the few people it can concern: read the million once, keep those.
+    con.execute(
+        f"""CREATE TEMP TABLE scores AS SELECT * FROM all_scores
+        WHERE (status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
+           OR (tenure_days >= 365 AND tenure_days % 365 < {n.window_days})
+           OR person_id IN (SELECT person_id FROM recent UNION ALL
+                            SELECT person_id FROM transitions UNION ALL
+                            SELECT person_id FROM asks)"""
+    )
+    # A return: someone's first inbound activity of the window, after their last one before
+    # the window. (Silence counted inside the window would be < window_days, and
+    # welcome_back_days is longer: a settings check keeps it so.) The last one before the
+    # window: the rescore's, plus what came between its cutoff and ours; else a full scan.
+    previous = (
+        f"""SELECT person_id, max(last_in) AS prev_at FROM (
+              SELECT person_id, last_in_before_window AS last_in FROM scores
+              WHERE person_id IN (SELECT person_id FROM recent WHERE direction = 'in')
+              UNION ALL
+              SELECT person_id, occurred_at FROM recent
+              WHERE direction = 'in' AND occurred_at <= {since})
+            GROUP BY person_id"""
+        if known
+        else f"""SELECT person_id, max(occurred_at) AS prev_at FROM acts
+            WHERE direction = 'in' AND occurred_at <= {since}
+              AND person_id IN (SELECT person_id FROM recent WHERE direction = 'in')
+            GROUP BY person_id"""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE back AS
+        SELECT f.id, p.prev_at
+        FROM (SELECT arg_min(id, occurred_at) AS id, person_id FROM recent
+              WHERE direction = 'in' AND occurred_at > {since} GROUP BY person_id) f
+        JOIN ({previous}) p USING (person_id)
+        WHERE p.prev_at IS NOT NULL"""
+    )
+    p = n.priorities
 
-        def given_after(verbs: str, at: str) -> str:
-            return (
-                f"EXISTS (SELECT 1 FROM gives g WHERE g.person_id = r.person_id "
-                f"AND g.verb IN ({verbs}) AND g.last_at >= {at})"
-            )
+    def given_after(verbs: str, at: str) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM gives g WHERE g.person_id = r.person_id "
+            f"AND g.verb IN ({verbs}) AND g.last_at >= {at})"
+        )
 
-        rows = f"""
-        SELECT 'reply:' || r.id AS key, 'reply' AS kind, r.person_id, r.id AS activity_id,
-               NULL::BIGINT AS ask_id, NULL::BIGINT AS issue_id, {p["reply"]!r} AS base,
-               'reply' AS give_verb, r.channel, r.verb || ' ' || r.occurred_at AS detail
-        FROM recent r
-        WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.verb IN ({reply_verbs})
-          AND NOT {given_after("'reply'", "r.occurred_at")}
-        UNION ALL
-        SELECT 'thank:' || r.id, 'thank', r.person_id, r.id, NULL, NULL, {p["thank"]!r},
-               'thank', r.channel, r.verb || ' ' || r.occurred_at
-        FROM recent r
-        WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.w >= {n.thank_min_weight!r}
-          AND NOT {given_after("'thank', 'reply'", "r.occurred_at")}
-        UNION ALL
-        SELECT 'welcome_back:' || r.id, 'welcome_back', r.person_id, r.id, NULL, NULL,
-               {p["welcome_back"]!r}, 'welcome', r.channel,
-               ((r.occurred_at - b.prev_at) // {day})::VARCHAR || ' ' || r.verb
-        FROM recent r JOIN back b USING (id) JOIN scores s USING (person_id)
-        WHERE r.occurred_at - b.prev_at >= {day} * greatest({n.welcome_back_days},
-                  {settings.rhythm.resting_factor!r} * s.cadence_used)
-          AND NOT {given_after("'welcome'", "r.occurred_at")}
-        UNION ALL
-        SELECT 'share:' || r.id || ':' || m.issue_id, 'share', r.person_id, r.id, NULL,
-               m.issue_id, {p["share"]!r} + m.affinity, 'share', r.channel, m.terms
-        FROM recent r JOIN matches m ON m.activity_id = r.id
-        WHERE r.occurred_at > {share_since} AND m.affinity > 0
-          AND NOT {given_after("'share'", "r.occurred_at")}
-        UNION ALL
-        SELECT 'thank_ask:' || k.ask_id, 'thank_ask', k.person_id, NULL, k.ask_id, NULL,
-               {p["thank_ask"]!r}, 'thank', NULL, k.campaign
-        FROM asks k
-        UNION ALL
-        SELECT 'check_in:' || s.person_id || ':' || strftime(make_timestamp({now_us}), '%Y-%m'),
-               'check_in', s.person_id, NULL, NULL, NULL, {p["check_in"]!r}, 'check_in', NULL,
-               s.circle
-        FROM scores s
-        WHERE s.status = 'drifting' AND s.circle IN ('core', 'allies')
-          AND NOT EXISTS (SELECT 1 FROM gives g WHERE g.person_id = s.person_id
-                          AND g.last_at > {now_us - n.check_in_cooldown_days * day})
-        UNION ALL
-        SELECT 'celebrate:' || s.person_id || ':tenure-' || (s.tenure_days // 365),
-               'celebrate', s.person_id, NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL,
-               'tenure ' || (s.tenure_days // 365)
-        FROM scores s
-        WHERE s.tenure_days >= 365 AND s.tenure_days % 365 < {n.window_days}
-        UNION ALL
-        SELECT 'celebrate:' || t.person_id || ':stage-' || t.to_stage, 'celebrate', t.person_id,
-               NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL, 'stage ' || t.to_stage
-        FROM transitions t
-        WHERE t.at > {since} AND t.at <= {now_us} AND t.from_stage IS NOT NULL
-          AND ({_STAGE_LEVEL.format("t.to_stage")}) > ({_STAGE_LEVEL.format("t.from_stage")})
-        UNION ALL
-        SELECT 'welcome:' || s.person_id, 'welcome', s.person_id, NULL, NULL, NULL,
-               {p["welcome"]!r}, 'welcome', NULL, s.tenure_days::VARCHAR
-        FROM scores s
-        WHERE s.circle = 'newcomers'
-          AND NOT EXISTS (SELECT 1 FROM gives g WHERE g.person_id = s.person_id
-                          AND g.verb = 'welcome')
-        """
-        out = con.sql(
-            f"""SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,
-                   c.base + least(coalesce(s.warmth, 0), 100) / 100.0 AS priority,
-                   c.give_verb, c.channel, s.circle, c.detail
-            FROM ({rows}) c LEFT JOIN scores s USING (person_id)
-            -- never for people we must not (or cannot) contact, whatever rule asked
-            WHERE c.person_id NOT IN (SELECT person_id FROM flags WHERE person_id IS NOT NULL
-                                      AND (team OR bot OR erased OR do_not_contact))
-            ORDER BY priority DESC, c.key"""
-        ).to_arrow_table()
-        return out.cast(CANDIDATE_SCHEMA)
-    finally:
-        con.close()
+    rows = f"""
+    SELECT 'reply:' || r.id AS key, 'reply' AS kind, r.person_id, r.id AS activity_id,
+           NULL::BIGINT AS ask_id, NULL::BIGINT AS issue_id, {p["reply"]!r} AS base,
+           'reply' AS give_verb, r.channel, r.verb || ' ' || r.occurred_at AS detail
+    FROM recent r
+    WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.verb IN ({reply_verbs})
+      AND NOT {given_after("'reply'", "r.occurred_at")}
+    UNION ALL
+    SELECT 'thank:' || r.id, 'thank', r.person_id, r.id, NULL, NULL, {p["thank"]!r},
+           'thank', r.channel, r.verb || ' ' || r.occurred_at
+    FROM recent r
+    WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.w >= {n.thank_min_weight!r}
+      AND NOT {given_after("'thank', 'reply'", "r.occurred_at")}
+    UNION ALL
+    SELECT 'welcome_back:' || r.id, 'welcome_back', r.person_id, r.id, NULL, NULL,
+           {p["welcome_back"]!r}, 'welcome', r.channel,
+           ((r.occurred_at - b.prev_at) // {day})::VARCHAR || ' ' || r.verb
+    FROM recent r JOIN back b USING (id) JOIN scores s USING (person_id)
+    WHERE r.occurred_at - b.prev_at >= {day} * greatest({n.welcome_back_days},
+              {settings.rhythm.resting_factor!r} * s.cadence_used)
+      AND NOT {given_after("'welcome'", "r.occurred_at")}
+    UNION ALL
+    SELECT 'share:' || r.id || ':' || m.issue_id, 'share', r.person_id, r.id, NULL,
+           m.issue_id, {p["share"]!r} + m.affinity, 'share', r.channel, m.terms
+    FROM recent r JOIN matches m ON m.activity_id = r.id
+    WHERE r.occurred_at > {share_since} AND m.affinity > 0
+      AND NOT {given_after("'share'", "r.occurred_at")}
+    UNION ALL
+    SELECT 'thank_ask:' || k.ask_id, 'thank_ask', k.person_id, NULL, k.ask_id, NULL,
+           {p["thank_ask"]!r}, 'thank', NULL, k.campaign
+    FROM asks k
+    UNION ALL
+    SELECT 'check_in:' || s.person_id || ':' || strftime(make_timestamp({now_us}), '%Y-%m'),
+           'check_in', s.person_id, NULL, NULL, NULL, {p["check_in"]!r}, 'check_in', NULL,
+           s.circle
+    FROM scores s
+    WHERE s.status = 'drifting' AND s.circle IN ('core', 'allies')
+      AND NOT EXISTS (SELECT 1 FROM gives g WHERE g.person_id = s.person_id
+                      AND g.last_at > {now_us - n.check_in_cooldown_days * day})
+    UNION ALL
+    SELECT 'celebrate:' || s.person_id || ':tenure-' || (s.tenure_days // 365),
+           'celebrate', s.person_id, NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL,
+           'tenure ' || (s.tenure_days // 365)
+    FROM scores s
+    WHERE s.tenure_days >= 365 AND s.tenure_days % 365 < {n.window_days}
+    UNION ALL
+    SELECT 'celebrate:' || t.person_id || ':stage-' || t.to_stage, 'celebrate', t.person_id,
+           NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL, 'stage ' || t.to_stage
+    FROM transitions t
+    WHERE t.at > {since} AND t.at <= {now_us} AND t.from_stage IS NOT NULL
+      AND ({_STAGE_LEVEL.format("t.to_stage")}) > ({_STAGE_LEVEL.format("t.from_stage")})
+    UNION ALL
+    SELECT 'welcome:' || s.person_id, 'welcome', s.person_id, NULL, NULL, NULL,
+           {p["welcome"]!r}, 'welcome', NULL, s.tenure_days::VARCHAR
+    FROM scores s
+    WHERE s.circle = 'newcomers'
+      AND NOT EXISTS (SELECT 1 FROM gives g WHERE g.person_id = s.person_id
+                      AND g.verb = 'welcome')
+    """
+    con.execute(
+        f"""CREATE TEMP TABLE found AS
+        SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,
+               c.base + least(coalesce(s.warmth, 0), 100) / 100.0 AS priority,
+               c.give_verb, c.channel, s.circle, c.detail
+        FROM ({rows}) c LEFT JOIN scores s USING (person_id)
+        -- never for people we must not (or cannot) contact, whatever rule asked
+        WHERE c.person_id NOT IN (SELECT person_id FROM flags WHERE person_id IS NOT NULL
+                                  AND (team OR bot OR erased OR do_not_contact))"""
+    )
 
 
 def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> pa.Table:
     """The queue: not done/skipped/snoozed, one item per person (their most pressing), spread
     across circles (each circle's best first, then each circle's second...), at most `limit`."""
-    con = engine()
+    con = engine_over({"found": found, "handled": handled})
     try:
-        con.register("found", found)
-        con.register("handled", handled)
-        order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
-        rel = con.sql(
-            f"""WITH open AS (
-                SELECT f.* FROM found f LEFT JOIN handled h USING (key)
-                WHERE h.key IS NULL OR h.status = 'open'
-                   OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
-            best AS (
-                SELECT * FROM (SELECT *, row_number() OVER (
-                    PARTITION BY person_id ORDER BY priority DESC, key) AS k FROM open)
-                WHERE k = 1),
-            spread AS (
-                SELECT *, row_number() OVER (
-                    PARTITION BY coalesce(circle, '') ORDER BY priority DESC, key) AS turn
-                FROM best)
-            SELECT * EXCLUDE (k, turn) FROM spread
-            ORDER BY turn, priority DESC, CASE circle {order} ELSE {len(CIRCLES)} END, key
-            LIMIT {int(limit)}"""
-        )
-        return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
+        return _choose(con, now, limit)
     finally:
         con.close()
+
+
+def _choose(con: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> pa.Table:
+    order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
+    rel = con.sql(
+        f"""WITH open AS (
+            SELECT f.* FROM found f LEFT JOIN handled h USING (key)
+            WHERE h.key IS NULL OR h.status = 'open'
+               OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
+        best AS (
+            SELECT * FROM (SELECT *, row_number() OVER (
+                PARTITION BY person_id ORDER BY priority DESC, key) AS k FROM open)
+            WHERE k = 1),
+        spread AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY coalesce(circle, '') ORDER BY priority DESC, key) AS turn
+            FROM best)
+        SELECT * EXCLUDE (k, turn) FROM spread
+        ORDER BY turn, priority DESC, CASE circle {order} ELSE {len(CIRCLES)} END, key
+        LIMIT {int(limit)}"""
+    )
+    return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +37,7 @@ from karmabank.store import arrow_io
 
 MAX_SEGMENTS = 8
 ROW_GROUP = 1 << 20  # rows per Parquet row group: big groups scan several times faster
+SNAPSHOT_ROW_GROUP = 1 << 17  # the snapshot is read whole, by as many threads as groups
 _SOURCE = "activity"
 _SCHEMA = pa.schema([f.with_nullable(f.name in ("target_id", "weight")) for f in ACTIVITY_SCHEMA])
 
@@ -181,10 +182,19 @@ class ActivityColumns:
         except (OSError, pa.ArrowInvalid):
             return None
 
+    def snapshot_files(self, token: str, names: Sequence[str]) -> ParquetFiles | None:
+        """The snapshot for `token` as a file for the engine to read, if it has `names`."""
+        path = self.dir / f"scores-{token}.parquet"
+        try:
+            found = pq.read_schema(path).names
+        except (OSError, pa.ArrowInvalid):
+            return None
+        return ParquetFiles((path,)) if set(names) <= set(found) else None
+
     def save_snapshot(self, token: str, table: pa.Table) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.dir / f"scores.{uuid.uuid4().hex}.tmp"
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, row_group_size=SNAPSHOT_ROW_GROUP)
         os.replace(tmp, self.dir / f"scores-{token}.parquet")
         for p in self.dir.glob("scores*"):
             if p.name != f"scores-{token}.parquet":

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -62,11 +63,23 @@ class OrgIdentity(Base):
     key: Mapped[str]
 
 
+FLAGGED = "team OR bot OR do_not_contact OR erased"
+
+
 class Person(Base):
     """A human in the network. Flags are set by people (the `flag` command), never by imports;
     `name_manual` marks a name typed by a person, which imports never overwrite."""
 
     __tablename__ = "person"
+    # the few flagged people, found without reading every person (measures and nurture ask)
+    __table_args__ = (
+        Index(
+            "ix_person_flagged",
+            "id",
+            sqlite_where=text(FLAGGED),
+            postgresql_where=text(FLAGGED),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str | None]
     name_manual: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -268,12 +281,16 @@ class LadderTransition(Base):
     """A person moved on the ladder (from_stage NULL: entered it), for the funnel."""
 
     __tablename__ = "ladder_transition"
-    __table_args__ = (Index("ix_ladder_transition_person_id_at", "person_id", "at"),)
+    __table_args__ = (
+        Index("ix_ladder_transition_person_id_at", "person_id", "at"),
+        # covering: the recent transitions (nurture's celebrations) come from the index alone
+        Index("ix_ladder_transition_at", "at", "person_id", "from_stage", "to_stage"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     from_stage: Mapped[str | None] = mapped_column(String(16))
     to_stage: Mapped[str] = mapped_column(String(16))
-    at: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[int] = mapped_column(BigInteger)
 
 
 class ScoreState(Base):
