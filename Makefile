@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (karmabank needs Python 3.11)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
 	@touch $(STAMP)
 
 ## demo: build the demo database and print a guided tour
@@ -33,6 +33,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	scripts/test-postgres -- $(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/rescore_bench.py
+
+## serve: the web app and REST API on the demo database (built first when missing)
+serve: $(STAMP)
+	@test -f karmabank-demo.db || $(BIN)/karmabank demo
+	$(BIN)/karmabank serve --db karmabank-demo.db
 
 clean:
 	rm -rf $(VENV) karmabank-demo.db*

@@ -273,3 +273,26 @@ def test_issues_influencers_and_nurture_through_the_cli(
         missing.code == 1
         and missing.err == "error: no nurture item 999 (see `karmabank nurture`)\n"
     )
+
+
+def test_campaign_commands_end_to_end(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    now = ["--now", "2026-05-10T12:00:00Z"]
+    new = run(capsys, "campaign", "new", "Spring", "--action", "share", "--budget", "2",
+              "--db", loaded, "--json", *now)  # fmt: skip
+    assert new.code == 0, new.err
+    assert json.loads(new.out)["budget"] == 2
+    plan = run(capsys, "campaign", "plan", "Spring", "--db", loaded, "--json", *now)
+    assert plan.code == 0, plan.err
+    data = json.loads(plan.out)
+    assert data["asks"] == []  # nobody was given anything: nobody may be asked
+    assert {e["rule"] for e in data["excluded"]} == {"balance"}
+    shown = run(capsys, "campaign", "plan", "Spring", "--db", loaded, *now)
+    assert "left out: 2 (balance 2)" in shown.out
+    for argv, message in (
+        (["campaign", "plan", "Nope"], "error: no campaign 'Nope'"),
+        (["campaign", "send", "Spring"], "error: campaign 'Spring' has no planned asks"),
+        (["campaign", "new", "X", "--action", "dance", "--budget", "1"], "error: unknown action"),
+        (["campaign", "respond", "Spring", "ada@example.org", "maybe"], "error: unknown response"),
+    ):
+        r = run(capsys, *argv, "--db", loaded, *now)
+        assert r.code == 1 and r.err.startswith(message) and len(r.err.splitlines()) == 1, r.err

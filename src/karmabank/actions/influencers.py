@@ -18,7 +18,7 @@ from sqlalchemy import select
 from karmabank.actions.issues import IssueView, find_issue, list_issues
 from karmabank.actions.scoring import ensure_scores, snapshot_of
 from karmabank.graph.reach import reach
-from karmabank.measures.affinity import IssueText, affinity
+from karmabank.measures.affinity import IssueText, affinity, fallback_note
 from karmabank.measures.frames import ParquetFiles, activities_engine, engine, micros
 from karmabank.measures.influence import influence
 from karmabank.measures.settings import MeasureSettings
@@ -38,6 +38,7 @@ class Influencers:
     rows: list[dict[str, Any]]  # JSON-ready, best first
     affinity_known: bool  # False: nobody has texts (e.g. a pure edge list)
     seconds: dict[str, float]
+    note: str | None = None  # e.g. the semantic method fell back to BM25, and why
 
 
 def peer_edges(source: ParquetFiles | pa.Table, now: datetime) -> pa.Table:
@@ -94,7 +95,8 @@ def find_influencers(
     t = time.perf_counter()
     issue_texts = [IssueText(i.id, i.name, i.keywords, i.description) for i in chosen]
     known = texts.num_rows > 0 and bool(issue_texts)
-    aff = affinity(texts, issue_texts) if known else None
+    aff = affinity(texts, issue_texts, settings.affinity) if known else None
+    note = fallback_note(aff) if aff is not None else None
     times["affinity"] = time.perf_counter() - t
     t = time.perf_counter()
     table = influence(scores, reached, aff, [i.id for i in chosen])
@@ -104,7 +106,7 @@ def find_influencers(
     names = {i.id: i.name for i in chosen}
     for r in rows:
         r["issue"] = names.get(r.pop("issue_id")) if r.get("issue_id") is not None else None
-    return Influencers(chosen[0] if issue else None, rows, known, times)
+    return Influencers(chosen[0] if issue else None, rows, known, times, note)
 
 
 def _best(table: pa.Table, reached: pa.Table, limit: int) -> list[dict[str, Any]]:

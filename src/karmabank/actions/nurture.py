@@ -8,22 +8,20 @@ Templates: `templates/nurture/<kind>.<channel>.txt.j2`, else `<kind>.txt.j2`, lo
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import jinja2
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from karmabank.actions.issues import list_issues
 from karmabank.actions.people import person_ref_json
 from karmabank.actions.recording import record_activity
 from karmabank.actions.scoring import ensure_scores, flagged_people
+from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures import nurture
 from karmabank.measures.frames import US_PER_DAY, micros
@@ -53,24 +51,6 @@ class NurtureItem:
             "reason": self.reason, "priority": round(self.priority, 3),
             "next_step": self.next_step, "draft": self.draft, "channel": self.channel,
         }  # fmt: skip
-
-
-def templates(store: Store) -> jinja2.Environment:
-    folders: list[str] = []
-    if os.environ.get("KARMABANK_TEMPLATES"):
-        folders.append(str(Path(os.environ["KARMABANK_TEMPLATES"]) / "nurture"))
-    parsed = make_url(store.url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        folders.append(str(Path(str(parsed.database)).resolve().parent / "templates" / "nurture"))
-    loader = jinja2.ChoiceLoader(
-        [jinja2.FileSystemLoader(folders), jinja2.PackageLoader("karmabank", "templates/nurture")]
-    )
-    return jinja2.Environment(
-        loader=loader,
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=False,
-    )
 
 
 def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) -> dict[str, Any]:
@@ -136,7 +116,8 @@ def _matches(store: Store, now: datetime, s: MeasureSettings) -> tuple[pa.Table,
             "text": pa.array([f"{r[1]} {r[2]}" for r in rows], pa.string()),
         }
     )
-    found = affinity(texts, [IssueText(i.id, i.name, i.keywords, i.description) for i in issues])
+    issue_texts = [IssueText(i.id, i.name, i.keywords, i.description) for i in issues]
+    found = affinity(texts, issue_texts, s.affinity)
     found = found.filter(pc.greater(found.column("bm25"), 0))
     matches = pa.table(
         {
@@ -170,7 +151,7 @@ def nurture_queue(
 def _store_items(
     store: Store, now: datetime, chosen: list[dict[str, Any]], issue_names: dict[int, str]
 ) -> list[NurtureItem]:
-    env = templates(store)
+    env = templates(store, "nurture")
     items: list[NurtureItem] = []
     with store.sessions.begin() as session:
         org = session.scalar(select(Organization.name).order_by(Organization.id).limit(1))
@@ -179,7 +160,7 @@ def _store_items(
             assert person is not None
             act = session.get(Activity, c["activity_id"]) if c["activity_id"] else None
             reason, step, context = _explain(c, act, now, issue_names)
-            first = _first_name(person)
+            first = first_name(person.name)
             context.update(name=first, hi=f"Hi {first}" if first else "Hi", org=org or "us")
             draft = _render(env, c["kind"], c["channel"], context)
             s = session.scalar(select(Suggestion).where(Suggestion.key == c["key"]))
@@ -205,11 +186,6 @@ def _store_items(
                 )  # fmt: skip
             )
     return items
-
-
-def _first_name(person: Person) -> str:
-    """The first word of their name ("" when unknown: templates then leave it out)."""
-    return person.name.split()[0] if person.name and person.name.split() else ""
 
 
 def _days_ago(at: datetime, now: datetime) -> str:
@@ -267,11 +243,8 @@ def _explain(
 
 
 def _render(env: jinja2.Environment, kind: str, channel: str | None, ctx: dict[str, Any]) -> str:
-    names = ([f"{kind}.{channel}.txt.j2"] if channel else []) + [f"{kind}.txt.j2"]
-    try:
-        return env.select_template(names).render(**ctx).strip()
-    except jinja2.TemplateError as e:
-        raise ConfigError(f"nurture template for {kind}: {e}") from None
+    names = ([f"{kind}.{channel}"] if channel else []) + [kind]
+    return render_template(env, names, ctx, f"nurture {kind}")
 
 
 def _suggestion(store: Store, item_id: int) -> Suggestion:

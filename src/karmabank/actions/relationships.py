@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 
-from karmabank.actions.people import as_time, find_person, iso, person_detail
+from karmabank.actions.people import as_time, iso, person_detail
 from karmabank.actions.scoring import ensure_scores
 from karmabank.errors import ConfigError
 from karmabank.measures import explain
@@ -125,7 +125,8 @@ def person_scores(
     scored_at = from_micros(state.scored_at)
     summary = json.loads(state.summary)
     with store.sessions() as session:
-        p = find_person(session, ref)
+        p = session.get(Person, detail["id"])  # found once, by `person_detail`
+        assert p is not None
         score = session.get(PersonScore, p.id)
         acts: list[dict[str, object]] = [
             {

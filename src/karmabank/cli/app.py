@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from karmabank.cli import render
+from karmabank.cli.campaigns import campaign_app
 from karmabank.cli.options import Db, Json, Now
 from karmabank.model import Direction, Flag
 from karmabank.settings import load_settings, parse_instant
@@ -318,11 +319,15 @@ def influencers(
             store=store, now=settings.clock(), settings=measure_settings(store), issue=issue,
             limit=limit,
         )  # fmt: skip
+    if found.note:
+        render.console(stderr=True).print("note: " + found.note, markup=False)
     if json_:
         _print_json(found.rows)
     else:
         render.influencers_table(found)
 
+
+app.add_typer(campaign_app, name="campaign")
 
 nurture_app = typer.Typer(
     help="Today's queue of good things to do for people (karmabank never sends anything).",
@@ -433,3 +438,14 @@ def demo(
     settings = load_settings(db=db, now=now)
     summary = build_demo(db=settings.db, now=settings.clock(), people=people_, seed=seed)
     render.demo_tour(summary)
+
+
+from karmabank.cli.backtest import backtest  # noqa: E402  (registered last: its own module)
+
+app.command()(backtest)
+
+from karmabank.cli.web import serve, token_app, user_app  # noqa: E402
+
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.command()(serve)

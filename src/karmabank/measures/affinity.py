@@ -19,11 +19,18 @@ characters that are not letters, digits or combining marks (`[^\\pL\\pN\\pM]+`, 
 gives "don" and "t", and Devanagari words keep their vowel signs), drop STOPWORDS, strip one
 trailing "s" from words of four letters or more not ending in "ss" ("rivers" → "river",
 "class" stays). Queries go through the same function.
+
+`method="semantic"` scores by meaning instead of shared words, with a sentence-embedding model
+installed by the `semantic` extra (`measures.semantic`): each text and each issue ("name.
+keywords. description") becomes a unit vector; a person's vector is the normalised mean of
+their texts' vectors; `score = (cos − semantic_floor) / (1 − semantic_floor)` clipped to [0, 1]
+takes the place of BM25 (in the `bm25` column), normalised per issue by the best person just the
+same, with the person's text closest to the issue, shortened, as the "why". Without the extra it
+falls back to BM25 and says so in one line: `fallback_note(table)`, for the caller to show.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,6 +41,10 @@ import pyarrow.compute as pc
 from scipy import sparse
 
 from karmabank.errors import ConfigError
+from karmabank.measures import semantic
+from karmabank.measures.settings import AffinitySettings
+
+DEFAULTS = AffinitySettings()
 
 AFFINITY_SCHEMA = pa.schema(
     [
@@ -44,9 +55,13 @@ AFFINITY_SCHEMA = pa.schema(
         ("terms", pa.string()),  # the query terms found, most contributing first; "" if none
     ]
 )
+# schema metadata of affinity's result: the method that scored it, the model (semantic), and
+# the one-line note when the method asked for could not be used
+METHOD_KEY, MODEL_KEY, NOTE_KEY = b"karmabank.method", b"karmabank.model", b"karmabank.note"
 METHODS = ("bm25", "semantic")
 MAX_TERMS = 5  # terms named in the "why"
 KEYWORD_WEIGHT = 2  # a keyword counts as this many occurrences in the query
+SNIPPET_CHARS = 60  # the semantic "why": the person's closest text, cut to this many characters
 NOT_A_WORD = r"[^\pL\pN\pM]+"  # RE2: anything but letters, digits and combining marks
 STOPWORDS = frozenset(
     """
@@ -68,12 +83,6 @@ class IssueText:
     name: str
     keywords: tuple[str, ...]
     description: str = ""
-
-
-@dataclass(frozen=True)
-class AffinitySettings:
-    k1: float = 1.5  # term-frequency saturation
-    b: float = 0.75  # document-length normalisation
 
 
 def stem(token: str) -> str:
@@ -138,26 +147,14 @@ def _query(
     )
 
 
-def _semantic_unavailable() -> ConfigError:
-    if importlib.util.find_spec("model2vec") is None:
-        return ConfigError(
-            "affinity method 'semantic' is not available: no sentence-embedding package is "
-            "installed (karmabank has no semantic extra yet); use BM25"
-        )
-    return ConfigError(
-        "affinity method 'semantic': no sentence-embedding model is bundled in a local package "
-        "(karmabank never downloads one at run time); use BM25"
-    )
-
-
 def affinity(
     texts: pa.Table,
     issues: Sequence[IssueText],
-    settings: AffinitySettings = AffinitySettings(),
+    settings: AffinitySettings = DEFAULTS,
     *,
-    method: str = "bm25",
+    method: str | None = None,
 ) -> pa.Table:
-    """BM25 affinity of every person with a word of text (after stopwords) to every issue: one
+    """The affinity of every person with a word of text (after stopwords) to every issue: one
     row per (person, issue), sorted by person_id then in the order of `issues`
     (AFFINITY_SCHEMA).
 
@@ -167,16 +164,37 @@ def affinity(
     `bm25 = Σ_t q_t × idf_t × tf(t, p)(k1 + 1) / (tf(t, p) + k1(1 − b + b|p|/avgdl))`,
     `idf_t = ln(1 + (N − df_t + 0.5) / (df_t + 0.5))`.
 
-    `method="semantic"` (sentence embeddings from a locally installed model) is not available
-    in this version: it raises ConfigError saying what to install or to use BM25."""
-    if method == "semantic":
-        raise _semantic_unavailable()
-    if method != "bm25":
+    `method` (default: `settings.method`) "semantic" scores with sentence embeddings instead
+    (see the module docstring): the same people, rows and columns, `bm25` holding the semantic
+    score. When the `semantic` extra is not installed it scores with BM25 and
+    `fallback_note(result)` says so in one line; it never raises for that. The result's
+    schema metadata names the method used (METHOD_KEY)."""
+    method = method or settings.method
+    if method not in METHODS:
         raise ConfigError(f"unknown affinity method {method!r} (methods: {', '.join(METHODS)})")
     issue_ids = [issue.id for issue in issues]
     if len(set(issue_ids)) != len(issue_ids):
         raise ValueError("affinity: duplicate issue ids")
     texts = texts.filter(pc.is_valid(texts["person_id"]))
+    if method == "semantic":
+        try:
+            return _semantic(texts, issues, settings)
+        except semantic.SemanticUnavailable as e:
+            return _bm25(texts, issues, settings).replace_schema_metadata(
+                {METHOD_KEY: b"bm25", NOTE_KEY: str(e).encode()}
+            )
+    return _bm25(texts, issues, settings).replace_schema_metadata({METHOD_KEY: b"bm25"})
+
+
+def fallback_note(table: pa.Table) -> str | None:
+    """The one-line message `affinity` leaves on its result when it could not use the method
+    asked for and scored with BM25 instead (for the caller to show, e.g. on stderr), or None."""
+    note = (table.schema.metadata or {}).get(NOTE_KEY)
+    return None if note is None else bytes(note).decode()
+
+
+def _bm25(texts: pa.Table, issues: Sequence[IssueText], settings: AffinitySettings) -> pa.Table:
+    issue_ids = [issue.id for issue in issues]
     tokens = tokenize(texts["text"])
     person_of_row = np.asarray(texts["person_id"].to_numpy(), dtype=np.int64)
     people, doc = np.unique(person_of_row[tokens.row], return_inverse=True)
@@ -241,3 +259,73 @@ def _top_terms(part: sparse.coo_matrix, labels: list[str], n_docs: int) -> pa.Ar
     names = pa.array(labels, pa.string()).take(pa.array(col, pa.int64()))
     lists = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), names)
     return pc.binary_join(lists, ", ")
+
+
+def _semantic(texts: pa.Table, issues: Sequence[IssueText], settings: AffinitySettings) -> pa.Table:
+    """Affinity by sentence embeddings (the module docstring); SemanticUnavailable when the
+    model cannot be loaded."""
+    # the people BM25 scores, from the texts BM25 reads: those with a word after stopwords
+    texts = texts.take(pa.array(np.unique(tokenize(texts["text"]).row), pa.int64()))
+    person_of_row = np.asarray(texts["person_id"].to_numpy(), dtype=np.int64)
+    people, doc = np.unique(person_of_row, return_inverse=True)
+    n_docs, n_rows = people.size, texts.num_rows
+    metadata = {METHOD_KEY: b"semantic", MODEL_KEY: semantic.MODEL_NAME.encode()}
+    if n_docs == 0 or not issues:
+        return AFFINITY_SCHEMA.empty_table().replace_schema_metadata(metadata)
+    model = semantic.load_model()
+
+    # each distinct text is embedded once ("Thanks!" a thousand times is one embedding)
+    encoded = pc.dictionary_encode(texts["text"].combine_chunks())
+    distinct = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    vectors = model.embed(encoded.dictionary.to_pylist())
+    queries = model.embed([_issue_text(issue) for issue in issues])
+    # a person's vector: the mean of their texts' vectors (a text counted as often as written)
+    member = sparse.csr_matrix(
+        (np.ones(n_rows), (doc, distinct)), shape=(n_docs, len(encoded.dictionary))
+    )
+    mean = np.asarray(member @ vectors.astype(np.float64))
+    mean /= np.linalg.norm(mean, axis=1, keepdims=True).clip(1e-12)
+    cosine = queries.astype(np.float64) @ mean.T  # issue × person
+    floor = settings.semantic_floor
+    score = np.clip((cosine - floor) / (1 - floor), 0.0, 1.0)
+    best = score.max(axis=1, keepdims=True)
+    share = np.divide(score, best, out=np.zeros_like(score), where=best > 0)
+
+    # the "why": per (issue, person), the person's text closest to the issue
+    closeness = (vectors @ queries.T)[distinct]  # row × issue
+    snippet = _snippet(texts["text"].combine_chunks())
+    terms: list[pa.Array] = []
+    for i in range(len(issues)):  # one step per issue, column-wise over people
+        by_person = np.lexsort((-closeness[:, i], doc))  # each person's closest text first
+        first = by_person[np.searchsorted(doc[by_person], np.arange(n_docs))]
+        terms.append(
+            pc.if_else(pa.array(score[i] > 0), snippet.take(pa.array(first, pa.int64())), "")
+        )
+
+    order = np.arange(len(issues) * n_docs).reshape(len(issues), n_docs).T.ravel()
+    return pa.table(
+        {
+            "person_id": pa.array(np.tile(people, len(issues))[order], pa.int64()),
+            "issue_id": pa.array(np.repeat([i.id for i in issues], n_docs)[order], pa.int64()),
+            "bm25": pa.array(score.ravel()[order], pa.float64()),
+            "affinity": pa.array(share.ravel()[order], pa.float64()),
+            "terms": pa.concat_arrays(terms).take(pa.array(order)),
+        },
+        schema=AFFINITY_SCHEMA.with_metadata(metadata),
+    )
+
+
+def _issue_text(issue: IssueText) -> str:
+    """What the semantic method embeds for an issue: "name. keyword, keyword. description"."""
+    parts = (issue.name, ", ".join(issue.keywords), issue.description)
+    return ". ".join(part.strip() for part in parts if part.strip())
+
+
+def _snippet(texts: pa.Array) -> pa.Array:
+    """Each text on one line, quoted, cut to SNIPPET_CHARS characters with "…" if longer."""
+    line = pc.utf8_trim_whitespace(pc.replace_substring_regex(texts, r"\s+", " "))
+    cut = pc.binary_join_element_wise(
+        pc.utf8_rtrim_whitespace(pc.utf8_slice_codeunits(line, 0, SNIPPET_CHARS - 1)), "…", ""
+    )
+    short = pc.if_else(pc.greater(pc.utf8_length(line), SNIPPET_CHARS), cut, line)
+    return pc.binary_join_element_wise('"', short, '"', "")

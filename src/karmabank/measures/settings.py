@@ -111,8 +111,51 @@ class NurtureSettings:
 
 
 @dataclass(frozen=True)
+class AffinitySettings:
+    method: str = "bm25"  # or "semantic": by meaning, with the optional 'semantic' extra
+    k1: float = 1.5  # BM25's term-frequency saturation
+    b: float = 0.75  # BM25's document-length normalisation
+    # semantic: cosine similarity at or below this scores 0 (unrelated short texts mostly
+    # fall between -0.1 and 0.2 with all-MiniLM-L6-v2; texts on the same subject from 0.3 up)
+    semantic_floor: float = 0.2
+
+
+@dataclass(frozen=True)
+class PlannerSettings:
+    epsilon: float = 0.1  # IMM's accuracy: (1 - 1/e - epsilon) of the best reach
+    ell: float = 1.0  # IMM's confidence: it holds with probability 1 - n^-ell
+    community_share: float = 0.5  # at most this share of a plan's asks from one community
+    seed: int = 0  # the random sampling's seed (a plan is reproducible)
+    max_rr_sets: int = 2_000_000  # past this sample size, plan without IMM's guarantee
+
+
+@dataclass(frozen=True)
 class RescoreSettings:
     stale_after_minutes: float = 60.0  # shown scores older than this (in `now`) are recomputed
+
+
+@dataclass(frozen=True)
+class LikelihoodSettings:
+    horizon_days: int = 30  # "acts": comes toward us at least once in this many days
+    training_days: int = 90  # training times, one horizon apart, over this many days before
+    max_splits: int = 12  # ... and at most this many of them
+    training_half_life_days: float = 60.0  # an earlier training time weighs half per this
+    min_people: int = 200  # fewer training rows (people × times): the prior is used
+    min_positive: int = 10  # fewer who came (or who did not) after the training times: prior
+    l2: float = 10.0  # ridge penalty on the standardized coefficients
+    max_rows: int = 300_000  # more training rows: everyone who came, a sample of the others
+    response_days: int = 14  # a give or ask answered by an inbound activity this soon
+    response_prior_acted: float = 1.0  # response rate = (responded + this) / ...
+    response_prior_asked: float = 2.0  # ... (touches + this): one in two before any evidence
+    parts: int = 3  # contributions named in each likelihood's "why"
+    prior_intercept: float = -3.0
+    prior: dict[str, float] = field(
+        default_factory=lambda: _weights(
+            recency=-0.6, never_in=-2.0, warmth=0.3, n_in=0.2, presence_90=0.3,
+            peer_out_recent=0.3, give_recency=-0.3, never_given=-0.7, ask_response=1.0,
+            affinity=1.0,
+        )
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -123,7 +166,10 @@ class MeasureSettings:
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
     ladder: LadderSettings = field(default_factory=LadderSettings)
     nurture: NurtureSettings = field(default_factory=NurtureSettings)
+    affinity: AffinitySettings = field(default_factory=AffinitySettings)
+    planner: PlannerSettings = field(default_factory=PlannerSettings)
     rescore: RescoreSettings = field(default_factory=RescoreSettings)
+    likelihood: LikelihoodSettings = field(default_factory=LikelihoodSettings)
 
 
 STAGES: tuple[str, ...] = ("aware", "engaged", "participant", "advocate", "leader")
@@ -174,6 +220,19 @@ def _check(s: MeasureSettings) -> MeasureSettings:
         problems.append(f"ladder: unknown stage {bad[0]!r} (stages: {', '.join(STAGES)})")
     if s.nurture.welcome_back_days <= s.nurture.window_days:
         problems.append("nurture: welcome_back_days must be longer than window_days")
+    if s.affinity.method not in ("bm25", "semantic"):
+        problems.append("affinity.method must be bm25 or semantic")
+    if not (s.planner.epsilon > 0 and s.planner.ell > 0 and 0 < s.planner.community_share <= 1):
+        problems.append("planner: need epsilon > 0, ell > 0 and community_share in (0, 1]")
+    lk = s.likelihood
+    if lk.horizon_days < 1 or lk.response_days < 1:
+        problems.append("likelihood: horizon_days and response_days must be at least 1")
+    if lk.min_positive < 1 or lk.l2 < 0 or lk.response_prior_asked <= 0 or lk.max_splits < 1:
+        problems.append(
+            "likelihood: need max_splits >= 1, min_positive >= 1, l2 >= 0, response_prior_asked > 0"
+        )
+    if lk.training_half_life_days <= 0:
+        problems.append("likelihood.training_half_life_days must be positive")
     if problems:
         raise ConfigError("measure settings: " + "; ".join(problems))
     return s

@@ -152,6 +152,8 @@ class Campaign(Base):
     budget: Mapped[int]
     deadline: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    planned_at: Mapped[datetime | None]  # the last `campaign plan`
+    expected_reach: Mapped[float | None] = mapped_column(Float)  # of that plan's asks
 
 
 class Ask(Base):
@@ -169,6 +171,13 @@ class Ask(Base):
     responded_at: Mapped[datetime | None]
     acted_at: Mapped[datetime | None]
     thanked_at: Mapped[datetime | None]
+    # the plan's word on this ask: its place, what it adds, how likely, why, the message
+    position: Mapped[int | None]
+    marginal_reach: Mapped[float | None] = mapped_column(Float)
+    likelihood: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None]
+    draft: Mapped[str | None]
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))  # once sent
 
 
 class Suggestion(Base):
@@ -305,3 +314,40 @@ class ScoreState(Base):
     settings_digest: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str]  # JSON: thresholds, share ratio, counts per circle/status/stage
     seconds: Mapped[float] = mapped_column(Float)
+
+
+class UserAccount(Base):
+    """A team member who may use the web app and the API. `email` is stored lower-cased;
+    `password_hash` is argon2id (PHC string); a disabled account cannot log in or use tokens."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # owner, organizer or viewer
+    password_hash: Mapped[str]
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApiToken(Base):
+    """A bearer token for the API. Only the SHA-256 of the token is kept (it is 256 random
+    bits, so a fast hash is right); the clear token is shown once."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie holds a random id; only its SHA-256 is kept here, so a
+    copy of the database logs nobody in. Logout deletes the row."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

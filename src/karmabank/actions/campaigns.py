@@ -1,0 +1,465 @@
+"""Campaigns: describe the help needed, plan whom to ask, send, track responses (PRODUCT.md §5).
+
+karmabank never sends anything. `plan` chooses whom to ask (ask-ready people only, ranked by
+the reach they add times their likelihood to act, with IMM on the peer graph) and drafts each
+message; `send` records the planned asks as `ask` activities once a person has sent them (the
+ledger moves); `respond` records what people answered and did: acting makes an advocate, and a
+thank appears in the nurture queue.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from karmabank.actions.issues import find_issue
+from karmabank.actions.organization import ensure_organization, write_audit
+from karmabank.actions.people import find_person, person_ref_json, person_refs
+from karmabank.actions.scoring import ensure_scores
+from karmabank.actions.templates import first_name, render_template, templates
+from karmabank.errors import ConfigError, NotFoundError
+from karmabank.measures.settings import MeasureSettings
+from karmabank.model import Direction
+from karmabank.store import arrow_io
+from karmabank.store.columns import ActivityColumns
+from karmabank.store.open import Store
+from karmabank.store.tables import Activity, Ask, Campaign, Issue, Organization, Person
+
+ACTIONS = ("share", "attend", "register", "donate", "volunteer", "sign", "introduce", "custom")
+RESPONSES = ("yes", "no", "acted")
+# what acting on each kind of campaign records as the person's inbound activity
+ACTED_VERB = {"introduce": "introduce", "custom": "act"}
+# the rules that keep someone out of a plan: the ledger's ask rules (PRODUCT.md §3), named as
+# the plan shows them, and one of the campaign's own
+RULES = {
+    "do_not_contact": "do_not_contact",  # asked not to be contacted
+    "balance": "balance",  # we have not given them enough to ask: give first
+    "cooldown": "recent_ask",  # asked within ledger.ask_cooldown_days
+    "frequency": "yearly_cap",  # ledger.max_asks asks within ledger.max_asks_days
+    "campaign": "asked_in_campaign",  # already asked in this campaign
+}
+_SCORES = pa.schema(
+    [("person_id", pa.int64()), ("ask_ready", pa.bool_()), ("ask_rule", pa.string()),
+     ("circle", pa.string()), ("status", pa.string()), ("stage", pa.string())]
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    id: int
+    name: str
+    action: str
+    issue: str | None
+    budget: int
+    deadline: datetime | None
+    created_at: datetime
+    planned_at: datetime | None
+    expected_reach: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "name": self.name, "action": self.action, "issue": self.issue,
+            "budget": self.budget,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "created_at": self.created_at.isoformat(),
+            "planned_at": self.planned_at.isoformat() if self.planned_at else None,
+            "expected_reach": self.expected_reach,
+        }  # fmt: skip
+
+
+def _view(session: Session, c: Campaign) -> CampaignView:
+    issue = session.get(Issue, c.issue_id) if c.issue_id is not None else None
+    return CampaignView(c.id, c.name, c.action, issue.name if issue else None, c.budget,
+                        c.deadline, c.created_at, c.planned_at, c.expected_reach)  # fmt: skip
+
+
+def _campaign(session: Session, ref: str) -> Campaign:
+    r = ref.strip()
+    found = session.scalar(select(Campaign).where(Campaign.name == r))
+    if found is None and r.isdigit():
+        found = session.get(Campaign, int(r))
+    if found is None:
+        raise NotFoundError(f"no campaign {ref!r} (see `karmabank campaign new`)")
+    return found
+
+
+def new_campaign(
+    *, store: Store, name: str, action: str, budget: int, now: datetime,
+    issue: str | None = None, deadline: datetime | None = None, actor: str = "cli",
+) -> CampaignView:  # fmt: skip
+    """A call for support: the action asked, for which issue, at most `budget` asks."""
+    clean = " ".join(name.split())
+    if not clean:
+        raise ConfigError("a campaign needs a name")
+    if action not in ACTIONS:
+        raise ConfigError(f"unknown action {action!r} (actions: {', '.join(ACTIONS)})")
+    if budget < 1:
+        raise ConfigError("--budget must be at least 1 ask")
+    if deadline is not None and deadline <= now:
+        raise ConfigError(f"--deadline {deadline.isoformat()} is not in the future")
+    issue_id = find_issue(store=store, ref=issue).id if issue else None
+    with store.sessions.begin() as session:
+        ensure_organization(session, now=now)
+        if session.scalar(select(Campaign.id).where(Campaign.name == clean)) is not None:
+            raise ConfigError(f"a campaign named {clean!r} already exists")
+        c = Campaign(name=clean, action=action, issue_id=issue_id, budget=budget,
+                     deadline=deadline, created_at=now)  # fmt: skip
+        session.add(c)
+        session.flush()
+        details = {"action": action, "budget": budget}
+        write_audit(session, now=now, actor=actor, action="campaign new",
+                    subject=f"campaign:{c.id}", details=details)  # fmt: skip
+        return _view(session, c)
+
+
+@dataclass(frozen=True)
+class PlannedAsk:
+    person: dict[str, Any]
+    marginal_reach: float
+    likelihood: float
+    reason: str
+    draft: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"person": self.person, "marginal_reach": round(self.marginal_reach, 3),
+                "likelihood": round(self.likelihood, 4), "reason": self.reason,
+                "draft": self.draft}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    campaign: CampaignView
+    expected_reach: float
+    asks: list[PlannedAsk]
+    excluded: list[dict[str, Any]]  # {"person", "rule"}, most likely to act first
+    excluded_by_rule: dict[str, int]  # everyone left out, counted by rule
+    budget_left: int
+    candidates: int
+    rr_sets: int
+    capped: bool  # the sample stopped at planner.max_rr_sets: no IMM guarantee
+    seconds: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign.name,
+            "expected_reach": round(self.expected_reach, 3),
+            "asks": [a.as_json() for a in self.asks],
+            "excluded": self.excluded,
+        }
+
+
+def plan_campaign(
+    *, store: Store, name: str, now: datetime, settings: MeasureSettings,
+    excluded_limit: int | None = None,
+) -> CampaignPlan:  # fmt: skip
+    """Whom to ask, in order: ask-ready people chosen to reach the most people times their
+    likelihood to act (IMM on the peer graph), at most the budget left, spread across the
+    graph's communities; and everyone left out, with the rule that kept them out (the most
+    likely to act first; the first `excluded_limit` of them, all by default; `excluded_by_rule`
+    counts them all). Replaces the campaign's previous plan (asks already sent stay)."""
+    from karmabank.actions.backtest import likelihood_scores
+    from karmabank.actions.influencers import peer_edges
+    from karmabank.graph import detect_communities, maximize_influence
+    from karmabank.graph.diffusion import diffusion_graph
+
+    started = time.perf_counter()
+    state = ensure_scores(store=store, now=now, settings=settings)
+    with store.sessions() as session:
+        c = _campaign(session, name)
+        view = _view(session, c)
+        asked = set(
+            session.scalars(
+                select(Ask.person_id).where(Ask.campaign_id == c.id, Ask.status != "planned")
+            )
+        )
+    budget_left = max(view.budget - len(asked), 0)
+    columns = ActivityColumns(store.url, store.engine)
+    source = columns.up_to(state.activity_max_id).source()
+    with arrow_io.connect(store.url, store.engine) as conn:
+        scores = arrow_io.read_table(conn, "person_score", _SCORES)
+    likely = likelihood_scores(store=store, now=now, settings=settings, issue=view.issue)
+    people = scores.column("person_id").to_numpy()
+    chance = _by_person(likely, people)
+    ready = scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool)
+    in_campaign = np.isin(people, np.fromiter(asked, np.int64, len(asked)))
+    raw = scores.column("ask_rule").to_numpy(zero_copy_only=False)
+    rules = np.full(len(raw), None, dtype=object)
+    for ledger_rule, shown in RULES.items():
+        rules[raw == ledger_rule] = shown
+    rules[in_campaign] = RULES["campaign"]
+    eligible = ready & ~in_campaign
+    candidates = people[eligible]
+
+    chosen: list[tuple[int, float, float]] = []  # person, marginal reach, likelihood
+    expected, rr_sets = 0.0, 0
+    capped = False
+    if budget_left and len(candidates):
+        whole = diffusion_graph(peer_edges(source, now), also=candidates)
+        graph = whole.within_reach(whole.nodes_of(candidates))  # nobody else can be reached
+        weights = np.zeros(graph.n)
+        known = np.isin(people, graph.people)
+        weights[graph.nodes_of(people[known])] = chance[known]
+        k = min(budget_left, len(candidates))
+        p = settings.planner
+        communities = (
+            detect_communities(graph.src, graph.dst, graph.n, seed=p.seed)
+            if len(graph.src) else None
+        )  # fmt: skip
+        plan = maximize_influence(
+            graph.src, graph.dst, graph.prob, graph.n, k, epsilon=p.epsilon, ell=p.ell,
+            candidates=graph.nodes_of(candidates), weights=weights, communities=communities,
+            max_per_community=max(1, math.ceil(p.community_share * k)) if communities is not None
+            else None, seed=p.seed, cap_rr_sets=p.max_rr_sets,
+        )  # fmt: skip
+        expected, rr_sets, capped = float(plan.spread_estimate), int(plan.rr_sets), plan.capped
+        for node, gain in zip(plan.seeds.tolist(), plan.marginal_gains.tolist(), strict=True):
+            person = int(graph.people[node])
+            chosen.append((person, float(gain), float(weights[node])))
+
+    left_out = ~eligible
+    found, counts = np.unique(rules[left_out].astype(str), return_counts=True)
+    by_rule = {str(r): int(n) for r, n in zip(found, counts, strict=True)}
+    order = np.argsort(-chance[left_out], kind="stable")[:excluded_limit]
+    out_people = people[left_out][order]
+    out_rules = rules[left_out][order]
+    refs = person_refs(store, [p for p, _, _ in chosen] + out_people.tolist())
+    excluded = [{"person": refs[int(p)], "rule": str(r)}
+                for p, r in zip(out_people.tolist(), out_rules.tolist(), strict=True)]  # fmt: skip
+    facts = _facts(scores, [p for p, _, _ in chosen])
+    whys = _whys(likely, [p for p, _, _ in chosen])
+    asks = _write_plan(store, view, now, chosen, refs, facts, whys, expected)
+    with store.sessions() as session:
+        view = _view(session, _campaign(session, name))
+    return CampaignPlan(view, expected, asks, excluded, by_rule, budget_left, len(candidates),
+                        rr_sets, capped, time.perf_counter() - started)  # fmt: skip
+
+
+def _by_person(likely: pa.Table, people: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Each of `people`'s likelihood to act (0 where the model has no row for them)."""
+    ids = likely.column("person_id").to_numpy()
+    values = likely.column("likelihood").to_numpy(zero_copy_only=False).astype(float)
+    order = np.argsort(ids)
+    ids, values = ids[order], values[order]
+    pos = np.clip(np.searchsorted(ids, people), 0, max(len(ids) - 1, 0))
+    found = (pos < len(ids)) & (ids[pos] == people) if len(ids) else np.zeros(len(people), bool)
+    return np.where(found, values[pos] if len(ids) else 0.0, 0.0)
+
+
+def _whys(likely: pa.Table, people: list[int]) -> dict[int, str]:
+    """person → the sentence of their likelihood's biggest parts."""
+    if "why" not in likely.column_names or not people:
+        return {}
+    mask = pc.is_in(likely.column("person_id"), value_set=pa.array(people, pa.int64()))
+    rows = likely.filter(mask).select(["person_id", "why"]).to_pylist()
+    return {int(r["person_id"]): str(r["why"] or "") for r in rows}
+
+
+def _facts(
+    scores: pa.Table, people: list[int]
+) -> dict[int, tuple[str | None, str | None, str | None]]:
+    """person → (circle, status, stage) of `people`, for the reasons."""
+    mask = pc.is_in(scores.column("person_id"), value_set=pa.array(people, pa.int64()))
+    scores = scores.filter(mask)
+    return {
+        int(p): (c, s, g)
+        for p, c, s, g in zip(
+            scores.column("person_id").to_pylist(),
+            scores.column("circle").to_pylist(),
+            scores.column("status").to_pylist(),
+            scores.column("stage").to_pylist(),
+            strict=True,
+        )  # fmt: skip
+    }
+
+
+def _reason(
+    facts: tuple[str | None, str | None, str | None], gain: float, chance: float, why: str
+) -> str:
+    """E.g. "core, active, engaged; 26% likely to act (...); if they do, about 12 more people
+    hear of it through them (expected reach +3.4)"."""
+    who = ", ".join(x for x in facts if x)
+    because = f" ({why})" if why else ""
+    through = max(gain / chance - 1.0, 0.0) if chance > 0 else 0.0
+    return (f"{who}; {chance:.0%} likely to act{because}; if they do, about {through:.0f} more "
+            f"people hear of it through them (expected reach +{gain:.1f})")  # fmt: skip
+
+
+def _write_plan(
+    store: Store, view: CampaignView, now: datetime, chosen: list[tuple[int, float, float]],
+    refs: dict[int, dict[str, Any]], facts: dict[int, tuple[str | None, str | None, str | None]],
+    whys: dict[int, str], expected: float,
+) -> list[PlannedAsk]:  # fmt: skip
+    env = templates(store, "campaign")
+    asks: list[PlannedAsk] = []
+    with store.sessions.begin() as session:
+        org = session.scalar(select(Organization.name).order_by(Organization.id).limit(1))
+        session.execute(delete(Ask).where(Ask.campaign_id == view.id, Ask.status == "planned"))
+        for position, (person_id, gain, chance) in enumerate(chosen, start=1):
+            ref = refs[person_id]
+            name = first_name(ref["name"])
+            context = {
+                "name": name, "hi": f"Hi {name}" if name else "Hi", "org": org or "us",
+                "campaign": view.name, "action": view.action, "issue": view.issue or "",
+                "deadline": view.deadline.strftime("%-d %B") if view.deadline else "",
+            }  # fmt: skip
+            channel = ref["identities"][0].split(":")[0] if ref["identities"] else "other"
+            names = [f"ask.{view.action}.{channel}", f"ask.{view.action}", f"ask.{channel}", "ask"]
+            draft = render_template(env, names, context, "campaign ask")
+            fact = facts.get(person_id, (None, None, None))
+            reason = _reason(fact, gain, chance, whys.get(person_id, ""))
+            session.add(Ask(campaign_id=view.id, person_id=person_id, status="planned",
+                            planned_at=now, position=position, marginal_reach=gain,
+                            likelihood=chance, reason=reason, draft=draft))  # fmt: skip
+            asks.append(PlannedAsk(ref, gain, chance, reason, draft))
+        c = session.get(Campaign, view.id)
+        assert c is not None
+        c.planned_at, c.expected_reach = now, expected
+    return asks
+
+
+@dataclass(frozen=True)
+class SendReport:
+    campaign: str
+    sent: list[dict[str, Any]]  # person objects, in the plan's order
+    refused: list[dict[str, Any]]  # {"person", "reason"}: flagged since the plan
+
+
+def send_campaign(*, store: Store, name: str, now: datetime, actor: str = "cli") -> SendReport:
+    """Record the planned asks as sent: one `ask` activity each (the ledger moves). Someone
+    flagged do-not-contact or erased since the plan is left out, with the reason."""
+    sent: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    with store.sessions.begin() as session:
+        ensure_organization(session, now=now)
+        c = _campaign(session, name)
+        planned = session.scalars(
+            select(Ask).where(Ask.campaign_id == c.id, Ask.status == "planned")
+            .order_by(Ask.position, Ask.id)
+        ).all()  # fmt: skip
+        if not planned:
+            raise ConfigError(f"campaign {c.name!r} has no planned asks: run `campaign plan` first")
+        used = session.scalar(
+            select(func.count()).where(Ask.campaign_id == c.id, Ask.status != "planned")
+        )
+        room = c.budget - int(used or 0)
+        for ask in planned:
+            person = session.get(Person, ask.person_id)
+            assert person is not None
+            if person.do_not_contact or person.erased or room <= 0:
+                why = ("over the budget" if room <= 0 else
+                       "erased" if person.erased else "asked not to be contacted")  # fmt: skip
+                refused.append({"person": person_ref_json(person), "reason": why})
+                session.delete(ask)
+                continue
+            platform = person.identities[0].platform if person.identities else "other"
+            act = Activity(
+                source_key=f"campaign:{c.id}:ask:{person.id}", occurred_at=now,
+                person_id=person.id, verb=c.action, direction=Direction.ASK.value,
+                channel=platform, text=ask.draft, object=c.name,
+            )  # fmt: skip
+            session.add(act)
+            session.flush()
+            ask.status, ask.sent_at, ask.activity_id = "sent", now, act.id
+            sent.append(person_ref_json(person))
+            room -= 1
+        write_audit(session, now=now, actor=actor, action="campaign send",
+                    subject=f"campaign:{c.id}", details={"sent": len(sent)})  # fmt: skip
+        return SendReport(c.name, sent, refused)
+
+
+@dataclass(frozen=True)
+class Response:
+    campaign: str
+    person: dict[str, Any]
+    status: str
+    recorded: str | None  # the inbound activity's verb, if one was recorded
+
+
+def respond(
+    *, store: Store, name: str, ref: str, response: str, now: datetime, actor: str = "cli"
+) -> Response:
+    """What someone answered (`yes`/`no`) or did (`acted`). An answer is an inbound touch;
+    acting records the campaign's action as their inbound activity, makes them an advocate at
+    the next rescore, and puts a thank in the nurture queue."""
+    if response not in RESPONSES:
+        raise ConfigError(f"unknown response {response!r} (responses: {', '.join(RESPONSES)})")
+    with store.sessions.begin() as session:
+        c = _campaign(session, name)
+        person = find_person(session, ref)
+        ask = session.scalar(select(Ask).where(Ask.campaign_id == c.id, Ask.person_id == person.id))
+        if ask is None or ask.status == "planned":
+            raise ConfigError(
+                f"{person.name or person.id} was not asked in {c.name!r} (send the plan first)"
+            )
+        if ask.status == "acted":
+            raise ConfigError(f"{person.name or person.id} already acted on {c.name!r}")
+        verb = "answer"
+        if response == "acted":
+            verb = ACTED_VERB.get(c.action, c.action)
+            ask.status, ask.response, ask.acted_at = "acted", "yes", now
+            ask.responded_at = ask.responded_at or now
+        else:
+            ask.status, ask.response, ask.responded_at = "responded", response, now
+        key = f"campaign:{c.id}:{'acted' if response == 'acted' else 'answer'}:{person.id}"
+        recorded = None
+        if session.scalar(select(Activity.id).where(Activity.source_key == key)) is None:
+            platform = person.identities[0].platform if person.identities else "other"
+            session.add(Activity(source_key=key, occurred_at=now, person_id=person.id, verb=verb,
+                                 direction=Direction.IN.value, channel=platform,
+                                 object=c.name, text=None))  # fmt: skip
+            recorded = verb
+        write_audit(session, now=now, actor=actor, action="campaign respond",
+                    subject=f"campaign:{c.id}",
+                    details={"person": person.id, "response": response})  # fmt: skip
+        return Response(c.name, person_ref_json(person), ask.status, recorded)
+
+
+FUNNEL = ("planned", "sent", "yes", "no", "acted", "thanked")
+
+
+@dataclass(frozen=True)
+class CampaignShow:
+    campaign: CampaignView
+    funnel: dict[str, int]
+    asks: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"campaign": self.campaign.as_json(), "funnel": self.funnel, "asks": self.asks}
+
+
+def show_campaign(*, store: Store, name: str) -> CampaignShow:
+    """The campaign, its funnel (planned → sent → answered → acted → thanked) and its asks."""
+    with store.sessions() as session:
+        c = _campaign(session, name)
+        view = _view(session, c)
+        rows = session.scalars(
+            select(Ask).where(Ask.campaign_id == c.id).order_by(Ask.position, Ask.id)
+        ).all()
+        refs = person_refs(store, [a.person_id for a in rows])
+        funnel = dict.fromkeys(FUNNEL, 0)
+        asks = []
+        for a in rows:
+            funnel["planned"] += 1
+            funnel["sent"] += a.status != "planned"
+            funnel["yes"] += a.response == "yes"
+            funnel["no"] += a.response == "no"
+            funnel["acted"] += a.status == "acted"
+            funnel["thanked"] += a.thanked_at is not None
+            asks.append({
+                "person": refs[a.person_id], "status": a.status, "response": a.response,
+                "position": a.position, "likelihood": a.likelihood,
+                "marginal_reach": a.marginal_reach,
+                "sent_at": a.sent_at.isoformat() if a.sent_at else None,
+                "acted_at": a.acted_at.isoformat() if a.acted_at else None,
+                "thanked_at": a.thanked_at.isoformat() if a.thanked_at else None,
+            })  # fmt: skip
+        return CampaignShow(view, funnel, asks)

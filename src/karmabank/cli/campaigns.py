@@ -1,0 +1,185 @@
+"""`karmabank campaign ...`: new, plan, send, respond, show (karmabank never sends anything)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from karmabank.cli.options import Db, Json, Now
+from karmabank.cli.render import console
+from karmabank.settings import load_settings, parse_instant
+
+if TYPE_CHECKING:
+    from karmabank.actions.campaigns import CampaignPlan, CampaignShow
+
+campaign_app = typer.Typer(
+    help="Calls for support: plan whom to ask, record what was sent and what people did.",
+    no_args_is_help=True,
+)
+Name = Annotated[str, typer.Argument(help="The campaign's name (or id).")]
+
+
+def _json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def _who(person: dict[str, Any]) -> str:
+    return str(person["name"] or next(iter(person["identities"]), f"person {person['id']}"))
+
+
+@campaign_app.command("new")
+def campaign_new(
+    name: Name,
+    action: Annotated[
+        str,
+        typer.Option(help="share, attend, register, donate, volunteer, sign, introduce or custom."),
+    ],  # fmt: skip
+    budget: Annotated[int, typer.Option(help="At most this many asks.")],
+    issue: Annotated[str | None, typer.Option(help="The issue it serves (id or name).")] = None,
+    deadline: Annotated[str | None, typer.Option(help="ISO-8601: when it must be done.")] = None,
+    db: Db = None,
+    now: Now = None,
+    json_: Json = False,
+) -> None:
+    """Describe the help needed."""
+    from karmabank.actions.campaigns import new_campaign
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    due = parse_instant(deadline, "--deadline") if deadline else None
+    with open_store(settings.db) as store:
+        c = new_campaign(store=store, name=name, action=action, budget=budget,
+                         now=settings.clock(), issue=issue, deadline=due)  # fmt: skip
+    if json_:
+        _json(c.as_json())
+        return
+    about = f" for {c.issue}" if c.issue else ""
+    console().print(
+        f"campaign {c.id} {escape(c.name)!r}: {c.action}{escape(about)}, "
+        f"at most {c.budget} asks; next: `karmabank campaign plan {escape(c.name)!r}`"
+    )
+
+
+@campaign_app.command("plan")
+def campaign_plan(name: Name, db: Db = None, now: Now = None, json_: Json = False) -> None:
+    """Whom to ask, in order, with why and a draft; and who is left out, with the rule."""
+    from karmabank.actions.campaigns import plan_campaign
+    from karmabank.actions.scoring import measure_settings
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        plan = plan_campaign(store=store, name=name, now=settings.clock(),
+                             settings=measure_settings(store),
+                             excluded_limit=None if json_ else SHOWN_EXCLUDED)  # fmt: skip
+    if json_:
+        _json(plan.as_json())
+    else:
+        plan_view(plan)
+
+
+SHOWN_EXCLUDED = 5  # the terminal names the few most likely to act among those left out
+
+
+def plan_view(plan: CampaignPlan) -> None:
+    out = console()
+    c = plan.campaign
+    out.print(f"[bold]{escape(c.name)}[/bold]: {c.action}, {len(plan.asks)} asks of "
+              f"{plan.budget_left} left in the budget, among {plan.candidates} ask-ready people; "
+              f"expected reach {plan.expected_reach:.1f}")  # fmt: skip
+    for i, a in enumerate(plan.asks, start=1):
+        out.print(f"[bold]{i:>3}  {escape(_who(a.person))}[/bold]  +{a.marginal_reach:.1f} "
+                  f"reach, likelihood {a.likelihood:.0%}")  # fmt: skip
+        out.print(f"     why:   {escape(a.reason)}")
+        out.print("     draft: " + escape(a.draft).replace("\n", "\n            "))
+    if plan.excluded_by_rule:
+        rules = ", ".join(f"{r} {n:,}" for r, n in sorted(plan.excluded_by_rule.items()))
+        total = sum(plan.excluded_by_rule.values())
+        out.print(f"left out: {total:,} ({rules}); the most likely to act:")
+        for e in plan.excluded:
+            out.print(f"     {escape(_who(e['person']))}: {e['rule']}")
+    if plan.asks:
+        out.print("next: send these yourself, then `karmabank campaign send "
+                  f"{escape(c.name)!r}` records them")  # fmt: skip
+
+
+@campaign_app.command("send")
+def campaign_send(name: Name, db: Db = None, now: Now = None, json_: Json = False) -> None:
+    """Record the planned asks as sent (after you sent them yourself): the ledger moves."""
+    from karmabank.actions.campaigns import send_campaign
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        report = send_campaign(store=store, name=name, now=settings.clock())
+    if json_:
+        _json({"campaign": report.campaign, "sent": report.sent, "refused": report.refused})
+        return
+    out = console()
+    out.print(f"recorded {len(report.sent)} asks of {escape(report.campaign)!r} as sent")
+    for r in report.refused:
+        out.print(f"  not sent to {escape(_who(r['person']))}: {r['reason']}")
+
+
+@campaign_app.command("respond")
+def campaign_respond(
+    name: Name,
+    person: Annotated[str, typer.Argument(help="Id, identity or unique name.")],
+    response: Annotated[str, typer.Argument(help="yes, no or acted.")],
+    db: Db = None,
+    now: Now = None,
+) -> None:
+    """Record what someone answered, or that they acted (a thank joins the nurture queue)."""
+    from karmabank.actions.campaigns import respond
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        r = respond(store=store, name=name, ref=person, response=response, now=settings.clock())
+    then = "; a thank is waiting in `karmabank nurture`" if r.status == "acted" else ""
+    console().print(f"{escape(_who(r.person))}: {r.status} on {escape(r.campaign)!r}{then}")
+
+
+@campaign_app.command("show")
+def campaign_show(name: Name, db: Db = None, now: Now = None, json_: Json = False) -> None:
+    """The campaign, its funnel and its asks (and how long until its deadline)."""
+    from karmabank.actions.campaigns import show_campaign
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        shown = show_campaign(store=store, name=name)
+    if json_:
+        _json(shown.as_json())
+    else:
+        show_view(shown, settings.clock())
+
+
+def show_view(shown: CampaignShow, now: datetime) -> None:
+    out = console()
+    c = shown.campaign
+    about = f" for {c.issue}" if c.issue else ""
+    due = ""
+    if c.deadline:
+        days = (c.deadline - now).days
+        left = f"in {days} days" if days > 0 else "today" if days == 0 else f"{-days} days ago"
+        due = f", due {c.deadline.date().isoformat()} ({left})"
+    out.print(f"[bold]{escape(c.name)}[/bold]: {c.action}{escape(about)}, budget {c.budget}{due}")
+    out.print("funnel: " + " → ".join(f"{k} {v}" for k, v in shown.funnel.items()))
+    table = Table(box=None, header_style="bold underline", pad_edge=False)
+    for col in ("#", "person", "status", "response", "likelihood", "reach"):
+        table.add_column(col, no_wrap=True, overflow="ellipsis",
+                         max_width=28 if col == "person" else None)  # fmt: skip
+    for a in shown.asks:
+        table.add_row(
+            str(a["position"] or ""), escape(_who(a["person"])), a["status"], a["response"] or "",
+            "" if a["likelihood"] is None else f"{a['likelihood']:.0%}",
+            "" if a["marginal_reach"] is None else f"{a['marginal_reach']:.1f}",
+        )  # fmt: skip
+    out.print(table)

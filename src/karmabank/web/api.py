@@ -1,0 +1,322 @@
+"""The REST API under /api: parse, call one action (the same the CLI calls), return JSON.
+
+Reads need any role, writes need organizer or owner, users need owner (`security`). Where the
+CLI takes `--now`, a route takes `?now=ISO-8601` (default: the clock).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+
+from karmabank.actions import accounts, campaigns, influencers, issues, nurture, people
+from karmabank.actions.recording import record_activity
+from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
+from karmabank.actions.scoring import measure_settings
+from karmabank.errors import ConfigError
+from karmabank.measures.settings import CIRCLES, STAGES, STATUSES
+from karmabank.model import Direction, Flag
+from karmabank.settings import parse_instant
+from karmabank.store.tables import Activity
+from karmabank.web import schemas as s
+from karmabank.web.security import Owner, Reader, StateDep, StoreDep, Writer, session_csrf
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"model": s.Problem, "description": "A value the action refused (the detail says why)"},
+    401: {"model": s.Problem, "description": "No valid bearer token or session"},
+    403: {"model": s.Problem, "description": "The role may not, or a cookie POST without CSRF"},
+    404: {"model": s.Problem, "description": "No such person, campaign or item"},
+    409: {"model": s.Problem, "description": "Ambiguous reference, or do-not-contact"},
+}
+router = APIRouter(prefix="/api", responses=_PROBLEMS)
+
+Now = Annotated[
+    s.Instant | None,
+    Query(description="Compute as of this ISO-8601 time (naive is UTC; default: the clock). "
+          "Organizers and owners only: a rescore at another time writes history."),
+]  # fmt: skip
+ItemId = Annotated[int, Path(ge=1, le=s.MAX_ID, description="The item's id, from GET /nurture.")]
+CampaignName = Annotated[s.Ref, Path(description="The campaign's name (or id).")]
+PersonRefPath = Annotated[
+    s.Ref, Path(description="An id, an identity platform:key, or a unique name.")
+]
+
+
+def _instant(text: str, what: str) -> datetime:
+    try:
+        return parse_instant(text, what)
+    except OverflowError:
+        raise ConfigError(f"{what}: {text!r} is out of range") from None
+
+
+def _clock(auth: Reader, state: StateDep, now: Now = None) -> datetime:
+    """`?now=` (as the CLI's --now), else the clock. Computing as of another time rescores
+    and records ladder moves at that time, so a viewer, who reads only, may not."""
+    if not now:
+        return state.settings.clock()
+    if not accounts.may(auth.user.role, accounts.Permission.WRITE):
+        raise HTTPException(403, f"a {auth.user.role} may not compute as of another time (now)")
+    return _instant(now, "now")
+
+
+Clock = Annotated[datetime, Depends(_clock)]
+
+
+def _activity(a: Activity) -> s.ActivityOut:
+    return s.ActivityOut(
+        id=a.id, person_id=a.person_id, direction=a.direction, verb=a.verb, channel=a.channel,
+        occurred_at=people.iso(a.occurred_at) or "", object=a.object, text=a.text,
+        weight=a.weight,
+    )  # fmt: skip
+
+
+# -- people ------------------------------------------------------------------------------------
+
+
+@router.get("/people", response_model=s.PeoplePage, tags=["people"])
+def list_people_route(
+    auth: Reader,
+    store: StoreDep,
+    now: Clock,
+    circle: Annotated[s.Short | None, Query(description=", ".join(CIRCLES))] = None,
+    status: Annotated[s.Short | None, Query(description=", ".join(STATUSES))] = None,
+    stage: Annotated[s.Short | None, Query(description=", ".join(STAGES))] = None,
+    sort: Annotated[
+        s.Short, Query(description="warmth, tenure, balance, silence (longest first) or recent")
+    ] = "warmth",
+    q: Annotated[s.Name | None, Query(description="Name or identity contains.")] = None,
+    flag: Annotated[Flag | None, Query(description="Only people with this flag.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> dict[str, Any]:
+    """People with their circle, rhythm status, warmth, balance and stage (warmest first)."""
+    rows = list_people(
+        store=store, now=now, settings=measure_settings(store),
+        limit=offset + limit + 1, query=q, flag=flag, circle=circle, status=status,
+        stage=stage, sort=sort,
+    )  # fmt: skip
+    page = rows[offset : offset + limit]
+    items = [
+        {
+            **people.person_ref_json(r.person),
+            **score_json(r.score),
+            "activities": r.activities,
+            "last_seen": people.iso(r.last_seen),
+            "flags": people.flags_set(r.person),
+        }  # fmt: skip
+        for r in page
+    ]
+    more = len(rows) > offset + limit
+    return {"items": items, "offset": offset, "limit": limit,
+            "next_offset": offset + limit if more else None}  # fmt: skip
+
+
+@router.get("/people/{ref:path}", tags=["people"])
+def person_route(auth: Reader, store: StoreDep, ref: PersonRefPath,
+                 now: Clock) -> dict[str, Any]:  # fmt: skip
+    """One person: identities, flags, every score with its parts and the sentence that explains
+    it (`why`), the ledger and the timeline."""
+    return person_scores(store=store, ref=ref, now=now, settings=measure_settings(store))
+
+
+@router.post("/people/{ref:path}/flags", response_model=s.FlagOut, tags=["people"])
+def flag_route(auth: Writer, store: StoreDep, state: StateDep, ref: PersonRefPath,
+               body: s.FlagIn) -> dict[str, Any]:  # fmt: skip
+    """Set (or, with `"on": false`, clear) team, bot or do_not_contact."""
+    p = people.set_flag(store=store, ref=ref, flag=Flag(body.flag), on=body.on,
+                        now=state.settings.clock(), actor=auth.actor)  # fmt: skip
+    return {"person": people.person_ref_json(p), "flag": body.flag, "on": body.on}
+
+
+@router.post("/activities", status_code=201, response_model=s.ActivityOut, tags=["people"])
+def record_route(auth: Writer, store: StoreDep, body: s.ActivityIn,
+                 now: Clock) -> s.ActivityOut:  # fmt: skip
+    """Record one activity by hand: something a person did (`in`), or something the
+    organization gave or asked (a new identity creates its person)."""
+    act = record_activity(
+        store=store, direction=Direction(body.direction), ref=body.person, verb=body.verb,
+        at=_instant(body.at, "at") if body.at else now, now=now, channel=body.channel,
+        text=body.text, object_=body.object, weight=body.weight, name=body.name,
+        actor=auth.actor,
+    )  # fmt: skip
+    return _activity(act)
+
+
+@router.get("/status", tags=["people"])
+def status_route(auth: Reader, store: StoreDep, now: Clock) -> dict[str, Any]:
+    """The network at a glance: the share ratio, people per circle, rhythm status and stage."""
+    return network_status(store=store, now=now, settings=measure_settings(store))
+
+
+# -- issues and influencers --------------------------------------------------------------------
+
+
+@router.get("/issues", response_model=list[s.IssueOut], tags=["issues"])
+def list_issues_route(auth: Reader, store: StoreDep) -> list[dict[str, Any]]:
+    """The organization's issues."""
+    return [i.as_json() for i in issues.list_issues(store=store)]
+
+
+@router.post("/issues", status_code=201, response_model=s.IssueOut, tags=["issues"])
+def add_issue_route(auth: Writer, store: StoreDep, body: s.IssueIn,
+                    now: Clock) -> dict[str, Any]:  # fmt: skip
+    """Add an issue the organization cares about, with its keywords."""
+    issue = issues.add_issue(
+        store=store, name=body.name, keywords=body.keywords, description=body.description,
+        now=now, actor=auth.actor,
+    )  # fmt: skip
+    return issue.as_json()
+
+
+@router.get("/influencers", tags=["issues"])
+def influencers_route(
+    auth: Reader,
+    store: StoreDep,
+    now: Clock,
+    issue: Annotated[
+        s.Ref | None, Query(description="An issue's id or name (default: any).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 10,
+) -> dict[str, Any]:
+    """People with warmth, reach and affinity for the organization's issues, with the parts."""
+    found = influencers.find_influencers(
+        store=store, now=now, settings=measure_settings(store), issue=issue,
+        limit=limit,
+    )  # fmt: skip
+    return {
+        "issue": found.issue.as_json() if found.issue else None,
+        "affinity_known": found.affinity_known, "note": found.note, "rows": found.rows,
+    }  # fmt: skip
+
+
+# -- the nurture queue -------------------------------------------------------------------------
+
+
+@router.get("/nurture", response_model=list[s.NurtureItemOut], tags=["nurture"])
+def nurture_route(
+    auth: Reader, store: StoreDep, now: Clock,
+    limit: Annotated[int | None, Query(ge=1, le=100, description="Default 10.")] = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Today's queue: who to thank, answer, welcome, check in with, celebrate, share."""
+    items = nurture.nurture_queue(store=store, now=now,
+                                  settings=measure_settings(store), limit=limit)  # fmt: skip
+    return [i.as_json() for i in items]
+
+
+@router.post("/nurture/{item_id}/done", response_model=s.NurtureDoneOut, tags=["nurture"])
+def nurture_done_route(auth: Writer, store: StoreDep, item_id: ItemId,
+                       now: Clock) -> s.NurtureDoneOut:  # fmt: skip
+    """Record the give the item asked for (after you sent it yourself): the ledger moves."""
+    row, act = nurture.nurture_done(store=store, item_id=item_id, now=now,
+                                    actor=auth.actor)  # fmt: skip
+    return s.NurtureDoneOut(item_id=row.id, status=row.status, activity=_activity(act))
+
+
+@router.post("/nurture/{item_id}/skip", response_model=s.NurtureStatusOut, tags=["nurture"])
+def nurture_skip_route(auth: Writer, store: StoreDep, item_id: ItemId,
+                       now: Clock) -> s.NurtureStatusOut:  # fmt: skip
+    """Skip an item: it will not come back."""
+    row = nurture.nurture_skip(store=store, item_id=item_id, now=now)
+    return s.NurtureStatusOut(item_id=row.id, status=row.status, snoozed_until=None)
+
+
+@router.post("/nurture/{item_id}/snooze", response_model=s.NurtureStatusOut, tags=["nurture"])
+def nurture_snooze_route(
+    auth: Writer, store: StoreDep, item_id: ItemId, now: Clock,
+    days: Annotated[int, Query(ge=1, le=3650, description="Bring it back after so many days.")] = 7,
+) -> s.NurtureStatusOut:  # fmt: skip
+    """Snooze an item for some days."""
+    row = nurture.nurture_snooze(store=store, item_id=item_id, now=now, days=days)
+    return s.NurtureStatusOut(item_id=row.id, status=row.status,
+                              snoozed_until=people.iso(row.snoozed_until))  # fmt: skip
+
+
+# -- campaigns ---------------------------------------------------------------------------------
+
+
+@router.post("/campaigns", status_code=201, response_model=s.CampaignOut, tags=["campaigns"])
+def new_campaign_route(auth: Writer, store: StoreDep, body: s.CampaignIn,
+                       now: Clock) -> dict[str, Any]:  # fmt: skip
+    """Describe the help needed: the action asked, the issue, at most `budget` asks."""
+    c = campaigns.new_campaign(
+        store=store, name=body.name, action=body.action, budget=body.budget,
+        now=now, issue=body.issue,
+        deadline=_instant(body.deadline, "deadline") if body.deadline else None,
+        actor=auth.actor,
+    )  # fmt: skip
+    return c.as_json()
+
+
+@router.post("/campaigns/{name:path}/plan", tags=["campaigns"])
+def plan_campaign_route(
+    auth: Writer, store: StoreDep, name: CampaignName, now: Clock,
+    excluded: Annotated[
+        int, Query(ge=0, le=100_000, description="Show at most this many people left out.")
+    ] = 100,
+) -> dict[str, Any]:  # fmt: skip
+    """Whom to ask, in order, with why and a draft; and who is left out, with the rule."""
+    plan = campaigns.plan_campaign(store=store, name=name, now=now,
+                                   settings=measure_settings(store))  # fmt: skip
+    return {
+        **plan.as_json(), "excluded": plan.excluded[:excluded],
+        "excluded_count": len(plan.excluded), "excluded_by_rule": plan.excluded_by_rule,
+        "budget_left": plan.budget_left, "candidates": plan.candidates,
+    }  # fmt: skip
+
+
+@router.post("/campaigns/{name:path}/send", response_model=s.SendOut, tags=["campaigns"])
+def send_campaign_route(auth: Writer, store: StoreDep, name: CampaignName,
+                        now: Clock) -> dict[str, Any]:  # fmt: skip
+    """Record the planned asks as sent (after you sent them yourself): the ledger moves."""
+    report = campaigns.send_campaign(store=store, name=name, now=now,
+                                     actor=auth.actor)  # fmt: skip
+    return {"campaign": report.campaign, "sent": report.sent, "refused": report.refused}
+
+
+@router.post("/campaigns/{name:path}/responses", response_model=s.ResponseOut, tags=["campaigns"])
+def respond_route(auth: Writer, store: StoreDep, name: CampaignName,
+                  body: s.ResponseIn, now: Clock) -> dict[str, Any]:  # fmt: skip
+    """What someone answered (yes, no) or that they acted (a thank joins the nurture queue)."""
+    r = campaigns.respond(store=store, name=name, ref=body.person, response=body.response,
+                          now=now, actor=auth.actor)  # fmt: skip
+    return {"campaign": r.campaign, "person": r.person, "status": r.status,
+            "recorded": r.recorded}  # fmt: skip
+
+
+@router.get("/campaigns/{name:path}", tags=["campaigns"])
+def show_campaign_route(auth: Reader, store: StoreDep, name: CampaignName) -> dict[str, Any]:
+    """The campaign, its funnel (planned, sent, yes, no, acted, thanked) and its asks."""
+    return campaigns.show_campaign(store=store, name=name).as_json()
+
+
+# -- who is asking, and team accounts ----------------------------------------------------------
+
+
+@router.get("/me", response_model=s.Me, tags=["accounts"])
+def me_route(auth: Reader) -> s.Me:
+    """The user making the request, their role and permissions; with a session cookie, the
+    CSRF token to send as X-CSRF-Token on POST requests."""
+    role = accounts.Role(auth.user.role)
+    return s.Me(
+        id=auth.user.id, email=auth.user.email, role=role.value,
+        permissions=sorted(p.value for p in accounts.PERMISSIONS[role]), via=auth.via,
+        csrf_token=session_csrf(auth.session_id) if auth.session_id else None,
+    )  # fmt: skip
+
+
+@router.get("/users", response_model=list[s.UserOut], tags=["accounts"])
+def list_users_route(auth: Owner, store: StoreDep) -> list[dict[str, Any]]:
+    """The team's accounts (owners only)."""
+    return [u.as_json() for u in accounts.list_users(store=store)]
+
+
+@router.post("/users", status_code=201, response_model=s.NewUserOut, tags=["accounts"])
+def add_user_route(auth: Owner, store: StoreDep, state: StateDep, body: s.UserIn) -> dict[str, Any]:
+    """Add a team member (owners only); without a password one is generated and shown once."""
+    user, generated = accounts.add_user(
+        store=store, email=body.email, role=body.role, now=state.settings.clock(),
+        password=body.password, actor=auth.actor,
+    )  # fmt: skip
+    return {**user.as_json(), "password": generated}

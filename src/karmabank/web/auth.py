@@ -1,0 +1,141 @@
+"""Logging in and out of the web app: GET /login (the form), POST /login, POST /logout.
+
+The session cookie is HttpOnly, SameSite=Lax and Secure over https; it holds a random id whose
+hash is the `web_session` row, so logout (deleting the row) ends it everywhere at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from karmabank.actions.accounts import (
+    create_session,
+    delete_session,
+    session_user,
+    verify_login,
+)
+from karmabank.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    StateDep,
+    StoreDep,
+    WebState,
+    cookie_secure,
+    login_csrf,
+    login_keys,
+    new_login_cookie,
+    same,
+    session_csrf,
+)
+from karmabank.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site only (no `//host`, no scheme)."""
+    t = target or "/"
+    if not t.startswith("/") or t.startswith(("//", "/\\")) or any(ord(c) < 32 for c in t):
+        return "/"
+    return t
+
+
+def _login_page(
+    request: Request, state: WebState, *, next_: str | None, email: str = "",
+    error: str | None = None, status: int = 200, headers: dict[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not 20 <= len(cookie) <= 100:
+        cookie = new_login_cookie()
+    context = {
+        "csrf_field": CSRF_FIELD, "csrf_token": login_csrf(state.secret, cookie),
+        "next": safe_next(next_), "email": email, "error": error,
+    }  # fmt: skip
+    response = page("login.html", context, status)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, cookie, httponly=True, samesite="lax",
+        secure=cookie_secure(request, state.settings), path="/",
+    )  # fmt: skip
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, state: StateDep, next: str = "/") -> HTMLResponse:
+    return _login_page(request, state, next_=next)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    store: StoreDep,
+    state: StateDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Check the form's CSRF token (403), the rate limit (429), then the password (401)."""
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if cookie is None or not same(csrf_token, login_csrf(state.secret, cookie)):
+        return _login_page(request, state, next_=next, email=email, status=403,
+                           error="This form expired or did not come from this site: "
+                           "please log in again.")  # fmt: skip
+    client = request.client.host if request.client else "unknown"
+    mine, anyone = login_keys(email, client)
+    wait = state.limiter.retry_after(mine) or state.limiter.retry_after(
+        anyone, 6 * state.limiter.attempts
+    )
+    if wait is not None:
+        minutes = -(-wait // 60)
+        return _login_page(request, state, next_=next, email=email, status=429,
+                           error=f"Too many failed logins: try again in {minutes} minute(s).",
+                           headers={"Retry-After": str(wait)})  # fmt: skip
+    user = verify_login(store=store, email=email, password=password)
+    if user is None:
+        state.limiter.failed(mine)
+        state.limiter.failed(anyone)
+        return _login_page(request, state, next_=next, email=email, status=401,
+                           error="Wrong email or password.")  # fmt: skip
+    state.limiter.succeeded(mine)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:  # never keep a session id from before the login
+        delete_session(store=store, session_id=old)
+    settings = state.settings
+    session_id = create_session(
+        store=store, user_id=user.id, now=settings.clock(), lifetime=settings.session_lifetime
+    )
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, session_id, max_age=int(settings.session_lifetime.total_seconds()),
+        httponly=True, samesite="lax", secure=cookie_secure(request, settings), path="/",
+    )  # fmt: skip
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    store: StoreDep,
+    state: StateDep,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """End the session (the form's csrf_token field, or the X-CSRF-Token header)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id and session_user(store=store, session_id=session_id, now=state.settings.clock()):
+        token = csrf_token or request.headers.get(CSRF_HEADER)
+        if not same(token, session_csrf(session_id)):
+            raise HTTPException(403, "CSRF token missing or wrong")
+        delete_session(store=store, session_id=session_id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+        secure=cookie_secure(request, state.settings),
+    )  # fmt: skip
+    return response

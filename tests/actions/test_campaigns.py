@@ -1,0 +1,154 @@
+"""Campaigns through the real store on SQLite and PostgreSQL: the plan asks only ask-ready
+people within the budget, prefers who reaches others, a re-plan after sending leaves out the
+just-asked, and acting on an ask makes an advocate with a thank waiting in the nurture queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from karmabank.actions.campaigns import (
+    new_campaign,
+    plan_campaign,
+    respond,
+    send_campaign,
+    show_campaign,
+)
+from karmabank.actions.importing import import_files
+from karmabank.actions.nurture import nurture_queue
+from karmabank.actions.people import set_flag
+from karmabank.actions.relationships import person_scores
+from karmabank.errors import ConfigError, NotFoundError
+from karmabank.measures.settings import MeasureSettings
+from karmabank.model import Flag
+from karmabank.store.open import Store
+from tests.conftest import NOW
+
+S = MeasureSettings()
+
+
+def iso(days_ago: float) -> str:
+    return (NOW - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+def network(store: Store, tmp_path: Path) -> Store:
+    """Hub: 12 fans reply to and share what Hub posts; we thanked and helped Hub. Solo: as
+    warm as Hub, as given to, but nobody listens to Solo. Fans 0-11: given to (help, thank).
+    Dan: given to, but do-not-contact. Bea: never given to (balance). Cal: given to and asked
+    10 days ago (cooldown). Ten lurkers who only liked us once."""
+    rows = ["occurred_at,person,name,verb,direction,channel,text,target"]
+    for who, name in (("hub", "Hub Host"), ("solo", "Solo Sam")):
+        for d in (5, 20, 40, 80):
+            rows.append(f"{iso(d)},{who}@example.org,{name},comment,in,blog,,")
+        rows.append(f"{iso(30)},{who}@example.org,{name},help,give,blog,,")
+        rows.append(f"{iso(10)},{who}@example.org,{name},thank,give,blog,,")
+    for i in range(12):
+        fan = f"fan{i}@example.org"
+        rows.append(f"{iso(50 + i)},{fan},Fan {i},comment,in,blog,,")
+        rows.append(f"{iso(3 + i)},{fan},Fan {i},like,in,blog,,")
+        rows.append(f"{iso(12)},{fan},Fan {i},help,give,blog,,")
+        rows.append(f"{iso(12)},{fan},Fan {i},thank,give,blog,,")
+        for d in (4, 9, 15):
+            rows.append(f"{iso(d)},{fan},Fan {i},reply,peer,blog,,hub@example.org")
+    for who, name in (("dan", "Dan Never"), ("cal", "Cal Recent")):
+        rows.append(f"{iso(6)},{who}@example.org,{name},comment,in,blog,,")
+        rows.append(f"{iso(60)},{who}@example.org,{name},comment,in,blog,,")
+        rows.append(f"{iso(20)},{who}@example.org,{name},help,give,blog,,")
+        rows.append(f"{iso(20)},{who}@example.org,{name},gift,give,blog,,")
+        rows.append(f"{iso(20)},{who}@example.org,{name},feature,give,blog,,")
+    rows.append(f"{iso(10)},cal@example.org,Cal Recent,attend,ask,blog,,")
+    rows.append(f"{iso(6)},bea@example.org,Bea Taker,comment,in,blog,,")
+    rows.append(f"{iso(70)},bea@example.org,Bea Taker,comment,in,blog,,")
+    for i in range(10):
+        rows.append(f"{iso(100)},lurk{i}@example.org,,like,in,blog,,")
+    f = tmp_path / "campaign.csv"
+    f.write_text("\n".join(rows) + "\n")
+    import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
+    set_flag(store=store, ref="dan@example.org", flag=Flag.DO_NOT_CONTACT, on=True, now=NOW,
+             actor="test")  # fmt: skip
+    return store
+
+
+def names(people: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    return [p["name"] for p in people]
+
+
+def test_the_plan_asks_only_ask_ready_people_within_the_budget(network: Store) -> None:
+    new_campaign(store=network, name="Spring drive", action="share", budget=3, now=NOW)
+    plan = plan_campaign(store=network, name="Spring drive", now=NOW, settings=S)
+    asked = names([a.person for a in plan.asks])
+    assert len(asked) == 3  # the budget holds
+    assert asked[0] == "Hub Host"  # twelve fans listen to Hub: the most reach first
+    assert plan.asks[0].marginal_reach > plan.asks[1].marginal_reach
+    rules = {e["person"]["name"]: e["rule"] for e in plan.excluded}
+    assert rules["Dan Never"] == "do_not_contact"
+    assert rules["Bea Taker"] == "balance"
+    assert rules["Cal Recent"] == "recent_ask"
+    assert not set(asked) & set(rules)  # never an excluded person
+    assert all(a.draft.startswith("Hi ") and "Spring drive" in a.draft for a in plan.asks)
+    assert plan.asks[0].draft.endswith("Warm regards,\nMy organization")  # by email
+    assert "likely to act" in plan.asks[0].reason
+    data = plan.as_json()
+    assert set(data) == {"campaign", "expected_reach", "asks", "excluded"}
+    assert set(data["asks"][0]) == {"person", "marginal_reach", "likelihood", "reason", "draft"}
+    assert set(data["asks"][0]["person"]) == {"id", "name", "identities"}
+    assert data["expected_reach"] == pytest.approx(sum(a.marginal_reach for a in plan.asks),
+                                                   abs=0.01)  # fmt: skip
+
+
+def test_a_replan_after_sending_leaves_out_the_just_asked(network: Store) -> None:
+    new_campaign(store=network, name="Drive", action="share", budget=4, now=NOW)
+    first = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
+    sent = send_campaign(store=network, name="Drive", now=NOW)
+    assert names(sent.sent) == names([a.person for a in first.asks])
+    later = NOW + timedelta(hours=2)
+    again = plan_campaign(store=network, name="Drive", now=later, settings=S)
+    assert again.budget_left == 0 and again.asks == []  # the budget is spent
+    rules = {e["person"]["name"]: e["rule"] for e in again.excluded}
+    assert all(rules[n] in ("asked_in_campaign", "balance") for n in names(sent.sent))
+    new_campaign(store=network, name="Other", action="attend", budget=20, now=later)
+    other = plan_campaign(store=network, name="Other", now=later, settings=S)
+    others = names([a.person for a in other.asks])
+    assert not set(others) & set(names(sent.sent))  # asked two hours ago: cooldown
+    rules = {e["person"]["name"]: e["rule"] for e in other.excluded}
+    assert all(rules[n] in ("recent_ask", "balance") for n in names(sent.sent))
+    scores = person_scores(store=network, ref=sent.sent[0]["id"].__str__(), now=later, settings=S)
+    assert scores["ledger"]["asked"] == S.ledger.ask_weight  # the ledger moved
+
+
+def test_acting_makes_an_advocate_and_a_thank_waits(network: Store) -> None:
+    new_campaign(store=network, name="Cleanup", action="volunteer", budget=2, now=NOW)
+    plan = plan_campaign(store=network, name="Cleanup", now=NOW, settings=S)
+    send_campaign(store=network, name="Cleanup", now=NOW)
+    who = plan.asks[0].person
+    later = NOW + timedelta(days=1)
+    r = respond(store=network, name="Cleanup", ref=str(who["id"]), response="acted", now=later)
+    assert r.status == "acted" and r.recorded == "volunteer"
+    scores = person_scores(store=network, ref=str(who["id"]), now=later, settings=S)
+    assert scores["stage"] in ("advocate", "leader")
+    queue = nurture_queue(store=network, now=later, settings=S, limit=50)
+    mine = [i for i in queue if i.person["id"] == who["id"]]
+    assert mine and mine[0].kind == "thank_ask"
+    shown = show_campaign(store=network, name="Cleanup")
+    assert shown.funnel["sent"] == 2 and shown.funnel["acted"] == 1
+    with pytest.raises(ConfigError):  # acted once is enough
+        respond(store=network, name="Cleanup", ref=str(who["id"]), response="acted", now=later)
+
+
+def test_clear_errors(network: Store) -> None:
+    with pytest.raises(ConfigError, match="unknown action"):
+        new_campaign(store=network, name="X", action="dance", budget=1, now=NOW)
+    with pytest.raises(ConfigError, match="budget"):
+        new_campaign(store=network, name="X", action="share", budget=0, now=NOW)
+    new_campaign(store=network, name="X", action="share", budget=1, now=NOW)
+    with pytest.raises(ConfigError, match="already exists"):
+        new_campaign(store=network, name="X", action="share", budget=1, now=NOW)
+    with pytest.raises(NotFoundError):
+        plan_campaign(store=network, name="Nope", now=NOW, settings=S)
+    with pytest.raises(ConfigError, match="no planned asks"):
+        send_campaign(store=network, name="X", now=NOW)
+    with pytest.raises(ConfigError, match="was not asked"):
+        respond(store=network, name="X", ref="hub@example.org", response="yes", now=NOW)
