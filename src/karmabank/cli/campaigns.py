@@ -104,6 +104,9 @@ def plan_view(plan: CampaignPlan) -> None:
         out.print(f"left out: {total:,} ({rules}); the most likely to act:")
         for e in plan.excluded:
             out.print(f"     {escape(_who(e['person']))}: {e['rule']}")
+    if plan.capped:
+        out.print(f"note: sampling stopped at {plan.rr_sets:,} reverse-reachable sets "
+                  "(planner.max_rr_sets): a good plan, without IMM's guarantee")  # fmt: skip
     if plan.asks:
         out.print("next: send these yourself, then `karmabank campaign send "
                   f"{escape(c.name)!r}` records them")  # fmt: skip
