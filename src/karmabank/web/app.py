@@ -1,9 +1,11 @@
 """`create_app(settings)`: one FastAPI app for the REST API (`/api`, OpenAPI at
-`/openapi.json`, docs at `/docs`), the login pages and, next, the dashboard.
+`/openapi.json`, docs at `/docs`), the login pages and the dashboard (`pages`, its static
+files under `/static`: one stylesheet and vendored htmx, nothing fetched from elsewhere).
 
 The store is opened once, here, and kept for the app's lifetime; routes get it through a
 dependency and call the same actions as the CLI. `KarmabankError`s become 4xx answers with
-`{"detail": "one line"}`, exactly as the CLI turns them into one line and exit 1.
+`{"detail": "one line"}` (a page gets the line in an HTML page), exactly as the CLI turns them
+into one line and exit 1.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from karmabank.errors import AmbiguousError, KarmabankError, NotFoundError, StoreError
@@ -53,6 +57,16 @@ def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": " ".join(message.split())}, status_code=status)
 
 
+def _answer(request: Request, status: int, message: str) -> Response:
+    """JSON for the API, an HTML page for a page of the dashboard."""
+    from karmabank.web.templating import page
+
+    path = request.url.path
+    if path.startswith("/api/") or path == "/api" or path.startswith("/openapi"):
+        return _problem(status, message)
+    return page("error.html", {"status": status, "message": " ".join(message.split())}, status)
+
+
 def _status_of(error: KarmabankError) -> int:
     from karmabank.actions.recording import ContactRefused
 
@@ -67,7 +81,7 @@ def _status_of(error: KarmabankError) -> int:
 
 def create_app(settings: Settings | WebSettings) -> FastAPI:
     """The app over `settings.db` (which must exist and be at the newest schema)."""
-    from karmabank.web import api, auth
+    from karmabank.web import api, auth, pages
 
     web = settings if isinstance(settings, WebSettings) else WebSettings.from_settings(settings)
     store = open_store(web.db)
@@ -99,8 +113,12 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=web.secure_cookies)
 
     @app.exception_handler(KarmabankError)
-    async def karmabank_error(_request: Request, error: KarmabankError) -> JSONResponse:
-        return _problem(_status_of(error), str(error))
+    async def karmabank_error(request: Request, error: KarmabankError) -> Response:
+        return _answer(request, _status_of(error), str(error))
+
+    @app.exception_handler(pages.LoginRequired)
+    async def login_required(_request: Request, error: pages.LoginRequired) -> Response:
+        return pages.login_redirect(error)
 
     @app.exception_handler(OperationalError)
     async def database_busy(_request: Request, error: OperationalError) -> JSONResponse:
@@ -124,4 +142,7 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(auth.router)
+    app.include_router(pages.router)
+    static = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
     return app

@@ -1,0 +1,294 @@
+"""The dashboard: HTML pages over the same actions as the API and the CLI.
+
+Pages are Jinja2 templates (autoescaped), authenticated by the session cookie alone: without a
+valid session a page redirects to /login (and back after it). Every form that changes something
+carries the session's CSRF token in its `csrf_token` field and needs the write permission, so a
+viewer gets no buttons, and a viewer's forged POST gets 403 anyway. Forms work without
+JavaScript (POST, then a redirect back); with htmx loaded, a nurture button swaps its item in
+place (the `HX-Request` header asks for that fragment).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from karmabank.actions import accounts, campaigns, influencers, issues, nurture
+from karmabank.actions.people import flags_set, iso, person_ref_json
+from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
+from karmabank.actions.scoring import measure_settings
+from karmabank.measures.settings import CIRCLES, STAGES, STATUSES
+from karmabank.web import schemas as s
+from karmabank.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Auth,
+    StateDep,
+    StoreDep,
+    same,
+    session_csrf,
+)
+from karmabank.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+
+
+class LoginRequired(Exception):
+    """No valid session: the app answers with a redirect to the login page."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+def login_redirect(error: LoginRequired) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(error.target, safe='/')}", status_code=303)
+
+
+def page_auth(request: Request, store: StoreDep, state: StateDep) -> Auth:
+    """The user of a page, by the session cookie only (a page is for a browser)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    user = None
+    if session_id:
+        user = accounts.session_user(store=store, session_id=session_id,
+                                     now=state.settings.clock())  # fmt: skip
+    if user is None or session_id is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target if request.method == "GET" else "/")
+    return Auth(user, "session", session_id)
+
+
+PageAuth = Annotated[Auth, Depends(page_auth)]
+
+
+def page_writer(
+    request: Request,
+    auth: PageAuth,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Auth:
+    """A form that changes something: the write permission, then the session's CSRF token."""
+    if not accounts.may(auth.user.role, accounts.Permission.WRITE):
+        raise HTTPException(403, f"a {auth.user.role} may not write")
+    token = csrf_token or request.headers.get(CSRF_HEADER)
+    assert auth.session_id is not None
+    if not same(token, session_csrf(auth.session_id)):
+        raise HTTPException(403, "CSRF token missing or wrong: reload the page")
+    return auth
+
+
+PageWriter = Annotated[Auth, Depends(page_writer)]
+
+
+def _context(request: Request, auth: Auth, title: str, nav: str, **rest: Any) -> dict[str, Any]:
+    assert auth.session_id is not None
+    return {
+        "title": title, "nav": nav, "user": auth.user,
+        "can_write": accounts.may(auth.user.role, accounts.Permission.WRITE),
+        "csrf_field": CSRF_FIELD, "csrf_token": session_csrf(auth.session_id),
+        "path": request.url.path, **rest,
+    }  # fmt: skip
+
+
+def _htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# -- home: today's nurture queue, the share ratio, the rhythm ----------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def home_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep) -> Response:
+    now = state.settings.clock()
+    settings = measure_settings(store)
+    queue = nurture.nurture_queue(store=store, now=now, settings=settings, limit=None)
+    status = network_status(store=store, now=now, settings=settings)
+    statuses = [(name, status["statuses"].get(name, 0)) for name in STATUSES]
+    context = _context(request, auth, "Today", "home", queue=[i.as_json() for i in queue],
+                       status=status, statuses=statuses,
+                       most=max([n for _, n in statuses] + [1]))  # fmt: skip
+    return page("home.html", context)
+
+
+def _after_nurture(request: Request, item_id: int, status: str, note: str) -> Response:
+    if _htmx(request):
+        return page("_nurture_done.html", {"item_id": item_id, "status": status, "note": note})
+    return RedirectResponse("/", status_code=303)
+
+
+ItemId = Annotated[int, Path(ge=1, le=s.MAX_ID)]
+
+
+@router.post("/nurture/{item_id}/done")
+def nurture_done_page(request: Request, auth: PageWriter, store: StoreDep, state: StateDep,
+                      item_id: ItemId) -> Response:  # fmt: skip
+    row, act = nurture.nurture_done(store=store, item_id=item_id,
+                                    now=state.settings.clock(), actor=auth.actor)  # fmt: skip
+    return _after_nurture(request, row.id, "done", f"recorded: {act.verb} ({act.direction})")
+
+
+@router.post("/nurture/{item_id}/skip")
+def nurture_skip_page(request: Request, auth: PageWriter, store: StoreDep, state: StateDep,
+                      item_id: ItemId) -> Response:  # fmt: skip
+    row = nurture.nurture_skip(store=store, item_id=item_id, now=state.settings.clock())
+    return _after_nurture(request, row.id, "skipped", "it will not come back")
+
+
+@router.post("/nurture/{item_id}/snooze")
+def nurture_snooze_page(
+    request: Request, auth: PageWriter, store: StoreDep, state: StateDep, item_id: ItemId,
+    days: Annotated[int, Form(ge=1, le=3650)] = 7,
+) -> Response:  # fmt: skip
+    row = nurture.nurture_snooze(store=store, item_id=item_id,
+                                 now=state.settings.clock(), days=days)  # fmt: skip
+    return _after_nurture(request, row.id, "snoozed", f"back after {iso(row.snoozed_until)}")
+
+
+# -- people ------------------------------------------------------------------------------------
+
+
+def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    """An empty <select> value means any."""
+    return value if value in allowed else None
+
+
+@router.get("/people", response_class=HTMLResponse)
+def people_page(
+    request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
+    circle: Annotated[str, Query(max_length=40)] = "",
+    status: Annotated[str, Query(max_length=40)] = "",
+    stage: Annotated[str, Query(max_length=40)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> Response:  # fmt: skip
+    filters = {"circle": _choice(circle, CIRCLES), "status": _choice(status, STATUSES),
+               "stage": _choice(stage, STAGES)}  # fmt: skip
+    query = " ".join(q.split()) or None
+    rows = list_people(store=store, now=state.settings.clock(), settings=measure_settings(store),
+                       limit=offset + PAGE_SIZE + 1, query=query, circle=filters["circle"],
+                       status=filters["status"], stage=filters["stage"])  # fmt: skip
+    shown = [
+        {**person_ref_json(r.person), **score_json(r.score), "activities": r.activities,
+         "last_seen": iso(r.last_seen), "flags": flags_set(r.person)}
+        for r in rows[offset : offset + PAGE_SIZE]
+    ]  # fmt: skip
+    kept = {k: v for k, v in {**filters, "q": query}.items() if v}
+
+    def link(to: int) -> str:
+        return "/people?" + urlencode({**kept, "offset": to})
+
+    context = _context(
+        request, auth, "People", "people", people=shown, filters=filters, q=query or "",
+        circles=CIRCLES, statuses=STATUSES, stages=STAGES, offset=offset,
+        previous=link(max(0, offset - PAGE_SIZE)) if offset else None,
+        next=link(offset + PAGE_SIZE) if len(rows) > offset + PAGE_SIZE else None,
+    )  # fmt: skip
+    return page("people.html", context)
+
+
+@router.get("/people/{ref:path}", response_class=HTMLResponse)
+def person_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
+                ref: str) -> Response:  # fmt: skip
+    if not 1 <= len(ref) <= 300:
+        raise HTTPException(404, "no such person")
+    person = person_scores(store=store, ref=ref, now=state.settings.clock(),
+                           settings=measure_settings(store))  # fmt: skip
+    title = person["name"] or f"person {person['id']}"
+    return page("person.html", _context(request, auth, title, "people", person=person))
+
+
+# -- campaigns: new, plan, send, responses, the funnel ------------------------------------------
+
+CampaignField = Annotated[str, Form(min_length=1, max_length=200)]
+
+
+def _campaign_link(name: str) -> str:
+    return "/campaigns?" + urlencode({"name": name})
+
+
+@router.get("/campaigns", response_class=HTMLResponse)
+def campaigns_page(
+    request: Request, auth: PageAuth, store: StoreDep,
+    name: Annotated[str, Query(max_length=200)] = "",
+) -> Response:  # fmt: skip
+    shown = campaigns.show_campaign(store=store, name=name).as_json() if name.strip() else None
+    return page("campaigns.html", _campaign_context(request, auth, shown, None))
+
+
+def _campaign_context(request: Request, auth: Auth, shown: dict[str, Any] | None,
+                      plan: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+    title = f"Campaign {shown['campaign']['name']}" if shown else "Campaigns"
+    funnel = list(shown["funnel"].items()) if shown else []
+    return _context(
+        request, auth, title, "campaigns", shown=shown, plan=plan, funnel=funnel,
+        most=max([n for _, n in funnel] + [1]), actions=campaigns.ACTIONS,
+        responses=("yes", "no", "acted"),
+    )  # fmt: skip
+
+
+@router.post("/campaigns")
+def new_campaign_page(
+    auth: PageWriter, store: StoreDep, state: StateDep, name: CampaignField,
+    action: Annotated[str, Form(max_length=40)],
+    budget: Annotated[int, Form(ge=1, le=100_000)],
+    issue: Annotated[str, Form(max_length=200)] = "",
+) -> Response:  # fmt: skip
+    c = campaigns.new_campaign(store=store, name=name, action=action, budget=budget,
+                               now=state.settings.clock(), issue=issue.strip() or None,
+                               actor=auth.actor)  # fmt: skip
+    return RedirectResponse(_campaign_link(c.name), status_code=303)
+
+
+@router.post("/campaigns/plan", response_class=HTMLResponse)
+def plan_campaign_page(request: Request, auth: PageWriter, store: StoreDep, state: StateDep,
+                       name: CampaignField) -> Response:  # fmt: skip
+    plan = campaigns.plan_campaign(store=store, name=name, now=state.settings.clock(),
+                                   settings=measure_settings(store))  # fmt: skip
+    planned = {**plan.as_json(), "excluded_by_rule": plan.excluded_by_rule,
+               "budget_left": plan.budget_left}  # fmt: skip
+    shown = campaigns.show_campaign(store=store, name=name).as_json()
+    return page("campaigns.html", _campaign_context(request, auth, shown, planned))
+
+
+@router.post("/campaigns/send")
+def send_campaign_page(auth: PageWriter, store: StoreDep, state: StateDep,
+                       name: CampaignField) -> Response:  # fmt: skip
+    report = campaigns.send_campaign(store=store, name=name, now=state.settings.clock(),
+                                     actor=auth.actor)  # fmt: skip
+    return RedirectResponse(_campaign_link(report.campaign), status_code=303)
+
+
+@router.post("/campaigns/respond")
+def respond_page(
+    auth: PageWriter, store: StoreDep, state: StateDep, name: CampaignField,
+    person: Annotated[str, Form(min_length=1, max_length=300)],
+    response: Annotated[str, Form(max_length=20)],
+) -> Response:  # fmt: skip
+    r = campaigns.respond(store=store, name=name, ref=person, response=response,
+                          now=state.settings.clock(), actor=auth.actor)  # fmt: skip
+    return RedirectResponse(_campaign_link(r.campaign), status_code=303)
+
+
+# -- influencers per issue ---------------------------------------------------------------------
+
+
+@router.get("/influencers", response_class=HTMLResponse)
+def influencers_page(
+    request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
+    issue: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> Response:  # fmt: skip
+    found = influencers.find_influencers(
+        store=store, now=state.settings.clock(), settings=measure_settings(store),
+        issue=issue.strip() or None, limit=limit,
+    )  # fmt: skip
+    context = _context(
+        request, auth, "Influencers", "influencers", found=found, rows=found.rows,
+        issues=issues.list_issues(store=store), issue=found.issue.name if found.issue else "",
+    )  # fmt: skip
+    return page("influencers.html", context)
