@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import select
 
 from karmabank.actions.issues import IssueView, find_issue, list_issues
 from karmabank.actions.scoring import ensure_scores, snapshot_of
@@ -25,7 +24,6 @@ from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
-from karmabank.store.tables import Person
 
 _SCORES = pa.schema([("person_id", pa.int64()), ("warmth", pa.float64())])
 _FOLLOWERS = pa.schema([("person_id", pa.int64()), ("followers", pa.int64())])
@@ -135,15 +133,10 @@ def _best(table: pa.Table, reached: pa.Table, limit: int) -> list[dict[str, Any]
 
 
 def _add_people(store: Store, rows: list[dict[str, Any]]) -> None:
-    from karmabank.actions.people import person_ref_json
+    from karmabank.actions.people import person_refs
 
-    ids = [r["person_id"] for r in rows]
-    with store.sessions() as session:
-        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
-        for p in people.values():
-            _ = p.identities  # load while the session is open
-        for r in rows:
-            p = people[r.pop("person_id")]
-            r["person"] = person_ref_json(p)
-            r["reach"] = {"pagerank": r.pop("pagerank"), "core": r.pop("core"),
-                          "followers": r.pop("followers")}  # fmt: skip
+    refs = person_refs(store, [r["person_id"] for r in rows])
+    for r in rows:
+        r["person"] = refs[r.pop("person_id")]
+        r["reach"] = {"pagerank": r.pop("pagerank"), "core": r.pop("core"),
+                      "followers": r.pop("followers")}  # fmt: skip
