@@ -277,6 +277,9 @@ def test_issues_influencers_and_nurture_through_the_cli(
 
 def test_campaign_commands_end_to_end(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
     now = ["--now", "2026-05-10T12:00:00Z"]
+    empty = run(capsys, "campaign", "list", "--db", loaded)
+    assert empty.code == 0 and empty.out.startswith("no campaigns yet")
+    assert json.loads(run(capsys, "campaign", "list", "--db", loaded, "--json").out) == []
     new = run(capsys, "campaign", "new", "Spring", "--action", "share", "--budget", "2",
               "--db", loaded, "--json", *now)  # fmt: skip
     assert new.code == 0, new.err
@@ -288,6 +291,21 @@ def test_campaign_commands_end_to_end(loaded: str, capsys: pytest.CaptureFixture
     assert {e["rule"] for e in data["excluded"]} == {"balance"}
     shown = run(capsys, "campaign", "plan", "Spring", "--db", loaded, *now)
     assert "left out: 2 (balance 2)" in shown.out
+    run(capsys, "campaign", "new", "Later <b>", "--action", "sign", "--budget", "3", "--db", loaded,
+        "--now", "2026-05-11T12:00:00Z")  # fmt: skip
+    listed = json.loads(run(capsys, "campaign", "list", "--db", loaded, "--json").out)
+    assert [(c["name"], c["status"], c["budget"]) for c in listed] == [
+        ("Later <b>", "new", 3), ("Spring", "planned", 2),
+    ]  # fmt: skip
+    assert listed[1]["funnel"] == {"planned": 0, "sent": 0, "yes": 0, "no": 0, "acted": 0,
+                                   "thanked": 0}  # fmt: skip
+    table = run(capsys, "campaign", "list", "--db", loaded)
+    assert table.code == 0, table.err
+    lines = table.out.splitlines()
+    assert lines[0].split() == ["id", "name", "action", "issue", "budget", "deadline", "status",
+                                "sent", "yes", "acted"]  # fmt: skip
+    assert lines[1].split() == ["2", "Later", "<b>", "sign", "—", "3", "—", "new", "0", "0", "0"]
+    assert lines[2].split()[:2] == ["1", "Spring"] and "planned" in lines[2]
     for argv, message in (
         (["campaign", "plan", "Nope"], "error: no campaign 'Nope'"),
         (["campaign", "send", "Spring"], "error: campaign 'Spring' has no planned asks"),

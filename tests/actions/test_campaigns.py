@@ -1,6 +1,7 @@
 """Campaigns through the real store on SQLite and PostgreSQL: the plan asks only ask-ready
 people within the budget, prefers who reaches others, a re-plan after sending leaves out the
-just-asked, and acting on an ask makes an advocate with a thank waiting in the nurture queue."""
+just-asked, acting on an ask makes an advocate with a thank waiting in the nurture queue, and
+the list shows every campaign with its status and funnel."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from karmabank.actions.campaigns import (
+    list_campaigns,
     new_campaign,
     plan_campaign,
     respond,
@@ -17,6 +19,7 @@ from karmabank.actions.campaigns import (
     show_campaign,
 )
 from karmabank.actions.importing import import_files
+from karmabank.actions.issues import add_issue
 from karmabank.actions.nurture import nurture_queue
 from karmabank.actions.people import set_flag
 from karmabank.actions.relationships import person_scores
@@ -152,3 +155,32 @@ def test_clear_errors(network: Store) -> None:
         send_campaign(store=network, name="X", now=NOW)
     with pytest.raises(ConfigError, match="was not asked"):
         respond(store=network, name="X", ref="hub@example.org", response="yes", now=NOW)
+
+
+def test_the_list_shows_every_campaign_newest_first_with_its_funnel(network: Store) -> None:
+    assert list_campaigns(store=network) == []
+    add_issue(store=network, name="Rivers", keywords=["river"], now=NOW)
+    due = NOW + timedelta(days=30)
+    new_campaign(store=network, name="Old", action="volunteer", budget=2, now=NOW,
+                 issue="Rivers", deadline=due)  # fmt: skip
+    plan_campaign(store=network, name="Old", now=NOW, settings=S)
+    send_campaign(store=network, name="Old", now=NOW)
+    later = NOW + timedelta(hours=1)
+    new_campaign(store=network, name="Planned", action="share", budget=1, now=later)
+    plan_campaign(store=network, name="Planned", now=later, settings=S)
+    new_campaign(store=network, name="Fresh", action="sign", budget=5, now=later)
+    old = show_campaign(store=network, name="Old")
+    respond(store=network, name="Old", ref=str(old.asks[0]["person"]["id"]), response="acted",
+            now=later)  # fmt: skip
+    rows = list_campaigns(store=network)
+    assert [r.campaign.name for r in rows] == ["Fresh", "Planned", "Old"]  # newest first
+    assert [r.status for r in rows] == ["new", "planned", "sent"]
+    fresh, planned, sent = rows
+    assert fresh.funnel == dict.fromkeys(fresh.funnel, 0) and fresh.campaign.planned_at is None
+    assert planned.funnel["planned"] == 1 and planned.funnel["sent"] == 0
+    assert sent.funnel == show_campaign(store=network, name="Old").funnel  # the same counts
+    assert sent.funnel["sent"] == 2 and sent.funnel["acted"] == 1 and sent.funnel["yes"] == 1
+    data = sent.as_json()
+    assert (data["issue"], data["budget"], data["action"]) == ("Rivers", 2, "volunteer")
+    assert data["deadline"].startswith(due.date().isoformat()) and data["status"] == "sent"
+    assert [r.campaign.name for r in list_campaigns(store=network, limit=1)] == ["Fresh"]

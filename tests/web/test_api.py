@@ -19,6 +19,7 @@ from karmabank.store.open import open_store
 from karmabank.store.tables import AuditLog
 from karmabank.web import WebSettings, create_app
 from karmabank.web.auth import safe_next
+from karmabank.web.security import CSP
 from tests.conftest import NOW
 
 PASSWORD = "correct horse battery staple"
@@ -257,12 +258,97 @@ def test_security_headers_on_every_kind_of_response(site: Site) -> None:
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["referrer-policy"] == "same-origin"
         assert r.headers["cache-control"] == "no-store"
-    docs = site.client.get("/docs")
-    script_src = re.search(r"script-src ([^;]+);", docs.headers["content-security-policy"])
-    assert docs.status_code == 200 and script_src is not None
-    assert "'unsafe-inline'" not in script_src.group(1)  # its one inline script has a nonce
-    nonce = re.search(r"'nonce-([^']+)'", script_src.group(1))
-    assert nonce is not None and f'<script nonce="{nonce.group(1)}">' in docs.text
+    docs = site.client.get("/docs")  # the strict policy too: the page needs no script
+    assert docs.status_code == 200 and docs.headers["content-security-policy"] == CSP
+
+
+def test_the_api_reference_page_works_offline(site: Site) -> None:
+    """/docs is rendered on the server from the OpenAPI description: public like
+    /openapi.json, no script, nothing from another site, and the role each operation needs."""
+    r = site.client.get("/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert "<script" not in html
+    for tag in re.findall(r"<(?:link|img|iframe|source)\b[^>]*>", html):
+        assert not re.search(r"(?:src|href)=\"(?:https?:)?//", tag), tag
+    assert not re.search(r"<a [^>]*href=\"(?:https?:)?//", html)  # no link leaves the site
+    for path in site.app.openapi()["paths"]:  # every operation, with its own section
+        assert f"{path}</code></h3>" in html, path
+    assert "/api/people/{ref}" in html and "/api/campaigns" in html
+
+    def section(anchor: str) -> str:
+        found = re.search(rf'<h3 id="{anchor}">(.*?)</article>', html, re.S)
+        assert found is not None, anchor
+        return found.group(1)
+
+    assert "<dd>any role (viewer, organizer, owner)</dd>" in section("get-api-people-ref")
+    assert "<dd>organizer or owner</dd>" in section("post-api-activities")
+    assert "<dd>owner</dd>" in section("get-api-users") and "<dd>owner</dd>" in section(
+        "post-api-users"
+    )
+    activities = section("post-api-activities")
+    assert 'href="#schema-ActivityIn"' in activities and "<code>direction</code>" in activities
+    assert "&#34;in&#34; | &#34;give&#34; | &#34;ask&#34;" in activities  # the allowed values
+    snooze = section("post-api-nurture-item_id-snooze")
+    assert "<code>days</code></td><td>query</td>" in snooze and "<td>422</td>" in snooze
+    assert "karmabank token new EMAIL" in html and "X-CSRF-Token" in html and "curl " in html
+    assert 'id="schema-CampaignRow"' in html
+    assert site.client.get("/docs", headers=site.as_("viewer")).status_code == 200
+
+
+def test_campaigns_are_listed_for_any_role(site: Site) -> None:
+    org, viewer = site.as_("organizer"), site.as_("viewer")
+    assert site.client.get("/api/campaigns", headers=viewer).json() == []
+    for name, budget in (("First", 2), ("Second <i>", 5)):
+        new = {"name": name, "action": "share", "budget": budget,
+               "deadline": "2026-07-01T00:00:00Z"}  # fmt: skip
+        assert site.client.post("/api/campaigns", json=new, headers=org).status_code == 201
+    r = site.client.get("/api/campaigns", headers=viewer)
+    assert r.status_code == 200 and "<i>" not in r.text  # JSON-escaped like every answer
+    rows = r.json()
+    assert [c["name"] for c in rows] == ["Second <i>", "First"]  # the same time: newest id first
+    assert rows[1] == {
+        "id": 1, "name": "First", "action": "share", "issue": None, "budget": 2,
+        "deadline": "2026-07-01T00:00:00+00:00", "created_at": "2026-06-01T12:00:00+00:00",
+        "planned_at": None, "expected_reach": None, "status": "new",
+        "funnel": {"planned": 0, "sent": 0, "yes": 0, "no": 0, "acted": 0, "thanked": 0},
+    }  # fmt: skip
+    assert [
+        c["name"] for c in site.client.get("/api/campaigns?limit=1", headers=viewer).json()
+    ] == ["Second <i>"]
+    assert site.client.get("/api/campaigns?limit=0", headers=viewer).status_code == 422
+
+
+def test_api_errors_are_json_and_page_errors_are_html(site: Site) -> None:
+    org = site.as_("organizer")
+    for method, path, code in (("GET", "/api/no/such/route", 404),
+                               ("POST", "/api/nurture/1/snooze?days=0", 422),
+                               ("POST", "/api/nurture/999/done", 404),
+                               ("GET", "/api/users", 403)):  # fmt: skip
+        r = site.client.request(method, path, headers=org)
+        assert r.status_code == code and r.headers["content-type"] == "application/json", path
+        assert "detail" in r.json()
+    assert isinstance(site.client.post("/api/nurture/1/snooze?days=0", headers=org)
+                      .json()["detail"], list)  # FastAPI's list of what was wrong  # fmt: skip
+    assert log_in(site.client, "viewer@example.org").status_code == 303
+    csrf = site.client.get("/api/me").json()["csrf_token"]
+    for method, path, data, code, message in (
+        ("GET", "/no/such/page", None, 404, "Not Found"),
+        ("GET", "/people/" + "x" * 400, None, 404, "no such person"),
+        ("POST", "/nurture/1/done", {"csrf_token": csrf}, 403, "a viewer may not write"),
+        ("GET", "/people?offset=-1", None, 422, "offset: Input should be greater than"),
+        ("GET", "/campaigns?name=nothing", None, 404, "no campaign &#39;nothing&#39;"),
+    ):
+        r = site.client.request(method, path, data=data)
+        assert r.status_code == code, (path, r.text)
+        assert r.headers["content-type"].startswith("text/html"), path
+        assert '<p role="alert">' in r.text and message in r.text, (path, r.text)
+    site.client.cookies.clear()
+    assert log_in(site.client, "organizer@example.org").status_code == 303
+    csrf = site.client.get("/api/me").json()["csrf_token"]
+    bad = site.client.post("/nurture/1/snooze", data={"csrf_token": csrf, "days": "0"})
+    assert bad.status_code == 422 and "text/html" in bad.headers["content-type"]
+    assert "days: Input should be greater than or equal to 1" in bad.text
 
 
 def test_a_login_form_without_its_csrf_token_is_refused(site: Site) -> None:

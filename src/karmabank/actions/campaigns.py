@@ -17,22 +17,21 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from karmabank.actions.campaign_plan import PlannedAsk, by_person, facts_of, whys_of, write_plan
 from karmabank.actions.issues import find_issue
 from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.actions.people import find_person, person_ref_json, person_refs
 from karmabank.actions.scoring import ensure_scores
-from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Direction
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Ask, Campaign, Issue, Organization, Person
+from karmabank.store.tables import Activity, Ask, Campaign, Issue, Person
 
 ACTIONS = ("share", "attend", "register", "donate", "volunteer", "sign", "introduce", "custom")
 RESPONSES = ("yes", "no", "acted")
@@ -122,20 +121,6 @@ def new_campaign(
 
 
 @dataclass(frozen=True)
-class PlannedAsk:
-    person: dict[str, Any]
-    marginal_reach: float
-    likelihood: float
-    reason: str
-    draft: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"person": self.person, "marginal_reach": round(self.marginal_reach, 3),
-                "likelihood": round(self.likelihood, 4), "reason": self.reason,
-                "draft": self.draft}  # fmt: skip
-
-
-@dataclass(frozen=True)
 class CampaignPlan:
     campaign: CampaignView
     expected_reach: float
@@ -188,7 +173,7 @@ def plan_campaign(
         scores = arrow_io.read_table(conn, "person_score", _SCORES)
     likely = likelihood_scores(store=store, now=now, settings=settings, issue=view.issue)
     people = scores.column("person_id").to_numpy()
-    chance = _by_person(likely, people)
+    chance = by_person(likely, people)
     ready = scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool)
     in_campaign = np.isin(people, np.fromiter(asked, np.int64, len(asked)))
     raw = scores.column("ask_rule").to_numpy(zero_copy_only=False)
@@ -234,96 +219,13 @@ def plan_campaign(
     refs = person_refs(store, [p for p, _, _ in chosen] + out_people.tolist())
     excluded = [{"person": refs[int(p)], "rule": str(r)}
                 for p, r in zip(out_people.tolist(), out_rules.tolist(), strict=True)]  # fmt: skip
-    facts = _facts(scores, [p for p, _, _ in chosen])
-    whys = _whys(likely, [p for p, _, _ in chosen])
-    asks = _write_plan(store, view, now, chosen, refs, facts, whys, expected)
+    facts = facts_of(scores, [p for p, _, _ in chosen])
+    whys = whys_of(likely, [p for p, _, _ in chosen])
+    asks = write_plan(store, view, now, chosen, refs, facts, whys, expected)
     with store.sessions() as session:
         view = _view(session, _campaign(session, name))
     return CampaignPlan(view, expected, asks, excluded, by_rule, budget_left, len(candidates),
                         rr_sets, capped, time.perf_counter() - started)  # fmt: skip
-
-
-def _by_person(likely: pa.Table, people: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Each of `people`'s likelihood to act (0 where the model has no row for them)."""
-    ids = likely.column("person_id").to_numpy()
-    values = likely.column("likelihood").to_numpy(zero_copy_only=False).astype(float)
-    order = np.argsort(ids)
-    ids, values = ids[order], values[order]
-    pos = np.clip(np.searchsorted(ids, people), 0, max(len(ids) - 1, 0))
-    found = (pos < len(ids)) & (ids[pos] == people) if len(ids) else np.zeros(len(people), bool)
-    return np.where(found, values[pos] if len(ids) else 0.0, 0.0)
-
-
-def _whys(likely: pa.Table, people: list[int]) -> dict[int, str]:
-    """person → the sentence of their likelihood's biggest parts."""
-    if "why" not in likely.column_names or not people:
-        return {}
-    mask = pc.is_in(likely.column("person_id"), value_set=pa.array(people, pa.int64()))
-    rows = likely.filter(mask).select(["person_id", "why"]).to_pylist()
-    return {int(r["person_id"]): str(r["why"] or "") for r in rows}
-
-
-def _facts(
-    scores: pa.Table, people: list[int]
-) -> dict[int, tuple[str | None, str | None, str | None]]:
-    """person → (circle, status, stage) of `people`, for the reasons."""
-    mask = pc.is_in(scores.column("person_id"), value_set=pa.array(people, pa.int64()))
-    scores = scores.filter(mask)
-    return {
-        int(p): (c, s, g)
-        for p, c, s, g in zip(
-            scores.column("person_id").to_pylist(),
-            scores.column("circle").to_pylist(),
-            scores.column("status").to_pylist(),
-            scores.column("stage").to_pylist(),
-            strict=True,
-        )  # fmt: skip
-    }
-
-
-def _reason(
-    facts: tuple[str | None, str | None, str | None], gain: float, chance: float, why: str
-) -> str:
-    """E.g. "core, active, engaged; 26% likely to act (...); if they do, about 12 more people
-    hear of it through them (expected reach +3.4)"."""
-    who = ", ".join(x for x in facts if x)
-    because = f" ({why})" if why else ""
-    through = max(gain / chance - 1.0, 0.0) if chance > 0 else 0.0
-    return (f"{who}; {chance:.0%} likely to act{because}; if they do, about {through:.0f} more "
-            f"people hear of it through them (expected reach +{gain:.1f})")  # fmt: skip
-
-
-def _write_plan(
-    store: Store, view: CampaignView, now: datetime, chosen: list[tuple[int, float, float]],
-    refs: dict[int, dict[str, Any]], facts: dict[int, tuple[str | None, str | None, str | None]],
-    whys: dict[int, str], expected: float,
-) -> list[PlannedAsk]:  # fmt: skip
-    env = templates(store, "campaign")
-    asks: list[PlannedAsk] = []
-    with store.sessions.begin() as session:
-        org = session.scalar(select(Organization.name).order_by(Organization.id).limit(1))
-        session.execute(delete(Ask).where(Ask.campaign_id == view.id, Ask.status == "planned"))
-        for position, (person_id, gain, chance) in enumerate(chosen, start=1):
-            ref = refs[person_id]
-            name = first_name(ref["name"])
-            context = {
-                "name": name, "hi": f"Hi {name}" if name else "Hi", "org": org or "us",
-                "campaign": view.name, "action": view.action, "issue": view.issue or "",
-                "deadline": view.deadline.strftime("%-d %B") if view.deadline else "",
-            }  # fmt: skip
-            channel = ref["identities"][0].split(":")[0] if ref["identities"] else "other"
-            names = [f"ask.{view.action}.{channel}", f"ask.{view.action}", f"ask.{channel}", "ask"]
-            draft = render_template(env, names, context, "campaign ask")
-            fact = facts.get(person_id, (None, None, None))
-            reason = _reason(fact, gain, chance, whys.get(person_id, ""))
-            session.add(Ask(campaign_id=view.id, person_id=person_id, status="planned",
-                            planned_at=now, position=position, marginal_reach=gain,
-                            likelihood=chance, reason=reason, draft=draft))  # fmt: skip
-            asks.append(PlannedAsk(ref, gain, chance, reason, draft))
-        c = session.get(Campaign, view.id)
-        assert c is not None
-        c.planned_at, c.expected_reach = now, expected
-    return asks
 
 
 @dataclass(frozen=True)
@@ -463,3 +365,62 @@ def show_campaign(*, store: Store, name: str) -> CampaignShow:
                 "thanked_at": a.thanked_at.isoformat() if a.thanked_at else None,
             })  # fmt: skip
         return CampaignShow(view, funnel, asks)
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    campaign: CampaignView
+    funnel: dict[str, int]  # as `show_campaign`'s
+
+    @property
+    def status(self) -> str:
+        """new (never planned), planned (nothing sent yet) or sent (asks went out)."""
+        if self.funnel["sent"]:
+            return "sent"
+        return "planned" if self.campaign.planned_at is not None else "new"
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.campaign.as_json(), "status": self.status, "funnel": self.funnel}
+
+
+def list_campaigns(*, store: Store, limit: int | None = None) -> list[CampaignSummary]:
+    """Every campaign, the newest first, with its status and funnel counts (two queries)."""
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    with store.sessions() as session:
+        rows = session.execute(
+            select(Campaign, Issue.name)
+            .outerjoin(Issue, Issue.id == Campaign.issue_id)
+            .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+            .limit(limit)
+        ).all()
+        ids = [c.id for c, _ in rows]
+        counts: dict[int, tuple[int, ...]] = {}
+        if ids:
+            funnel = session.execute(
+                select(
+                    Ask.campaign_id, func.count(), count(Ask.status != "planned"),
+                    count(Ask.response == "yes"), count(Ask.response == "no"),
+                    count(Ask.status == "acted"), count(Ask.thanked_at.is_not(None)),
+                ).where(Ask.campaign_id.in_(ids)).group_by(Ask.campaign_id)
+            )  # fmt: skip
+            counts = {int(r[0]): tuple(int(n) for n in r[1:]) for r in funnel}
+        return [
+            CampaignSummary(
+                CampaignView(
+                    c.id,
+                    c.name,
+                    c.action,
+                    issue,
+                    c.budget,
+                    c.deadline,
+                    c.created_at,
+                    c.planned_at,
+                    c.expected_reach,
+                ),
+                dict(zip(FUNNEL, counts.get(c.id, (0,) * len(FUNNEL)), strict=True)),
+            )  # fmt: skip
+            for c, issue in rows
+        ]

@@ -1,4 +1,5 @@
-"""`karmabank campaign ...`: new, plan, send, respond, show (karmabank never sends anything)."""
+"""`karmabank campaign ...`: new, list, plan, send, respond, show (karmabank never sends
+anything)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,43 @@ def campaign_new(
         f"campaign {c.id} {escape(c.name)!r}: {c.action}{escape(about)}, "
         f"at most {c.budget} asks; next: `karmabank campaign plan {escape(c.name)!r}`"
     )
+
+
+@campaign_app.command("list")
+def campaign_list(db: Db = None, json_: Json = False) -> None:
+    """Every campaign, the newest first: its action, issue, budget, deadline, status (new,
+    planned or sent) and how many asks were sent, answered yes and acted on (--json: all the
+    funnel and the created and planned times)."""
+    from karmabank.actions.campaigns import list_campaigns
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db)
+    with open_store(settings.db) as store:
+        rows = list_campaigns(store=store)
+    if json_:
+        _json([r.as_json() for r in rows])
+        return
+    out = console()
+    if not rows:
+        out.print("no campaigns yet: `karmabank campaign new NAME --action A --budget K`")
+        return
+    table = Table(
+        box=None, header_style="bold underline", pad_edge=False, collapse_padding=True
+    )  # fits 80 columns
+    widths = {"name": 28, "issue": 20}
+    for col in ("id", "name", "action", "issue", "budget", "deadline", "status", "sent", "yes",
+                "acted"):  # fmt: skip
+        right = col in ("id", "budget", "sent", "yes", "acted")
+        table.add_column(col, justify="right" if right else "left", no_wrap=True,
+                         overflow="ellipsis", max_width=widths.get(col))  # fmt: skip
+    for r in rows:
+        c, f = r.campaign, r.funnel
+        table.add_row(
+            str(c.id), escape(c.name), c.action, escape(c.issue or "—"), str(c.budget),
+            c.deadline.date().isoformat() if c.deadline else "—", r.status, str(f["sent"]),
+            str(f["yes"]), str(f["acted"]),
+        )  # fmt: skip
+    out.print(table)
 
 
 @campaign_app.command("plan")

@@ -249,6 +249,15 @@ def new_campaign_route(auth: Writer, store: StoreDep, body: s.CampaignIn,
     return c.as_json()
 
 
+@router.get("/campaigns", response_model=list[s.CampaignRow], tags=["campaigns"])
+def list_campaigns_route(
+    auth: Reader, store: StoreDep,
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="Default: all.")] = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Every campaign, the newest first, with its status and funnel counts (`campaign list`)."""
+    return [r.as_json() for r in campaigns.list_campaigns(store=store, limit=limit)]
+
+
 @router.post("/campaigns/{name:path}/plan", tags=["campaigns"])
 def plan_campaign_route(
     auth: Writer, store: StoreDep, name: CampaignName, now: Clock,

@@ -1,36 +1,41 @@
 """`create_app(settings)`: one FastAPI app for the REST API (`/api`, OpenAPI at
-`/openapi.json`, docs at `/docs`), the login pages and the dashboard (`pages`, its static
-files under `/static`: one stylesheet and vendored htmx, nothing fetched from elsewhere).
+`/openapi.json`, its reference page at `/docs`), the login pages and the dashboard (`pages`,
+its static files under `/static`: one stylesheet, one small script and vendored htmx, nothing
+fetched from elsewhere).
 
 The store is opened once, here, and kept for the app's lifetime; routes get it through a
 dependency and call the same actions as the CLI. `KarmabankError`s become 4xx answers with
-`{"detail": "one line"}` (a page gets the line in an HTML page), exactly as the CLI turns them
-into one line and exit 1.
+`{"detail": "one line"}`, exactly as the CLI turns them into one line and exit 1. Under /api
+every error is JSON; a page of the dashboard gets the same line in an HTML page (error.html)
+with the same status, whether the action refused (400, 404, 409), the role may not (403) or
+a value has the wrong shape (422).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
 
 from karmabank.errors import AmbiguousError, KarmabankError, NotFoundError, StoreError
 from karmabank.settings import Settings
 from karmabank.store.engine import DEFAULT_DB
 from karmabank.store.open import open_store
 from karmabank.web.security import LoginLimiter, SecurityHeaders, WebState
-
-# the interactive docs load Swagger UI from its CDN (the one page that needs the internet)
-SWAGGER = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 
 
 @dataclass(frozen=True)
@@ -57,14 +62,33 @@ def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": " ".join(message.split())}, status_code=status)
 
 
-def _answer(request: Request, status: int, message: str) -> Response:
-    """JSON for the API, an HTML page for a page of the dashboard."""
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path == "/api" or path.startswith("/openapi")
+
+
+def _error_page(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     from karmabank.web.templating import page
 
-    path = request.url.path
-    if path.startswith("/api/") or path == "/api" or path.startswith("/openapi"):
+    response = page("error.html", {"status": status, "message": " ".join(message.split())}, status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _answer(request: Request, status: int, message: str) -> Response:
+    """JSON for the API, an HTML page for a page of the dashboard."""
+    if _is_api(request):
         return _problem(status, message)
-    return page("error.html", {"status": status, "message": " ".join(message.split())}, status)
+    return _error_page(status, message)
+
+
+def _invalid(error: RequestValidationError) -> str:
+    """FastAPI's list of what was wrong, as one line: `days: Input should be ...`."""
+    parts = []
+    for e in error.errors():
+        where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
 
 
 def _status_of(error: KarmabankError) -> int:
@@ -116,6 +140,18 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     async def karmabank_error(request: Request, error: KarmabankError) -> Response:
         return _answer(request, _status_of(error), str(error))
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if _is_api(request):
+            return await http_exception_handler(request, error)
+        return _error_page(error.status_code, str(error.detail), error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        if _is_api(request):
+            return await request_validation_exception_handler(request, error)
+        return _error_page(422, _invalid(error))
+
     @app.exception_handler(pages.LoginRequired)
     async def login_required(_request: Request, error: pages.LoginRequired) -> Response:
         return pages.login_redirect(error)
@@ -125,20 +161,12 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
         return _problem(503, f"database: {error.orig}")
 
     @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        page = get_swagger_ui_html(
-            openapi_url="/openapi.json", title="karmabank API",
-            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-            swagger_css_url=f"{SWAGGER}/swagger-ui.css", swagger_favicon_url="data:,",
-        )  # fmt: skip
-        nonce = secrets.token_urlsafe(16)
-        html = bytes(page.body).decode().replace("<script>", f'<script nonce="{nonce}">')
-        csp = (
-            f"default-src 'self'; script-src 'nonce-{nonce}' {SWAGGER}/; "
-            f"style-src {SWAGGER}/ 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
-        )
-        return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+    def docs() -> HTMLResponse:
+        """The API reference, public like /openapi.json (it describes the API, reads no data)."""
+        from karmabank.web.apidocs import reference
+        from karmabank.web.templating import page
+
+        return page("docs.html", {**reference(app), "nav": "docs"})
 
     app.include_router(api.router)
     app.include_router(auth.router)

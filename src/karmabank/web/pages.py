@@ -21,6 +21,7 @@ from karmabank.actions.people import flags_set, iso, person_ref_json
 from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
 from karmabank.actions.scoring import measure_settings
 from karmabank.measures.settings import CIRCLES, STAGES, STATUSES
+from karmabank.store.open import Store
 from karmabank.web import schemas as s
 from karmabank.web.security import (
     CSRF_FIELD,
@@ -217,17 +218,19 @@ def campaigns_page(
     name: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:  # fmt: skip
     shown = campaigns.show_campaign(store=store, name=name).as_json() if name.strip() else None
-    return page("campaigns.html", _campaign_context(request, auth, shown, None))
+    return page("campaigns.html", _campaign_context(request, auth, store, shown, None))
 
 
-def _campaign_context(request: Request, auth: Auth, shown: dict[str, Any] | None,
+def _campaign_context(request: Request, auth: Auth, store: Store, shown: dict[str, Any] | None,
                       plan: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
     title = f"Campaign {shown['campaign']['name']}" if shown else "Campaigns"
     funnel = list(shown["funnel"].items()) if shown else []
+    listed = [{**r.as_json(), "link": _campaign_link(r.campaign.name)}
+              for r in campaigns.list_campaigns(store=store)]  # fmt: skip
     return _context(
         request, auth, title, "campaigns", shown=shown, plan=plan, funnel=funnel,
         most=max([n for _, n in funnel] + [1]), actions=campaigns.ACTIONS,
-        responses=("yes", "no", "acted"),
+        responses=("yes", "no", "acted"), campaigns=listed,
     )  # fmt: skip
 
 
@@ -252,7 +255,7 @@ def plan_campaign_page(request: Request, auth: PageWriter, store: StoreDep, stat
     planned = {**plan.as_json(), "excluded_by_rule": plan.excluded_by_rule,
                "budget_left": plan.budget_left}  # fmt: skip
     shown = campaigns.show_campaign(store=store, name=name).as_json()
-    return page("campaigns.html", _campaign_context(request, auth, shown, planned))
+    return page("campaigns.html", _campaign_context(request, auth, store, shown, planned))
 
 
 @router.post("/campaigns/send")

@@ -161,6 +161,22 @@ class CampaignOut(BaseModel):
     expected_reach: float | None
 
 
+class Funnel(BaseModel):
+    planned: int
+    sent: int
+    yes: int
+    no: int
+    acted: int
+    thanked: int
+
+
+class CampaignRow(CampaignOut):
+    status: Literal["new", "planned", "sent"] = Field(
+        description="new: never planned; planned: nothing sent yet; sent: asks went out."
+    )
+    funnel: Funnel
+
+
 class Refused(BaseModel):
     person: PersonRef
     reason: str

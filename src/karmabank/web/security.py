@@ -221,15 +221,23 @@ def authenticated(
 AuthDep = Annotated[Auth, Depends(authenticated)]
 
 
-def requires(permission: Permission) -> Callable[[Auth], Auth]:
-    def check(auth: AuthDep) -> Auth:
-        if not may(auth.user.role, permission):
+@dataclass(frozen=True)
+class Requires:
+    """A route's dependency on one permission (403 without it); /docs reads it to say which
+    roles may call each operation."""
+
+    permission: Permission
+
+    def __call__(self, auth: AuthDep) -> Auth:
+        if not may(auth.user.role, self.permission):
             raise HTTPException(
-                403, f"a {auth.user.role} may not {permission.value.replace('_', ' ')}"
+                403, f"a {auth.user.role} may not {self.permission.value.replace('_', ' ')}"
             )
         return auth
 
-    return check
+
+def requires(permission: Permission) -> Requires:
+    return Requires(permission)
 
 
 Reader = Annotated[Auth, Depends(requires(Permission.READ))]

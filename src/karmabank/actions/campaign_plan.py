@@ -1,0 +1,117 @@
+"""The planner's helpers: each chosen person's likelihood, facts and reason, and the plan
+written to the store with a drafted message per ask (`campaigns.plan_campaign` calls them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import delete, select
+
+from karmabank.actions.templates import first_name, render_template, templates
+from karmabank.store.open import Store
+from karmabank.store.tables import Ask, Campaign, Organization
+
+if TYPE_CHECKING:
+    from karmabank.actions.campaigns import CampaignView
+
+
+@dataclass(frozen=True)
+class PlannedAsk:
+    person: dict[str, Any]
+    marginal_reach: float
+    likelihood: float
+    reason: str
+    draft: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"person": self.person, "marginal_reach": round(self.marginal_reach, 3),
+                "likelihood": round(self.likelihood, 4), "reason": self.reason,
+                "draft": self.draft}  # fmt: skip
+
+
+def by_person(likely: pa.Table, people: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Each of `people`'s likelihood to act (0 where the model has no row for them)."""
+    ids = likely.column("person_id").to_numpy()
+    values = likely.column("likelihood").to_numpy(zero_copy_only=False).astype(float)
+    order = np.argsort(ids)
+    ids, values = ids[order], values[order]
+    pos = np.clip(np.searchsorted(ids, people), 0, max(len(ids) - 1, 0))
+    found = (pos < len(ids)) & (ids[pos] == people) if len(ids) else np.zeros(len(people), bool)
+    return np.where(found, values[pos] if len(ids) else 0.0, 0.0)
+
+
+def whys_of(likely: pa.Table, people: list[int]) -> dict[int, str]:
+    """person → the sentence of their likelihood's biggest parts."""
+    if "why" not in likely.column_names or not people:
+        return {}
+    mask = pc.is_in(likely.column("person_id"), value_set=pa.array(people, pa.int64()))
+    rows = likely.filter(mask).select(["person_id", "why"]).to_pylist()
+    return {int(r["person_id"]): str(r["why"] or "") for r in rows}
+
+
+def facts_of(
+    scores: pa.Table, people: list[int]
+) -> dict[int, tuple[str | None, str | None, str | None]]:
+    """person → (circle, status, stage) of `people`, for the reasons."""
+    mask = pc.is_in(scores.column("person_id"), value_set=pa.array(people, pa.int64()))
+    scores = scores.filter(mask)
+    return {
+        int(p): (c, s, g)
+        for p, c, s, g in zip(
+            scores.column("person_id").to_pylist(),
+            scores.column("circle").to_pylist(),
+            scores.column("status").to_pylist(),
+            scores.column("stage").to_pylist(),
+            strict=True,
+        )  # fmt: skip
+    }
+
+
+def _reason(
+    facts: tuple[str | None, str | None, str | None], gain: float, chance: float, why: str
+) -> str:
+    """E.g. "core, active, engaged; 26% likely to act (...); if they do, about 12 more people
+    hear of it through them (expected reach +3.4)"."""
+    who = ", ".join(x for x in facts if x)
+    because = f" ({why})" if why else ""
+    through = max(gain / chance - 1.0, 0.0) if chance > 0 else 0.0
+    return (f"{who}; {chance:.0%} likely to act{because}; if they do, about {through:.0f} more "
+            f"people hear of it through them (expected reach +{gain:.1f})")  # fmt: skip
+
+
+def write_plan(
+    store: Store, view: CampaignView, now: datetime, chosen: list[tuple[int, float, float]],
+    refs: dict[int, dict[str, Any]], facts: dict[int, tuple[str | None, str | None, str | None]],
+    whys: dict[int, str], expected: float,
+) -> list[PlannedAsk]:  # fmt: skip
+    env = templates(store, "campaign")
+    asks: list[PlannedAsk] = []
+    with store.sessions.begin() as session:
+        org = session.scalar(select(Organization.name).order_by(Organization.id).limit(1))
+        session.execute(delete(Ask).where(Ask.campaign_id == view.id, Ask.status == "planned"))
+        for position, (person_id, gain, chance) in enumerate(chosen, start=1):
+            ref = refs[person_id]
+            name = first_name(ref["name"])
+            context = {
+                "name": name, "hi": f"Hi {name}" if name else "Hi", "org": org or "us",
+                "campaign": view.name, "action": view.action, "issue": view.issue or "",
+                "deadline": view.deadline.strftime("%-d %B") if view.deadline else "",
+            }  # fmt: skip
+            channel = ref["identities"][0].split(":")[0] if ref["identities"] else "other"
+            names = [f"ask.{view.action}.{channel}", f"ask.{view.action}", f"ask.{channel}", "ask"]
+            draft = render_template(env, names, context, "campaign ask")
+            fact = facts.get(person_id, (None, None, None))
+            reason = _reason(fact, gain, chance, whys.get(person_id, ""))
+            session.add(Ask(campaign_id=view.id, person_id=person_id, status="planned",
+                            planned_at=now, position=position, marginal_reach=gain,
+                            likelihood=chance, reason=reason, draft=draft))  # fmt: skip
+            asks.append(PlannedAsk(ref, gain, chance, reason, draft))
+        c = session.get(Campaign, view.id)
+        assert c is not None
+        c.planned_at, c.expected_reach = now, expected
+    return asks
