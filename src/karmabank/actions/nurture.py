@@ -56,7 +56,7 @@ class NurtureItem:
 def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) -> dict[str, Any]:
     since = micros(now) - s.nurture.window_days * US_PER_DAY
     scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used,
-               CAST(NULL AS BIGINT) AS last_in_before_window
+               CAST(NULL AS BIGINT) AS last_in_before_window, CAST(NULL AS BIGINT) AS last_at
         FROM person_score
         WHERE (status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
            OR (tenure_days >= 365 AND tenure_days % 365 < {s.nurture.window_days})
@@ -81,10 +81,9 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
             "scores": scores
             if scores is not None
             else arrow_io.read_table(conn, scores_sql, nurture.SCORES_SCHEMA),
-            # the snapshot knows each person's last visit before the rescore's window
-            "before_window": None
-            if scores is None
-            else state.scored_at - s.nurture.window_days * US_PER_DAY,
+            # the snapshot knows each person's last activity, and last visit before the
+            # rescore's window, as of the rescore's cutoff
+            "scored_at": None if scores is None else state.scored_at,
             "flags": flagged_people(conn),
             "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
@@ -143,7 +142,7 @@ def nurture_queue(
     chosen = nurture.queue(
         data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],
         transitions=data["transitions"], asks=data["asks"], matches=matches,
-        handled=data["handled"], limit=n, before_window=data["before_window"],
+        handled=data["handled"], limit=n, scored_at=data["scored_at"],
     ).to_pylist()  # fmt: skip
     return _store_items(store, now, chosen, issue_names)
 

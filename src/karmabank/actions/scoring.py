@@ -43,7 +43,7 @@ STATE_SCHEMA = arrow_io.schema_of(ScoreState.__table__)
 SNAPSHOT_SCHEMA = pa.schema(
     [*PREVIOUS_SCHEMA, *(SCORE_SCHEMA.field(n).with_nullable(True)
                          for n in ("status", "warmth", "tenure_days", "cadence_used")),
-     ("last_in_before_window", pa.int64())]
+     ("last_in_before_window", pa.int64()), ("last_at", pa.int64())]
 )  # fmt: skip
 
 

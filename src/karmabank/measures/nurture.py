@@ -46,7 +46,7 @@ CANDIDATE_SCHEMA = pa.schema(
 SCORES_SCHEMA = pa.schema(
     [("person_id", pa.int64()), ("circle", pa.string()), ("status", pa.string()),
      ("warmth", pa.float64()), ("tenure_days", pa.int32()), ("cadence_used", pa.float64()),
-     ("last_in_before_window", pa.int64())]
+     ("last_in_before_window", pa.int64()), ("last_at", pa.int64())]
 )  # fmt: skip
 TRANSITIONS_SCHEMA = pa.schema(
     [("person_id", pa.int64()), ("from_stage", pa.string()), ("to_stage", pa.string()),
@@ -71,7 +71,7 @@ _STAGE_LEVEL = "CASE {} WHEN 'aware' THEN 1 WHEN 'engaged' THEN 2 WHEN 'particip
 def candidates(
     acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
     scores: ParquetFiles | pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
-    matches: pa.Table, before_window: int | None = None,
+    matches: pa.Table, scored_at: int | None = None,
 ) -> pa.Table:  # fmt: skip
     """Every item some rule asks for at `now` (CANDIDATE_SCHEMA), before choosing, most
     pressing first.
@@ -84,7 +84,7 @@ def candidates(
          "asks": asks, "matches": matches}
     )  # fmt: skip
     try:
-        _find(con, now, settings, before_window)
+        _find(con, now, settings, scored_at)
         rel = con.sql("SELECT * FROM found ORDER BY priority DESC, key")
         return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
     finally:
@@ -94,7 +94,7 @@ def candidates(
 def queue(
     acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
     scores: ParquetFiles | pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
-    matches: pa.Table, handled: pa.Table, limit: int, before_window: int | None = None,
+    matches: pa.Table, handled: pa.Table, limit: int, scored_at: int | None = None,
 ) -> pa.Table:  # fmt: skip
     """`choose(candidates(...))` in one engine: the day's queue (CANDIDATE_SCHEMA)."""
     con = engine_over(
@@ -102,7 +102,7 @@ def queue(
          "asks": asks, "matches": matches, "handled": handled}
     )  # fmt: skip
     try:
-        _find(con, now, settings, before_window)
+        _find(con, now, settings, scored_at)
         return _choose(con, now, limit)
     finally:
         con.close()
@@ -110,7 +110,7 @@ def queue(
 
 def _find(
     con: duckdb.DuckDBPyConnection, now: datetime, settings: MeasureSettings,
-    before_window: int | None,
+    scored_at: int | None,
 ) -> None:  # fmt: skip
     """Table `found`: the candidates, from the inputs registered in `con`."""
     n = settings.nurture
@@ -127,29 +127,50 @@ def _find(
         n.check_in_cooldown_days,
         settings.circles.newcomer_days,
     )
+    # The rescore's `last_in_before_window` answers for returns when its window starts no
+    # later than ours; its `last_at` (any activity up to its cutoff) finds who was active.
+    before_window = None if scored_at is None else scored_at - n.window_days * day
     known = before_window is not None and before_window <= since
-    recent_since = min(since, share_since, since if before_window is None else before_window)
+    in_since = min(since, before_window) if known and before_window is not None else since
+    # Inbound activity of the window (and, for returns, since the rescore's window), and the
+    # recent content an issue matched (inbound or peer): every rule's activities.
     con.execute(
         f"""CREATE TEMP TABLE recent AS
         SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
                coalesce(a.weight, w.w, {settings.warmth.default_weight!r}) AS w
         FROM acts a LEFT JOIN (VALUES {weights}) w(verb, w) USING (verb)
-        WHERE a.occurred_at > {recent_since} AND a.occurred_at <= {now_us}
-          AND a.direction IN ('in', 'peer')"""
+        WHERE a.occurred_at > {min(in_since, share_since)} AND a.occurred_at <= {now_us}
+          AND ((a.direction = 'in' AND a.occurred_at > {in_since})
+               OR (a.direction IN ('in', 'peer') AND a.occurred_at > {share_since}
+                   AND a.id IN (SELECT activity_id FROM matches)))"""
     )
+    # Our last gives to each person, by what they satisfy (one row per person).
     con.execute(
         f"""CREATE TEMP TABLE gives AS
-        SELECT person_id, verb, max(occurred_at) AS last_at FROM acts
+        SELECT person_id,
+               max(occurred_at) FILTER (WHERE verb = 'reply') AS reply_at,
+               max(occurred_at) FILTER (WHERE verb IN ('thank', 'reply')) AS thank_at,
+               max(occurred_at) FILTER (WHERE verb = 'welcome') AS welcome_at,
+               max(occurred_at) FILTER (WHERE verb = 'share') AS share_at,
+               max(occurred_at) AS any_at
+        FROM acts
         WHERE direction = 'give' AND occurred_at > {lookback} AND occurred_at <= {now_us}
-        GROUP BY person_id, verb"""
+        GROUP BY person_id"""
     )
     # Every rule reads the few people it can concern: read the million once, keep those.
+    active = (
+        f"""s.last_at > {min(in_since, share_since)}
+           OR person_id IN (SELECT person_id FROM recent WHERE occurred_at > {scored_at})"""
+        if scored_at is not None
+        else "person_id IN (SELECT DISTINCT person_id FROM recent)"
+    )
     con.execute(
-        f"""CREATE TEMP TABLE scores AS SELECT * FROM all_scores
+        f"""CREATE TEMP TABLE scores AS
+        SELECT {", ".join(SCORES_SCHEMA.names)} FROM all_scores s
         WHERE (status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
            OR (tenure_days >= 365 AND tenure_days % 365 < {n.window_days})
-           OR person_id IN (SELECT person_id FROM recent UNION ALL
-                            SELECT person_id FROM transitions UNION ALL
+           OR {active}
+           OR person_id IN (SELECT person_id FROM transitions UNION
                             SELECT person_id FROM asks)"""
     )
     # A return: someone's first inbound activity of the window, after their last one before
@@ -180,39 +201,37 @@ def _find(
     )
     p = n.priorities
 
-    def given_after(verbs: str, at: str) -> str:
-        return (
-            f"EXISTS (SELECT 1 FROM gives g WHERE g.person_id = r.person_id "
-            f"AND g.verb IN ({verbs}) AND g.last_at >= {at})"
-        )
+    def not_given(column: str, at: str) -> str:
+        return f"coalesce(g.{column}, -1) < {at}"
 
     rows = f"""
     SELECT 'reply:' || r.id AS key, 'reply' AS kind, r.person_id, r.id AS activity_id,
            NULL::BIGINT AS ask_id, NULL::BIGINT AS issue_id, {p["reply"]!r} AS base,
            'reply' AS give_verb, r.channel, r.verb || ' ' || r.occurred_at AS detail
-    FROM recent r
+    FROM recent r LEFT JOIN gives g USING (person_id)
     WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.verb IN ({reply_verbs})
-      AND NOT {given_after("'reply'", "r.occurred_at")}
+      AND {not_given("reply_at", "r.occurred_at")}
     UNION ALL
     SELECT 'thank:' || r.id, 'thank', r.person_id, r.id, NULL, NULL, {p["thank"]!r},
            'thank', r.channel, r.verb || ' ' || r.occurred_at
-    FROM recent r
+    FROM recent r LEFT JOIN gives g USING (person_id)
     WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.w >= {n.thank_min_weight!r}
-      AND NOT {given_after("'thank', 'reply'", "r.occurred_at")}
+      AND {not_given("thank_at", "r.occurred_at")}
     UNION ALL
     SELECT 'welcome_back:' || r.id, 'welcome_back', r.person_id, r.id, NULL, NULL,
            {p["welcome_back"]!r}, 'welcome', r.channel,
            ((r.occurred_at - b.prev_at) // {day})::VARCHAR || ' ' || r.verb
     FROM recent r JOIN back b USING (id) JOIN scores s USING (person_id)
+         LEFT JOIN gives g USING (person_id)
     WHERE r.occurred_at - b.prev_at >= {day} * greatest({n.welcome_back_days},
               {settings.rhythm.resting_factor!r} * s.cadence_used)
-      AND NOT {given_after("'welcome'", "r.occurred_at")}
+      AND {not_given("welcome_at", "r.occurred_at")}
     UNION ALL
     SELECT 'share:' || r.id || ':' || m.issue_id, 'share', r.person_id, r.id, NULL,
            m.issue_id, {p["share"]!r} + m.affinity, 'share', r.channel, m.terms
-    FROM recent r JOIN matches m ON m.activity_id = r.id
+    FROM recent r JOIN matches m ON m.activity_id = r.id LEFT JOIN gives g USING (person_id)
     WHERE r.occurred_at > {share_since} AND m.affinity > 0
-      AND NOT {given_after("'share'", "r.occurred_at")}
+      AND {not_given("share_at", "r.occurred_at")}
     UNION ALL
     SELECT 'thank_ask:' || k.ask_id, 'thank_ask', k.person_id, NULL, k.ask_id, NULL,
            {p["thank_ask"]!r}, 'thank', NULL, k.campaign
@@ -221,10 +240,9 @@ def _find(
     SELECT 'check_in:' || s.person_id || ':' || strftime(make_timestamp({now_us}), '%Y-%m'),
            'check_in', s.person_id, NULL, NULL, NULL, {p["check_in"]!r}, 'check_in', NULL,
            s.circle
-    FROM scores s
+    FROM scores s LEFT JOIN gives g USING (person_id)
     WHERE s.status = 'drifting' AND s.circle IN ('core', 'allies')
-      AND NOT EXISTS (SELECT 1 FROM gives g WHERE g.person_id = s.person_id
-                      AND g.last_at > {now_us - n.check_in_cooldown_days * day})
+      AND coalesce(g.any_at, -1) <= {now_us - n.check_in_cooldown_days * day}
     UNION ALL
     SELECT 'celebrate:' || s.person_id || ':tenure-' || (s.tenure_days // 365),
            'celebrate', s.person_id, NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL,
@@ -240,13 +258,11 @@ def _find(
     UNION ALL
     SELECT 'welcome:' || s.person_id, 'welcome', s.person_id, NULL, NULL, NULL,
            {p["welcome"]!r}, 'welcome', NULL, s.tenure_days::VARCHAR
-    FROM scores s
-    WHERE s.circle = 'newcomers'
-      AND NOT EXISTS (SELECT 1 FROM gives g WHERE g.person_id = s.person_id
-                      AND g.verb = 'welcome')
+    FROM scores s LEFT JOIN gives g USING (person_id)
+    WHERE s.circle = 'newcomers' AND g.welcome_at IS NULL
     """
     con.execute(
-        f"""CREATE TEMP TABLE found AS
+        f"""CREATE TEMP VIEW found AS
         SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,
                c.base + least(coalesce(s.warmth, 0), 100) / 100.0 AS priority,
                c.give_verb, c.channel, s.circle, c.detail
@@ -268,22 +284,33 @@ def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> 
 
 
 def _choose(con: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> pa.Table:
+    # Aggregates and top-N instead of window functions over every candidate: windows sort
+    # hundreds of thousands of items on a big network, and only `limit` per circle can matter.
+    # Keys are unique, so "the smallest key among the person's highest priority" is one item.
+    n = int(limit)
+    turns = " UNION ALL ".join(
+        f"""(SELECT *, row_number() OVER (ORDER BY priority DESC, key) AS turn FROM (
+              SELECT * FROM best WHERE {f"circle = '{c}'" if c else "circle IS NULL"}
+              ORDER BY priority DESC, key LIMIT {n}))"""
+        for c in (*CIRCLES, None)
+    )
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
-    rel = con.sql(
-        f"""WITH open AS (
+    con.execute(
+        f"""CREATE TEMP TABLE best AS
+        WITH open AS (
             SELECT f.* FROM found f LEFT JOIN handled h USING (key)
             WHERE h.key IS NULL OR h.status = 'open'
                OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
-        best AS (
-            SELECT * FROM (SELECT *, row_number() OVER (
-                PARTITION BY person_id ORDER BY priority DESC, key) AS k FROM open)
-            WHERE k = 1),
-        spread AS (
-            SELECT *, row_number() OVER (
-                PARTITION BY coalesce(circle, '') ORDER BY priority DESC, key) AS turn
-            FROM best)
-        SELECT * EXCLUDE (k, turn) FROM spread
+        top AS (
+            SELECT person_id, max(priority) AS priority FROM open GROUP BY person_id),
+        first AS (
+            SELECT min(o.key) AS key FROM open o JOIN top t USING (person_id, priority)
+            GROUP BY o.person_id)
+        SELECT o.* FROM open o SEMI JOIN first USING (key)"""
+    )
+    rel = con.sql(
+        f"""SELECT * EXCLUDE (turn) FROM ({turns})
         ORDER BY turn, priority DESC, CASE circle {order} ELSE {len(CIRCLES)} END, key
-        LIMIT {int(limit)}"""
+        LIMIT {n}"""
     )
     return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
