@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from karmabank.actions.organization import write_audit
@@ -128,22 +128,38 @@ def person_detail(
                 .group_by(Activity.direction)
             ).all()
         )
+        # What they did, and what others did to them: each half on its own index (an OR of
+        # the two would walk all 10M activities on a big network).
+        mine = Activity.person_id == p.id
+        theirs = (Activity.target_id == p.id) & (Activity.person_id != p.id)
         received = session.scalar(
             select(func.count()).select_from(Activity).where(Activity.target_id == p.id)
         )
-        first, last = session.execute(
-            select(func.min(Activity.occurred_at), func.max(Activity.occurred_at)).where(
-                or_(Activity.person_id == p.id, Activity.target_id == p.id)
-            )
-        ).one()
+        spans = [
+            session.execute(
+                select(func.min(Activity.occurred_at), func.max(Activity.occurred_at)).where(half)
+            ).one()
+            for half in (mine, theirs)
+        ]
+        firsts = [f for f, _ in spans if f is not None]
+        lasts = [last for _, last in spans if last is not None]
+        halves = [
+            select(Activity.id, Activity.occurred_at).where(half)
+            .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+            .limit(timeline_limit).subquery()
+            for half in (mine, theirs)
+        ]  # fmt: skip
+        newest = union_all(*(select(h.c.id, h.c.occurred_at) for h in halves)).subquery()
+        ids = select(newest.c.id).order_by(newest.c.occurred_at.desc(), newest.c.id.desc())
         acts = list(
             session.scalars(
                 select(Activity)
-                .where(or_(Activity.person_id == p.id, Activity.target_id == p.id))
+                .where(Activity.id.in_(ids.limit(timeline_limit).scalar_subquery()))
                 .order_by(Activity.occurred_at.desc(), Activity.id.desc())
-                .limit(timeline_limit)
             )
         )
+        first = min(firsts, default=None)
+        last = max(lasts, default=None)
         others = {a.person_id for a in acts} | {a.target_id for a in acts if a.target_id}
         names = dict(
             session.execute(select(Person.id, Person.name).where(Person.id.in_(others))).all()
