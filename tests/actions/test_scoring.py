@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, text, update
 
+from karmabank.actions.accounts import add_user, new_token
 from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import list_people, network_status, person_scores
 from karmabank.actions.scoring import ensure_scores, freshness, rescore
@@ -19,7 +20,13 @@ from karmabank.measures.settings import MeasureSettings, load_measure_settings
 from karmabank.model import Direction
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
-from karmabank.store.tables import LadderTransition, Organization, PersonScore, ScoreState
+from karmabank.store.tables import (
+    AuditLog,
+    LadderTransition,
+    Organization,
+    PersonScore,
+    ScoreState,
+)
 from tests.conftest import NOW
 
 SETTINGS = MeasureSettings()
@@ -87,6 +94,26 @@ def test_scores_are_recomputed_on_demand_only_when_stale(network: Store) -> None
     )
     changed = load_measure_settings(environ={"KARMABANK_WARMTH_DECAY": "0.5"})
     assert freshness(store=network, now=NOW, settings=changed).reason == "the settings changed"
+
+
+def test_account_changes_are_audited_and_leave_the_scores_fresh(network: Store) -> None:
+    """Users and tokens are nothing the measures read: adding them must not force a rescore
+    (a full one: half a minute at a million people) on the next page view."""
+    state = ensure_scores(store=network, now=NOW, settings=SETTINGS)
+    add_user(store=network, email="dee@example.org", role="viewer", now=NOW,
+             password="correct horse battery", actor="test")  # fmt: skip
+    new_token(store=network, email="dee@example.org", now=NOW, actor="test")
+    f = freshness(store=network, now=NOW, settings=SETTINGS)
+    assert (f.stale, f.reason) == (False, "fresh")
+    with network.sessions() as s:
+        assert s.scalar(select(Organization.revision)) == state.revision
+        actions = s.scalars(select(AuditLog.action).order_by(AuditLog.id.desc()).limit(2))
+        assert list(actions) == ["token new", "user add"]
+    assert ensure_scores(store=network, now=NOW, settings=SETTINGS).computed_at == (
+        state.computed_at
+    )  # not rescored
+    rec(network, "email:bob@example.org", "comment", 1)  # data still makes them stale
+    assert freshness(store=network, now=NOW, settings=SETTINGS).reason == "the data changed"
 
 
 def test_circle_history_survives_in_the_database(store: Store) -> None:

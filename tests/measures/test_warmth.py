@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
 import pytest
 
+from karmabank.measures.frames import small_engine
 from karmabank.measures.warmth import multiplexity, warmth_parts
 from tests.measures.helpers import (
     DEFAULTS,
@@ -167,6 +173,34 @@ def test_warmth_parts_times_multiplexity_is_the_network_warmth_exactly() -> None
         (4 * 0.9 ** (0.25 / 30) + 3 * 0.9 ** (17 / 30) + 2.5 * 0.9 ** (61.5 / 30)
          + 1 * 0.9 ** (200 / 30) + 8 * 0.9**14) * 1.5
     )  # fmt: skip
+
+
+def test_warmth_parts_share_one_engine_safely_across_threads() -> None:
+    """Each call has its own cursor on the process-wide engine: what it registers is its own,
+    so calls at once from many threads each get their own person's parts."""
+    inputs = [activities([act(k, d, "comment") for d in range(k)]) for k in range(1, 9)]
+    alone = [warmth_parts(a, NOW, DEFAULTS) for a in inputs]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda a: warmth_parts(a, NOW, DEFAULTS), inputs * 5))
+    assert together == alone * 5
+    assert [t.num_rows for t in alone] == list(range(1, 9))
+
+
+def test_the_shared_engine_reads_no_file_and_forgets_what_a_use_registered(
+    tmp_path: Path,
+) -> None:
+    csv = tmp_path / "secret.csv"
+    csv.write_text("a\n1\n")
+    with small_engine() as con:
+        con.register("acts", pa.table({"x": [1]}))
+        with pytest.raises(duckdb.PermissionException):
+            con.sql(f"SELECT * FROM read_csv('{csv}')").fetchall()
+        with pytest.raises(duckdb.PermissionException):
+            con.sql("INSTALL httpfs").fetchall()
+    with small_engine() as con:
+        with pytest.raises(duckdb.CatalogException):
+            con.sql("SELECT * FROM acts").fetchall()
+        assert con.sql("SELECT current_setting('threads')").fetchall() == [(1,)]
 
 
 def test_no_channel_is_no_penalty() -> None:

@@ -1,7 +1,8 @@
 """The dashboard's pages without a browser, through FastAPI's TestClient over the browser
 tests' store (SQLite and PostgreSQL): every page needs a session, a viewer reads and writes
 nothing, forms need the CSRF token and work without JavaScript, imported text is escaped, and
-the campaigns page lists every campaign with a link to each."""
+the campaigns page lists every campaign with a link to each, and everyone has a page, scored
+with a circle, scored without one, or not scored."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from karmabank.actions.importing import import_files
+from karmabank.store.open import open_store
+from karmabank.store.tables import Person, PersonScore
 from karmabank.web import WebSettings, create_app
 from tests.conftest import NOW
-from tests.web.test_browser import MAX_JS, PASSWORD, SCRIPT, build_store
+from tests.web.test_browser import MAX_JS, PASSWORD, SCRIPT, build_store, iso
 
 
 @pytest.fixture
@@ -72,6 +77,38 @@ def test_a_viewer_reads_every_page_and_writes_nothing(client: TestClient) -> Non
             "person": "1", "response": "yes"}  # fmt: skip
     for path in WRITES:
         assert client.post(path, data=data).status_code == 403, path
+
+
+def test_people_scored_without_a_circle_have_a_page_that_says_so(
+    client: TestClient, db_url: str, tmp_path: Path
+) -> None:
+    """Hal only received a give and Ivy only replied to Ada: each has a score row (a ledger,
+    warmth 0) but nothing toward us, so no circle, rhythm or stage; their page shows the scores
+    and says why, where it used to fail (a 500)."""
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "occurred_at,person,name,verb,direction,channel,text,target\n"
+        f"{iso(5)},hal@example.org,Hal Helped,help,give,blog,,\n"
+        f"{iso(4)},ivy@example.org,Ivy Peer,reply,peer,blog,Agreed!,ada@example.org\n"
+    )
+    with open_store(db_url) as store:
+        import_files(store=store, fmt="csv", paths=[more], options={}, now=NOW)
+        with store.sessions() as session:
+            found = session.execute(
+                select(Person.name, Person.id).where(Person.name.in_(["Hal Helped", "Ivy Peer"]))
+            )
+            ids = {name: pid for name, pid in found}
+    form_login(client, "viewer")
+    for name, given in (("Hal Helped", "5.0"), ("Ivy Peer", "0.0")):
+        r = client.get(f"/people/{ids[name]}")
+        assert r.status_code == 200, (name, r.text)
+        assert '<td>none</td><td class="why">no circle: nothing from them toward us' in r.text
+        assert "no rhythm yet: nothing from them toward us" in r.text
+        assert f'<dd id="given">{given}</dd>' in r.text
+        api = client.get(f"/api/people/{ids[name]}").json()
+        assert (api["circle"], api["warmth"]["value"], api["warmth"]["parts"]) == (None, 0, [])
+    with open_store(db_url) as store, store.sessions() as session:
+        assert session.get(PersonScore, ids["Hal Helped"]) is not None  # scored, no circle
 
 
 def test_an_organizer_needs_the_csrf_token_and_works_without_js(client: TestClient) -> None:

@@ -136,7 +136,7 @@ def add_user(
         session.flush()
         write_audit(
             session, now=now, actor=actor, action="user add", subject=f"user:{user.id}",
-            details={"email": address, "role": r.value},
+            details={"email": address, "role": r.value}, scored=False,
         )  # fmt: skip
         return _view(user), clear if password is None else None
 
@@ -196,7 +196,7 @@ def new_token(
         session.flush()
         write_audit(
             session, now=now, actor=actor, action="token new", subject=f"user:{user.id}",
-            details={"token_id": row.id},
+            details={"token_id": row.id}, scored=False,
         )  # fmt: skip
         return _view(user), token
 

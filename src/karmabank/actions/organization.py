@@ -25,10 +25,14 @@ def ensure_organization(
 
 def write_audit(
     session: Session, *, now: datetime, actor: str, action: str, subject: str,
-    details: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None, scored: bool = True,
 ) -> None:  # fmt: skip
-    """Log a change; every audited change may change scores, so it bumps the data revision."""
-    session.execute(update(Organization).values(revision=Organization.revision + 1))
+    """Log a change. A change to what the measures read (`scored`: people, flags, activities,
+    asks) also bumps the organization's data revision, which makes the stored scores stale
+    (`scoring.freshness`); one they never read (accounts: users, tokens) must not, or it would
+    cost a full rescore."""
+    if scored:
+        session.execute(update(Organization).values(revision=Organization.revision + 1))
     session.add(
         AuditLog(
             at=now,

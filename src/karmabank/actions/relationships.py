@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
 
 from karmabank.actions.people import as_time, iso, person_detail
 from karmabank.actions.scoring import ensure_scores
 from karmabank.errors import ConfigError
 from karmabank.measures import explain
-from karmabank.measures.frames import activities_table
+from karmabank.measures.frames import ACTIVITY_SCHEMA
 from karmabank.measures.ledger import ShareRatio
 from karmabank.measures.settings import CIRCLES, STAGES, STATUSES, MeasureSettings
 from karmabank.measures.warmth import warmth_parts
@@ -116,6 +118,21 @@ def _row(score: PersonScore) -> dict[str, Any]:
     return {c.name: getattr(score, c.name) for c in PersonScore.__table__.columns}
 
 
+def _inbound(session: Session, person_id: int) -> pa.Table:
+    """The person's inbound activities as ACTIVITY_SCHEMA (columns, not ORM objects: someone
+    active for years has thousands)."""
+    rows = session.execute(
+        select(*(getattr(Activity, n) for n in ACTIVITY_SCHEMA.names)).where(
+            Activity.person_id == person_id, Activity.direction == "in"
+        )
+    ).all()
+    names = ACTIVITY_SCHEMA.names
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    data = dict(zip(names, columns, strict=True))
+    data["occurred_at"] = [to_micros(t) for t in data["occurred_at"]]
+    return pa.table(data, schema=ACTIVITY_SCHEMA)
+
+
 def person_scores(
     *, store: Store, ref: str, now: datetime, settings: MeasureSettings
 ) -> dict[str, Any]:
@@ -128,21 +145,7 @@ def person_scores(
         p = session.get(Person, detail["id"])  # found once, by `person_detail`
         assert p is not None
         score = session.get(PersonScore, p.id)
-        acts: list[dict[str, object]] = [
-            {
-                "id": a.id,
-                "occurred_at": to_micros(a.occurred_at),
-                "person_id": a.person_id,
-                "target_id": a.target_id,
-                "verb": a.verb,
-                "direction": a.direction,
-                "channel": a.channel,
-                "weight": a.weight,
-            }  # fmt: skip
-            for a in session.scalars(
-                select(Activity).where(Activity.person_id == p.id, Activity.direction == "in")
-            )
-        ]
+        acts = _inbound(session, p.id) if score is not None else None
         excluded = "team member" if p.team else "bot" if p.bot else None
     base = {k: detail[k] for k in ("id", "name", "identities", "flags")}
     rest = {k: v for k, v in detail.items() if k not in base}
@@ -153,8 +156,9 @@ def person_scores(
             "tenure_days": None, "presence": None, "cadence_days": None, "silence_days": None,
             "warmth": None, "ledger": None, "why": {"scores": reason}, **rest,
         }  # fmt: skip
+    assert acts is not None
     s = _row(score)
-    parts = warmth_parts(activities_table(acts), scored_at, settings).to_pylist()
+    parts = warmth_parts(acts, scored_at, settings).to_pylist()
     ledger_why = explain.ledger_sentence(s, settings, scored_at)
     return {
         **base,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -93,6 +96,28 @@ def engine(threads: int | None = None, readable: Sequence[Path] = ()) -> duckdb.
         con.execute("SET allowed_directories = $dirs", {"dirs": folders})
     con.execute("SET enable_external_access = false")
     return con
+
+
+_SMALL: tuple[int, duckdb.DuckDBPyConnection] | None = None  # (pid, database)
+_SMALL_LOCK = threading.Lock()
+
+
+@contextmanager
+def small_engine() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh connection (a DuckDB cursor) to one process-wide in-memory engine, for small
+    computations on Arrow tables only (one person's rows): opening `engine()` costs tens of
+    milliseconds, a cursor a few microseconds. Same config as `engine(threads=1)`, no file may
+    be read at all. What a caller registers is its cursor's own (cursors are separate
+    connections, safe to use from separate threads) and goes away when the block ends."""
+    global _SMALL
+    with _SMALL_LOCK:
+        if _SMALL is None or _SMALL[0] != os.getpid():  # a forked child makes its own
+            _SMALL = (os.getpid(), engine(threads=1))
+        con = _SMALL[1].cursor()
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def activities_engine(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from karmabank.measures.frames import US_PER_DAY, engine, micros
+from karmabank.measures.frames import US_PER_DAY, micros, small_engine
 from karmabank.measures.settings import LedgerSettings, MeasureSettings, WarmthSettings
 
 
@@ -51,9 +51,6 @@ def warmth_parts(acts: pa.Table, now: datetime, s: MeasureSettings) -> pa.Table:
     Columns: activity_id, verb, channel, occurred_at, weight, age_days, decay, contribution.
     Σ contribution × multiplexity(channels) = the person's warmth (the network run uses the same
     SQL expressions, so the two agree to the last bit)."""
-    con = engine(threads=1)
-    con.register("acts", acts)
-    con.register("weights", weights_table(s))
     now_us = micros(now)
     age = f"(({now_us} - a.occurred_at) / {float(US_PER_DAY)!r})"
     sql = f"""
@@ -65,7 +62,10 @@ def warmth_parts(acts: pa.Table, now: datetime, s: MeasureSettings) -> pa.Table:
         FROM acts a LEFT JOIN weights wt ON wt.direction = a.direction AND wt.verb = a.verb
         WHERE a.direction = 'in' AND a.occurred_at <= {now_us}
     """
-    return con.sql(
-        f"SELECT *, weight * decay AS contribution FROM ({sql}) ORDER BY occurred_at DESC, "
-        "activity_id DESC"
-    ).to_arrow_table()
+    with small_engine() as con:
+        con.register("acts", acts)
+        con.register("weights", weights_table(s))
+        return con.sql(
+            f"SELECT *, weight * decay AS contribution FROM ({sql}) ORDER BY occurred_at DESC, "
+            "activity_id DESC"
+        ).to_arrow_table()

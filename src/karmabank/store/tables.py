@@ -117,10 +117,12 @@ class Activity(Base):
         Index("ix_activity_occurred_at", "occurred_at"),
         # a person's page finds what others did to them (peer activity) by this one
         Index(
-            "ix_activity_target_id_occurred_at", "target_id", "occurred_at",
+            "ix_activity_target_id_occurred_at",
+            "target_id",
+            "occurred_at",
             sqlite_where=text("target_id IS NOT NULL"),
             postgresql_where=text("target_id IS NOT NULL"),
-        ),  # fmt: skip
+        ),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     source_key: Mapped[str] = mapped_column(unique=True)
