@@ -284,33 +284,22 @@ def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> 
 
 
 def _choose(con: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> pa.Table:
-    # Aggregates and top-N instead of window functions over every candidate: windows sort
-    # hundreds of thousands of items on a big network, and only `limit` per circle can matter.
-    # Keys are unique, so "the smallest key among the person's highest priority" is one item.
-    n = int(limit)
-    turns = " UNION ALL ".join(
-        f"""(SELECT *, row_number() OVER (ORDER BY priority DESC, key) AS turn FROM (
-              SELECT * FROM best WHERE {f"circle = '{c}'" if c else "circle IS NULL"}
-              ORDER BY priority DESC, key LIMIT {n}))"""
-        for c in (*CIRCLES, None)
-    )
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
-    con.execute(
-        f"""CREATE TEMP TABLE best AS
-        WITH open AS (
+    rel = con.sql(
+        f"""WITH open AS (
             SELECT f.* FROM found f LEFT JOIN handled h USING (key)
             WHERE h.key IS NULL OR h.status = 'open'
                OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
-        top AS (
-            SELECT person_id, max(priority) AS priority FROM open GROUP BY person_id),
-        first AS (
-            SELECT min(o.key) AS key FROM open o JOIN top t USING (person_id, priority)
-            GROUP BY o.person_id)
-        SELECT o.* FROM open o SEMI JOIN first USING (key)"""
-    )
-    rel = con.sql(
-        f"""SELECT * EXCLUDE (turn) FROM ({turns})
+        best AS (
+            SELECT * FROM (SELECT *, row_number() OVER (
+                PARTITION BY person_id ORDER BY priority DESC, key) AS k FROM open)
+            WHERE k = 1),
+        spread AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY coalesce(circle, '') ORDER BY priority DESC, key) AS turn
+            FROM best)
+        SELECT * EXCLUDE (k, turn) FROM spread
         ORDER BY turn, priority DESC, CASE circle {order} ELSE {len(CIRCLES)} END, key
-        LIMIT {n}"""
+        LIMIT {int(limit)}"""
     )
     return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
