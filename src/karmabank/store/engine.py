@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from karmabank.errors import ConfigError
 
 DEFAULT_DB = "./karmabank.db"
+# every engine this process made, so that the console script can close what is still open
+# before it exits (see `karmabank.cli.run`): SQLite folds its WAL into the file on close
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def database_url(db: str) -> str:
@@ -31,6 +35,12 @@ def database_url(db: str) -> str:
     return db
 
 
+def dispose_engines() -> None:
+    """Close the connections of every engine still alive (idempotent)."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 def make_engine(db: str, **kwargs: Any) -> Engine:
     """An engine for `db`. SQLite runs in WAL mode with foreign keys enforced."""
     url = database_url(db)
@@ -44,6 +54,7 @@ def make_engine(db: str, **kwargs: Any) -> Engine:
             raise ConfigError(f"folder of the database does not exist: {Path(path).parent}")
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        _ENGINES.add(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         try:
@@ -52,7 +63,9 @@ def make_engine(db: str, **kwargs: Any) -> Engine:
             raise ConfigError(
                 "PostgreSQL needs the postgres extra: pip install 'karmabank[postgres]'"
             ) from e
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ENGINES.add(engine)
+        return engine
     raise ConfigError(
         f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
     )
