@@ -10,16 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from karmabank.actions.demo import DemoSummary
     from karmabank.actions.importing import ImportReport
     from karmabank.actions.influencers import Influencers
@@ -76,6 +71,8 @@ def import_progress() -> Iterator[_RichImportProgress | _Silent]:
     if not sys.stderr.isatty():
         yield _Silent()
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

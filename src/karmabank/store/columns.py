@@ -27,7 +27,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -159,6 +158,8 @@ class ActivityColumns:
         return n
 
     def _compact(self, m: Manifest) -> None:
+        import pyarrow.dataset as pads  # only here: 20 ms of start-up for every command
+
         name = f"seg-{1:012d}-{uuid.uuid4().hex[:8]}.parquet"
         data = pads.dataset([str(self.dir / s) for s in m.segments], schema=_SCHEMA)
         with pq.ParquetWriter(self.dir / name, _SCHEMA, compression="zstd") as out:
