@@ -284,22 +284,43 @@ def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> 
 
 
 def _choose(con: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> pa.Table:
+    # Two passes: choosing reads four narrow columns of every candidate (the sorts of wide
+    # rows, every detail string along, cost more than the rules); then only the chosen few
+    # are read whole, by person (a filter the engine pushes down to each rule's tables).
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
-    rel = con.sql(
+    chosen = con.sql(
         f"""WITH open AS (
-            SELECT f.* FROM found f LEFT JOIN handled h USING (key)
+            SELECT f.key, f.person_id, f.priority, f.circle FROM found f
+            LEFT JOIN handled h USING (key)
             WHERE h.key IS NULL OR h.status = 'open'
                OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
         best AS (
             SELECT * FROM (SELECT *, row_number() OVER (
                 PARTITION BY person_id ORDER BY priority DESC, key) AS k FROM open)
             WHERE k = 1),
-        spread AS (
-            SELECT *, row_number() OVER (
-                PARTITION BY coalesce(circle, '') ORDER BY priority DESC, key) AS turn
-            FROM best)
-        SELECT * EXCLUDE (k, turn) FROM spread
-        ORDER BY turn, priority DESC, CASE circle {order} ELSE {len(CIRCLES)} END, key
+        -- each circle's best `limit` people, in order: only they can take a turn (a top-N per
+        -- circle is cheaper than numbering everyone; -priority sorts as priority DESC does)
+        tops AS (
+            SELECT min_by(struct_pack(key, person_id, priority, circle), (-priority, key),
+                          {max(int(limit), 1)}) AS top
+            FROM best GROUP BY coalesce(circle, '')),
+        spread AS (SELECT unnest(top) AS t, generate_subscripts(top, 1) AS turn FROM tops)
+        SELECT t.key, t.person_id FROM spread
+        ORDER BY turn, t.priority DESC, CASE t.circle {order} ELSE {len(CIRCLES)} END, t.key
         LIMIT {int(limit)}"""
+    ).fetchall()
+    if not chosen:
+        return CANDIDATE_SCHEMA.empty_table()
+    people = [str(int(p)) for _, p in chosen if p is not None]
+    who = f"person_id IN ({', '.join(people) or 'NULL'})"
+    if len(people) < len(chosen):
+        who += " OR person_id IS NULL"
+    # (a key found twice, e.g. the same promotion twice in the window, is the same item)
+    rel = con.sql(
+        f"""SELECT f.* FROM (SELECT * FROM found WHERE {who}) f
+        JOIN (SELECT unnest($keys) AS key, generate_subscripts($keys, 1) AS n) c USING (key)
+        QUALIFY row_number() OVER (PARTITION BY c.n) = 1
+        ORDER BY c.n""",
+        params={"keys": [k for k, _ in chosen]},
     )
     return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
