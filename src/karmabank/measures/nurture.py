@@ -76,9 +76,11 @@ def candidates(
     """Every item some rule asks for at `now` (CANDIDATE_SCHEMA), before choosing, most
     pressing first.
 
-    `scores.last_in_before_window` is each person's last inbound activity at or before
-    `before_window` (µs), as the rescore found it; None when unknown, and then returns are found
-    by scanning every activity before the window."""
+    `scored_at` (µs) is the cutoff of the rescore that made `scores`: its `last_at` is each
+    person's last activity up to it, and `last_in_before_window` their last inbound activity
+    at or before `scored_at - window_days`. None when unknown: then the people a rule concerns
+    are found through the window's activities, and returns by scanning every activity before
+    the window. Either way, the same items."""
     con = engine_over(
         {"acts": acts, "all_scores": scores, "flags": flags, "transitions": transitions,
          "asks": asks, "matches": matches}
