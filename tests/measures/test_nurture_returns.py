@@ -42,6 +42,8 @@ def queue_items(
 ) -> list[tuple[str, int, str | None, float]]:
     scored = score_network(acts, now=NOW, settings=S).scores
     scores = scored.select(nurture.SCORES_SCHEMA.names).cast(nurture.SCORES_SCHEMA)
+    if known:  # as the rescore's snapshot has it: who some rule may concern, stored per person
+        scores = nurture.with_concerned(scores, S)
     if not known:
         scores = scores.set_column(
             scores.schema.get_field_index("last_in_before_window"), "last_in_before_window",

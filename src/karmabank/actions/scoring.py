@@ -19,6 +19,7 @@ import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from karmabank.measures import nurture
 from karmabank.measures.frames import ACTED_SCHEMA, FLAGS_SCHEMA, PREVIOUS_SCHEMA, micros
 from karmabank.measures.network import NetworkSummary, score_network
 from karmabank.measures.settings import MeasureSettings, load_measure_settings
@@ -175,6 +176,7 @@ def rescore(
         arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], STATE_SCHEMA))
         conn.commit()
     kept = result.scores.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
+    kept = nurture.with_concerned(kept, settings)  # the queue's filter, per person
     columns.save_snapshot(f"{state['scored_at']}-{state['computed_at']}", kept)
     seconds = time.perf_counter() - started  # everything, the commit included
     return RescoreReport(

@@ -68,6 +68,32 @@ _STAGE_LEVEL = "CASE {} WHEN 'aware' THEN 1 WHEN 'engaged' THEN 2 WHEN 'particip
     "WHEN 'advocate' THEN 4 WHEN 'leader' THEN 5 END"  # fmt: skip
 
 
+def concerned_column(settings: MeasureSettings) -> str:
+    """The snapshot column a rescore adds for the queue: `concerned_sql` computed for its
+    settings (the window is in the name, so a queue with another window does not use it)."""
+    return f"nurture_concerned_{int(settings.nurture.window_days)}"
+
+
+def concerned_sql(settings: MeasureSettings) -> str:
+    """The people some rule may concern whatever they did lately, from their scores alone:
+    drifting core and allies (check-in), newcomers (welcome), tenure anniversaries (celebrate).
+    The rescore stores it per person, so the queue reads a boolean instead of three strings
+    and a number for each of a million people."""
+    return f"""((status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
+        OR (tenure_days >= 365 AND tenure_days % 365 < {int(settings.nurture.window_days)}))"""
+
+
+def with_concerned(scores: pa.Table, settings: MeasureSettings) -> pa.Table:
+    """`scores` (circle, status, tenure_days...) with the `concerned_column` added."""
+    con = engine_over({"s": scores})
+    try:
+        rel = con.sql(f"SELECT *, coalesce({concerned_sql(settings)}, false) AS "
+                      f"{concerned_column(settings)} FROM s")  # fmt: skip
+        return rel.to_arrow_table()
+    finally:
+        con.close()
+
+
 def candidates(
     acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
     scores: ParquetFiles | pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
@@ -166,11 +192,16 @@ def _find(
         if scored_at is not None
         else "person_id IN (SELECT DISTINCT person_id FROM recent)"
     )
+    stored = concerned_column(settings)
+    concerned = (
+        stored
+        if stored in con.sql("SELECT * FROM all_scores LIMIT 0").columns
+        else concerned_sql(settings)
+    )
     con.execute(
         f"""CREATE TEMP TABLE scores AS
         SELECT {", ".join(SCORES_SCHEMA.names)} FROM all_scores s
-        WHERE (status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
-           OR (tenure_days >= 365 AND tenure_days % 365 < {n.window_days})
+        WHERE {concerned}
            OR {active}
            OR person_id IN (SELECT person_id FROM transitions UNION
                             SELECT person_id FROM asks)"""
