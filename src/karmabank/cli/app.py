@@ -11,7 +11,7 @@ import typer
 
 from karmabank.cli import render
 from karmabank.cli.campaigns import campaign_app
-from karmabank.cli.options import Db, Json, Now
+from karmabank.cli.options import Db, Json, Now, opened
 from karmabank.model import Direction, Flag
 from karmabank.settings import load_settings, parse_instant
 
@@ -132,10 +132,8 @@ def people(
     from karmabank.actions.people import flags_set, person_ref_json
     from karmabank.actions.relationships import list_people, score_json
     from karmabank.actions.scoring import measure_settings
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         rows = list_people(
             store=store, now=settings.clock(), settings=measure_settings(store), limit=limit,
             query=search, flag=flag, circle=circle, status=status, stage=stage, sort=sort,
@@ -167,10 +165,8 @@ def person(
     """One person: every score with its reason, the ledger, and the timeline."""
     from karmabank.actions.relationships import person_scores
     from karmabank.actions.scoring import measure_settings
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         detail = person_scores(
             store=store, ref=ref, now=settings.clock(), settings=measure_settings(store)
         )
@@ -185,10 +181,8 @@ def status(db: Db = None, now: Now = None, json_: Json = False) -> None:
     """The network at a glance: share ratio, people per circle, rhythm status and stage."""
     from karmabank.actions.relationships import network_status
     from karmabank.actions.scoring import measure_settings
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         report = network_status(store=store, now=settings.clock(), settings=measure_settings(store))
     if json_:
         _print_json(report)
@@ -243,10 +237,8 @@ def flag(
 ) -> None:
     """Flag a person as team, bot or do_not_contact (imports never change flags)."""
     from karmabank.actions.people import set_flag
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db)
-    with open_store(settings.db) as store:
+    with opened(db) as (store, settings):
         p = set_flag(store=store, ref=ref, flag=flag, on=not off, now=settings.clock(), actor="cli")
     state = "cleared" if off else "set"
     render.console().print(f"{flag.value} {state} for {p.name or 'person'} ({p.id})")
@@ -286,10 +278,8 @@ def issue_add(
 def issue_list(db: Db = None, json_: Json = False) -> None:
     """List the organization's issues."""
     from karmabank.actions.issues import list_issues
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db)
-    with open_store(settings.db) as store:
+    with opened(db) as (store, settings):
         issues = list_issues(store=store)
     if json_:
         _print_json([i.as_json() for i in issues])
@@ -311,10 +301,8 @@ def influencers(
     """People with warmth, reach and affinity for the organization's issues."""
     from karmabank.actions.influencers import find_influencers
     from karmabank.actions.scoring import measure_settings
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         found = find_influencers(
             store=store, now=settings.clock(), settings=measure_settings(store), issue=issue,
             limit=limit,
@@ -350,10 +338,8 @@ def nurture(
         return
     from karmabank.actions.nurture import nurture_queue
     from karmabank.actions.scoring import measure_settings
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         items = nurture_queue(
             store=store, now=settings.clock(), settings=measure_settings(store), limit=limit
         )
@@ -367,10 +353,8 @@ def nurture(
 def nurture_done(item: ItemId, db: Db = None, now: Now = None) -> None:
     """Record the give the item asked for (after you sent it yourself)."""
     from karmabank.actions.nurture import nurture_done as done
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         s, act = done(store=store, item_id=item, now=settings.clock())
     render.console().print(
         f"done: recorded give {act.verb} for person {act.person_id} (activity {act.id})"
@@ -381,10 +365,8 @@ def nurture_done(item: ItemId, db: Db = None, now: Now = None) -> None:
 def nurture_skip(item: ItemId, db: Db = None, now: Now = None) -> None:
     """Skip an item: it will not come back."""
     from karmabank.actions.nurture import nurture_skip as skip
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         skip(store=store, item_id=item, now=settings.clock())
     render.console().print(f"skipped item {item}")
 
@@ -398,10 +380,8 @@ def nurture_snooze(
 ) -> None:
     """Snooze an item for some days."""
     from karmabank.actions.nurture import nurture_snooze as snooze
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         s = snooze(store=store, item_id=item, now=settings.clock(), days=days)
     until = s.snoozed_until.date().isoformat() if s.snoozed_until else "?"
     render.console().print(f"snoozed item {item} until {until}")
@@ -412,10 +392,8 @@ def rescore(db: Db = None, now: Now = None, json_: Json = False) -> None:
     """Recompute every score (commands that show scores also do it when data changed)."""
     from karmabank.actions.scoring import measure_settings
     from karmabank.actions.scoring import rescore as rescore_all
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         report = rescore_all(store=store, now=settings.clock(), settings=measure_settings(store))
     if json_:
         _print_json(report.as_json())

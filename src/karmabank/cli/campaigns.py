@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from karmabank.cli.options import Db, Json, Now
+from karmabank.cli.options import Db, Json, Now, opened
 from karmabank.cli.render import console
 from karmabank.settings import load_settings, parse_instant
 
@@ -73,10 +73,8 @@ def campaign_list(db: Db = None, json_: Json = False) -> None:
     planned or sent) and how many asks were sent, answered yes and acted on (--json: all the
     funnel and the created and planned times)."""
     from karmabank.actions.campaigns import list_campaigns
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db)
-    with open_store(settings.db) as store:
+    with opened(db) as (store, settings):
         rows = list_campaigns(store=store)
     if json_:
         _json([r.as_json() for r in rows])
@@ -109,10 +107,8 @@ def campaign_plan(name: Name, db: Db = None, now: Now = None, json_: Json = Fals
     """Whom to ask, in order, with why and a draft; and who is left out, with the rule."""
     from karmabank.actions.campaigns import plan_campaign
     from karmabank.actions.scoring import measure_settings
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         plan = plan_campaign(store=store, name=name, now=settings.clock(),
                              settings=measure_settings(store),
                              excluded_limit=None if json_ else SHOWN_EXCLUDED)  # fmt: skip
@@ -154,10 +150,8 @@ def plan_view(plan: CampaignPlan) -> None:
 def campaign_send(name: Name, db: Db = None, now: Now = None, json_: Json = False) -> None:
     """Record the planned asks as sent (after you sent them yourself): the ledger moves."""
     from karmabank.actions.campaigns import send_campaign
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         report = send_campaign(store=store, name=name, now=settings.clock())
     if json_:
         _json({"campaign": report.campaign, "sent": report.sent, "refused": report.refused})
@@ -178,10 +172,8 @@ def campaign_respond(
 ) -> None:
     """Record what someone answered, or that they acted (a thank joins the nurture queue)."""
     from karmabank.actions.campaigns import respond
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         r = respond(store=store, name=name, ref=person, response=response, now=settings.clock())
     then = "; a thank is waiting in `karmabank nurture`" if r.status == "acted" else ""
     console().print(f"{escape(_who(r.person))}: {r.status} on {escape(r.campaign)!r}{then}")
@@ -191,10 +183,8 @@ def campaign_respond(
 def campaign_show(name: Name, db: Db = None, now: Now = None, json_: Json = False) -> None:
     """The campaign, its funnel and its asks (and how long until its deadline)."""
     from karmabank.actions.campaigns import show_campaign
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         shown = show_campaign(store=store, name=name)
     if json_:
         _json(shown.as_json())

@@ -1,10 +1,17 @@
-"""Options shared by every command."""
+"""Options shared by every command, and opening the store they name."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from karmabank.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from karmabank.store.open import Store
 
 Db = Annotated[
     str | None,
@@ -23,3 +30,14 @@ Now = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@contextmanager
+def opened(db: str | None, now: str | None = None) -> Iterator[tuple[Store, Settings]]:
+    """The store `--db` names (else $KARMABANK_DB, else ./karmabank.db) and the settings with
+    `--now`; the store is closed when the block ends, whatever happens in it."""
+    from karmabank.store.open import open_store
+
+    settings = load_settings(db=db, now=now)
+    with open_store(settings.db) as store:
+        yield store, settings

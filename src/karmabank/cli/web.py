@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from karmabank.actions.accounts import Role
-from karmabank.cli.options import Db, Now
+from karmabank.cli.options import Db, Now, opened
 from karmabank.cli.render import console
 from karmabank.errors import ConfigError
 from karmabank.settings import load_settings
@@ -75,10 +75,8 @@ def token_new(
 ) -> None:
     """Create an API token for a user; it is printed once, on the last line."""
     from karmabank.actions.accounts import new_token
-    from karmabank.store.open import open_store
 
-    settings = load_settings(db=db, now=now)
-    with open_store(settings.db) as store:
+    with opened(db, now) as (store, settings):
         user, token = new_token(store=store, email=email, now=settings.clock())
     console().print(
         f"API token for {escape(user.email)} ({user.role}); shown once, send it as "
