@@ -157,9 +157,9 @@ def _find(
     )
     # The rescore's `last_in_before_window` answers for returns when its window starts no
     # later than ours; its `last_at` (any activity up to its cutoff) finds who was active.
-    before_window = None if scored_at is None else scored_at - n.window_days * day
-    known = before_window is not None and before_window <= since
-    in_since = min(since, before_window) if known and before_window is not None else since
+    before_window = since if scored_at is None else scored_at - n.window_days * day
+    known = scored_at is not None and before_window <= since
+    in_since = min(since, before_window)  # the rescore's window start when it is known
     # Inbound activity of the window (and, for returns, since the rescore's window), and the
     # recent content an issue matched (inbound or peer): every rule's activities.
     con.execute(

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from karmabank.actions.accounts import PERMISSIONS, Permission, Role
+from karmabank.actions.accounts import Permission, Role, may
 from karmabank.web.security import CSRF_HEADER, SESSION_COOKIE, Requires
 
 REF = "#/components/schemas/"
@@ -75,7 +75,7 @@ def roles_for(permission: Permission | None) -> str:
     """Who may call an operation needing `permission`, as a phrase."""
     if permission is None:
         return "anyone (no login)"
-    allowed = [r.value for r in reversed(Role) if permission in PERMISSIONS[r]]
+    allowed = [r.value for r in reversed(Role) if may(r, permission)]
     if len(allowed) == len(Role):
         return "any role (" + ", ".join(allowed) + ")"
     return " or ".join(allowed)
