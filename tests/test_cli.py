@@ -314,3 +314,28 @@ def test_campaign_commands_end_to_end(loaded: str, capsys: pytest.CaptureFixture
     ):
         r = run(capsys, *argv, "--db", loaded, *now)
         assert r.code == 1 and r.err.startswith(message) and len(r.err.splitlines()) == 1, r.err
+
+
+def test_column_wise_database_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error of the ADBC driver (the rescore's column-wise reads and writes) is one line,
+    though `main` never imports the driver itself; any other unexpected error still raises."""
+    import adbc_driver_sqlite.dbapi as sqlite_adbc
+
+    def failing(**_: object) -> None:
+        with sqlite_adbc.connect(str(tmp_path / "x.db")) as conn, conn.cursor() as cur:
+            cur.execute("SELECT x FROM nowhere")
+
+    monkeypatch.setattr("karmabank.cli._app", lambda: failing)
+    r = run(capsys, "rescore")
+    assert r.code == 1
+    assert r.err.startswith("error: database: ") and "nowhere" in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("karmabank.cli._app", lambda: broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        run(capsys, "rescore")

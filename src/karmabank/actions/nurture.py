@@ -75,12 +75,10 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
     source = columns.up_to(state.activity_max_id).source()
     token = f"{state.scored_at}-{micros(state.computed_at)}"
     scores = columns.snapshot_files(token, nurture.SCORES_SCHEMA.names)
-    with arrow_io.connect(store.url, store.engine) as conn:
-        return {
+    with store.engine.connect() as conn:  # small reads: no need for the ADBC driver
+        data: dict[str, Any] = {
             "acts": source,
-            "scores": scores
-            if scores is not None
-            else arrow_io.read_table(conn, scores_sql, nurture.SCORES_SCHEMA),
+            "scores": scores,
             # the snapshot knows each person's last activity, and last visit before the
             # rescore's window, as of the rescore's cutoff
             "scored_at": None if scores is None else state.scored_at,
@@ -89,6 +87,10 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
             "handled": arrow_io.read_table(conn, handled_sql, nurture.HANDLED_SCHEMA),
         }
+    if scores is None:  # no snapshot: read the scores the rules need, column-wise
+        with arrow_io.connect(store.url, store.engine) as adbc:
+            data["scores"] = arrow_io.read_table(adbc, scores_sql, nurture.SCORES_SCHEMA)
+    return data
 
 
 def _matches(store: Store, now: datetime, s: MeasureSettings) -> tuple[pa.Table, dict[int, str]]:

@@ -113,8 +113,8 @@ def summary_json(s: NetworkSummary) -> dict[str, Any]:
 
 
 def flagged_people(conn: Any) -> pa.Table:
-    """Team members, bots, do-not-contact and erased people (FLAGS_SCHEMA), on an ADBC
-    connection: the measures and the nurture rules treat them apart."""
+    """Team members, bots, do-not-contact and erased people (FLAGS_SCHEMA), on an ADBC or a
+    SQLAlchemy connection: the measures and the nurture rules treat them apart."""
     return arrow_io.read_table(
         conn,
         """(SELECT id AS person_id, team, bot, do_not_contact, erased FROM person

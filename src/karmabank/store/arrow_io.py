@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import BigInteger, Boolean, Engine, Float, Integer, String
+from sqlalchemy import BigInteger, Boolean, Connection, Engine, Float, Integer, String
 from sqlalchemy.engine import make_url
 
 from karmabank.errors import ConfigError, StoreError
@@ -141,7 +141,25 @@ def read_batches(
 def read_table(
     conn: Any, table_sql: str, schema: pa.Schema, where: str = "", params: Any = None
 ) -> pa.Table:
+    """`schema`'s columns of `table_sql`, on an ADBC connection (column-wise: the big reads), or
+    on a SQLAlchemy `Connection` (row by row: small reads, in commands that would otherwise
+    load the ADBC driver and Arrow's datasets for a few thousand rows)."""
+    if isinstance(conn, Connection):
+        return _read_rows(conn, select_sql(conn, table_sql, schema, where), schema, params)
     return pa.Table.from_batches(list(read_batches(conn, table_sql, schema, where, params)), schema)
+
+
+_PYTHON = {pa.bool_(): bool, pa.float64(): float}  # SQLite keeps booleans as 0/1, floats as ints
+
+
+def _read_rows(conn: Connection, sql: str, schema: pa.Schema, params: Any) -> pa.Table:
+    rows = conn.exec_driver_sql(sql, params or ()).all()
+    columns = []
+    for i, f in enumerate(schema):
+        python = _PYTHON.get(f.type)
+        values = [r[i] if r[i] is None or python is None else python(r[i]) for r in rows]
+        columns.append(pa.array(values, f.type))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def append(conn: Any, table: str, data: pa.Table) -> None:
