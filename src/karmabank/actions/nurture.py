@@ -20,7 +20,7 @@ from sqlalchemy import select
 from karmabank.actions.issues import list_issues
 from karmabank.actions.people import person_ref_json
 from karmabank.actions.recording import record_activity
-from karmabank.actions.scoring import ensure_scores, flagged_people
+from karmabank.actions.scoring import ensure_scores, flagged_people, nurture_pool_part
 from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures import nurture
@@ -55,12 +55,17 @@ class NurtureItem:
 
 def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) -> dict[str, Any]:
     since = micros(now) - s.nurture.window_days * US_PER_DAY
-    scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used,
-               CAST(NULL AS BIGINT) AS last_in_before_window, CAST(NULL AS BIGINT) AS last_at
+    active_since = (
+        micros(now) - max(s.nurture.window_days, s.nurture.share_window_days) * US_PER_DAY
+    )
+    unknown = ", ".join(
+        f"CAST(NULL AS BIGINT) AS {c}" for c in nurture.SCORES_SCHEMA.names[6:]
+    )  # what only the rescore's snapshot knows
+    scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used, {unknown}
         FROM person_score
         WHERE (status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
            OR (tenure_days >= 365 AND tenure_days % 365 < {s.nurture.window_days})
-           OR person_id IN (SELECT person_id FROM activity WHERE occurred_at > {since})
+           OR person_id IN (SELECT person_id FROM activity WHERE occurred_at > {active_since})
            OR person_id IN (SELECT person_id FROM ask
                             WHERE status = 'acted' AND thanked_at IS NULL)
            OR person_id IN (SELECT person_id FROM ladder_transition WHERE at > {since})) AS s"""
@@ -75,13 +80,17 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
     source = columns.up_to(state.activity_max_id).source()
     token = f"{state.scored_at}-{micros(state.computed_at)}"
     scores = columns.snapshot_files(token, nurture.SCORES_SCHEMA.names)
+    pool = columns.snapshot_files(token, nurture.SCORES_SCHEMA.names, nurture_pool_part(s))
     with store.engine.connect() as conn:  # small reads: no need for the ADBC driver
         data: dict[str, Any] = {
             "acts": source,
             "scores": scores,
-            # the snapshot knows each person's last activity, and last visit before the
-            # rescore's window, as of the rescore's cutoff
+            # the snapshot knows each person's last activity, last visit before the rescore's
+            # window and our last gives, as of the rescore's cutoff
             "scored_at": None if scores is None else state.scored_at,
+            "pool": None
+            if scores is None or pool is None
+            else nurture.Pool(pool, nurture.pool_since(s, state.scored_at)),
             "flags": flagged_people(conn),
             "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
@@ -144,7 +153,7 @@ def nurture_queue(
     chosen = nurture.queue(
         data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],
         transitions=data["transitions"], asks=data["asks"], matches=matches,
-        handled=data["handled"], limit=n, scored_at=data["scored_at"],
+        handled=data["handled"], limit=n, scored_at=data["scored_at"], pool=data["pool"],
     ).to_pylist()  # fmt: skip
     return _store_items(store, now, chosen, issue_names)
 

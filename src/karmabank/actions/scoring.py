@@ -48,6 +48,13 @@ SNAPSHOT_SCHEMA = pa.schema(
 )  # fmt: skip
 
 
+def nurture_pool_part(settings: MeasureSettings) -> str:
+    """The snapshot part holding the nurture `Pool` (its cut, in days before the rescore, in
+    the name: a queue with other windows does not use it)."""
+    n = settings.nurture
+    return f"nurture{max(n.window_days, n.share_window_days)}d"
+
+
 def snapshot_of(
     columns: ActivityColumns, scored_at: int, computed_at: int, schema: pa.Schema
 ) -> pa.Table | None:
@@ -176,8 +183,11 @@ def rescore(
         arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], STATE_SCHEMA))
         conn.commit()
     kept = result.scores.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
-    kept = nurture.with_concerned(kept, settings)  # the queue's filter, per person
-    columns.save_snapshot(f"{state['scored_at']}-{state['computed_at']}", kept)
+    # what the nurture queue filters on, per person, and the people it may concern
+    kept, pool = nurture.snapshot_parts(kept, sync.source(), now=now, settings=settings)
+    columns.save_snapshot(
+        f"{state['scored_at']}-{state['computed_at']}", kept, {nurture_pool_part(settings): pool}
+    )
     seconds = time.perf_counter() - started  # everything, the commit included
     return RescoreReport(
         now, result.scores.num_rows, result.transitions.num_rows, seconds, sync, result.summary

@@ -20,6 +20,7 @@ Never for do-not-contact, erased, team or bot people.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -43,10 +44,19 @@ CANDIDATE_SCHEMA = pa.schema(
         ("detail", pa.string()),  # what the reason needs: verb, days, years, stage, terms
     ]
 )
+# Our last give of each kind to a person, and the verbs that count as one: what each rule asks.
+GIVES = {
+    "reply_at": "verb = 'reply'",
+    "thank_at": "verb IN ('thank', 'reply')",
+    "welcome_at": "verb = 'welcome'",
+    "share_at": "verb = 'share'",
+    "any_at": "true",
+}
 SCORES_SCHEMA = pa.schema(
     [("person_id", pa.int64()), ("circle", pa.string()), ("status", pa.string()),
      ("warmth", pa.float64()), ("tenure_days", pa.int32()), ("cadence_used", pa.float64()),
-     ("last_in_before_window", pa.int64()), ("last_at", pa.int64())]
+     ("last_in_before_window", pa.int64()), ("last_at", pa.int64()),
+     *((f"gave_{name}", pa.int64()) for name in GIVES)]
 )  # fmt: skip
 TRANSITIONS_SCHEMA = pa.schema(
     [("person_id", pa.int64()), ("from_stage", pa.string()), ("to_stage", pa.string()),
@@ -83,13 +93,52 @@ def concerned_sql(settings: MeasureSettings) -> str:
         OR (tenure_days >= 365 AND tenure_days % 365 < {int(settings.nurture.window_days)}))"""
 
 
-def with_concerned(scores: pa.Table, settings: MeasureSettings) -> pa.Table:
-    """`scores` (circle, status, tenure_days...) with the `concerned_column` added."""
-    con = engine_over({"s": scores})
+def _gives_sql(where: str) -> str:
+    """Our last give of each kind (GIVES) to each person, among the activities `where` says."""
+    last = ", ".join(f"max(occurred_at) FILTER (WHERE {c}) AS {n}" for n, c in GIVES.items())
+    return f"""SELECT person_id, {last} FROM acts
+        WHERE direction = 'give' AND {where} GROUP BY person_id"""
+
+
+def pool_since(settings: MeasureSettings, scored_at: int) -> int:
+    """Who was active after this (µs) is in the pool of a rescore at `scored_at`: any window a
+    queue at or after `scored_at` looks at starts later."""
+    n = settings.nurture
+    return scored_at - max(n.window_days, n.share_window_days) * US_PER_DAY
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The snapshot's rows some rule may concern at any time from the rescore on: the people
+    the stored `concerned_column` marks, and everyone whose last activity is after `since`
+    (µs). A queue reads them instead of the million rows, plus the few people it meets
+    elsewhere (activity after the rescore, a promotion, an ask acted on)."""
+
+    rows: ParquetFiles | pa.Table
+    since: int
+
+
+def snapshot_parts(
+    scores: pa.Table, acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings
+) -> tuple[pa.Table, pa.Table]:
+    """What a rescore at `now` keeps for the queue: (`scores` with, per person, the
+    `concerned_column` and our last give of each kind up to `now`; the `Pool` rows of it, cut
+    at `pool_since`), both by person."""
+    con = engine_over({"s": scores, "acts": acts})
     try:
-        rel = con.sql(f"SELECT *, coalesce({concerned_sql(settings)}, false) AS "
-                      f"{concerned_column(settings)} FROM s")  # fmt: skip
-        return rel.to_arrow_table()
+        gave = ", ".join(f"g.{n} AS gave_{n}" for n in GIVES)
+        con.execute(
+            f"""CREATE TEMP TABLE snapshot AS
+            SELECT s.*, coalesce({concerned_sql(settings)}, false) AS {concerned_column(settings)},
+                   {gave}
+            FROM s LEFT JOIN ({_gives_sql(f"occurred_at <= {micros(now)}")}) g USING (person_id)
+            ORDER BY s.person_id"""
+        )
+        pool = con.sql(
+            f"""SELECT * FROM snapshot WHERE {concerned_column(settings)}
+                OR last_at > {pool_since(settings, micros(now))} ORDER BY person_id"""
+        ).to_arrow_table()
+        return con.sql("SELECT * FROM snapshot ORDER BY person_id").to_arrow_table(), pool
     finally:
         con.close()
 
@@ -97,22 +146,21 @@ def with_concerned(scores: pa.Table, settings: MeasureSettings) -> pa.Table:
 def candidates(
     acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
     scores: ParquetFiles | pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
-    matches: pa.Table, scored_at: int | None = None,
+    matches: pa.Table, scored_at: int | None = None, pool: Pool | None = None,
 ) -> pa.Table:  # fmt: skip
     """Every item some rule asks for at `now` (CANDIDATE_SCHEMA), before choosing, most
     pressing first.
 
     `scored_at` (µs) is the cutoff of the rescore that made `scores`: its `last_at` is each
     person's last activity up to it, and `last_in_before_window` their last inbound activity
-    at or before `scored_at - window_days`. None when unknown: then the people a rule concerns
-    are found through the window's activities, and returns by scanning every activity before
-    the window. Either way, the same items."""
-    con = engine_over(
-        {"acts": acts, "all_scores": scores, "flags": flags, "transitions": transitions,
-         "asks": asks, "matches": matches}
-    )  # fmt: skip
+    at or before `scored_at - window_days`, and its `gave_*` our last gives up to it. None when
+    unknown: then the people a rule concerns are found through the window's activities, and
+    returns and gives by scanning every activity. `pool`, when given, is the rescore's: its
+    rows replace the million when it holds everyone this queue needs. Either way, the same
+    items."""
+    con = _engine(acts, scores, flags, transitions, asks, matches, None, pool)
     try:
-        _find(con, now, settings, scored_at)
+        _find(con, now, settings, scored_at, pool)
         rel = con.sql("SELECT * FROM found ORDER BY priority DESC, key")
         return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
     finally:
@@ -123,22 +171,34 @@ def queue(
     acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
     scores: ParquetFiles | pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
     matches: pa.Table, handled: pa.Table, limit: int, scored_at: int | None = None,
+    pool: Pool | None = None,
 ) -> pa.Table:  # fmt: skip
     """`choose(candidates(...))` in one engine: the day's queue (CANDIDATE_SCHEMA)."""
-    con = engine_over(
-        {"acts": acts, "all_scores": scores, "flags": flags, "transitions": transitions,
-         "asks": asks, "matches": matches, "handled": handled}
-    )  # fmt: skip
+    con = _engine(acts, scores, flags, transitions, asks, matches, handled, pool)
     try:
-        _find(con, now, settings, scored_at)
+        _find(con, now, settings, scored_at, pool)
         return _choose(con, now, limit)
     finally:
         con.close()
 
 
+def _engine(
+    acts: ParquetFiles | pa.Table, scores: ParquetFiles | pa.Table, flags: pa.Table,
+    transitions: pa.Table, asks: pa.Table, matches: pa.Table, handled: pa.Table | None,
+    pool: Pool | None,
+) -> duckdb.DuckDBPyConnection:  # fmt: skip
+    inputs = {"acts": acts, "all_scores": scores, "flags": flags, "transitions": transitions,
+              "asks": asks, "matches": matches}  # fmt: skip
+    if handled is not None:
+        inputs["handled"] = handled
+    if pool is not None:
+        inputs["pool"] = pool.rows
+    return engine_over(inputs)
+
+
 def _find(
     con: duckdb.DuckDBPyConnection, now: datetime, settings: MeasureSettings,
-    scored_at: int | None,
+    scored_at: int | None, pool: Pool | None = None,
 ) -> None:  # fmt: skip
     """Table `found`: the candidates, from the inputs registered in `con`."""
     n = settings.nurture
@@ -148,13 +208,6 @@ def _find(
     share_since = now_us - n.share_window_days * day
     weights = ", ".join(f"('{v}', {w!r})" for v, w in settings.warmth.weights.items())
     reply_verbs = ", ".join(f"'{v}'" for v in n.reply_verbs) or "NULL"
-    # gives this recent decide every rule (newcomers are younger than newcomer_days)
-    lookback = now_us - day * max(
-        n.window_days,
-        n.share_window_days,
-        n.check_in_cooldown_days,
-        settings.circles.newcomer_days,
-    )
     # The rescore's `last_in_before_window` answers for returns when its window starts no
     # later than ours; its `last_at` (any activity up to its cutoff) finds who was active.
     before_window = since if scored_at is None else scored_at - n.window_days * day
@@ -172,40 +225,56 @@ def _find(
                OR (a.direction IN ('in', 'peer') AND a.occurred_at > {share_since}
                    AND a.id IN (SELECT activity_id FROM matches)))"""
     )
-    # Our last gives to each person, by what they satisfy (one row per person).
-    con.execute(
-        f"""CREATE TEMP TABLE gives AS
-        SELECT person_id,
-               max(occurred_at) FILTER (WHERE verb = 'reply') AS reply_at,
-               max(occurred_at) FILTER (WHERE verb IN ('thank', 'reply')) AS thank_at,
-               max(occurred_at) FILTER (WHERE verb = 'welcome') AS welcome_at,
-               max(occurred_at) FILTER (WHERE verb = 'share') AS share_at,
-               max(occurred_at) AS any_at
-        FROM acts
-        WHERE direction = 'give' AND occurred_at > {lookback} AND occurred_at <= {now_us}
-        GROUP BY person_id"""
-    )
-    # Every rule reads the few people it can concern: read the million once, keep those.
-    active = (
-        f"""s.last_at > {min(in_since, share_since)}
-           OR person_id IN (SELECT person_id FROM recent WHERE occurred_at > {scored_at})"""
-        if scored_at is not None
-        else "person_id IN (SELECT DISTINCT person_id FROM recent)"
-    )
+    # Every rule reads the few people it can concern: read them once, keep them. The rescore's
+    # pool holds them all when its cut is no later than this queue's; then only the people met
+    # elsewhere (active after the rescore, promoted, acted on an ask) are looked up outside it.
+    active_since = min(in_since, share_since)
     stored = concerned_column(settings)
-    concerned = (
-        stored
-        if stored in con.sql("SELECT * FROM all_scores LIMIT 0").columns
-        else concerned_sql(settings)
-    )
-    con.execute(
-        f"""CREATE TEMP TABLE scores AS
-        SELECT {", ".join(SCORES_SCHEMA.names)} FROM all_scores s
-        WHERE {concerned}
-           OR {active}
-           OR person_id IN (SELECT person_id FROM transitions UNION
-                            SELECT person_id FROM asks)"""
-    )
+    has_stored = stored in con.sql("SELECT * FROM all_scores LIMIT 0").columns
+    concerned = stored if has_stored else concerned_sql(settings)
+    names = ", ".join(SCORES_SCHEMA.names)
+    if scored_at is None:
+        con.execute(
+            f"""CREATE TEMP TABLE scores AS SELECT {names} FROM all_scores s
+            WHERE {concerned} OR person_id IN (SELECT person_id FROM recent UNION
+                SELECT person_id FROM transitions UNION SELECT person_id FROM asks)"""
+        )
+    else:
+        con.execute(
+            f"""CREATE TEMP TABLE met AS
+            SELECT person_id FROM recent WHERE occurred_at > {scored_at}
+            UNION SELECT person_id FROM transitions UNION SELECT person_id FROM asks"""
+        )
+        pooled = pool is not None and has_stored and pool.since <= active_since
+        source = "pool" if pooled else "all_scores"
+        con.execute(
+            f"""CREATE TEMP TABLE scores AS SELECT {names} FROM {source} s
+            WHERE {concerned} OR s.last_at > {active_since}
+               OR person_id IN (SELECT person_id FROM met)"""
+        )
+        if pooled:
+            con.execute(
+                """CREATE TEMP TABLE outside AS SELECT person_id FROM met
+                EXCEPT SELECT person_id FROM pool"""
+            )
+            if con.sql("SELECT count(*) FROM outside").fetchall()[0][0]:
+                con.execute(
+                    f"""INSERT INTO scores SELECT {names} FROM all_scores
+                    WHERE person_id IN (SELECT person_id FROM outside)"""
+                )
+    # Our last gives to each person, by what they satisfy (one row per person): the rescore's
+    # up to its cutoff and those since, when the queue is not earlier; else all of them.
+    if scored_at is not None and scored_at <= now_us:
+        stored_gives = ", ".join(f"gave_{n} AS {n}" for n in GIVES)
+        latest = ", ".join(f"max({n}) AS {n}" for n in GIVES)
+        gives = f"""SELECT person_id, {latest} FROM (
+              SELECT person_id, {stored_gives} FROM scores WHERE gave_any_at IS NOT NULL
+              UNION ALL
+              {_gives_sql(f"occurred_at > {scored_at} AND occurred_at <= {now_us}")})
+            GROUP BY person_id"""
+    else:
+        gives = _gives_sql(f"occurred_at <= {now_us}")
+    con.execute(f"CREATE TEMP TABLE gives AS {gives}")
     # A return: someone's first inbound activity of the window, after their last one before
     # the window. (Silence counted inside the window would be < window_days, and
     # welcome_back_days is longer: a settings check keeps it so.) The last one before the

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +175,7 @@ class ActivityColumns:
                 p.unlink(missing_ok=True)
 
     # -- the previous rescore's history, kept beside the copy -------------------------------
+    # `scores-<token>.parquet`, and the parts it keeps for quick reads (`<part>-<token>.parquet`)
     def snapshot(self, token: str) -> pa.Table | None:
         """The history columns the last rescore wrote, if this copy holds them for `token`."""
         path = self.dir / f"scores-{token}.parquet"
@@ -183,23 +184,35 @@ class ActivityColumns:
         except (OSError, pa.ArrowInvalid):
             return None
 
-    def snapshot_files(self, token: str, names: Sequence[str]) -> ParquetFiles | None:
-        """The snapshot for `token` as a file for the engine to read, if it has `names`."""
-        path = self.dir / f"scores-{token}.parquet"
+    def snapshot_files(
+        self, token: str, names: Sequence[str], part: str = "scores"
+    ) -> ParquetFiles | None:
+        """A part of the snapshot for `token` as a file for the engine to read, if it is there
+        with `names`."""
+        path = self.dir / f"{part}-{token}.parquet"
         try:
             found = pq.read_schema(path).names
         except (OSError, pa.ArrowInvalid):
             return None
         return ParquetFiles((path,)) if set(names) <= set(found) else None
 
-    def save_snapshot(self, token: str, table: pa.Table) -> None:
+    def save_snapshot(
+        self, token: str, table: pa.Table, parts: Mapping[str, pa.Table] | None = None
+    ) -> None:
+        """Keep `table` (and `parts`) for `token`, and nothing of the snapshots before."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / f"scores.{uuid.uuid4().hex}.tmp"
-        pq.write_table(table, tmp, row_group_size=SNAPSHOT_ROW_GROUP)
-        os.replace(tmp, self.dir / f"scores-{token}.parquet")
-        for p in self.dir.glob("scores*"):
-            if p.name != f"scores-{token}.parquet":
-                p.unlink(missing_ok=True)
+        keep = set()
+        for part, data in {**(parts or {}), "scores": table}.items():  # scores last: it is
+            tmp = self.dir / f"snapshot.{uuid.uuid4().hex}.tmp"  # what readers look for first
+            pq.write_table(data, tmp, row_group_size=SNAPSHOT_ROW_GROUP)
+            os.replace(tmp, self.dir / f"{part}-{token}.parquet")
+            keep.add(f"{part}-{token}.parquet")
+        for p in self.dir.iterdir():
+            if p.name.startswith(("scores", "snapshot.")) or (
+                p.suffix == ".parquet" and not p.name.startswith("seg-")
+            ):
+                if p.name not in keep:
+                    p.unlink(missing_ok=True)
 
 
 def _grouped(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
