@@ -44,3 +44,32 @@ def test_sqlite_runs_wal_with_foreign_keys(tmp_path: object) -> None:
 def test_head_constant_is_alembics_head() -> None:
     """`migrate.HEAD` lets every command check the schema without importing Alembic."""
     assert migrate.HEAD == migrate.scripts_head()
+
+
+def test_partial_indexes_get_their_postgresql_predicate_with_a_postgresql_engine() -> None:
+    """The models name PostgreSQL's options only once a PostgreSQL engine is made: a SQLite
+    command never loads that dialect (0.1 s), a PostgreSQL one creates the same indexes."""
+    import subprocess
+    import sys
+
+    from sqlalchemy.schema import CreateIndex
+
+    code = (
+        "import sys, karmabank.cli, karmabank.store.tables, karmabank.store.open;"
+        "karmabank.cli._app();"
+        "print('sqlalchemy.dialects.postgresql' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connects
+    try:
+        ddl = {
+            str(ix.name): str(CreateIndex(ix).compile(dialect=engine.dialect))
+            for table in ("person", "activity")
+            for ix in Base.metadata.tables[table].indexes
+        }
+    finally:
+        engine.dispose()
+    assert ddl["ix_person_flagged"].endswith("WHERE team OR bot OR do_not_contact OR erased")
+    assert ddl["ix_activity_target_id_occurred_at"].endswith("WHERE target_id IS NOT NULL")
+    assert "WHERE" not in ddl["ix_activity_occurred_at"]

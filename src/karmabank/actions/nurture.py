@@ -8,7 +8,7 @@ Templates: `templates/nurture/<kind>.<channel>.txt.j2`, else `<kind>.txt.j2`, lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from sqlalchemy import select
 
 from karmabank.actions.issues import list_issues
-from karmabank.actions.people import person_ref_json
+from karmabank.actions.people import person_refs
 from karmabank.actions.recording import record_activity
 from karmabank.actions.scoring import ensure_scores, flagged_people, nurture_pool_part
 from karmabank.actions.templates import first_name, render_template, templates
@@ -30,7 +30,7 @@ from karmabank.model import Direction
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Ask, Organization, Person, ScoreState, Suggestion
+from karmabank.store.tables import Activity, Ask, Organization, ScoreState, Suggestion
 
 
 @dataclass(frozen=True)
@@ -162,39 +162,35 @@ def _store_items(
     store: Store, now: datetime, chosen: list[dict[str, Any]], issue_names: dict[int, str]
 ) -> list[NurtureItem]:
     env = templates(store, "nurture")
+    refs = person_refs(store, [c["person_id"] for c in chosen])
     items: list[NurtureItem] = []
-    with store.sessions.begin() as session:
+    with store.sessions.begin() as session:  # a few set-wise reads, then the writes
         org = session.scalar(select(Organization.name).order_by(Organization.id).limit(1))
+        acts = {a.id: a for a in session.scalars(select(Activity).where(
+            Activity.id.in_([c["activity_id"] for c in chosen if c["activity_id"]])))}  # fmt: skip
+        known = {x.key: x for x in session.scalars(select(Suggestion).where(
+            Suggestion.key.in_([c["key"] for c in chosen])))}  # fmt: skip
         for c in chosen:
-            person = session.get(Person, c["person_id"])
-            assert person is not None
-            act = session.get(Activity, c["activity_id"]) if c["activity_id"] else None
+            pid = c["person_id"]
+            act = acts.get(c["activity_id"]) if c["activity_id"] else None
             reason, step, context = _explain(c, act, now, issue_names)
-            first = first_name(person.name)
+            first = first_name(refs[pid]["name"])
             context.update(name=first, hi=f"Hi {first}" if first else "Hi", org=org or "us")
             draft = _render(env, c["kind"], c["channel"], context)
-            s = session.scalar(select(Suggestion).where(Suggestion.key == c["key"]))
+            s = known.get(c["key"])
             if s is None:
-                s = Suggestion(key=c["key"], kind=c["kind"], person_id=person.id, created_at=now,
+                s = Suggestion(key=c["key"], kind=c["kind"], person_id=pid, created_at=now,
                                status="open", reason=reason, priority=c["priority"])  # fmt: skip
                 session.add(s)
             s.activity_id, s.reason, s.priority = c["activity_id"], reason, c["priority"]
             s.status, s.snoozed_until = "open", None
             s.channel, s.give_verb, s.next_step, s.draft = c["channel"], c["give_verb"], step, draft
-            session.flush()
-            items.append(
-                NurtureItem(
-                    s.id,
-                    c["kind"],
-                    person_ref_json(person),
-                    c["circle"],
-                    reason,
-                    c["priority"],
-                    step,
-                    draft,
-                    c["channel"],
-                )  # fmt: skip
-            )
+            item = NurtureItem(0, c["kind"], refs[pid], c["circle"], reason, c["priority"], step,
+                               draft, c["channel"])  # fmt: skip
+            items.append(item)
+            known[c["key"]] = s
+        session.flush()  # the new items' ids
+        items = [replace(i, id=known[c["key"]].id) for i, c in zip(items, chosen, strict=True)]
     return items
 
 

@@ -63,6 +63,9 @@ def make_engine(db: str, **kwargs: Any) -> Engine:
             raise ConfigError(
                 "PostgreSQL needs the postgres extra: pip install 'karmabank[postgres]'"
             ) from e
+        from karmabank.store.tables import for_postgresql
+
+        for_postgresql()
         engine = create_engine(url, **kwargs)
         _ENGINES.add(engine)
         return engine
