@@ -26,14 +26,19 @@ EMPTY = {
 
 
 def network() -> pa.Table:
-    """1: silent 400 days, back 2 days ago. 2: came thrice, silent 290 days, came 7 days - 10 minutes ago and
-    today: a return for a queue at the rescore's time, but not 30 minutes later, when that visit
-    falls before the queue's window (and after the rescore's cutoff). 3: back after 200 days,
-    with a visit 100 days ago (too short a silence). 4..9: regulars; 4, 5 and 6 commented
-    yesterday, we thanked 4 and replied to 5 since, and welcomed 6 long ago. 10: quiet for 20 days, comments 10 minutes after
-    the rescore: the queue 30 minutes later must know them as the rescore did. 11: quiet for
-    30 days (outside the pool), comments 10 minutes after the rescore and we reply 20 minutes
-    after it: nothing left to do for them 30 minutes after."""
+    return activities(network_rows())
+
+
+def network_rows() -> list[dict[str, object]]:
+    """1: silent 400 days, back 2 days ago. 2: came thrice, silent 290 days, came 7 days - 10
+    minutes ago and today: a return for a queue at the rescore's time, but not 30 minutes
+    later, when that visit falls before the queue's window (and after the rescore's cutoff).
+    3: back after 200 days, with a visit 100 days ago (too short a silence). 4..9: regulars;
+    4, 5 and 6 commented yesterday, we thanked 4 and replied to 5 since, and welcomed 6 long
+    ago. 10: quiet for 20 days, comments 10 minutes after the rescore: the queue 30 minutes
+    later must know them as the rescore did. 11: quiet for 30 days (outside the pool),
+    comments 10 minutes after the rescore and we reply 20 minutes after it: nothing left to
+    do for them 30 minutes after."""
     rows = [act(1, 402, "comment"), act(1, 2, "comment")]
     rows += [act(2, d, "comment") for d in (300, 299, 298, 7 - 10 / 1440, 0.5)]
     rows += [act(3, 300, "comment"), act(3, 100, "comment"), act(3, 1, "comment")]
@@ -44,7 +49,7 @@ def network() -> pa.Table:
     rows += [act(10, d, "like") for d in (20, 40, 60)] + [act(10, -10 / 1440, "comment")]
     rows += [act(11, d, "comment") for d in (30, 40, 50)] + [act(11, -10 / 1440, "comment")]
     rows += [act(11, -20 / 1440, "reply", "give")]
-    return activities(rows)
+    return rows
 
 
 def queue_items(
@@ -117,3 +122,54 @@ def test_a_rescore_after_the_queue_time_falls_back_to_the_scan() -> None:
     early = queue_items(acts, "pool", minutes_after=-30)
     assert early == queue_items(acts, "scan", minutes_after=-30)
     assert [p for k, p, _, _ in early if k == "welcome_back"] == [1, 2]
+
+
+def test_the_queue_describes_its_items_as_the_rules_found_them() -> None:
+    """The queue chooses on narrow columns and describes only the chosen, from their keys:
+    each of its items must be the very row the rules found (channel, give verb, detail)."""
+    rows = network_rows() + [
+        act(13, 400, "like"),
+        act(13, 1, "like"),  # back, with nothing to thank or answer
+        act(12, 1, "share", "peer", channel="mastodon"),  # matched below
+    ]
+    acts = activities(rows)
+    shared = acts.num_rows  # the last activity's id
+    scores = score_network(acts, now=NOW, settings=S).scores
+    rescored = pa.schema(list(nurture.SCORES_SCHEMA)[:8])
+    snapshot, pool_rows = nurture.snapshot_parts(
+        scores.select(rescored.names).cast(rescored), acts, now=NOW, settings=S
+    )
+    inputs = {
+        "flags": FLAGS_SCHEMA.empty_table(),
+        "transitions": pa.Table.from_pylist(
+            [
+                {
+                    "person_id": 7,
+                    "from_stage": "engaged",
+                    "to_stage": "participant",
+                    "at": micros(NOW) - 3_600_000_000,
+                }
+            ],
+            nurture.TRANSITIONS_SCHEMA,
+        ),  # fmt: skip
+        "asks": pa.Table.from_pylist(
+            [{"ask_id": 5, "person_id": 8, "acted_at": micros(NOW), "campaign": "Spring"}],
+            nurture.ASKS_SCHEMA,
+        ),
+        "matches": pa.Table.from_pylist(
+            [{"activity_id": shared, "issue_id": 2, "affinity": 0.7, "terms": "river"}],
+            nurture.MATCHES_SCHEMA,
+        ),
+    }
+    pool = nurture.Pool(pool_rows, nurture.pool_since(S, micros(NOW)))
+    common = {"now": NOW, "settings": S, "scores": snapshot, "scored_at": micros(NOW),
+              "pool": pool, **inputs}  # fmt: skip
+    found = {r["key"]: r for r in nurture.candidates(acts, **common).to_pylist()}
+    queue = nurture.queue(
+        acts, handled=nurture.HANDLED_SCHEMA.empty_table(), limit=100, **common
+    ).to_pylist()
+    assert queue and all(item == found[item["key"]] for item in queue)
+    kinds = {item["kind"] for item in queue}
+    assert {"reply", "welcome_back", "share", "thank_ask", "celebrate"} <= kinds
+    share = next(item for item in queue if item["kind"] == "share")
+    assert (share["channel"], share["detail"], share["give_verb"]) == ("mastodon", "river", "share")

@@ -306,23 +306,23 @@ def _find(
     def not_given(column: str, at: str) -> str:
         return f"coalesce(g.{column}, -1) < {at}"
 
+    # Each rule's items, narrow: what the choice needs. Only the chosen few are described
+    # (`_DESCRIBE`: channel, give verb and the reason's detail), from the same tables.
     rows = f"""
     SELECT 'reply:' || r.id AS key, 'reply' AS kind, r.person_id, r.id AS activity_id,
            NULL::BIGINT AS ask_id, NULL::BIGINT AS issue_id, {p["reply"]!r} AS base,
-           'reply' AS give_verb, r.channel, r.verb || ' ' || r.occurred_at AS detail
+           NULL::VARCHAR AS note
     FROM recent r LEFT JOIN gives g USING (person_id)
     WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.verb IN ({reply_verbs})
       AND {not_given("reply_at", "r.occurred_at")}
     UNION ALL
-    SELECT 'thank:' || r.id, 'thank', r.person_id, r.id, NULL, NULL, {p["thank"]!r},
-           'thank', r.channel, r.verb || ' ' || r.occurred_at
+    SELECT 'thank:' || r.id, 'thank', r.person_id, r.id, NULL, NULL, {p["thank"]!r}, NULL
     FROM recent r LEFT JOIN gives g USING (person_id)
     WHERE r.direction = 'in' AND r.occurred_at > {since} AND r.w >= {n.thank_min_weight!r}
       AND {not_given("thank_at", "r.occurred_at")}
     UNION ALL
     SELECT 'welcome_back:' || r.id, 'welcome_back', r.person_id, r.id, NULL, NULL,
-           {p["welcome_back"]!r}, 'welcome', r.channel,
-           ((r.occurred_at - b.prev_at) // {day})::VARCHAR || ' ' || r.verb
+           {p["welcome_back"]!r}, NULL
     FROM recent r JOIN back b USING (id) JOIN scores s USING (person_id)
          LEFT JOIN gives g USING (person_id)
     WHERE r.occurred_at - b.prev_at >= {day} * greatest({n.welcome_back_days},
@@ -330,49 +330,80 @@ def _find(
       AND {not_given("welcome_at", "r.occurred_at")}
     UNION ALL
     SELECT 'share:' || r.id || ':' || m.issue_id, 'share', r.person_id, r.id, NULL,
-           m.issue_id, {p["share"]!r} + m.affinity, 'share', r.channel, m.terms
+           m.issue_id, {p["share"]!r} + m.affinity, NULL
     FROM recent r JOIN matches m ON m.activity_id = r.id LEFT JOIN gives g USING (person_id)
     WHERE r.occurred_at > {share_since} AND m.affinity > 0
       AND {not_given("share_at", "r.occurred_at")}
     UNION ALL
     SELECT 'thank_ask:' || k.ask_id, 'thank_ask', k.person_id, NULL, k.ask_id, NULL,
-           {p["thank_ask"]!r}, 'thank', NULL, k.campaign
+           {p["thank_ask"]!r}, NULL
     FROM asks k
     UNION ALL
     SELECT 'check_in:' || s.person_id || ':' || strftime(make_timestamp({now_us}), '%Y-%m'),
-           'check_in', s.person_id, NULL, NULL, NULL, {p["check_in"]!r}, 'check_in', NULL,
-           s.circle
+           'check_in', s.person_id, NULL, NULL, NULL, {p["check_in"]!r}, NULL
     FROM scores s LEFT JOIN gives g USING (person_id)
     WHERE s.status = 'drifting' AND s.circle IN ('core', 'allies')
       AND coalesce(g.any_at, -1) <= {now_us - n.check_in_cooldown_days * day}
     UNION ALL
     SELECT 'celebrate:' || s.person_id || ':tenure-' || (s.tenure_days // 365),
-           'celebrate', s.person_id, NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL,
+           'celebrate', s.person_id, NULL, NULL, NULL, {p["celebrate"]!r},
            'tenure ' || (s.tenure_days // 365)
     FROM scores s
     WHERE s.tenure_days >= 365 AND s.tenure_days % 365 < {n.window_days}
     UNION ALL
     SELECT 'celebrate:' || t.person_id || ':stage-' || t.to_stage, 'celebrate', t.person_id,
-           NULL, NULL, NULL, {p["celebrate"]!r}, 'celebrate', NULL, 'stage ' || t.to_stage
+           NULL, NULL, NULL, {p["celebrate"]!r}, 'stage ' || t.to_stage
     FROM transitions t
     WHERE t.at > {since} AND t.at <= {now_us} AND t.from_stage IS NOT NULL
       AND ({_STAGE_LEVEL.format("t.to_stage")}) > ({_STAGE_LEVEL.format("t.from_stage")})
     UNION ALL
     SELECT 'welcome:' || s.person_id, 'welcome', s.person_id, NULL, NULL, NULL,
-           {p["welcome"]!r}, 'welcome', NULL, s.tenure_days::VARCHAR
+           {p["welcome"]!r}, NULL
     FROM scores s LEFT JOIN gives g USING (person_id)
     WHERE s.circle = 'newcomers' AND g.welcome_at IS NULL
     """
     con.execute(
-        f"""CREATE TEMP VIEW found AS
+        f"""CREATE TEMP VIEW cand AS
         SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,
-               c.base + least(coalesce(s.warmth, 0), 100) / 100.0 AS priority,
-               c.give_verb, c.channel, s.circle, c.detail
+               c.base + least(coalesce(s.warmth, 0), 100) / 100.0 AS priority, s.circle, c.note
         FROM ({rows}) c LEFT JOIN scores s USING (person_id)
         -- never for people we must not (or cannot) contact, whatever rule asked
         WHERE c.person_id NOT IN (SELECT person_id FROM flags WHERE person_id IS NOT NULL
                                   AND (team OR bot OR erased OR do_not_contact))"""
     )
+    con.execute(f"CREATE TEMP VIEW found AS {_describe('cand')}")
+
+
+# What each kind's `done` records.
+GIVE_VERBS = {"reply": "reply", "thank": "thank", "welcome_back": "welcome", "share": "share",
+              "thank_ask": "thank", "check_in": "check_in", "celebrate": "celebrate",
+              "welcome": "welcome"}  # fmt: skip
+
+
+def _describe(items: str) -> str:
+    """CANDIDATE_SCHEMA rows of the narrow `items`: what the reason needs (`detail`: the
+    activity's verb and time, the days of silence, the issue's terms, the campaign, the
+    circle, the years or the stage, the days since first seen), the channel, the give verb."""
+    verbs = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in GIVE_VERBS.items())
+    return f"""SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,
+           c.priority, CASE c.kind {verbs} END AS give_verb,
+           CASE WHEN c.activity_id IS NOT NULL THEN r.channel END AS channel, c.circle,
+           CASE c.kind
+             WHEN 'reply' THEN r.verb || ' ' || r.occurred_at
+             WHEN 'thank' THEN r.verb || ' ' || r.occurred_at
+             WHEN 'welcome_back' THEN ((r.occurred_at - b.prev_at) // {US_PER_DAY})::VARCHAR
+                                      || ' ' || r.verb
+             WHEN 'share' THEN m.terms
+             WHEN 'thank_ask' THEN k.campaign
+             WHEN 'check_in' THEN s.circle
+             WHEN 'welcome' THEN s.tenure_days::VARCHAR
+             ELSE c.note END AS detail
+        FROM {items} c
+        LEFT JOIN recent r ON r.id = c.activity_id
+        LEFT JOIN back b ON b.id = c.activity_id AND c.kind = 'welcome_back'
+        LEFT JOIN matches m ON m.activity_id = c.activity_id AND m.issue_id = c.issue_id
+        LEFT JOIN asks k ON k.ask_id = c.ask_id
+        LEFT JOIN scores s ON s.person_id = c.person_id AND c.kind IN ('check_in', 'welcome')"""
 
 
 def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> pa.Table:
@@ -380,49 +411,71 @@ def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> 
     across circles (each circle's best first, then each circle's second...), at most `limit`."""
     con = engine_over({"found": found, "handled": handled})
     try:
-        return _choose(con, now, limit)
+        con.execute(
+            f"""CREATE TEMP VIEW cand AS SELECT {", ".join(_NARROW)}, NULL::VARCHAR AS note
+            FROM found"""
+        )
+        return _choose(con, now, limit, describe=False)
     finally:
         con.close()
 
 
-def _choose(con: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> pa.Table:
-    # Two passes: choosing reads four narrow columns of every candidate (the sorts of wide
-    # rows, every detail string along, cost more than the rules); then only the chosen few
-    # are read whole, by person (a filter the engine pushes down to each rule's tables).
+_NARROW = ("key", "kind", "person_id", "activity_id", "ask_id", "issue_id", "priority", "circle")
+
+
+def _choose(
+    con: duckdb.DuckDBPyConnection, now: datetime, limit: int, describe: bool = True
+) -> pa.Table:
+    """Choose on four narrow columns of `cand` (carrying more through the per-person and
+    per-circle picks costs more than the rules), then describe only the chosen (or read them
+    from `found`). An item's key names its kind and subject (`_KEY_PARTS`)."""
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
-    chosen = con.sql(
-        f"""WITH open AS (
-            SELECT f.key, f.person_id, f.priority, f.circle FROM found f
+    con.execute(
+        f"""CREATE TEMP TABLE chosen AS
+        WITH open AS (
+            SELECT c.key, c.person_id, c.priority, c.circle FROM cand c
             LEFT JOIN handled h USING (key)
             WHERE h.key IS NULL OR h.status = 'open'
                OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
+        -- each person's most pressing item (-priority sorts as priority DESC does)
         best AS (
-            SELECT * FROM (SELECT *, row_number() OVER (
-                PARTITION BY person_id ORDER BY priority DESC, key) AS k FROM open)
-            WHERE k = 1),
-        -- each circle's best `limit` people, in order: only they can take a turn (a top-N per
-        -- circle is cheaper than numbering everyone; -priority sorts as priority DESC does)
+            SELECT person_id, min_by(key, (-priority, key)) AS key, max(priority) AS priority,
+                   any_value(circle) AS circle
+            FROM open GROUP BY person_id),
+        -- each circle's best `limit` people, in order: only they can take a turn
         tops AS (
             SELECT min_by(struct_pack(key, person_id, priority, circle), (-priority, key),
                           {max(int(limit), 1)}) AS top
             FROM best GROUP BY coalesce(circle, '')),
         spread AS (SELECT unnest(top) AS t, generate_subscripts(top, 1) AS turn FROM tops)
-        SELECT t.key, t.person_id FROM spread
-        ORDER BY turn, t.priority DESC, CASE t.circle {order} ELSE {len(CIRCLES)} END, t.key
-        LIMIT {int(limit)}"""
-    ).fetchall()
-    if not chosen:
-        return CANDIDATE_SCHEMA.empty_table()
-    people = [str(int(p)) for _, p in chosen if p is not None]
-    who = f"person_id IN ({', '.join(people) or 'NULL'})"
-    if len(people) < len(chosen):
-        who += " OR person_id IS NULL"
-    # (a key found twice, e.g. the same promotion twice in the window, is the same item)
-    rel = con.sql(
-        f"""SELECT f.* FROM (SELECT * FROM found WHERE {who}) f
-        JOIN (SELECT unnest($keys) AS key, generate_subscripts($keys, 1) AS n) c USING (key)
-        QUALIFY row_number() OVER (PARTITION BY c.n) = 1
-        ORDER BY c.n""",
-        params={"keys": [k for k, _ in chosen]},
+        SELECT t.key AS key, t.person_id AS person_id, t.priority AS priority,
+               t.circle AS circle, row_number() OVER (
+                   ORDER BY turn, t.priority DESC,
+                            CASE t.circle {order} ELSE {len(CIRCLES)} END, t.key) AS n
+        FROM spread ORDER BY n LIMIT {int(limit)}"""
     )
+    if describe:
+        rel = con.sql(
+            f"""SELECT d.* FROM ({_describe(f"(SELECT *, {_KEY_PARTS} FROM chosen)")}) d
+            JOIN chosen c USING (key) ORDER BY c.n"""
+        )
+    else:  # (a key found twice, e.g. the same promotion twice in the window, is one item)
+        rel = con.sql(
+            """SELECT f.* FROM found f JOIN chosen c USING (key)
+            QUALIFY row_number() OVER (PARTITION BY c.n) = 1 ORDER BY c.n"""
+        )
     return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
+
+
+# The narrow columns an item's key holds (see `_find`): `<kind>:<activity>` for reply, thank
+# and welcome_back, `share:<activity>:<issue>`, `thank_ask:<ask>`, `check_in:<person>:<month>`,
+# `celebrate:<person>:tenure-<years>` or `:stage-<stage>`, `welcome:<person>`.
+_KEY_PARTS = """split_part(key, ':', 1) AS kind,
+    CASE WHEN split_part(key, ':', 1) IN ('reply', 'thank', 'welcome_back', 'share')
+         THEN split_part(key, ':', 2)::BIGINT END AS activity_id,
+    CASE WHEN split_part(key, ':', 1) = 'thank_ask'
+         THEN split_part(key, ':', 2)::BIGINT END AS ask_id,
+    CASE WHEN split_part(key, ':', 1) = 'share' THEN split_part(key, ':', 3)::BIGINT END
+         AS issue_id,
+    CASE WHEN split_part(key, ':', 1) = 'celebrate'
+         THEN regexp_replace(split_part(key, ':', 3), '-', ' ') END AS note"""
