@@ -160,8 +160,10 @@ def candidates(
     items."""
     con = _engine(acts, scores, flags, transitions, asks, matches, None, pool)
     try:
-        _find(con, now, settings, scored_at, pool)
-        rel = con.sql("SELECT * FROM found ORDER BY priority DESC, key")
+        ctes = _find(con, now, settings, scored_at, pool)
+        rel = con.sql(
+            f"WITH {ctes} SELECT * FROM ({_describe('cand')}) ORDER BY priority DESC, key"
+        )
         return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
     finally:
         con.close()
@@ -176,8 +178,7 @@ def queue(
     """`choose(candidates(...))` in one engine: the day's queue (CANDIDATE_SCHEMA)."""
     con = _engine(acts, scores, flags, transitions, asks, matches, handled, pool)
     try:
-        _find(con, now, settings, scored_at, pool)
-        return _choose(con, now, limit)
+        return _choose(con, _find(con, now, settings, scored_at, pool), now, limit)
     finally:
         con.close()
 
@@ -199,8 +200,15 @@ def _engine(
 def _find(
     con: duckdb.DuckDBPyConnection, now: datetime, settings: MeasureSettings,
     scored_at: int | None, pool: Pool | None = None,
-) -> None:  # fmt: skip
-    """Table `found`: the candidates, from the inputs registered in `con`."""
+) -> str:  # fmt: skip
+    """The common table expressions (without WITH) that end in `cand`: every rule's items,
+    narrow, from the inputs registered in `con`. One statement: the engine keeps what several
+    rules read (MATERIALIZED) for less than temporary tables cost."""
+    ctes: list[str] = []
+
+    def keep(name: str, sql: str, shared: bool = True) -> None:
+        ctes.append(f"{name} AS {'MATERIALIZED ' if shared else ''}({sql})")
+
     n = settings.nurture
     now_us = micros(now)
     day = US_PER_DAY
@@ -215,15 +223,15 @@ def _find(
     in_since = min(since, before_window)  # the rescore's window start when it is known
     # Inbound activity of the window (and, for returns, since the rescore's window), and the
     # recent content an issue matched (inbound or peer): every rule's activities.
-    con.execute(
-        f"""CREATE TEMP TABLE recent AS
-        SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
+    keep(
+        "recent",
+        f"""SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
                coalesce(a.weight, w.w, {settings.warmth.default_weight!r}) AS w
         FROM acts a LEFT JOIN (VALUES {weights}) w(verb, w) USING (verb)
         WHERE a.occurred_at > {min(in_since, share_since)} AND a.occurred_at <= {now_us}
           AND ((a.direction = 'in' AND a.occurred_at > {in_since})
                OR (a.direction IN ('in', 'peer') AND a.occurred_at > {share_since}
-                   AND a.id IN (SELECT activity_id FROM matches)))"""
+                   AND a.id IN (SELECT activity_id FROM matches)))""",
     )
     # Every rule reads the few people it can concern: read them once, keep them. The rescore's
     # pool holds them all when its cut is no later than this queue's; then only the people met
@@ -234,34 +242,28 @@ def _find(
     concerned = stored if has_stored else concerned_sql(settings)
     names = ", ".join(SCORES_SCHEMA.names)
     if scored_at is None:
-        con.execute(
-            f"""CREATE TEMP TABLE scores AS SELECT {names} FROM all_scores s
+        keep(
+            "scores",
+            f"""SELECT {names} FROM all_scores s
             WHERE {concerned} OR person_id IN (SELECT person_id FROM recent UNION
-                SELECT person_id FROM transitions UNION SELECT person_id FROM asks)"""
+                SELECT person_id FROM transitions UNION SELECT person_id FROM asks)""",
         )
     else:
-        con.execute(
-            f"""CREATE TEMP TABLE met AS
-            SELECT person_id FROM recent WHERE occurred_at > {scored_at}
-            UNION SELECT person_id FROM transitions UNION SELECT person_id FROM asks"""
+        keep(
+            "met",
+            f"""SELECT person_id FROM recent WHERE occurred_at > {scored_at}
+            UNION SELECT person_id FROM transitions UNION SELECT person_id FROM asks""",
         )
         pooled = pool is not None and has_stored and pool.since <= active_since
-        source = "pool" if pooled else "all_scores"
-        con.execute(
-            f"""CREATE TEMP TABLE scores AS SELECT {names} FROM {source} s
+        outside = f"""UNION ALL SELECT {names} FROM all_scores WHERE person_id IN (
+                SELECT person_id FROM met EXCEPT SELECT person_id FROM pool)"""
+        keep(
+            "scores",
+            f"""SELECT {names} FROM {"pool" if pooled else "all_scores"} s
             WHERE {concerned} OR s.last_at > {active_since}
-               OR person_id IN (SELECT person_id FROM met)"""
+               OR person_id IN (SELECT person_id FROM met)
+            {outside if pooled else ""}""",
         )
-        if pooled:
-            con.execute(
-                """CREATE TEMP TABLE outside AS SELECT person_id FROM met
-                EXCEPT SELECT person_id FROM pool"""
-            )
-            if con.sql("SELECT count(*) FROM outside").fetchall()[0][0]:
-                con.execute(
-                    f"""INSERT INTO scores SELECT {names} FROM all_scores
-                    WHERE person_id IN (SELECT person_id FROM outside)"""
-                )
     # Our last gives to each person, by what they satisfy (one row per person): the rescore's
     # up to its cutoff and those since, when the queue is not earlier; else all of them.
     if scored_at is not None and scored_at <= now_us:
@@ -274,7 +276,7 @@ def _find(
             GROUP BY person_id"""
     else:
         gives = _gives_sql(f"occurred_at <= {now_us}")
-    con.execute(f"CREATE TEMP TABLE gives AS {gives}")
+    keep("gives", gives)
     # A return: someone's first inbound activity of the window, after their last one before
     # the window. (Silence counted inside the window would be < window_days, and
     # welcome_back_days is longer: a settings check keeps it so.) The last one before the
@@ -293,13 +295,13 @@ def _find(
               AND person_id IN (SELECT person_id FROM recent WHERE direction = 'in')
             GROUP BY person_id"""
     )
-    con.execute(
-        f"""CREATE TEMP TABLE back AS
-        SELECT f.id, p.prev_at
+    keep(
+        "back",
+        f"""SELECT f.id, p.prev_at
         FROM (SELECT arg_min(id, occurred_at) AS id, person_id FROM recent
               WHERE direction = 'in' AND occurred_at > {since} GROUP BY person_id) f
         JOIN ({previous}) p USING (person_id)
-        WHERE p.prev_at IS NOT NULL"""
+        WHERE p.prev_at IS NOT NULL""",
     )
     p = n.priorities
 
@@ -362,16 +364,17 @@ def _find(
     FROM scores s LEFT JOIN gives g USING (person_id)
     WHERE s.circle = 'newcomers' AND g.welcome_at IS NULL
     """
-    con.execute(
-        f"""CREATE TEMP VIEW cand AS
-        SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,
+    keep(
+        "cand",
+        f"""SELECT c.key, c.kind, c.person_id, c.activity_id, c.ask_id, c.issue_id,
                c.base + least(coalesce(s.warmth, 0), 100) / 100.0 AS priority, s.circle, c.note
         FROM ({rows}) c LEFT JOIN scores s USING (person_id)
         -- never for people we must not (or cannot) contact, whatever rule asked
         WHERE c.person_id NOT IN (SELECT person_id FROM flags WHERE person_id IS NOT NULL
-                                  AND (team OR bot OR erased OR do_not_contact))"""
+                                  AND (team OR bot OR erased OR do_not_contact))""",
+        shared=False,
     )
-    con.execute(f"CREATE TEMP VIEW found AS {_describe('cand')}")
+    return ", ".join(ctes)
 
 
 # What each kind's `done` records.
@@ -411,11 +414,8 @@ def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> 
     across circles (each circle's best first, then each circle's second...), at most `limit`."""
     con = engine_over({"found": found, "handled": handled})
     try:
-        con.execute(
-            f"""CREATE TEMP VIEW cand AS SELECT {", ".join(_NARROW)}, NULL::VARCHAR AS note
-            FROM found"""
-        )
-        return _choose(con, now, limit, describe=False)
+        cand = f"cand AS (SELECT {', '.join(_NARROW)} FROM found)"
+        return _choose(con, cand, now, limit, describe=False)
     finally:
         con.close()
 
@@ -424,15 +424,14 @@ _NARROW = ("key", "kind", "person_id", "activity_id", "ask_id", "issue_id", "pri
 
 
 def _choose(
-    con: duckdb.DuckDBPyConnection, now: datetime, limit: int, describe: bool = True
+    con: duckdb.DuckDBPyConnection, ctes: str, now: datetime, limit: int, describe: bool = True
 ) -> pa.Table:
-    """Choose on four narrow columns of `cand` (carrying more through the per-person and
-    per-circle picks costs more than the rules), then describe only the chosen (or read them
-    from `found`). An item's key names its kind and subject (`_KEY_PARTS`)."""
+    """Choose on four narrow columns of `cand`, the last of `ctes` (carrying more through the
+    per-person and per-circle picks costs more than the rules), then describe only the chosen
+    (or read them from `found`). An item's key names its kind and subject (`_KEY_PARTS`)."""
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
-    con.execute(
-        f"""CREATE TEMP TABLE chosen AS
-        WITH open AS (
+    choice = f"""{ctes},
+        open AS (
             SELECT c.key, c.person_id, c.priority, c.circle FROM cand c
             LEFT JOIN handled h USING (key)
             WHERE h.key IS NULL OR h.status = 'open'
@@ -447,21 +446,22 @@ def _choose(
             SELECT min_by(struct_pack(key, person_id, priority, circle), (-priority, key),
                           {max(int(limit), 1)}) AS top
             FROM best GROUP BY coalesce(circle, '')),
-        spread AS (SELECT unnest(top) AS t, generate_subscripts(top, 1) AS turn FROM tops)
-        SELECT t.key AS key, t.person_id AS person_id, t.priority AS priority,
-               t.circle AS circle, row_number() OVER (
+        spread AS (SELECT unnest(top) AS t, generate_subscripts(top, 1) AS turn FROM tops),
+        chosen AS MATERIALIZED (
+            SELECT t.key AS key, t.person_id AS person_id, t.priority AS priority,
+                   t.circle AS circle, row_number() OVER (
                    ORDER BY turn, t.priority DESC,
                             CASE t.circle {order} ELSE {len(CIRCLES)} END, t.key) AS n
-        FROM spread ORDER BY n LIMIT {int(limit)}"""
-    )
+        FROM spread ORDER BY n LIMIT {int(limit)})"""
     if describe:
         rel = con.sql(
-            f"""SELECT d.* FROM ({_describe(f"(SELECT *, {_KEY_PARTS} FROM chosen)")}) d
+            f"""WITH {choice} SELECT d.* FROM (
+                {_describe(f"(SELECT *, {_KEY_PARTS} FROM chosen)")}) d
             JOIN chosen c USING (key) ORDER BY c.n"""
         )
     else:  # (a key found twice, e.g. the same promotion twice in the window, is one item)
         rel = con.sql(
-            """SELECT f.* FROM found f JOIN chosen c USING (key)
+            f"""WITH {choice} SELECT f.* FROM found f JOIN chosen c USING (key)
             QUALIFY row_number() OVER (PARTITION BY c.n) = 1 ORDER BY c.n"""
         )
     return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
