@@ -267,13 +267,14 @@ def _find(
     # Our last gives to each person, by what they satisfy (one row per person): the rescore's
     # up to its cutoff and those since, when the queue is not earlier; else all of them.
     if scored_at is not None and scored_at <= now_us:
-        stored_gives = ", ".join(f"gave_{n} AS {n}" for n in GIVES)
-        latest = ", ".join(f"max({n}) AS {n}" for n in GIVES)
-        gives = f"""SELECT person_id, {latest} FROM (
-              SELECT person_id, {stored_gives} FROM scores WHERE gave_any_at IS NOT NULL
-              UNION ALL
-              {_gives_sql(f"occurred_at > {scored_at} AND occurred_at <= {now_us}")})
-            GROUP BY person_id"""
+        keep("given_since", _gives_sql(f"occurred_at > {scored_at} AND occurred_at <= {now_us}"))
+        stored = ", ".join(f"gave_{n} AS {n}" for n in GIVES)
+        latest = ", ".join(f"greatest(g.{n}, s.gave_{n}) AS {n}" for n in GIVES)
+        gives = f"""SELECT person_id, {stored} FROM scores
+            WHERE gave_any_at IS NOT NULL
+              AND person_id NOT IN (SELECT person_id FROM given_since)
+            UNION ALL
+            SELECT g.person_id, {latest} FROM given_since g LEFT JOIN scores s USING (person_id)"""
     else:
         gives = _gives_sql(f"occurred_at <= {now_us}")
     keep("gives", gives)
@@ -431,16 +432,20 @@ def _choose(
     (or read them from `found`). An item's key names its kind and subject (`_KEY_PARTS`)."""
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
     choice = f"""{ctes},
-        open AS (
+        open AS MATERIALIZED (
             SELECT c.key, c.person_id, c.priority, c.circle FROM cand c
             LEFT JOIN handled h USING (key)
             WHERE h.key IS NULL OR h.status = 'open'
                OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
-        -- each person's most pressing item (-priority sorts as priority DESC does)
+        -- each person's most pressing item: their top priority, and the first key at it (two
+        -- plain aggregates cost less than one ordered by both)
+        top AS (SELECT person_id, max(priority) AS priority FROM open GROUP BY person_id),
         best AS (
-            SELECT person_id, min_by(key, (-priority, key)) AS key, max(priority) AS priority,
-                   any_value(circle) AS circle
-            FROM open GROUP BY person_id),
+            SELECT o.person_id, min(o.key) AS key, any_value(o.priority) AS priority,
+                   any_value(o.circle) AS circle
+            FROM open o JOIN top t ON t.person_id IS NOT DISTINCT FROM o.person_id
+                                  AND t.priority = o.priority
+            GROUP BY o.person_id),
         -- each circle's best `limit` people, in order: only they can take a turn
         tops AS (
             SELECT min_by(struct_pack(key, person_id, priority, circle), (-priority, key),
