@@ -73,7 +73,8 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
         FROM ask a JOIN campaign c ON c.id = a.campaign_id
         WHERE a.status = 'acted' AND a.thanked_at IS NULL) AS k"""
     transitions_sql = f"""(SELECT person_id, from_stage, to_stage, at FROM ladder_transition
-        WHERE at > {since}) AS t"""
+        WHERE at > {since} AND at <= {micros(now)} AND from_stage IS NOT NULL
+          AND {nurture.promoted("from_stage", "to_stage")}) AS t"""  # promotions: celebrated
     handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
         WHERE status <> 'open') AS h"""
     columns = ActivityColumns(store.url, store.engine)

@@ -78,6 +78,11 @@ _STAGE_LEVEL = "CASE {} WHEN 'aware' THEN 1 WHEN 'engaged' THEN 2 WHEN 'particip
     "WHEN 'advocate' THEN 4 WHEN 'leader' THEN 5 END"  # fmt: skip
 
 
+def promoted(from_stage: str, to_stage: str) -> str:
+    """SQL (any engine): the ladder transition from `from_stage` to `to_stage` is a promotion."""
+    return f"({_STAGE_LEVEL.format(to_stage)}) > ({_STAGE_LEVEL.format(from_stage)})"
+
+
 def concerned_column(settings: MeasureSettings) -> str:
     """The snapshot column a rescore adds for the queue: `concerned_sql` computed for its
     settings (the window is in the name, so a queue with another window does not use it)."""
@@ -358,7 +363,7 @@ def _find(
            NULL, NULL, NULL, {p["celebrate"]!r}, 'stage ' || t.to_stage
     FROM transitions t
     WHERE t.at > {since} AND t.at <= {now_us} AND t.from_stage IS NOT NULL
-      AND ({_STAGE_LEVEL.format("t.to_stage")}) > ({_STAGE_LEVEL.format("t.from_stage")})
+      AND {promoted("t.from_stage", "t.to_stage")}
     UNION ALL
     SELECT 'welcome:' || s.person_id, 'welcome', s.person_id, NULL, NULL, NULL,
            {p["welcome"]!r}, NULL
