@@ -169,7 +169,7 @@ def candidates(
         rel = con.sql(
             f"WITH {ctes} SELECT * FROM ({_describe('cand')}) ORDER BY priority DESC, key"
         )
-        return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
+        return _candidates(rel.to_arrow_table())
     finally:
         con.close()
 
@@ -474,7 +474,13 @@ def _choose(
             f"""WITH {choice} SELECT f.* FROM found f JOIN chosen c USING (key)
             QUALIFY row_number() OVER (PARTITION BY c.n) = 1 ORDER BY c.n"""
         )
-    return rel.to_arrow_table().cast(CANDIDATE_SCHEMA)
+    return _candidates(rel.to_arrow_table())
+
+
+def _candidates(table: pa.Table) -> pa.Table:
+    """`table` as CANDIDATE_SCHEMA (a cast loads Arrow's compute functions: 50 ms of start-up,
+    for nothing when the engine's types are already those)."""
+    return table if table.schema == CANDIDATE_SCHEMA else table.cast(CANDIDATE_SCHEMA)
 
 
 # The narrow columns an item's key holds (see `_find`): `<kind>:<activity>` for reply, thank
