@@ -1,8 +1,10 @@
 """The nurture queue's rules (PRODUCT.md §4), pure: who deserves which good thing today.
 
-`candidates` finds every item any rule asks for; `choose` keeps the best one per person, drops
-what was done, skipped or is still snoozed, spreads the rest across circles and cuts to the
-limit. Kinds, and what satisfies them (so they leave the queue without anyone clicking):
+`candidates` finds every item any rule asks for; `choose` (`measures.nurture_choice`) keeps the
+best one per person, drops what was done, skipped or is still snoozed, spreads the rest across
+circles and cuts to the limit; `queue` does both in one statement. A rescore keeps, per person,
+what the rules filter on (`snapshot_parts`), and the `Pool` of people they may concern. Kinds,
+and what satisfies them (so they leave the queue without anyone clicking):
 
 | kind | when | satisfied by |
 |---|---|---|
@@ -27,23 +29,21 @@ import duckdb
 import pyarrow as pa
 
 from karmabank.measures.frames import US_PER_DAY, ParquetFiles, engine_over, micros
-from karmabank.measures.settings import CIRCLES, MeasureSettings
-
-CANDIDATE_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("kind", pa.string()),
-        ("person_id", pa.int64()),
-        ("activity_id", pa.int64()),
-        ("ask_id", pa.int64()),
-        ("issue_id", pa.int64()),
-        ("priority", pa.float64()),
-        ("give_verb", pa.string()),
-        ("channel", pa.string()),
-        ("circle", pa.string()),
-        ("detail", pa.string()),  # what the reason needs: verb, days, years, stage, terms
-    ]
+from karmabank.measures.nurture_choice import (
+    CANDIDATE_SCHEMA,
+    HANDLED_SCHEMA,
+    as_candidates,
+    choose,
+    choose_in,
 )
+from karmabank.measures.settings import MeasureSettings
+
+__all__ = [
+    "ASKS_SCHEMA", "CANDIDATE_SCHEMA", "GIVES", "GIVE_VERBS", "HANDLED_SCHEMA", "MATCHES_SCHEMA",
+    "SCORES_SCHEMA", "TRANSITIONS_SCHEMA", "Pool", "candidates", "choose", "concerned_column",
+    "concerned_sql", "pool_since", "promoted", "queue", "snapshot_parts",
+]  # fmt: skip
+
 # Our last give of each kind to a person, and the verbs that count as one: what each rule asks.
 GIVES = {
     "reply_at": "verb = 'reply'",
@@ -70,10 +70,6 @@ MATCHES_SCHEMA = pa.schema(
     [("activity_id", pa.int64()), ("issue_id", pa.int64()), ("affinity", pa.float64()),
      ("terms", pa.string())]
 )  # fmt: skip
-HANDLED_SCHEMA = pa.schema(
-    [("key", pa.string()), ("status", pa.string()), ("snoozed_until", pa.int64())]
-)  # fmt: skip
-
 _STAGE_LEVEL = "CASE {} WHEN 'aware' THEN 1 WHEN 'engaged' THEN 2 WHEN 'participant' THEN 3 " \
     "WHEN 'advocate' THEN 4 WHEN 'leader' THEN 5 END"  # fmt: skip
 
@@ -169,7 +165,7 @@ def candidates(
         rel = con.sql(
             f"WITH {ctes} SELECT * FROM ({_describe('cand')}) ORDER BY priority DESC, key"
         )
-        return _candidates(rel.to_arrow_table())
+        return as_candidates(rel.to_arrow_table())
     finally:
         con.close()
 
@@ -183,7 +179,8 @@ def queue(
     """`choose(candidates(...))` in one engine: the day's queue (CANDIDATE_SCHEMA)."""
     con = _engine(acts, scores, flags, transitions, asks, matches, handled, pool)
     try:
-        return _choose(con, _find(con, now, settings, scored_at, pool), now, limit)
+        ctes = _find(con, now, settings, scored_at, pool)
+        return choose_in(con, ctes, now, limit, _describe_chosen)
     finally:
         con.close()
 
@@ -273,9 +270,9 @@ def _find(
     # up to its cutoff and those since, when the queue is not earlier; else all of them.
     if scored_at is not None and scored_at <= now_us:
         keep("given_since", _gives_sql(f"occurred_at > {scored_at} AND occurred_at <= {now_us}"))
-        stored = ", ".join(f"gave_{n} AS {n}" for n in GIVES)
+        kept = ", ".join(f"gave_{n} AS {n}" for n in GIVES)
         latest = ", ".join(f"greatest(g.{n}, s.gave_{n}) AS {n}" for n in GIVES)
-        gives = f"""SELECT person_id, {stored} FROM scores
+        gives = f"""SELECT person_id, {kept} FROM scores
             WHERE gave_any_at IS NOT NULL
               AND person_id NOT IN (SELECT person_id FROM given_since)
             UNION ALL
@@ -315,7 +312,7 @@ def _find(
         return f"coalesce(g.{column}, -1) < {at}"
 
     # Each rule's items, narrow: what the choice needs. Only the chosen few are described
-    # (`_DESCRIBE`: channel, give verb and the reason's detail), from the same tables.
+    # (`_describe`: channel, give verb and the reason's detail), from the same tables.
     rows = f"""
     SELECT 'reply:' || r.id AS key, 'reply' AS kind, r.person_id, r.id AS activity_id,
            NULL::BIGINT AS ask_id, NULL::BIGINT AS issue_id, {p["reply"]!r} AS base,
@@ -415,74 +412,6 @@ def _describe(items: str) -> str:
         LEFT JOIN scores s ON s.person_id = c.person_id AND c.kind IN ('check_in', 'welcome')"""
 
 
-def choose(found: pa.Table, *, handled: pa.Table, now: datetime, limit: int) -> pa.Table:
-    """The queue: not done/skipped/snoozed, one item per person (their most pressing), spread
-    across circles (each circle's best first, then each circle's second...), at most `limit`."""
-    con = engine_over({"found": found, "handled": handled})
-    try:
-        cand = f"cand AS (SELECT {', '.join(_NARROW)} FROM found)"
-        return _choose(con, cand, now, limit, describe=False)
-    finally:
-        con.close()
-
-
-_NARROW = ("key", "kind", "person_id", "activity_id", "ask_id", "issue_id", "priority", "circle")
-
-
-def _choose(
-    con: duckdb.DuckDBPyConnection, ctes: str, now: datetime, limit: int, describe: bool = True
-) -> pa.Table:
-    """Choose on four narrow columns of `cand`, the last of `ctes` (carrying more through the
-    per-person and per-circle picks costs more than the rules), then describe only the chosen
-    (or read them from `found`). An item's key names its kind and subject (`_KEY_PARTS`)."""
-    order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
-    choice = f"""{ctes},
-        open AS MATERIALIZED (
-            SELECT c.key, c.person_id, c.priority, c.circle FROM cand c
-            LEFT JOIN handled h USING (key)
-            WHERE h.key IS NULL OR h.status = 'open'
-               OR (h.status = 'snoozed' AND coalesce(h.snoozed_until, 0) <= {micros(now)})),
-        -- each person's most pressing item: their top priority, and the first key at it (two
-        -- plain aggregates cost less than one ordered by both)
-        top AS (SELECT person_id, max(priority) AS priority FROM open GROUP BY person_id),
-        best AS (
-            SELECT o.person_id, min(o.key) AS key, any_value(o.priority) AS priority,
-                   any_value(o.circle) AS circle
-            FROM open o JOIN top t ON t.person_id IS NOT DISTINCT FROM o.person_id
-                                  AND t.priority = o.priority
-            GROUP BY o.person_id),
-        -- each circle's best `limit` people, in order: only they can take a turn
-        tops AS (
-            SELECT min_by(struct_pack(key, person_id, priority, circle), (-priority, key),
-                          {max(int(limit), 1)}) AS top
-            FROM best GROUP BY coalesce(circle, '')),
-        spread AS (SELECT unnest(top) AS t, generate_subscripts(top, 1) AS turn FROM tops),
-        chosen AS MATERIALIZED (
-            SELECT t.key AS key, t.person_id AS person_id, t.priority AS priority,
-                   t.circle AS circle, row_number() OVER (
-                   ORDER BY turn, t.priority DESC,
-                            CASE t.circle {order} ELSE {len(CIRCLES)} END, t.key) AS n
-        FROM spread ORDER BY n LIMIT {int(limit)})"""
-    if describe:
-        rel = con.sql(
-            f"""WITH {choice} SELECT d.* FROM (
-                {_describe(f"(SELECT *, {_KEY_PARTS} FROM chosen)")}) d
-            JOIN chosen c USING (key) ORDER BY c.n"""
-        )
-    else:  # (a key found twice, e.g. the same promotion twice in the window, is one item)
-        rel = con.sql(
-            f"""WITH {choice} SELECT f.* FROM found f JOIN chosen c USING (key)
-            QUALIFY row_number() OVER (PARTITION BY c.n) = 1 ORDER BY c.n"""
-        )
-    return _candidates(rel.to_arrow_table())
-
-
-def _candidates(table: pa.Table) -> pa.Table:
-    """`table` as CANDIDATE_SCHEMA (a cast loads Arrow's compute functions: 50 ms of start-up,
-    for nothing when the engine's types are already those)."""
-    return table if table.schema == CANDIDATE_SCHEMA else table.cast(CANDIDATE_SCHEMA)
-
-
 # The narrow columns an item's key holds (see `_find`): `<kind>:<activity>` for reply, thank
 # and welcome_back, `share:<activity>:<issue>`, `thank_ask:<ask>`, `check_in:<person>:<month>`,
 # `celebrate:<person>:tenure-<years>` or `:stage-<stage>`, `welcome:<person>`.
@@ -495,3 +424,7 @@ _KEY_PARTS = """split_part(key, ':', 1) AS kind,
          AS issue_id,
     CASE WHEN split_part(key, ':', 1) = 'celebrate'
          THEN regexp_replace(split_part(key, ':', 3), '-', ' ') END AS note"""
+
+
+def _describe_chosen(chosen: str) -> str:
+    return _describe(f"(SELECT *, {_KEY_PARTS} FROM {chosen})")
