@@ -123,25 +123,24 @@ def snapshot_parts(
     scores: pa.Table, acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings
 ) -> tuple[pa.Table, pa.Table]:
     """What a rescore at `now` keeps for the queue: (`scores` with, per person, the
-    `concerned_column` and our last give of each kind up to `now`; the `Pool` rows of it, cut
-    at `pool_since`), both by person."""
+    `concerned_column` and our last give of each kind up to `now`, in `scores`' order; the
+    `Pool` rows of it, cut at `pool_since`)."""
+    import pyarrow.compute as pc
+
     con = engine_over({"s": scores, "acts": acts})
     try:
-        gave = ", ".join(f"g.{n} AS gave_{n}" for n in GIVES)
-        con.execute(
-            f"""CREATE TEMP TABLE snapshot AS
-            SELECT s.*, coalesce({concerned_sql(settings)}, false) AS {concerned_column(settings)},
-                   {gave}
-            FROM s LEFT JOIN ({_gives_sql(f"occurred_at <= {micros(now)}")}) g USING (person_id)
-            ORDER BY s.person_id"""
-        )
-        pool = con.sql(
-            f"""SELECT * FROM snapshot WHERE {concerned_column(settings)}
-                OR last_at > {pool_since(settings, micros(now))} ORDER BY person_id"""
-        ).to_arrow_table()
-        return con.sql("SELECT * FROM snapshot ORDER BY person_id").to_arrow_table(), pool
+        gives = con.sql(_gives_sql(f"occurred_at <= {micros(now)}")).to_arrow_table()
+        concerned = con.sql(f"SELECT coalesce({concerned_sql(settings)}, false) FROM s")
+        flag = concerned.to_arrow_table().column(0)  # a projection keeps the rows' order
     finally:
         con.close()
+    # aligned by position, not joined: no sort of a million wide rows
+    at = pc.index_in(scores.column("person_id"), value_set=gives.column("person_id"))
+    snapshot = scores.append_column(concerned_column(settings), flag)
+    for name in GIVES:
+        snapshot = snapshot.append_column(f"gave_{name}", pc.take(gives.column(name), at))
+    recent = pc.greater(snapshot.column("last_at"), pool_since(settings, micros(now)))
+    return snapshot, snapshot.filter(pc.or_kleene(flag, recent))
 
 
 def candidates(
