@@ -15,7 +15,7 @@ from karmabank.actions.accounts import add_user, new_token
 from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import list_people, network_status, person_scores
 from karmabank.actions.scoring import ensure_scores, freshness, rescore
-from karmabank.measures.frames import ParquetFiles
+from karmabank.measures.frames import ParquetFiles, micros
 from karmabank.measures.settings import MeasureSettings, load_measure_settings
 from karmabank.model import Direction
 from karmabank.store.columns import ActivityColumns
@@ -228,3 +228,21 @@ def test_history_comes_from_the_database_when_the_snapshot_is_gone(network: Stor
     without = rescore(store=network, now=later, settings=SETTINGS)
     assert scores(network) == kept
     assert with_snapshot.transitions == without.transitions == 0
+
+
+def test_a_rescore_keeps_one_snapshot_and_its_pool(network: Store) -> None:
+    """Each rescore writes its snapshot and the nurture pool beside the copy; once its scores
+    are committed, the files of earlier rescores go (and only then)."""
+    from karmabank.actions.scoring import nurture_pool_part
+    from karmabank.store.tables import ScoreState
+
+    columns = ActivityColumns(network.url, network.engine)
+    for day in (0, 1, 2):
+        rescore(store=network, now=NOW + timedelta(days=day), settings=SETTINGS)
+        with network.sessions() as session:
+            state = session.get(ScoreState, 1)
+            assert state is not None
+            token = f"{state.scored_at}-{micros(state.computed_at)}"
+        kept = sorted(p.name for p in columns.dir.iterdir() if not p.name.startswith("seg-"))
+        assert kept == sorted(["lock", "manifest.json", f"scores-{token}.parquet",
+                               f"{nurture_pool_part(SETTINGS)}-{token}.parquet"])  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from karmabank.measures import nurture
-from karmabank.measures.frames import ACTED_SCHEMA, FLAGS_SCHEMA, PREVIOUS_SCHEMA, micros
-from karmabank.measures.network import NetworkSummary, score_network
+from karmabank.measures.frames import (
+    ACTED_SCHEMA,
+    FLAGS_SCHEMA,
+    PREVIOUS_SCHEMA,
+    ParquetFiles,
+    micros,
+)
+from karmabank.measures.network import NetworkScores, NetworkSummary, score_network
 from karmabank.measures.settings import MeasureSettings, load_measure_settings
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns, SyncReport
@@ -46,6 +53,16 @@ SNAPSHOT_SCHEMA = pa.schema(
                          for n in ("status", "warmth", "tenure_days", "cadence_used")),
      ("last_in_before_window", pa.int64()), ("last_at", pa.int64())]
 )  # fmt: skip
+
+
+def _save_snapshot(
+    columns: ActivityColumns, result: NetworkScores, acts: ParquetFiles, now: datetime,
+    settings: MeasureSettings, token: str,
+) -> None:  # fmt: skip
+    kept = result.scores.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
+    # what the nurture queue filters on, per person, and the people it may concern
+    kept, pool = nurture.snapshot_parts(kept, acts, now=now, settings=settings)
+    columns.save_snapshot(token, kept, {nurture_pool_part(settings): pool})
 
 
 def nurture_pool_part(settings: MeasureSettings) -> str:
@@ -173,21 +190,23 @@ def rescore(
             "summary": json.dumps(summary_json(result.summary)),
             "seconds": computed,  # reading and computing; the writes follow
         }
-        with conn.cursor() as cur:
-            cur.execute("DELETE FROM person_score")
-            cur.execute("DELETE FROM score_state")
-        arrow_io.append(
-            conn, "person_score", result.scores.select(SCORE_SCHEMA.names).cast(SCORE_SCHEMA)
-        )
-        arrow_io.append(conn, "ladder_transition", result.transitions.cast(TRANSITION_SCHEMA))
-        arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], STATE_SCHEMA))
-        conn.commit()
-    kept = result.scores.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
-    # what the nurture queue filters on, per person, and the people it may concern
-    kept, pool = nurture.snapshot_parts(kept, sync.source(), now=now, settings=settings)
-    columns.save_snapshot(
-        f"{state['scored_at']}-{state['computed_at']}", kept, {nurture_pool_part(settings): pool}
-    )
+        # The snapshot (history, and what the nurture queue filters on) is computed and
+        # written while the database takes the scores: both wait on C code, not on Python.
+        token = f"{state['scored_at']}-{state['computed_at']}"
+        with ThreadPoolExecutor(max_workers=1) as background:  # (waits for it in any case)
+            saving = background.submit(_save_snapshot, columns, result, sync.source(), now,
+                                       settings, token)  # fmt: skip
+            with conn.cursor() as cur:
+                cur.execute("DELETE FROM person_score")
+                cur.execute("DELETE FROM score_state")
+            arrow_io.append(
+                conn, "person_score", result.scores.select(SCORE_SCHEMA.names).cast(SCORE_SCHEMA)
+            )
+            arrow_io.append(conn, "ladder_transition", result.transitions.cast(TRANSITION_SCHEMA))
+            arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], STATE_SCHEMA))
+            saving.result()
+            conn.commit()
+    columns.prune_snapshots(token)  # the previous snapshot answered for the previous scores
     seconds = time.perf_counter() - started  # everything, the commit included
     return RescoreReport(
         now, result.scores.num_rows, result.transitions.num_rows, seconds, sync, result.summary

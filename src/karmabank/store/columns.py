@@ -200,19 +200,20 @@ class ActivityColumns:
     def save_snapshot(
         self, token: str, table: pa.Table, parts: Mapping[str, pa.Table] | None = None
     ) -> None:
-        """Keep `table` (and `parts`) for `token`, and nothing of the snapshots before."""
+        """Write `table` (and `parts`) for `token`; the snapshots before stay until `prune`."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        keep = set()
         for part, data in {**(parts or {}), "scores": table}.items():  # scores last: it is
             tmp = self.dir / f"snapshot.{uuid.uuid4().hex}.tmp"  # what readers look for first
             pq.write_table(data, tmp, row_group_size=SNAPSHOT_ROW_GROUP)
             os.replace(tmp, self.dir / f"{part}-{token}.parquet")
-            keep.add(f"{part}-{token}.parquet")
-        for p in self.dir.iterdir():
+
+    def prune_snapshots(self, token: str) -> None:
+        """Remove every snapshot file but `token`'s (and any a crash left half-written)."""
+        for p in self.dir.iterdir() if self.dir.exists() else ():
             if p.name.startswith(("scores", "snapshot.")) or (
                 p.suffix == ".parquet" and not p.name.startswith("seg-")
             ):
-                if p.name not in keep:
+                if not p.name.endswith(f"-{token}.parquet"):
                     p.unlink(missing_ok=True)
 
 
