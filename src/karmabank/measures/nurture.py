@@ -223,17 +223,19 @@ def _find(
     known = scored_at is not None and before_window <= since
     in_since = min(since, before_window)  # the rescore's window start when it is known
     # Inbound activity of the window (and, for returns, since the rescore's window), and the
-    # recent content an issue matched (inbound or peer): every rule's activities.
-    keep(
-        "recent",
-        f"""SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
+    # recent content an issue matched (inbound or peer): every rule's activities. Simple
+    # filters, each part its own: the engine applies them while it reads the files.
+    activity = f"""SELECT a.id, a.person_id, a.verb, a.direction, a.channel, a.occurred_at,
                coalesce(a.weight, w.w, {settings.warmth.default_weight!r}) AS w
         FROM acts a LEFT JOIN (VALUES {weights}) w(verb, w) USING (verb)
-        WHERE a.occurred_at > {min(in_since, share_since)} AND a.occurred_at <= {now_us}
-          AND ((a.direction = 'in' AND a.occurred_at > {in_since})
-               OR (a.direction IN ('in', 'peer') AND a.occurred_at > {share_since}
-                   AND a.id IN (SELECT activity_id FROM matches)))""",
-    )
+        WHERE a.occurred_at <= {now_us} AND """
+    inbound = f"a.direction = 'in' AND a.occurred_at > {in_since}"
+    recent = activity + inbound
+    if con.sql("SELECT count(*) FROM matches").fetchall()[0][0]:
+        recent += f"""
+        UNION ALL {activity} a.direction IN ('in', 'peer') AND a.occurred_at > {share_since}
+          AND NOT ({inbound}) AND a.id IN (SELECT activity_id FROM matches)"""
+    keep("recent", recent)
     # Every rule reads the few people it can concern: read them once, keep them. The rescore's
     # pool holds them all when its cut is no later than this queue's; then only the people met
     # elsewhere (active after the rescore, promoted, acted on an ask) are looked up outside it.
