@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from karmabank.graph.reach import reach
@@ -184,3 +186,49 @@ def test_end_to_end_from_edges_and_texts() -> None:
     assert by[1]["influence"] > by[3]["influence"]
     assert by[1]["terms"] == "cleanup, river"  # cleanup is rarer (only 1 uses it): more weight
     assert by[4]["affinity_known"] is False
+
+
+def test_top_keeps_every_issue_s_first_rows_as_the_full_table_has_them() -> None:
+    """`top` writes the sentences of each issue's first rows only: they must be exactly the
+    full table's, in the same order, known affinity first; and each person's best issue among
+    them gives the same network top as the full table does."""
+    rng = np.random.default_rng(7)
+    n = 300
+    people = np.arange(1, n + 1, dtype=np.int64)
+    scores = pa.table({"person_id": people, "warmth": rng.integers(0, 20, n).astype(float)})
+    reached = pa.table({"person_id": people, "reach": rng.integers(0, 10, n).astype(float)})
+    texts = rng.random(n) < 0.6
+    affinity = pa.Table.from_pylist(
+        [{"person_id": int(p), "issue_id": i, "affinity": float(rng.integers(0, 5)) / 4,
+          "terms": "river"} for p in people[texts] for i in (1, 2)]
+    )  # fmt: skip
+    full = influence(scores, reached, affinity, [1, 2])
+    for top in (1, 5, 40):
+        cut = influence(scores, reached, affinity, [1, 2], top=top)
+        for issue in (1, 2):
+            mine = cut.filter(pc.equal(cut["issue_id"], issue))
+            theirs = full.filter(pc.equal(full["issue_id"], issue)).sort_by(
+                [("affinity_known", "descending"), ("influence", "descending"),
+                 ("person_id", "ascending")]
+            ).slice(0, top)  # fmt: skip
+            assert mine.num_rows == top
+            assert mine.sort_by([("affinity_known", "descending"), ("influence", "descending"),
+                                 ("person_id", "ascending")]).equals(theirs)  # fmt: skip
+        assert _network_top(cut, top) == _network_top(full, top)
+    alone = influence(scores, reached, None, [], top=3)
+    assert (
+        alone.column("person_id").to_pylist()
+        == (influence(scores, reached, None, []).column("person_id").to_pylist()[:3])
+    )
+
+
+def _network_top(table: pa.Table, limit: int) -> list[tuple[int, int]]:
+    """(person, issue) of the `limit` most influential people, each on their best issue, as the
+    influencers command ranks them."""
+    best: dict[int, tuple[bool, float, int]] = {}
+    for r in table.to_pylist():
+        key = (r["affinity_known"], r["influence"], -r["issue_id"])
+        if r["person_id"] not in best or key > best[r["person_id"]]:
+            best[r["person_id"]] = key
+    ranked = sorted(best.items(), key=lambda kv: (not kv[1][0], -kv[1][1], kv[0]))
+    return [(p, -k[2]) for p, k in ranked[:limit]]

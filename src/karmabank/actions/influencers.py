@@ -97,7 +97,7 @@ def find_influencers(
     note = fallback_note(aff) if aff is not None else None
     times["affinity"] = time.perf_counter() - t
     t = time.perf_counter()
-    table = influence(scores, reached, aff, [i.id for i in chosen])
+    table = influence(scores, reached, aff, [i.id for i in chosen], top=limit)
     times["influence"] = time.perf_counter() - t
     rows = _best(table, reached, limit)
     _add_people(store, rows)

@@ -64,8 +64,9 @@ def _int64(values: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
 
 
 def influence(
-    scores: pa.Table, reach: pa.Table, affinity: pa.Table | None, issue_ids: Sequence[int]
-) -> pa.Table:
+    scores: pa.Table, reach: pa.Table, affinity: pa.Table | None, issue_ids: Sequence[int],
+    top: int | None = None,
+) -> pa.Table:  # fmt: skip
     """Each scored person's influence on each issue (INFLUENCE_SCHEMA), issue by issue in the
     order of `issue_ids`, highest influence first (ties by person_id).
 
@@ -76,7 +77,11 @@ def influence(
 
     warmth_pct and reach_pct are `percentile_rank` over the people in `scores` (the fraction of
     the others strictly below). With no issue, one row per person: influence = warmth_pct ×
-    reach_pct, issue_id and affinity null, affinity_known false."""
+    reach_pct, issue_id and affinity null, affinity_known false.
+
+    `top`: keep only each issue's first `top` rows, known affinity first, then by influence
+    (ties by person_id): whoever is among the `top` people of the whole network, on their best
+    issue, is among them. The sentences are written for those rows only."""
     person = _int64(scores["person_id"])
     if np.unique(person).size != person.size:
         raise ValueError("influence: duplicate person_id in scores")
@@ -86,24 +91,32 @@ def influence(
     reach_value = np.asarray(pc.fill_null(reach["reach"], 0.0).to_numpy(), dtype=np.float64)
     reach_pct = percentile_rank(np.where(found, reach_value[at] if reach.num_rows else 0.0, 0.0))
     base = warmth_pct * reach_pct
-    head = pc.binary_join_element_wise(
-        "warmer than ", _percent(warmth_pct), "% and more central than ", _percent(reach_pct),
-        "% of the network", "",
-    )  # fmt: skip
     n = person.size
 
+    def kept(known: npt.NDArray[np.bool_], value: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        if top is None or top >= n:
+            return np.arange(n)
+        return np.lexsort((person, -value, ~known))[: max(int(top), 0)]
+
+    def head(rows: npt.NDArray[np.int64]) -> pa.Array:
+        return pc.binary_join_element_wise(
+            "warmer than ", _percent(warmth_pct[rows]), "% and more central than ",
+            _percent(reach_pct[rows]), "% of the network", "",
+        )  # fmt: skip
+
     if not issue_ids:
+        rows = kept(np.zeros(n, dtype=bool), base)
         return _sorted(
             {
-                "person_id": person,
-                "issue_id": pa.nulls(n, pa.int64()),
-                "influence": base,
-                "warmth_pct": warmth_pct,
-                "reach_pct": reach_pct,
-                "affinity": pa.nulls(n, pa.float64()),
-                "affinity_known": np.zeros(n, dtype=bool),
-                "terms": pa.nulls(n, pa.string()),
-                "why": head,
+                "person_id": person[rows],
+                "issue_id": pa.nulls(rows.size, pa.int64()),
+                "influence": base[rows],
+                "warmth_pct": warmth_pct[rows],
+                "reach_pct": reach_pct[rows],
+                "affinity": pa.nulls(rows.size, pa.float64()),
+                "affinity_known": np.zeros(rows.size, dtype=bool),
+                "terms": pa.nulls(rows.size, pa.string()),
+                "why": head(rows),
             }
         )
 
@@ -119,36 +132,44 @@ def influence(
     has_texts = np.isin(person, _int64(affinity["person_id"]))
     parts = []
     for issue_id in issue_ids:  # one step per issue, column-wise over people
-        rows = affinity.filter(pc.equal(affinity["issue_id"], issue_id))
-        at, known = _lookup(person, _int64(rows["person_id"]))
-        value, terms = pa.nulls(n, pa.float64()), pa.nulls(n, pa.string())
-        if rows.num_rows:
-            value, terms = rows["affinity"].take(at), rows["terms"].take(at)
+        issue = affinity.filter(pc.equal(affinity["issue_id"], issue_id))
+        at, known = _lookup(person, _int64(issue["person_id"]))
+        value = pa.nulls(n, pa.float64())
+        if issue.num_rows:
+            value = issue["affinity"].take(at)
         known &= np.asarray(pc.is_valid(value).to_numpy(zero_copy_only=False), dtype=bool)
         aff = np.where(known, np.asarray(pc.fill_null(value, 0.0).to_numpy()), np.nan)
-        terms = pc.if_else(pa.array(known), pc.fill_null(terms, ""), pa.scalar(None, pa.string()))
+        score = base * np.where(known, aff, 1.0)
+        rows = kept(known, score)
+        known_rows = known[rows]
+        terms = pa.nulls(rows.size, pa.string())
+        if issue.num_rows:
+            terms = issue["terms"].take(at[rows])
+        terms = pc.if_else(
+            pa.array(known_rows), pc.fill_null(terms, ""), pa.scalar(None, pa.string())
+        )
         writes = pc.if_else(
             pc.equal(terms, ""),
             "writes about none of its terms",
             pc.binary_join_element_wise("writes about ", terms, ""),
         )
         said = pc.binary_join_element_wise(
-            writes, " (affinity ", _two_decimals(np.where(known, aff, 0.0)), ")", ""
+            writes, " (affinity ", _two_decimals(np.where(known_rows, aff[rows], 0.0)), ")", ""
         )
-        unknown = pc.if_else(pa.array(has_texts), NOT_SCORED, NO_TEXTS)
+        unknown = pc.if_else(pa.array(has_texts[rows]), NOT_SCORED, NO_TEXTS)
         parts.append(
             _sorted(
                 {
-                    "person_id": person,
-                    "issue_id": np.full(n, issue_id, dtype=np.int64),
-                    "influence": base * np.where(known, aff, 1.0),
-                    "warmth_pct": warmth_pct,
-                    "reach_pct": reach_pct,
-                    "affinity": pa.array(aff, pa.float64(), mask=~known),
-                    "affinity_known": known,
+                    "person_id": person[rows],
+                    "issue_id": np.full(rows.size, issue_id, dtype=np.int64),
+                    "influence": score[rows],
+                    "warmth_pct": warmth_pct[rows],
+                    "reach_pct": reach_pct[rows],
+                    "affinity": pa.array(aff[rows], pa.float64(), mask=~known_rows),
+                    "affinity_known": known_rows,
                     "terms": terms,
                     "why": pc.binary_join_element_wise(
-                        head, pc.if_else(pa.array(known), said, unknown), "; "
+                        head(rows), pc.if_else(pa.array(known_rows), said, unknown), "; "
                     ),
                 }
             )
