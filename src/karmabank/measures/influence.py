@@ -83,7 +83,8 @@ def influence(
     (ties by person_id): whoever is among the `top` people of the whole network, on their best
     issue, is among them. The sentences are written for those rows only."""
     person = _int64(scores["person_id"])
-    if np.unique(person).size != person.size:
+    ordered = np.sort(person)  # (numpy's hash-based unique takes 0.9 s on a million)
+    if (ordered[1:] == ordered[:-1]).any():
         raise ValueError("influence: duplicate person_id in scores")
     warmth = np.asarray(pc.fill_null(scores["warmth"], 0.0).to_numpy(), dtype=np.float64)
     warmth_pct = percentile_rank(warmth)
@@ -94,9 +95,7 @@ def influence(
     n = person.size
 
     def kept(known: npt.NDArray[np.bool_], value: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-        if top is None or top >= n:
-            return np.arange(n)
-        return np.lexsort((person, -value, ~known))[: max(int(top), 0)]
+        return np.arange(n) if top is None or top >= n else _first(known, value, person, top)
 
     def head(rows: npt.NDArray[np.int64]) -> pa.Array:
         return pc.binary_join_element_wise(
@@ -175,6 +174,26 @@ def influence(
             )
         )
     return pa.concat_tables(parts)
+
+
+def _first(
+    known: npt.NDArray[np.bool_], value: npt.NDArray[np.float64],
+    person: npt.NDArray[np.int64], k: int,
+) -> npt.NDArray[np.int64]:  # fmt: skip
+    """The rows of the first `k` by known first, then value (high first), then person: a
+    partition finds each tier's candidates, and only they are sorted."""
+    chosen: list[npt.NDArray[np.int64]] = []
+    for tier in (known, ~known):
+        rows = np.flatnonzero(tier)
+        if k <= 0 or rows.size == 0:
+            continue
+        if rows.size > k:  # whoever ties the k-th value stays: ties go by person
+            v = value[rows]
+            rows = rows[v >= np.partition(v, rows.size - k)[rows.size - k]]
+        rows = rows[np.lexsort((person[rows], -value[rows]))][:k]
+        chosen.append(rows)
+        k -= rows.size
+    return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
 
 
 def _sorted(columns: dict[str, object]) -> pa.Table:
