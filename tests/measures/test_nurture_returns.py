@@ -52,15 +52,20 @@ def network_rows() -> list[dict[str, object]]:
     return rows
 
 
+def rescored(acts: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """What a rescore at NOW leaves: (the scores the queue reads, computed; its snapshot, with
+    what the queue filters on; the pool rows)."""
+    columns = pa.schema(list(nurture.SCORES_SCHEMA)[:8])  # what the rescore computes
+    scores = score_network(acts, now=NOW, settings=S).scores.select(columns.names).cast(columns)
+    return scores, *nurture.snapshot_parts(scores, acts, now=NOW, settings=S)
+
+
 def queue_items(
     acts: pa.Table, way: str, minutes_after: int
 ) -> list[tuple[str, int, str | None, float]]:
     """The candidates at `minutes_after` the rescore, found the `way` given: "pool" (the
     snapshot and its pool, as a rescore leaves them), "snapshot" (no pool) or "scan"."""
-    scored = score_network(acts, now=NOW, settings=S).scores
-    rescored = pa.schema(list(nurture.SCORES_SCHEMA)[:8])  # what the rescore computes
-    scores = scored.select(rescored.names).cast(rescored)
-    snapshot, pool_rows = nurture.snapshot_parts(scores, acts, now=NOW, settings=S)
+    scores, snapshot, pool_rows = rescored(acts)
     if way == "scan":
         for name in ("last_in_before_window", *(f"gave_{n}" for n in nurture.GIVES)):
             scores = scores.drop_columns([name]) if name in scores.column_names else scores
@@ -77,10 +82,7 @@ def queue_items(
 
 def test_the_pool_holds_the_active_and_the_concerned_only() -> None:
     acts = network()
-    scores = score_network(acts, now=NOW, settings=S).scores
-    snapshot, pool = nurture.snapshot_parts(
-        scores.select(nurture.SCORES_SCHEMA.names[:8]), acts, now=NOW, settings=S
-    )
+    scores, snapshot, pool = rescored(acts)
     assert snapshot.column("person_id").to_pylist() == sorted(
         scores.column("person_id").to_pylist()
     )
@@ -134,11 +136,7 @@ def test_the_queue_describes_its_items_as_the_rules_found_them() -> None:
     ]
     acts = activities(rows)
     shared = acts.num_rows  # the last activity's id
-    scores = score_network(acts, now=NOW, settings=S).scores
-    rescored = pa.schema(list(nurture.SCORES_SCHEMA)[:8])
-    snapshot, pool_rows = nurture.snapshot_parts(
-        scores.select(rescored.names).cast(rescored), acts, now=NOW, settings=S
-    )
+    _, snapshot, pool_rows = rescored(acts)
     inputs = {
         "flags": FLAGS_SCHEMA.empty_table(),
         "transitions": pa.Table.from_pylist(

@@ -54,9 +54,7 @@ class NurtureItem:
 
 def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) -> dict[str, Any]:
     since = micros(now) - s.nurture.window_days * US_PER_DAY
-    active_since = (
-        micros(now) - max(s.nurture.window_days, s.nurture.share_window_days) * US_PER_DAY
-    )
+    active_since = nurture.pool_since(s, micros(now))  # where the longest window starts
     unknown = ", ".join(
         f"CAST(NULL AS BIGINT) AS {c}" for c in nurture.SCORES_SCHEMA.names[6:]
     )  # what only the rescore's snapshot knows

@@ -416,16 +416,14 @@ def _describe(items: str) -> str:
 # The narrow columns an item's key holds (see `_find`): `<kind>:<activity>` for reply, thank
 # and welcome_back, `share:<activity>:<issue>`, `thank_ask:<ask>`, `check_in:<person>:<month>`,
 # `celebrate:<person>:tenure-<years>` or `:stage-<stage>`, `welcome:<person>`.
-_KEY_PARTS = """split_part(key, ':', 1) AS kind,
-    CASE WHEN split_part(key, ':', 1) IN ('reply', 'thank', 'welcome_back', 'share')
+_KEY_PARTS = """CASE WHEN kind IN ('reply', 'thank', 'welcome_back', 'share')
          THEN split_part(key, ':', 2)::BIGINT END AS activity_id,
-    CASE WHEN split_part(key, ':', 1) = 'thank_ask'
-         THEN split_part(key, ':', 2)::BIGINT END AS ask_id,
-    CASE WHEN split_part(key, ':', 1) = 'share' THEN split_part(key, ':', 3)::BIGINT END
-         AS issue_id,
-    CASE WHEN split_part(key, ':', 1) = 'celebrate'
+    CASE WHEN kind = 'thank_ask' THEN split_part(key, ':', 2)::BIGINT END AS ask_id,
+    CASE WHEN kind = 'share' THEN split_part(key, ':', 3)::BIGINT END AS issue_id,
+    CASE WHEN kind = 'celebrate'
          THEN regexp_replace(split_part(key, ':', 3), '-', ' ') END AS note"""
 
 
 def _describe_chosen(chosen: str) -> str:
-    return _describe(f"(SELECT *, {_KEY_PARTS} FROM {chosen})")
+    kinds = f"(SELECT *, split_part(key, ':', 1) AS kind FROM {chosen})"
+    return _describe(f"(SELECT *, {_KEY_PARTS} FROM {kinds})")
