@@ -168,3 +168,23 @@ def test_thank_ask_celebrate_and_share(store: Store, tmp_path: Path) -> None:
     after = by_name(nurture_queue(store=store, now=NOW, settings=S, limit=20))["Ash Acted"]
     assert after.kind == "celebrate"  # type: ignore[attr-defined]  # thanked; now an advocate
     assert after.reason == "became an advocate: celebrate"  # type: ignore[attr-defined]
+
+
+def test_only_people_who_came_toward_us_have_an_anniversary(store: Store, tmp_path: Path) -> None:
+    """Someone we only gave to (and asked) a year ago never came toward us: no anniversary to
+    celebrate; someone who commented a year ago has one."""
+    rows = [
+        "occurred_at,person,name,verb,direction,channel",
+        f"{iso(367)},ann@example.org,Ann Year,comment,in,blog",
+        f"{iso(40)},ann@example.org,Ann Year,comment,in,blog",
+        f"{iso(367)},gil@example.org,Gil Given,thank,give,email",
+        f"{iso(200)},gil@example.org,Gil Given,volunteer,ask,email",
+    ]
+    f = tmp_path / "gives.csv"
+    f.write_text("\n".join(rows) + "\n")
+    import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
+    gil = person_scores(store=store, ref="gil@example.org", now=NOW, settings=S)
+    assert gil["tenure_days"] is None or gil["tenure_days"] >= 365
+    items = by_name(nurture_queue(store=store, now=NOW, settings=S, limit=20))
+    assert items["Ann Year"].kind == "celebrate"  # type: ignore[attr-defined]
+    assert "Gil Given" not in items

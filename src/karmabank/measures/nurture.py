@@ -91,7 +91,16 @@ def concerned_sql(settings: MeasureSettings) -> str:
     The rescore stores it per person, so the queue reads a boolean instead of three strings
     and a number for each of a million people."""
     return f"""((status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
-        OR (tenure_days >= 365 AND tenure_days % 365 < {int(settings.nurture.window_days)}))"""
+        OR ({anniversary_sql("circle", "tenure_days", settings)}))"""
+
+
+def anniversary_sql(circle: str, tenure_days: str, settings: MeasureSettings) -> str:
+    """SQL: a tenure anniversary falls in the window. Only for people who came toward us:
+    someone we only gave to or asked has no circle (no inbound activity) and no anniversary
+    with us to celebrate."""
+    window = int(settings.nurture.window_days)
+    return f"""{circle} IS NOT NULL AND {tenure_days} >= 365
+        AND {tenure_days} % 365 < {window}"""
 
 
 def _gives_sql(where: str) -> str:
@@ -355,7 +364,7 @@ def _find(
            'celebrate', s.person_id, NULL, NULL, NULL, {p["celebrate"]!r},
            'tenure ' || (s.tenure_days // 365)
     FROM scores s
-    WHERE s.tenure_days >= 365 AND s.tenure_days % 365 < {n.window_days}
+    WHERE {anniversary_sql("s.circle", "s.tenure_days", settings)}
     UNION ALL
     SELECT 'celebrate:' || t.person_id || ':stage-' || t.to_stage, 'celebrate', t.person_id,
            NULL, NULL, NULL, {p["celebrate"]!r}, 'stage ' || t.to_stage
