@@ -163,3 +163,34 @@ def test_cli_backtest_json_table_and_errors(
     assert len(bad.err.strip().splitlines()) == 1
     nonsense = run(capsys, "backtest", "--cutoff", "soon", "--db", db_url)
     assert nonsense.code == 1 and "--cutoff: 'soon' is not an ISO-8601 time" in nonsense.err
+
+
+def test_fitted_weights_that_gain_nothing_are_not_recommended(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On this random network the fitted weights rank who came back worse than the current
+    ones on the 30 days after the cutoff: the backtest says so and offers no karmabank.toml."""
+    f = tmp_path / "acts.csv"
+    f.write_text(csv(network()))
+    assert run(capsys, "import", "csv", str(f), "--db", db_url).code == 0
+    r = run(capsys, "backtest", "--cutoff", "2026-03-12", "--db", db_url, "--json", "--fit")
+    fit = json.loads(r.out)["fit"]
+    assert fit["fitted"] is True and fit["gain"] < fit["min_gain"]
+    assert fit["recommended"] is False and fit["toml"] is None
+    assert fit["verdict"].endswith("keep the current weights")
+    text = run(capsys, "backtest", "--cutoff", "2026-03-12", "--db", db_url, "--fit")
+    assert text.code == 0, text.err
+    assert "the current ones: keep the current weights" in text.out
+    assert "karmabank.toml" not in text.out and "decay_days" not in text.out
+
+
+def test_a_fit_is_recommended_only_past_the_margin() -> None:
+    from karmabank.measures.weights_fit import MIN_AUC_GAIN, fit_verdict
+
+    assert fit_verdict(0.708, 0.733) == (
+        True, "warmth AUC 0.708 -> 0.733 (+0.025): the fitted weights rank who came back better"
+    )  # fmt: skip
+    small, why = fit_verdict(0.700, 0.700 + MIN_AUC_GAIN / 2)
+    assert not small and f"less than {MIN_AUC_GAIN} of AUC better than" in why
+    worse, why = fit_verdict(0.777, 0.776)
+    assert not worse and "(-0.001)" in why and "no better than" in why

@@ -76,13 +76,27 @@ class BacktestReport:
         }  # fmt: skip
         if self.fit is not None:
             default, fitted = self.fit_auc if self.fit_auc is not None else (None, None)
+            recommended, verdict = self.fit_verdict
+            fit = self.fit.as_json()
             out["fit"] = {
-                **self.fit.as_json(),
+                **fit,
                 "default_auc": None if default is None else round(default, 4),
                 "fitted_auc": None if fitted is None else round(fitted, 4),
                 "gain": None if default is None or fitted is None else round(fitted - default, 4),
+                "min_gain": wf.MIN_AUC_GAIN,
+                "recommended": recommended,
+                "verdict": verdict,
+                "toml": fit["toml"] if recommended else None,
             }
         return out
+
+    @property
+    def fit_verdict(self) -> tuple[bool, str]:
+        """Whether the fitted weights are worth using (they beat the current ones on the
+        held-out interval by `weights_fit.MIN_AUC_GAIN`), and why."""
+        if self.fit is None or not self.fit.fitted or self.fit_auc is None:
+            return False, self.fit.reason if self.fit is not None else ""
+        return wf.fit_verdict(*self.fit_auc)
 
     @property
     def best_baseline(self) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -56,7 +54,7 @@ def backtest(
             horizon_days=horizon if horizon is not None else measures.likelihood.horizon_days,
         )  # fmt: skip
     if json_:
-        sys.stdout.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(render.json_text(report.as_json()) + "\n")
     else:
         backtest_view(report)
 
@@ -64,7 +62,10 @@ def backtest(
 def backtest_view(report: BacktestReport) -> None:
     """The table of AUC and precision@k per score, what it means, and the fitted weights."""
     out = render.console()
-    say = partial(out.print, markup=False)
+
+    def say(text: str) -> None:  # fitted verbs come from the data: shown as plain text
+        out.print(render.plain(text), markup=False)
+
     cut = report.cutoff.strftime("%Y-%m-%d %H:%M")
     say(
         f"backtest at {cut} UTC: {report.n_people:,} people known, {report.n_positive:,} "
@@ -92,7 +93,6 @@ def backtest_view(report: BacktestReport) -> None:
     if not f.fitted or report.fit_auc is None:
         say(f"fit: {f.reason}")
         return
-    default, fitted = report.fit_auc
     weights = ", ".join(f"{v} {w:g} (now {f.default_weights[v]:g})" for v, w in f.weights.items())
     weights = weights or "none to fit (every activity has its own weight)"
     days = f.half_life_days
@@ -101,7 +101,10 @@ def backtest_view(report: BacktestReport) -> None:
         f"fitted warmth: half-life {half} (decay {f.decay:.3g} per 30 days, now "
         f"{f.default_decay:.3g}); weights {weights}"
     )
-    say(f"warmth AUC {default:.3f} -> {fitted:.3f} ({fitted - default:+.3f})")
+    recommended, verdict = report.fit_verdict
+    say(verdict)
+    if not recommended:
+        return
     say("to use them, put this in karmabank.toml:")
     for line in f.toml().splitlines():
         say(f"  {line}")

@@ -40,6 +40,23 @@ from karmabank.measures.settings import MeasureSettings
 Floats = npt.NDArray[np.float64]
 HALF_LIVES: tuple[float, ...] = (1, 3, 7, 14, 30, 90, 197, 365, 730)  # days; 197 ≈ the default
 MIN_POSITIVE = 5  # fewer people who came back among those who had come: nothing to fit
+# Fitted weights are recommended only when warmth with them ranks who came toward us (after the
+# cutoff: data the fit never saw) at least this much AUC better than with the current weights.
+MIN_AUC_GAIN = 0.01
+
+
+def fit_verdict(default_auc: float, fitted_auc: float) -> tuple[bool, str]:
+    """Whether to recommend fitted weights, given warmth's held-out AUC with the current and the
+    fitted ones, and the sentence that says so."""
+    gain = fitted_auc - default_auc
+    change = f"warmth AUC {default_auc:.3f} -> {fitted_auc:.3f} ({gain:+.3f})"
+    if gain >= MIN_AUC_GAIN:
+        return True, f"{change}: the fitted weights rank who came back better"
+    how = "no better than" if gain <= 0 else f"less than {MIN_AUC_GAIN} of AUC better than"
+    return False, (
+        f"{change}: on the data after the cutoff the fitted weights rank who came back {how} "
+        "the current ones: keep the current weights"
+    )
 
 
 def _expit(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
