@@ -8,15 +8,19 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
+from karmabank.actions.import_runs import live_runs, mark_interrupted
 from karmabank.store.open import open_store
 from karmabank.store.tables import Activity, ImportRun, Person
+from tests.cli_helpers import run
 
 ROWS = 120_000
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.mark.slow
@@ -41,6 +45,8 @@ def test_sigkill_mid_import_then_rerun_completes(db_url: str, tmp_path: Path) ->
                 break
             time.sleep(0.02)
         assert proc.poll() is None, "the import finished before it could be killed: make it bigger"
+        # alive: its run is running, not interrupted
+        assert live_runs(store) == [1] and mark_interrupted(store, NOW) == []
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
@@ -59,15 +65,44 @@ def test_sigkill_mid_import_then_rerun_completes(db_url: str, tmp_path: Path) ->
             assert orphans == 0
             if store.engine.dialect.name == "sqlite":
                 assert s.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        assert live_runs(store) == []  # its process is gone: the lock went with it
 
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     import json
 
     report = json.loads(done.stdout)
+    assert report["interrupted_runs"] == [1]  # the killed run, found by the next import
     assert report["imported"] + report["duplicates"] == ROWS
     assert report["duplicates"] == n_acts
     with open_store(db_url) as store, store.sessions() as s:
+        statuses = {r.id: r.status for r in s.execute(select(ImportRun.id, ImportRun.status))}
+        assert statuses == {1: "interrupted", 2: "done"}
         assert s.scalar(select(func.count()).select_from(Activity)) == ROWS
         assert s.scalar(select(func.count(func.distinct(Activity.source_key)))) == ROWS
         assert s.scalar(select(func.count()).select_from(Person)) == 997 + 1009 - 1
+
+
+def test_a_run_whose_process_is_gone_is_marked_interrupted_by_the_next_import(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `running` run nobody holds (its process died) is said and marked `interrupted` by the
+    next import, in the terminal's words; a finished run is left alone."""
+    with open_store(db_url) as store, store.sessions.begin() as s:
+        s.add(ImportRun(format="csv", paths="[]", started_at=NOW, status="running"))
+        s.add(ImportRun(format="csv", paths="[]", started_at=NOW, status="done"))
+    f = tmp_path / "a.csv"
+    f.write_text("occurred_at,person,verb,direction,channel\n2026-05-01,ada@example.org,like,in,blog\n")
+    r = run(capsys, "import", "csv", str(f), "--db", db_url, width=60)
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[0] == (
+        "import run 1 was interrupted (killed?) — re-run the import: nothing is imported twice"
+    )
+    assert lines[1].startswith("imported 1 activities")
+    with open_store(db_url) as store, store.sessions() as s:
+        statuses = {r.id: r.status for r in s.execute(select(ImportRun.id, ImportRun.status))}
+        assert statuses == {1: "interrupted", 2: "done", 3: "done"}
+        assert s.scalar(select(ImportRun.finished_at).where(ImportRun.id == 1)) is not None
+    r = run(capsys, "import", "csv", str(f), "--db", db_url)
+    assert "interrupted" not in r.out  # said once

@@ -7,6 +7,7 @@ stored rows by their `source_key` and completes the rest without duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections import Counter
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 from adbc_driver_manager.dbapi import Error as AdbcError
 from sqlalchemy import Connection, select, text, update
 
+from karmabank.actions.import_runs import mark_interrupted, run_lock
 from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.errors import KarmabankError
 from karmabank.model import IdentityKey, to_micros
@@ -60,18 +62,21 @@ class ImportReport:
     quarantined: int = 0
     errors: list[RowError] = field(default_factory=list)
     skip_reasons: Counter[str] = field(default_factory=Counter)
+    interrupted: list[int] = field(default_factory=list)  # earlier runs found killed
 
     @property
     def rows_read(self) -> int:
         return self.imported + self.duplicates + self.skipped + self.quarantined
 
     def as_json(self) -> dict[str, Any]:
+        found = {"interrupted_runs": self.interrupted} if self.interrupted else {}
         return {
             "imported": self.imported,
             "duplicates": self.duplicates,
             "skipped": self.skipped,
             "quarantined": self.quarantined,
             "errors": [{"file": e.file, "line": e.line, "reason": e.reason} for e in self.errors],
+            **found,
         }
 
 
@@ -95,7 +100,34 @@ def import_files(
         for file in files:
             file.close()
         raise
-    now_us = to_micros(now)
+    lock = contextlib.ExitStack()
+    try:
+        interrupted = mark_interrupted(store, now)  # runs killed before: said in the report
+        run_id, org_keys = _start_run(store, lock, source, fmt, paths, options, now)
+    except BaseException:
+        lock.close()
+        for file in files:
+            file.close()
+        raise
+    with lock:
+        report = _import_run(store, run_id, org_keys, source, files, batch_size, progress, now)
+    report.interrupted = interrupted
+    with store.sessions.begin() as session:
+        write_audit(
+            session, now=now, actor=actor, action="import", subject=f"import_run:{run_id}",
+            details={"format": fmt, "paths": [str(p) for p in paths], **report.as_json(),
+                     "errors": len(report.errors)},
+        )  # fmt: skip
+    if report.imported:
+        _sync_columns(store)
+    return report
+
+
+def _start_run(
+    store: Store, lock: contextlib.ExitStack, source: Source, fmt: str, paths: Sequence[Path],
+    options: Mapping[str, str], now: datetime,
+) -> tuple[int, set[IdentityKey]]:  # fmt: skip
+    """The new run's id (its lock taken before its row commits) and the organization's keys."""
     with store.sessions.begin() as session:
         org = ensure_organization(session, now=now)
         for key in source.organization_identities():
@@ -115,13 +147,20 @@ def import_files(
         )
         session.add(run)
         session.flush()
-        run_id = run.id
+        lock.enter_context(run_lock(store, run.id))
         org_keys = {
             IdentityKey(p, k)
             for p, k in session.execute(select(OrgIdentity.platform, OrgIdentity.key))
         }
+        return run.id, org_keys
+
+
+def _import_run(
+    store: Store, run_id: int, org_keys: set[IdentityKey], source: Source,
+    files: list[InputFile], batch_size: int, progress: ImportProgress | None, now: datetime,
+) -> ImportReport:  # fmt: skip
     report = ImportReport(run_id=run_id)
-    batcher = _Batcher(store, run_id, org_keys, now_us, report)
+    batcher = _Batcher(store, run_id, org_keys, to_micros(now), report)
     try:
         for file in files:
             with file:
@@ -141,14 +180,6 @@ def import_files(
         for file in files:
             file.close()
     _finish(store, run_id, "done", now)
-    with store.sessions.begin() as session:
-        write_audit(
-            session, now=now, actor=actor, action="import", subject=f"import_run:{run_id}",
-            details={"format": fmt, "paths": [str(p) for p in paths], **report.as_json(),
-                     "errors": len(report.errors)},
-        )  # fmt: skip
-    if report.imported:
-        _sync_columns(store)
     return report
 
 

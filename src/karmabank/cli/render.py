@@ -86,7 +86,11 @@ def import_progress() -> Iterator[_RichImportProgress | _Silent]:
 
 
 def import_report(report: ImportReport) -> None:
+    from karmabank.actions.import_runs import interrupted_message
+
     out = console()
+    for run_id in report.interrupted:
+        out.print(interrupted_message(run_id), markup=False, soft_wrap=True)
     out.print(
         f"imported {report.imported:,} activities; {report.duplicates:,} already there; "
         f"{report.skipped:,} skipped; {report.quarantined:,} quarantined "
