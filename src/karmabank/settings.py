@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from karmabank.bounds import OutOfRange, check_instant, shown
 from karmabank.errors import ConfigError
 from karmabank.store.engine import DEFAULT_DB
 
@@ -24,14 +25,18 @@ class Settings:
 
 
 def parse_instant(text: str, what: str = "time") -> datetime:
-    """ISO-8601 (a naive time is UTC) -> aware UTC datetime; ConfigError otherwise."""
+    """ISO-8601 (a naive time is UTC) -> aware UTC datetime in the supported range
+    (`karmabank.bounds`); ConfigError otherwise."""
     try:
         dt = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError(
-            f"{what}: {text!r} is not an ISO-8601 time (e.g. 2026-05-01T12:00)"
+            f"{what}: {shown(text)} is not an ISO-8601 time (e.g. 2026-05-01T12:00)"
         ) from None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    try:
+        return check_instant(dt, text.strip(), what)
+    except OutOfRange as e:
+        raise ConfigError(str(e)) from None
 
 
 def load_settings(

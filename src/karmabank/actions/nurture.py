@@ -21,6 +21,7 @@ from karmabank.actions.people import person_refs
 from karmabank.actions.recording import record_activity
 from karmabank.actions.scoring import ensure_scores, flagged_people, nurture_pool_part
 from karmabank.actions.templates import first_name, render_template, templates
+from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures import nurture
 from karmabank.measures.frames import US_PER_DAY, micros
@@ -289,8 +290,8 @@ def nurture_skip(*, store: Store, item_id: int, now: datetime) -> Suggestion:
 
 
 def nurture_snooze(*, store: Store, item_id: int, now: datetime, days: int) -> Suggestion:
-    if days < 1:
-        raise ConfigError("--days must be at least 1")
+    if not 1 <= days <= MAX_SNOOZE_DAYS:
+        raise ConfigError(f"--days must be from 1 to {MAX_SNOOZE_DAYS}, not {days}")
     return _set_status(store, item_id, "snoozed", now + timedelta(days=days))
 
 

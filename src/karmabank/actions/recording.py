@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.actions.people import find_person, looks_like_identity, person_by_identity
+from karmabank.bounds import OutOfRange, check_instant, check_weight
 from karmabank.errors import ConfigError, KarmabankError
 from karmabank.identities import IdentityError, parse_identity
 from karmabank.model import Direction, normalize_verb
@@ -43,6 +44,12 @@ def record_activity(
     v = normalize_verb(verb)
     if not v:
         raise ConfigError("empty verb")
+    try:
+        check_instant(at, at.isoformat(), "--at")
+        if weight is not None:
+            check_weight(weight, repr(weight), "--weight")
+    except OutOfRange as e:
+        raise ConfigError(str(e)) from None
     if at > now:
         raise ConfigError(f"--at {at.isoformat()} is in the future")
     with store.sessions.begin() as session:

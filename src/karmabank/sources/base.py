@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, ClassVar, Protocol
 
+from karmabank.bounds import LATEST_US, check_micros, shown
 from karmabank.errors import InputFileError
 from karmabank.model import IdentityKey, to_micros
 
@@ -164,28 +165,29 @@ class RowKeys:
 
 
 def parse_time(text: str) -> int:
-    """ISO-8601 (a naive time is UTC) or unix seconds -> UTC microseconds.
+    """ISO-8601 (a naive time is UTC) or unix seconds -> UTC microseconds, within the
+    supported range (`karmabank.bounds`).
 
     Raises ValueError with a readable message.
     """
     t = text.strip()
     if not t:
         raise ValueError("empty time")
-    if t.isdigit():
-        return int(t) * 1_000_000
+    if t.isascii() and t.isdigit():
+        # int() of a huge string is slow: anything longer is past the range anyway
+        return check_micros(int(t) * 1_000_000 if len(t) <= 20 else LATEST_US, t)
     try:
         seconds = float(t)
     except ValueError:
         pass
     else:
-        if not math.isfinite(seconds) or abs(seconds) > 1e11:
-            raise ValueError(f"time out of range: {t!r}")
-        return round(seconds * 1_000_000)
+        us = round(seconds * 1_000_000) if math.isfinite(seconds) else LATEST_US
+        return check_micros(us, t)
     try:
         dt = datetime.fromisoformat(t)
     except ValueError:
-        raise ValueError(f"unparseable time {t!r} (use ISO-8601 or unix seconds)") from None
-    return to_micros(dt)
+        raise ValueError(f"unparseable time {shown(t)} (use ISO-8601 or unix seconds)") from None
+    return check_micros(to_micros(dt), t)
 
 
 def parse_mapping(text: str, what: str) -> dict[str, str]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
+from karmabank.bounds import parse_count, parse_weight
 from karmabank.errors import ConfigError, InputFileError
 from karmabank.identities import IdentityError, parse_identity
 from karmabank.model import Direction, IdentityKey, normalize_verb
@@ -156,20 +156,9 @@ class CsvSource:
         if target == person:
             raise ValueError("target is the person themself")
         weight_text = get("weight")
-        weight = None
-        if weight_text is not None:
-            try:
-                weight = float(weight_text)
-            except ValueError:
-                raise ValueError(f"weight is not a number: {weight_text!r}") from None
-            if not math.isfinite(weight):
-                raise ValueError(f"weight is not a finite number: {weight_text!r}")
+        weight = None if weight_text is None else parse_weight(weight_text)
         followers_text = get("followers")
-        followers = None
-        if followers_text is not None:
-            if not followers_text.strip().isdigit():
-                raise ValueError(f"followers is not a count: {followers_text!r}")
-            followers = int(followers_text)
+        followers = None if followers_text is None else parse_count(followers_text, "followers")
         channel = (get("channel") or person.platform).lower()
         obj, text = get("object"), get("text")
         key = get("source_key") or keys.key(

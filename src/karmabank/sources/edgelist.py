@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
+from karmabank.bounds import parse_weight
 from karmabank.errors import ConfigError
 from karmabank.identities import IdentityError, normalize_identity
 from karmabank.model import IdentityKey, normalize_verb
@@ -142,9 +143,9 @@ class EdgeListSource:
             weight: float | None = None
             if iweight >= 0:
                 try:
-                    weight = float(fields[iweight])
-                except ValueError:
-                    yield BadRow(lineno, line, f"weight is not a number: {fields[iweight]!r}")
+                    weight = parse_weight(fields[iweight])
+                except ValueError as e:
+                    yield BadRow(lineno, line, str(e))
                     continue
             if itype >= 0:
                 t = fields[itype]

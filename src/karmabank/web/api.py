@@ -15,6 +15,7 @@ from karmabank.actions import accounts, campaigns, influencers, issues, nurture,
 from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
 from karmabank.actions.scoring import measure_settings
+from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError
 from karmabank.measures.settings import CIRCLES, STAGES, STATUSES
 from karmabank.model import Direction, Flag
@@ -225,7 +226,8 @@ def nurture_skip_route(auth: Writer, store: StoreDep, item_id: ItemId,
 @router.post("/nurture/{item_id}/snooze", response_model=s.NurtureStatusOut, tags=["nurture"])
 def nurture_snooze_route(
     auth: Writer, store: StoreDep, item_id: ItemId, now: Clock,
-    days: Annotated[int, Query(ge=1, le=3650, description="Bring it back after so many days.")] = 7,
+    days: Annotated[int, Query(ge=1, le=MAX_SNOOZE_DAYS,
+                               description="Bring it back after so many days.")] = 7,
 ) -> s.NurtureStatusOut:  # fmt: skip
     """Snooze an item for some days."""
     row = nurture.nurture_snooze(store=store, item_id=item_id, now=now, days=days)

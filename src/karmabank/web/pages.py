@@ -20,6 +20,7 @@ from karmabank.actions import accounts, campaigns, influencers, issues, nurture
 from karmabank.actions.people import flags_set, iso, person_ref_json
 from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
 from karmabank.actions.scoring import measure_settings
+from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.measures.settings import CIRCLES, STAGES, STATUSES
 from karmabank.store.open import Store
 from karmabank.web import schemas as s
@@ -143,7 +144,7 @@ def nurture_skip_page(request: Request, auth: PageWriter, store: StoreDep, state
 @router.post("/nurture/{item_id}/snooze")
 def nurture_snooze_page(
     request: Request, auth: PageWriter, store: StoreDep, state: StateDep, item_id: ItemId,
-    days: Annotated[int, Form(ge=1, le=3650)] = 7,
+    days: Annotated[int, Form(ge=1, le=MAX_SNOOZE_DAYS)] = 7,
 ) -> Response:  # fmt: skip
     row = nurture.nurture_snooze(store=store, item_id=item_id,
                                  now=state.settings.clock(), days=days)  # fmt: skip
