@@ -14,12 +14,14 @@ from karmabank.measures.affinity import IssueText, affinity
 from karmabank.measures.influence import INFLUENCE_SCHEMA, influence
 
 
-def scores(**warmth: float | None) -> pa.Table:
-    """A scores table from p<id>=warmth keywords."""
+def scores(outside: tuple[int, ...] = (), **warmth: float | None) -> pa.Table:
+    """A scores table from p<id>=warmth keywords: everyone in a circle but the `outside` ids."""
+    ids = [int(k[1:]) for k in warmth]
     return pa.table(
         {
-            "person_id": pa.array([int(k[1:]) for k in warmth], pa.int64()),
+            "person_id": pa.array(ids, pa.int64()),
             "warmth": pa.array(list(warmth.values()), pa.float64()),
+            "circle": pa.array([None if i in outside else "friends" for i in ids], pa.string()),
         }
     )
 
@@ -79,15 +81,15 @@ def test_the_issue_s_bar_worked_by_hand() -> None:
     assert (p2["warmth_pct"], p2["reach_pct"], p2["affinity"]) == (0.6, 0.6, 0.0)
     assert (p3["warmth_pct"], p3["reach_pct"]) == (0.2, 1.0)
     assert p1["why"] == (
-        "warmer than 60% and more central than 60% of the network; "
+        "warmer than 60% of the people in a circle and more central than 60% of the network; "
         "writes about river, cleanup (affinity 1.00)"
     )
     assert p3["why"] == (
-        "warmer than 20% and more central than 100% of the network; "
+        "warmer than 20% of the people in a circle and the most central in the network; "
         "writes about river (affinity 0.50)"
     )
     assert p2["why"] == (
-        "warmer than 60% and more central than 60% of the network; "
+        "warmer than 60% of the people in a circle and more central than 60% of the network; "
         "writes about none of its terms (affinity 0.00)"
     )
     assert p2["terms"] == "" and p2["affinity_known"] is True
@@ -98,7 +100,8 @@ def test_unknown_affinity_is_null_not_zero_and_the_why_says_so() -> None:
     assert p4 == {
         "person_id": 4, "issue_id": 1, "influence": pytest.approx(0.24), "warmth_pct": 0.6,
         "reach_pct": 0.4, "affinity": None, "affinity_known": False, "terms": None,
-        "why": "warmer than 60% and more central than 40% of the network; "
+        "why": "warmer than 60% of the people in a circle and more central than 40% of the "
+               "network; "
                "affinity unknown: no texts from them",
     }  # fmt: skip
 
@@ -138,7 +141,10 @@ def test_no_issues_gives_one_row_per_person() -> None:
     assert {(r["issue_id"], r["affinity"], r["terms"], r["affinity_known"]) for r in rows} == {
         (None, None, None, False)
     }
-    assert rows[0]["why"] == "warmer than 60% and more central than 60% of the network"
+    assert (
+        rows[0]["why"]
+        == "warmer than 60% of the people in a circle and more central than 60% of the network"
+    )
 
 
 def test_people_missing_from_reach_have_reach_zero_and_null_warmth_is_zero() -> None:
@@ -151,8 +157,14 @@ def test_percentages_are_rounded_down() -> None:
     # four people: percentiles 0, 1/3, 2/3, 1
     result = influence(scores(p1=1, p2=2, p3=3, p4=4), reaches(p1=1, p2=2, p3=3, p4=4), None, [])
     why = {r["person_id"]: r["why"] for r in result.to_pylist()}
-    assert why[3] == "warmer than 66% and more central than 66% of the network"
-    assert why[2] == "warmer than 33% and more central than 33% of the network"
+    assert (
+        why[3]
+        == "warmer than 66% of the people in a circle and more central than 66% of the network"
+    )
+    assert (
+        why[2]
+        == "warmer than 33% of the people in a circle and more central than 33% of the network"
+    )
 
 
 def test_duplicate_people_in_scores_are_a_bug() -> None:
@@ -195,7 +207,8 @@ def test_top_keeps_every_issue_s_first_rows_as_the_full_table_has_them() -> None
     rng = np.random.default_rng(7)
     n = 300
     people = np.arange(1, n + 1, dtype=np.int64)
-    scores = pa.table({"person_id": people, "warmth": rng.integers(0, 20, n).astype(float)})
+    scores = pa.table({"person_id": people, "warmth": rng.integers(0, 20, n).astype(float),
+                       "circle": pa.array(["friends"] * n)})  # fmt: skip
     reached = pa.table({"person_id": people, "reach": rng.integers(0, 10, n).astype(float)})
     texts = rng.random(n) < 0.6
     affinity = pa.Table.from_pylist(
@@ -232,3 +245,30 @@ def _network_top(table: pa.Table, limit: int) -> list[tuple[int, int]]:
             best[r["person_id"]] = key
     ranked = sorted(best.items(), key=lambda kv: (not kv[1][0], -kv[1][1], kv[0]))
     return [(p, -k[2]) for p, k in ranked[:limit]]
+
+
+def test_warmth_is_ranked_among_the_people_in_a_circle_only() -> None:
+    # p1..p4 in a circle, warmth 8 > 4 > 2 > 1; p5..p10 never came toward us. p4, the coldest
+    # in a circle, is the most central: ranked among all ten, p4 would be second.
+    warmth = {"p1": 8.0, "p2": 4.0, "p3": 2.0, "p4": 1.0, **{f"p{i}": 0.0 for i in range(5, 11)}}
+    reach_of = {"p1": 1, "p2": 2, "p5": 3, "p6": 4, "p7": 5, "p8": 6, "p9": 7, "p3": 8, "p4": 9}
+    result = influence(
+        scores(outside=(5, 6, 7, 8, 9, 10), **warmth), reaches(**reach_of, p10=0), None, []
+    ).to_pylist()
+    assert [r["person_id"] for r in result] == [3, 2, 1, 4, 5, 6, 7, 8, 9, 10]
+    by = {r["person_id"]: r for r in result}
+    assert [by[i]["warmth_pct"] for i in (1, 2, 3, 4, 5)] == pytest.approx([1, 2 / 3, 1 / 3, 0, 0])
+    assert by[1]["why"] == (
+        "the warmest of the 4 people in a circle and more central than 11% of the network"
+    )
+    assert by[3]["why"] == (
+        "warmer than 33% of the people in a circle and more central than 88% of the network"
+    )
+    assert by[4]["why"] == (
+        "warmer than 0% of the people in a circle and the most central in the network"
+    )
+    assert by[5]["why"] == (
+        "in no circle (never came toward us) and more central than 33% of the network"
+    )
+    alone = influence(scores(p1=3.0, p2=0.0, outside=(2,)), reaches(p1=1.0), None, [])
+    assert alone.column("why").to_pylist()[0].startswith("the only person in a circle and ")

@@ -19,13 +19,14 @@ from karmabank.actions.scoring import ensure_scores, snapshot_of
 from karmabank.graph.reach import reach
 from karmabank.measures.affinity import IssueText, affinity, fallback_note
 from karmabank.measures.frames import ParquetFiles, activities_engine, engine, micros
-from karmabank.measures.influence import influence
+from karmabank.measures.influence import influence, shown_percent
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 
-_SCORES = pa.schema([("person_id", pa.int64()), ("warmth", pa.float64())])
+__all__ = ["Influencers", "find_influencers", "peer_edges", "shown_percent"]
+_SCORES = pa.schema([("person_id", pa.int64()), ("warmth", pa.float64()), ("circle", pa.string())])
 _FOLLOWERS = pa.schema([("person_id", pa.int64()), ("followers", pa.int64())])
 _TEXTS = pa.schema([("person_id", pa.int64()), ("text", pa.string())])
 

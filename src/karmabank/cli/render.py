@@ -241,6 +241,8 @@ def nurture_queue(items: list[NurtureItem]) -> None:
 
 
 def influencers_table(found: Influencers) -> None:
+    from karmabank.actions.influencers import shown_percent
+
     out = console()
     if found.issue is not None:
         out.print(f"influencers for {escape(found.issue.name)}")
@@ -257,8 +259,8 @@ def influencers_table(found: Influencers) -> None:
         shown = p["name"] or next(iter(p["identities"]), "")
         aff = "?" if r["affinity"] is None else f"{r['affinity']:.2f}"
         table.add_row(
-            str(p["id"]), escape(shown), f"{r['influence']:.3f}", f"{r['warmth_pct']:.0%}",
-            f"{r['reach_pct']:.0%}", aff, escape(r["issue"] or "—"),
+            str(p["id"]), escape(shown), f"{r['influence']:.3f}", shown_percent(r["warmth_pct"]),
+            shown_percent(r["reach_pct"]), aff, escape(r["issue"] or "—"),
         )  # fmt: skip
     out.print(table)
     if found.rows:

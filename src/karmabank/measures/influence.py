@@ -4,6 +4,14 @@ with the parts and one sentence that says why.
 A person with no texts has an unknown affinity, not a zero one: their influence is
 `warmth_pct × reach_pct` alone, `affinity` is null, `affinity_known` false, and the sentence says
 "affinity unknown". (That ranks them as if they cared fully; the flag lets a caller decide.)
+
+Each percentile is taken among the people its measure is about. Warmth is about the
+relationship with us, so warmth_pct ranks a person among the people in a circle (everyone who
+came toward us); someone in no circle has warmth_pct 0, whatever their warmth, and the sentence
+says "in no circle". Reach is about the peer graph, so reach_pct ranks them among everyone in
+the network. The sentence never says "100%": the single warmest is "the warmest of the N people
+in a circle", the single most central "the most central in the network", and any other
+percentage is rounded down (so at most 99%).
 """
 
 from __future__ import annotations
@@ -47,8 +55,41 @@ def _lookup(
 
 
 def _percent(pct: npt.NDArray[np.float64]) -> pa.Array:
-    """0.925 -> "92": whole percent, rounded down (the sentence never overstates)."""
-    return pa.array(np.floor(pct * 100 + 1e-9).astype(np.int64)).cast(pa.string())
+    """0.925 -> "92": whole percent, rounded down (the sentence never overstates), at most 99
+    (1.0 is said in words: "the warmest", "the most central")."""
+    return pa.array(np.minimum(np.floor(pct * 100 + 1e-9), 99).astype(np.int64)).cast(pa.string())
+
+
+def shown_percent(pct: float | None) -> str:
+    """A percentile as a listing shows it: "92%" (rounded down, at most 99%), or "top" for
+    the single highest (1.0). None: "—"."""
+    if pct is None:
+        return "—"
+    return "top" if pct >= 1.0 else f"{min(int(np.floor(pct * 100 + 1e-9)), 99)}%"
+
+
+def _warmth_words(
+    pct: npt.NDArray[np.float64], in_circle: npt.NDArray[np.bool_], circled: int
+) -> pa.Array:
+    """The warmth half of the sentence, among the `circled` people in a circle."""
+    top = (
+        "the only person in a circle" if circled == 1
+        else f"the warmest of the {circled:,} people in a circle"
+    )  # fmt: skip
+    ranked = pc.binary_join_element_wise(
+        "warmer than ", _percent(pct), "% of the people in a circle", ""
+    )
+    return pc.if_else(
+        pa.array(~in_circle), "in no circle (never came toward us)",
+        pc.if_else(pa.array(pct >= 1.0), top, ranked),
+    )  # fmt: skip
+
+
+def _reach_words(pct: npt.NDArray[np.float64]) -> pa.Array:
+    ranked = pc.binary_join_element_wise(
+        "more central than ", _percent(pct), "% of the network", ""
+    )
+    return pc.if_else(pa.array(pct >= 1.0), "the most central in the network", ranked)
 
 
 def _two_decimals(x: npt.NDArray[np.float64]) -> pa.Array:
@@ -70,13 +111,15 @@ def influence(
     """Each scored person's influence on each issue (INFLUENCE_SCHEMA), issue by issue in the
     order of `issue_ids`, highest influence first (ties by person_id).
 
-    `scores`: person_id, warmth (null = 0), one row per scored person: they are "the network".
+    `scores`: person_id, warmth (null = 0), circle (null: in no circle), one row per scored
+    person: they are "the network".
     `reach`: person_id, reach (from `karmabank.graph.reach.reach`); people missing from it have
     reach 0. `affinity`: person_id, issue_id, affinity, terms (from
     `karmabank.measures.affinity.affinity`), or None when no one has texts.
 
-    warmth_pct and reach_pct are `percentile_rank` over the people in `scores` (the fraction of
-    the others strictly below). With no issue, one row per person: influence = warmth_pct ×
+    warmth_pct is `percentile_rank` among the people of `scores` in a circle (the fraction of
+    the others in a circle strictly below; 0 for everyone in no circle), reach_pct among all
+    the people of `scores`. With no issue, one row per person: influence = warmth_pct ×
     reach_pct, issue_id and affinity null, affinity_known false.
 
     `top`: keep only each issue's first `top` rows, known affinity first, then by influence
@@ -87,7 +130,10 @@ def influence(
     if (ordered[1:] == ordered[:-1]).any():
         raise ValueError("influence: duplicate person_id in scores")
     warmth = np.asarray(pc.fill_null(scores["warmth"], 0.0).to_numpy(), dtype=np.float64)
-    warmth_pct = percentile_rank(warmth)
+    in_circle = np.asarray(pc.is_valid(scores["circle"]).to_numpy(zero_copy_only=False), bool)
+    warmth_pct = np.zeros(person.size, dtype=np.float64)
+    warmth_pct[in_circle] = percentile_rank(warmth[in_circle])
+    circled = int(in_circle.sum())
     at, found = _lookup(person, _int64(reach["person_id"]))
     reach_value = np.asarray(pc.fill_null(reach["reach"], 0.0).to_numpy(), dtype=np.float64)
     reach_pct = percentile_rank(np.where(found, reach_value[at] if reach.num_rows else 0.0, 0.0))
@@ -99,8 +145,8 @@ def influence(
 
     def head(rows: npt.NDArray[np.int64]) -> pa.Array:
         return pc.binary_join_element_wise(
-            "warmer than ", _percent(warmth_pct[rows]), "% and more central than ",
-            _percent(reach_pct[rows]), "% of the network", "",
+            _warmth_words(warmth_pct[rows], in_circle[rows], circled),
+            _reach_words(reach_pct[rows]), " and ",
         )  # fmt: skip
 
     if not issue_ids:
