@@ -1,41 +1,55 @@
-# karmabank: `make demo` and `make test` are all a fresh clone needs (Python 3.11 + make).
-PYTHON ?= python3.11
+# karmabank: `make demo` and `make test` are all a fresh clone needs (Python 3.11 to 3.13 + make).
+# Every install is pinned by requirements/lock.txt (pip and the build backend too), so that an
+# upstream release cannot change what a fresh clone gets.
+PYTHON ?= $(firstword $(shell command -v python3.11 python3.12 python3.13 python3 2>/dev/null) python3.11)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+LOCK   := requirements/lock.txt
+PIP    := $(BIN)/python -m pip install --quiet --constraint $(LOCK)
+APP    := $(VENV)/.installed-app
+DEV    := $(VENV)/.installed-dev
 
 .PHONY: demo test test-fast lint bench serve clean
 
-$(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (karmabank needs Python 3.11)"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
-	@touch $(STAMP)
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (karmabank needs Python 3.11 to 3.13)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || { echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'): karmabank needs 3.11 to 3.13 (make PYTHON=python3.12 ...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) pip
 
-## demo: build the demo database and print a guided tour
-demo: $(STAMP)
-	$(BIN)/karmabank demo
+# the package alone: all `make demo` and `make serve` need
+$(APP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) --build-constraint $(LOCK) -e .
+	@touch $@
+
+# the package with what the tests, linters and benchmarks need (semantic: the affinity tests)
+$(DEV): pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) --build-constraint $(LOCK) -e '.[dev,semantic]'
+	@touch $@ $(APP)
+
+## demo: build the demo database and print a guided tour (an existing one is kept, users too)
+demo: $(APP)
+	@$(BIN)/karmabank demo --keep
 
 ## test: lint, type-check, then every test on SQLite and on a throwaway PostgreSQL
-test: $(STAMP) lint
+test: $(DEV) lint
 	scripts/test-postgres -- $(BIN)/python -m pytest -W error
 
-test-fast: $(STAMP)
+test-fast: $(DEV)
 	$(BIN)/python -m pytest -W error -m "not slow"
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 ## bench: the import benchmark (SQLite, and PostgreSQL when available), then the rescore
 ## benchmark (1M people, 10M activities; several minutes)
-bench: $(STAMP)
+bench: $(DEV)
 	scripts/test-postgres -- $(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/rescore_bench.py
 
 ## serve: the web app and REST API on the demo database (built first when missing)
-serve: $(STAMP)
+serve: $(APP)
 	@test -f karmabank-demo.db || $(BIN)/karmabank demo
 	$(BIN)/karmabank serve --db karmabank-demo.db
 

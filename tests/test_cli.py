@@ -339,3 +339,186 @@ def test_column_wise_database_errors_are_one_line(
     monkeypatch.setattr("karmabank.cli._app", lambda: broken)
     with pytest.raises(RuntimeError, match="a bug"):
         run(capsys, "rescore")
+
+
+def test_version_is_the_installed_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+    from importlib.metadata import version
+
+    import karmabank
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    r = run(capsys, "--version")
+    assert r.code == 0 and r.err == ""
+    assert r.out == f"karmabank {version('karmabank')}\n"
+    assert version("karmabank") == karmabank.__version__ == pyproject["project"]["version"]
+
+
+def _users(db: str) -> list[str]:
+    from sqlalchemy import select
+
+    from karmabank.store.open import open_store
+    from karmabank.store.tables import UserAccount
+
+    with open_store(db) as store, store.sessions() as session:
+        return list(session.scalars(select(UserAccount.email)))
+
+
+def test_demo_never_overwrites_a_database_without_force(
+    loaded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real import and its users survive `karmabank demo --db` on it (SQLite and PostgreSQL):
+    one clear line, exit 1, nothing deleted; --keep keeps it too."""
+    added = run(capsys, "user", "add", "me@example.org", "--role", "owner", "--generate",
+                "--db", loaded)  # fmt: skip
+    assert added.code == 0, added.err
+    r = run(capsys, "demo", "--db", loaded, "--people", "30")
+    assert r.code == 1 and r.out == ""
+    assert r.err == (
+        f"error: {loaded} already exists: add --force to replace it (everything in it is "
+        "deleted), or --keep to keep it and see the tour\n"
+    )
+    kept = run(capsys, "demo", "--db", loaded, "--keep")
+    assert kept.code == 0, kept.err
+    assert kept.out.startswith(f"Demo database kept as it was: {loaded}\n")
+    assert "2 people, 2 activities, as of" in kept.out
+    assert _users(loaded) == ["me@example.org"]
+    people = json.loads(run(capsys, "people", "--db", loaded, "--json").out)
+    assert [p["name"] for p in people] == ["Ada Lovelace", "Bob"]
+
+
+def test_demo_keep_rerun_keeps_users_and_force_rebuilds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `make demo` runs (`demo --keep`): built when missing, kept with its users when
+    there; --force rebuilds it from scratch (SQLite: the file, its WAL and columnar copy)."""
+    monkeypatch.delenv("KARMABANK_NOW", raising=False)
+    db = str(tmp_path / "demo.db")
+    first = run(capsys, "demo", "--db", db, "--people", "30", "--keep")
+    assert first.code == 0, first.err
+    assert first.out.startswith(f"Demo database ready: {db}\n")
+    assert "Its time is fixed at 2026-11-26 12:00 UTC: commands on it compute as of then" in (
+        first.out
+    )
+    assert run(capsys, "user", "add", "you@example.org", "--role", "owner", "--generate",
+               "--db", db).code == 0  # fmt: skip
+    again = run(capsys, "demo", "--db", db, "--people", "30", "--keep")
+    assert again.code == 0, again.err
+    assert again.out.startswith(f"Demo database kept as it was: {db}\n")
+    assert "(its users and issues too; `karmabank demo --force` rebuilds it)" in again.out
+    assert "as of 2026-11-26\n" in again.out
+    assert _users(db) == ["you@example.org"]
+    assert run(capsys, "demo", "--db", db, "--force", "--keep").code == 2  # choose one
+    rebuilt = run(capsys, "demo", "--db", db, "--people", "30", "--force")
+    assert rebuilt.code == 0, rebuilt.err
+    assert rebuilt.out.startswith(f"Demo database ready: {db}\n")
+    assert _users(db) == []
+
+
+def test_the_demo_database_keeps_its_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built without --now, the demo is as of 2026-11-26 12:00 UTC whatever the clock says, and
+    every command on it computes as of then, unless --now or $KARMABANK_NOW says otherwise."""
+    monkeypatch.delenv("KARMABANK_NOW", raising=False)
+    db = str(tmp_path / "demo.db")
+    assert run(capsys, "demo", "--db", db, "--people", "40").code == 0
+    status = json.loads(run(capsys, "status", "--db", db, "--json").out)
+    assert status["scored_at"] == "2026-11-26T12:00:00Z"
+    people = json.loads(run(capsys, "people", "--db", db, "--json", "--limit", "500").out)
+    same = json.loads(run(capsys, "people", "--db", db, "--json", "--limit", "500",
+                          "--now", "2026-11-26T12:00:00Z").out)  # fmt: skip
+    assert people == same
+    rec = run(capsys, "record", "give", str(people[0]["id"]), "thank", "--db", db)
+    assert rec.code == 0 and " at 2026-11-26T12:00:00+00:00 " in rec.out
+    later = json.loads(run(capsys, "status", "--db", db, "--json", "--now", "2027-01-01").out)
+    assert later["scored_at"] == "2027-01-01T00:00:00Z"
+    monkeypatch.setenv("KARMABANK_NOW", "2026-12-24T00:00:00Z")
+    env = json.loads(run(capsys, "status", "--db", db, "--json").out)
+    assert env["scored_at"] == "2026-12-24T00:00:00Z"
+    monkeypatch.delenv("KARMABANK_NOW")
+    other = str(tmp_path / "june.db")
+    assert run(capsys, "demo", "--db", other, "--people", "40", "--now", "2026-06-01").code == 0
+    june = json.loads(run(capsys, "status", "--db", other, "--json").out)
+    assert june["scored_at"] == "2026-06-01T00:00:00Z"
+    # a database that was not built by the demo follows the clock
+    plain = str(tmp_path / "plain.db")
+    assert run(capsys, "record", "in", "ada@example.org", "comment", "--db", plain).code == 0
+    scored = json.loads(run(capsys, "status", "--db", plain, "--json").out)["scored_at"]
+    assert scored != "2026-11-26T12:00:00Z"
+
+
+OLD = (
+    "occurred_at,person,name,verb,direction,channel\n"
+    "2009-06-01T10:00:00Z,ada@example.org,Ada Lovelace,comment,in,blog\n"
+    "2009-10-01T10:00:00Z,ada@example.org,Ada Lovelace,comment,in,blog\n"
+    "2009-10-29T10:00:00Z,bob@example.org,Bob,comment,in,blog\n"
+    "2026-11-20T10:00:00Z,bob@example.org,Bob,thank,give,blog\n"
+)
+HINT = (
+    "note: the newest activity is from 2009-10-29, 17 years ago: add --now 2009-10-30 to see "
+    "the network as it was then\n"
+)
+
+
+@pytest.fixture
+def historical(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    f = tmp_path / "old.csv"
+    f.write_text(OLD)
+    r = run(capsys, "import", "csv", str(f), "--db", db_url)
+    assert r.code == 0, r.err
+    return db_url
+
+
+@pytest.mark.parametrize("command", [["status"], ["people"], ["nurture"]])
+def test_long_past_activity_says_how_to_see_it_as_it_was(
+    historical: str, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Everyone looks dormant when the newest activity is years old: one line on stderr says
+    when it was and which --now shows the network alive (our own give of last week does not
+    count: it is not activity from anyone); the output itself is untouched (JSON stays JSON)."""
+    late = run(capsys, *command, "--db", historical, "--now", "2026-11-26T12:00:00Z")
+    assert late.code == 0, late.err
+    assert late.err == HINT
+    as_json = run(capsys, *command, "--db", historical, "--now", "2026-11-26T12:00:00Z", "--json")
+    assert as_json.err == HINT
+    json.loads(as_json.out)
+    then = run(capsys, *command, "--db", historical, "--now", "2009-10-30", "--json")
+    assert then.code == 0 and then.err == ""
+    soon = run(capsys, *command, "--db", historical, "--now", "2010-01-27T09:00:00Z")
+    assert soon.code == 0 and soon.err == ""  # 89 days and 23 hours: not far enough to say
+    months = run(capsys, *command, "--db", historical, "--now", "2010-03-01T00:00:00Z")
+    assert months.err == HINT.replace("17 years", "122 days")
+
+
+def test_the_hint_points_at_a_network_that_is_alive(
+    historical: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = json.loads(run(capsys, "status", "--db", historical, "--now", "2026-11-26", "--json").out)
+    assert dead["statuses"].get("active", 0) == 0
+    alive = json.loads(run(capsys, "status", "--db", historical, "--now", "2009-10-30", "--json").out)
+    assert alive["statuses"].get("active", 0) >= 1
+
+
+def test_a_mistyped_person_is_not_found_before_any_rescore(
+    loaded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Resolving the REF comes first: "not found" must not wait for a rescore of everyone."""
+    from karmabank.store.open import open_store
+    from karmabank.store.tables import ScoreState
+
+    assert run(capsys, "rescore", "--db", loaded, "--now", "2026-05-10T12:00:00Z").code == 0
+
+    def scored_at() -> int:
+        with open_store(loaded) as store, store.sessions() as session:
+            state = session.get(ScoreState, 1)
+            assert state is not None
+            return state.scored_at
+
+    before = scored_at()
+    for ref in ("nobody@example.org", "Ada Lovelase", "9999"):
+        r = run(capsys, "person", ref, "--db", loaded, "--now", "2026-07-01T12:00:00Z")
+        assert r.code == 1 and r.err.startswith("error: no person"), r.err
+        assert scored_at() == before, ref  # stale for July 1, yet not rescored
+    found = run(capsys, "person", "Ada Lovelace", "--db", loaded, "--now", "2026-07-01T12:00:00Z")
+    assert found.code == 0 and scored_at() != before

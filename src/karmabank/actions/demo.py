@@ -3,23 +3,28 @@ CSV importer, with a few people flagged as a community manager would."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from karmabank.actions.clock import fix_now, fixed_now
 from karmabank.actions.importing import ImportReport, import_files
 from karmabank.actions.people import set_flag
 from karmabank.actions.relationships import list_people
 from karmabank.actions.scoring import measure_settings
 from karmabank.demo_network import generate, write_csv
-from karmabank.errors import ConfigError
+from karmabank.errors import ConfigError, StoreError
 from karmabank.model import Flag
+from karmabank.store.columns import columns_dir
 from karmabank.store.engine import database_url
-from karmabank.store.open import open_store
+from karmabank.store.open import Store, open_store
 from karmabank.store.tables import Activity, Person
+
+DEMO_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the demo's time unless --now says
 
 
 @dataclass(frozen=True)
@@ -28,19 +33,50 @@ class DemoSummary:
     now: datetime
     people: int
     activities: int
-    report: ImportReport
+    report: ImportReport | None  # None: an existing demo database, kept as it was
     tour: list[tuple[str, str]]
 
+    @property
+    def kept(self) -> bool:
+        return self.report is None
 
-def build_demo(*, db: str, now: datetime, people: int = 3000, seed: int = 7) -> DemoSummary:
-    """Build (or rebuild) the demo database at `db`."""
+
+def _sqlite_path(db: str) -> Path | None:
+    url = database_url(db)
+    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+
+
+def demo_exists(db: str) -> bool:
+    """Whether `db` is already there: a SQLite file, or a PostgreSQL database holding people."""
+    path = _sqlite_path(db)
+    if path is not None:
+        return path.exists()
+    try:
+        with open_store(db) as store, store.sessions() as session:
+            return bool(session.scalar(select(func.count()).select_from(Person)))
+    except StoreError:  # not a karmabank database yet
+        return False
+
+
+def build_demo(
+    *, db: str, now: datetime = DEMO_NOW, people: int = 3000, seed: int = 7, force: bool = False
+) -> DemoSummary:
+    """Build the demo database at `db`, fixed at `now` (commands on it compute as of `now`
+    unless --now says otherwise, so its counts never change with the clock). An existing
+    database is replaced only with `force` (a SQLite file; a PostgreSQL database must be
+    empty): it may hold a real import, its users and issues."""
     if people < 10:
         raise ConfigError("--people must be at least 10")
-    url = database_url(db)
-    if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///") :])
+    path = _sqlite_path(db)
+    if not force and demo_exists(db):
+        raise ConfigError(
+            f"{db} already exists: add --force to replace it (everything in it is deleted), "
+            "or --keep to keep it and see the tour"
+        )
+    if path is not None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(columns_dir(database_url(db)), ignore_errors=True)
     network = generate(seed=seed, now=now, people=people)
     with open_store(db, create=True) as store:
         with store.sessions() as session:
@@ -59,12 +95,26 @@ def build_demo(*, db: str, now: datetime, people: int = 3000, seed: int = 7) -> 
         ):
             for ref in refs:
                 set_flag(store=store, ref=ref, flag=flag, on=True, now=now, actor="demo")
-        with store.sessions() as session:
-            n_people = session.scalar(select(func.count()).select_from(Person)) or 0
-            n_acts = session.scalar(select(func.count()).select_from(Activity)) or 0
-        top = list_people(
-            store=store, now=now, settings=measure_settings(store), limit=1, circle="core"
-        )
+        with store.sessions.begin() as session:
+            fix_now(session, now=now, actor="demo")
+        return _summary(store, db, now, report)
+
+
+def keep_demo(*, db: str, now: datetime | None = None) -> DemoSummary:
+    """The summary and tour of the demo database already at `db`, which is kept as it is
+    (its users, issues and whatever was recorded since)."""
+    with open_store(db) as store:
+        when = now or fixed_now(store) or datetime.now(UTC)
+        return _summary(store, db, when, None)
+
+
+def _summary(store: Store, db: str, now: datetime, report: ImportReport | None) -> DemoSummary:
+    with store.sessions() as session:
+        n_people = session.scalar(select(func.count()).select_from(Person)) or 0
+        n_acts = session.scalar(select(func.count()).select_from(Activity)) or 0
+    top = list_people(
+        store=store, now=now, settings=measure_settings(store), limit=1, circle="core"
+    )
     star = top[0].person.identities[0] if top and top[0].person.identities else None
     star_ref = f"{star.platform}:{star.key}" if star else "1"
     export = f"export KARMABANK_DB={db}"

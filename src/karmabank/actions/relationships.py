@@ -12,7 +12,7 @@ import pyarrow as pa
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from karmabank.actions.people import as_time, iso, person_detail
+from karmabank.actions.people import as_time, find_person, iso, person_detail
 from karmabank.actions.scoring import ensure_scores
 from karmabank.errors import ConfigError
 from karmabank.measures import explain
@@ -136,7 +136,10 @@ def _inbound(session: Session, person_id: int) -> pa.Table:
 def person_scores(
     *, store: Store, ref: str, now: datetime, settings: MeasureSettings
 ) -> dict[str, Any]:
-    """One person's whole story with every score, its parts and the sentence that explains it."""
+    """One person's whole story with every score, its parts and the sentence that explains it.
+    The REF is resolved first: a mistyped one is "not found" at once, not after a rescore."""
+    with store.sessions() as session:
+        find_person(session, ref)
     state = ensure_scores(store=store, now=now, settings=settings)
     detail = person_detail(store=store, ref=ref)
     scored_at = from_micros(state.scored_at)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +15,9 @@ from karmabank.cli.campaigns import campaign_app
 from karmabank.cli.options import Db, Json, Now, opened
 from karmabank.model import Direction, Flag
 from karmabank.settings import load_settings, parse_instant
+
+if TYPE_CHECKING:
+    from karmabank.store.open import Store
 
 app = typer.Typer(
     name="karmabank",
@@ -25,8 +29,37 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from karmabank import __version__
+
+        sys.stdout.write(f"karmabank {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Build your network before you need it."""
+
+
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def _stale_note(store: Store, now: datetime) -> None:
+    """On stderr, when the newest activity is far older than `now`: everyone looks dormant."""
+    from karmabank.actions.clock import stale_hint
+
+    hint = stale_hint(store, now)
+    if hint is not None:
+        render.console(stderr=True).print("note: " + hint, markup=False)
 
 
 @app.command()
@@ -138,6 +171,7 @@ def people(
             store=store, now=settings.clock(), settings=measure_settings(store), limit=limit,
             query=search, flag=flag, circle=circle, status=status, stage=stage, sort=sort,
         )  # fmt: skip
+        _stale_note(store, settings.clock())
     if json_:
         _print_json(
             [
@@ -184,6 +218,7 @@ def status(db: Db = None, now: Now = None, json_: Json = False) -> None:
 
     with opened(db, now) as (store, settings):
         report = network_status(store=store, now=settings.clock(), settings=measure_settings(store))
+        _stale_note(store, settings.clock())
     if json_:
         _print_json(report)
     else:
@@ -209,13 +244,15 @@ def record(
     now: Now = None,
 ) -> None:
     """Record one activity by hand (a new identity creates its person)."""
+    from karmabank.actions.clock import with_database_clock
     from karmabank.actions.recording import record_activity
     from karmabank.store.open import open_store
 
     settings = load_settings(db=db, now=now)
-    clock = settings.clock()
-    when = parse_instant(at, "--at") if at else clock
+    given = parse_instant(at, "--at") if at else None
     with open_store(settings.db, create=True) as store:
+        clock = with_database_clock(store, settings).clock()
+        when = given or clock
         act = record_activity(
             store=store, direction=direction, ref=ref, verb=verb, at=when, now=clock,
             channel=channel, text=text, object_=object_, weight=weight, name=name,
@@ -343,6 +380,7 @@ def nurture(
         items = nurture_queue(
             store=store, now=settings.clock(), settings=measure_settings(store), limit=limit
         )
+        _stale_note(store, settings.clock())
     if json_:
         _print_json([i.as_json() for i in items])
     else:
@@ -406,16 +444,52 @@ def demo(
     db: Annotated[
         str, typer.Option("--db", help="Where to build the demo database.")
     ] = "./karmabank-demo.db",
-    now: Now = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="The demo's time (default 2026-11-26T12:00Z); commands on it compute as of it.",
+            show_default=False,
+        ),
+    ] = None,
     people_: Annotated[int, typer.Option("--people", help="How many people.")] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same network).")] = 7,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the database if it exists (deletes it all).")
+    ] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="If the database exists, keep it and show the tour.")
+    ] = False,
 ) -> None:
     """Build a demo database from a generated, realistic network, and show a tour."""
-    from karmabank.actions.demo import build_demo
+    from karmabank.actions.demo import DEMO_NOW, build_demo, demo_exists, keep_demo
 
+    if force and keep:
+        raise typer.BadParameter("--force and --keep: choose one")
     settings = load_settings(db=db, now=now)
-    summary = build_demo(db=settings.db, now=settings.clock(), people=people_, seed=seed)
-    render.demo_tour(summary)
+    if keep and demo_exists(settings.db):
+        summary = keep_demo(db=settings.db, now=settings.now)
+    else:
+        summary = build_demo(
+            db=settings.db, now=settings.now or DEMO_NOW, people=people_, seed=seed, force=force
+        )
+    render.demo_tour(summary, activate=_activate_command())
+
+
+def _activate_command() -> str | None:
+    """`source .venv/bin/activate` when this karmabank runs from a virtual environment whose
+    scripts are not on the PATH (as after `make demo`), so the tour's commands work as typed."""
+    import os
+    import shutil
+
+    if sys.prefix == sys.base_prefix:
+        return None
+    scripts = Path(sys.prefix) / "bin"
+    found = shutil.which("karmabank")
+    if found is not None and Path(found).resolve().parent == scripts.resolve():
+        return None
+    shown = os.path.relpath(scripts) if scripts.is_relative_to(Path.cwd()) else str(scripts)
+    return f"source {shown}/activate"
 
 
 from karmabank.cli.backtest import backtest  # noqa: E402  (registered last: its own module)

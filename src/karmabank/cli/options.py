@@ -35,9 +35,11 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a tabl
 @contextmanager
 def opened(db: str | None, now: str | None = None) -> Iterator[tuple[Store, Settings]]:
     """The store `--db` names (else $KARMABANK_DB, else ./karmabank.db) and the settings with
-    `--now`; the store is closed when the block ends, whatever happens in it."""
+    `--now` (else $KARMABANK_NOW, else the database's fixed time, as the demo's has, else the
+    clock); the store is closed when the block ends, whatever happens in it."""
+    from karmabank.actions.clock import with_database_clock
     from karmabank.store.open import open_store
 
     settings = load_settings(db=db, now=now)
     with open_store(settings.db) as store:
-        yield store, settings
+        yield store, with_database_clock(store, settings)

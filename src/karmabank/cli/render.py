@@ -197,15 +197,28 @@ def status_view(r: dict[str, Any]) -> None:
     out.print(grid)
 
 
-def demo_tour(summary: DemoSummary) -> None:
+def demo_tour(summary: DemoSummary, activate: str | None = None) -> None:
     out = console()
-    out.print(f"[bold]Demo database ready:[/bold] {escape(summary.db)}")
-    out.print(
-        f"{summary.people:,} people, {summary.activities:,} activities "
-        f"({summary.report.quarantined} quarantined), as of {summary.now.date().isoformat()}"
-    )
+    day = summary.now.date().isoformat()
+    if summary.kept:
+        out.print(f"[bold]Demo database kept as it was:[/bold] {escape(summary.db)}")
+        out.print("(its users and issues too; `karmabank demo --force` rebuilds it)")
+        out.print(f"{summary.people:,} people, {summary.activities:,} activities, as of {day}")
+    else:
+        out.print(f"[bold]Demo database ready:[/bold] {escape(summary.db)}")
+        quarantined = summary.report.quarantined if summary.report else 0
+        out.print(
+            f"{summary.people:,} people, {summary.activities:,} activities "
+            f"({quarantined} quarantined), as of {day}"
+        )
+    when = summary.now.strftime("%Y-%m-%d %H:%M UTC")
+    out.print(f"Its time is fixed at {when}: commands on it compute as of then")
     out.print("\nA short tour (listings also take --json):\n")
-    for command, comment in summary.tour:
+    tour = summary.tour
+    if activate is not None:
+        tour = [(activate, "puts karmabank on your PATH, so the commands below work as typed")]
+        tour += summary.tour
+    for command, comment in tour:
         out.print(f"  [bold]{escape(command)}[/bold]\n      {escape(comment)}")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -105,10 +105,13 @@ def _status_of(error: KarmabankError) -> int:
 
 def create_app(settings: Settings | WebSettings) -> FastAPI:
     """The app over `settings.db` (which must exist and be at the newest schema)."""
+    from karmabank.actions.clock import fixed_now
     from karmabank.web import api, auth, pages
 
     web = settings if isinstance(settings, WebSettings) else WebSettings.from_settings(settings)
     store = open_store(web.db)
+    if web.now is None:  # the database's fixed time (the demo's), else the clock
+        web = replace(web, now=fixed_now(store))
     state = WebState(
         settings=web, store=store,
         limiter=LoginLimiter(attempts=web.login_attempts, window=web.login_window),

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Reques
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture
+from karmabank.actions.clock import stale_hint
 from karmabank.actions.people import flags_set, iso, person_ref_json
 from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
 from karmabank.actions.scoring import measure_settings
@@ -111,8 +112,9 @@ def home_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep
     queue = nurture.nurture_queue(store=store, now=now, settings=settings, limit=None)
     status = network_status(store=store, now=now, settings=settings)
     statuses = [(name, status["statuses"].get(name, 0)) for name in STATUSES]
+    stale = stale_hint(store, now, "run `karmabank serve --now {then}`")
     context = _context(request, auth, "Today", "home", queue=[i.as_json() for i in queue],
-                       status=status, statuses=statuses,
+                       status=status, statuses=statuses, stale=stale,
                        most=max([n for _, n in statuses] + [1]))  # fmt: skip
     return page("home.html", context)
 
