@@ -5,6 +5,7 @@ Nothing here does I/O. See PRODUCT.md §2 for the words.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
@@ -32,6 +33,9 @@ class Platform(StrEnum):
     OTHER = "other"
 
 
+_PLATFORMS = frozenset(p.value for p in Platform)
+
+
 class Flag(StrEnum):
     """Flags a person of the network can carry; set by people, never by imports."""
 
@@ -54,20 +58,64 @@ AS2_VERBS: dict[str, str] = {
     "add": "add",
 }
 
-# Verbs the product names itself; any other verb is kept (lower-cased) as given.
+# Verbs the product names itself (the nurture queue's gives and a campaign's "acted" included).
 PRODUCT_VERBS: frozenset[str] = frozenset(
     {
         "like", "follow", "mention", "share", "comment", "reply", "register", "attend",
         "sign", "donate", "volunteer", "organize", "answer", "interact",
         "thank", "feature", "introduce", "help", "gift", "welcome", "ask",
+        "check_in", "celebrate", "act",
     }
 )  # fmt: skip
+# Every verb an activity may carry once normalized, besides custom verbs (`CUSTOM_VERB`).
+VERBS: frozenset[str] = PRODUCT_VERBS | frozenset(AS2_VERBS.values())
+# A custom verb: `x-` and 1 to 30 lower-case letters, digits, `_` or `-` (32 at most in all, what
+# the API takes). Anything else is refused: a typo is not silently a new verb.
+CUSTOM_VERB = re.compile(r"x-[a-z0-9][a-z0-9_-]{0,29}")
+# A channel: a platform, or a name of 1 to 32 lower-case letters, digits, `.`, `_` or `-` that
+# starts with a letter or digit (`blog`, `forum`, `donations`, `newsletter-2026`).
+CHANNEL = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 
 
 def normalize_verb(verb: str) -> str:
     """Lower-case a verb and map ActivityStreams names onto product aliases."""
     v = verb.strip().lower()
     return AS2_VERBS.get(v, v)
+
+
+def check_verb(verb: str) -> str:
+    """The verb normalized (`normalize_verb`) if it is one of `VERBS` or a custom verb
+    (`CUSTOM_VERB`); else ValueError with a one-line reason."""
+    v = normalize_verb(verb)
+    if v in VERBS or CUSTOM_VERB.fullmatch(v):
+        return v
+    if not v:
+        raise ValueError("missing verb")
+    slug = re.sub(r"[^a-z0-9_-]+", "_", v).strip("_-")[:30]
+    hint = f", e.g. x-{slug}" if slug and not v.startswith("x-") else ""
+    raise ValueError(
+        f"unknown verb {_quoted(verb)} (a custom verb is x- and up to 30 lower-case letters, "
+        f"digits, _ or -{hint})"
+    )
+
+
+def check_channel(channel: str) -> str:
+    """The channel lower-cased if it is a platform or a name `CHANNEL` allows; else
+    ValueError with a one-line reason."""
+    c = channel.strip().lower()
+    if c in _PLATFORMS or CHANNEL.fullmatch(c):
+        return c
+    if not c:
+        raise ValueError("empty channel")
+    raise ValueError(
+        f"channel {_quoted(channel)} is not a channel name (a platform, or up to 32 lower-case "
+        "letters, digits, ., _ or -)"
+    )
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    """`repr` of the text's first `limit` characters (a reason never grows with the input)."""
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 class IdentityKey(NamedTuple):

@@ -26,6 +26,7 @@ from karmabank.errors import KarmabankError
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources import registry
 from karmabank.sources.base import BadRow, InputFile, ParsedRow, SkippedRow, Source
+from karmabank.sources.vocabulary import RowVocabulary
 from karmabank.store.bulk import ActivityTuple, BulkWriter
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
@@ -205,7 +206,11 @@ Batch = list[ParsedRow | BadRow | SkippedRow]
 
 def _batches(source: Source, file: InputFile, size: int) -> Iterator[Batch]:
     batch: Batch = []
+    vocabulary = RowVocabulary()  # every source's verbs and channels: docs/importing.md
+    verbs, channels = vocabulary.verbs, vocabulary.channels
     for item in source.read(file):
+        if type(item) is ParsedRow and (item.verb not in verbs or item.channel not in channels):
+            item = vocabulary.check(item)
         batch.append(item)
         if len(batch) >= size:
             yield batch

@@ -12,7 +12,7 @@ from karmabank.actions.people import find_person, looks_like_identity, person_by
 from karmabank.bounds import OutOfRange, check_instant, check_weight
 from karmabank.errors import ConfigError, KarmabankError
 from karmabank.identities import IdentityError, parse_identity
-from karmabank.model import Direction, normalize_verb
+from karmabank.model import VERBS, Direction, check_channel, check_verb
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, Identity, Person
 
@@ -41,9 +41,7 @@ def record_activity(
     """Record one activity. A new identity creates its person (with `name`)."""
     if direction not in RECORDABLE:
         raise ConfigError("record takes in, give or ask (peer activities come from imports)")
-    v = normalize_verb(verb)
-    if not v:
-        raise ConfigError("empty verb")
+    v, where = _vocabulary(verb, channel)
     try:
         check_instant(at, at.isoformat(), "--at")
         if weight is not None:
@@ -65,7 +63,7 @@ def record_activity(
             person_id=person.id,
             verb=v,
             direction=direction.value,
-            channel=(channel or platform).lower(),
+            channel=where or platform,
             object=object_,
             text=text,
             weight=weight,
@@ -77,6 +75,20 @@ def record_activity(
             details={"activity_id": act.id, "direction": direction.value, "verb": v},
         )  # fmt: skip
         return act
+
+
+def _vocabulary(verb: str, channel: str | None) -> tuple[str, str | None]:
+    """The verb and channel checked against the vocabulary (`model.check_verb`,
+    `check_channel`; no channel: the person's platform); an unknown verb is refused with the
+    verbs there are."""
+    try:
+        v = check_verb(verb)
+    except ValueError as e:
+        raise ConfigError(f"{e}; verbs: {', '.join(sorted(VERBS))}") from None
+    try:
+        return v, check_channel(channel) if channel and channel.strip() else None
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
 
 
 def _find_or_create(session: Session, ref: str, name: str | None, now: datetime) -> Person:

@@ -93,8 +93,11 @@ def run() -> None:
 
 
 def _fail(message: str) -> None:
-    """One line on stderr, exit 1."""
-    print("error: " + " ".join(message.split()), file=sys.stderr)
+    """One line on stderr, exit 1 (what the message echoes of the input is shown, not obeyed
+    by the terminal: control characters become visible escapes)."""
+    from karmabank.cli.render import plain
+
+    print("error: " + plain(" ".join(message.split())), file=sys.stderr)
     sys.exit(1)
 
 

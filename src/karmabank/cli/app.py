@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -50,7 +49,7 @@ def _options(
 
 
 def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(render.json_text(value) + "\n")
 
 
 def _stale_note(store: Store, now: datetime) -> None:
@@ -75,9 +74,10 @@ def init(db: Db = None) -> None:
     finally:
         engine.dispose()
     if before == after:
-        render.console().print(f"{settings.db}: already at schema {after}")
+        render.console().print(f"{render.safe(settings.db)}: already at schema {after}")
     else:
-        render.console().print(f"{settings.db}: schema {before or 'empty'} -> {after}")
+        shown = render.safe(settings.db)
+        render.console().print(f"{shown}: schema {before or 'empty'} -> {after}")
 
 
 @app.command("import")
@@ -135,7 +135,7 @@ def formats() -> None:
     from karmabank.sources import registry
 
     for name, target in sorted(registry.available().items()):
-        render.console().print(f"{name:10} {target}")
+        render.console().print(f"{render.safe(name):10} {render.safe(target)}")
 
 
 @app.command()
@@ -258,13 +258,18 @@ def record(
             channel=channel, text=text, object_=object_, weight=weight, name=name,
         )  # fmt: skip
     render.console().print(
-        f"recorded {act.direction} {act.verb} for person {act.person_id} at "
-        f"{act.occurred_at.isoformat()} (activity {act.id})"
+        render.plain(
+            f"recorded {act.direction} {act.verb} for person {act.person_id} at "
+            f"{act.occurred_at.isoformat()} (activity {act.id})"
+        ),
+        markup=False,
     )
 
 
 @app.command()
 def flag(
+    # stored by now: the line is plain text (no markup to misread), so printing it cannot fail
+    # and tempt a retry that would record the activity twice
     ref: Annotated[str, typer.Argument(metavar="PERSON", help="An id, identity or unique name.")],
     flag: Annotated[Flag, typer.Argument(help="team, bot or do_not_contact.")],
     off: Annotated[
@@ -278,7 +283,7 @@ def flag(
     with opened(db) as (store, settings):
         p = set_flag(store=store, ref=ref, flag=flag, on=not off, now=settings.clock(), actor="cli")
     state = "cleared" if off else "set"
-    render.console().print(f"{flag.value} {state} for {p.name or 'person'} ({p.id})")
+    render.console().print(f"{flag.value} {state} for {render.safe(p.name or 'person')} ({p.id})")
 
 
 issue_app = typer.Typer(
@@ -308,7 +313,9 @@ def issue_add(
             store=store, name=name, keywords=keywords, description=description,
             now=settings.clock(),
         )  # fmt: skip
-    render.console().print(f"issue {issue.id}: {issue.name} ({', '.join(issue.keywords)})")
+    render.console().print(
+        f"issue {issue.id}: {render.safe(issue.name)} ({render.safe(', '.join(issue.keywords))})"
+    )
 
 
 @issue_app.command("list")
@@ -322,7 +329,8 @@ def issue_list(db: Db = None, json_: Json = False) -> None:
         _print_json([i.as_json() for i in issues])
         return
     for i in issues:
-        render.console().print(f"{i.id:>3}  {i.name}: {', '.join(i.keywords)}")
+        keywords = render.safe(", ".join(i.keywords))
+        render.console().print(f"{i.id:>3}  {render.safe(i.name)}: {keywords}")
     if not issues:
         render.console().print("no issues yet: `karmabank issue add NAME --keywords WORD...`")
 
@@ -345,7 +353,7 @@ def influencers(
             limit=limit,
         )  # fmt: skip
     if found.note:
-        render.console(stderr=True).print("note: " + found.note, markup=False)
+        render.console(stderr=True).print("note: " + render.plain(found.note), markup=False)
     if json_:
         _print_json(found.rows)
     else:
@@ -395,7 +403,8 @@ def nurture_done(item: ItemId, db: Db = None, now: Now = None) -> None:
     with opened(db, now) as (store, settings):
         s, act = done(store=store, item_id=item, now=settings.clock())
     render.console().print(
-        f"done: recorded give {act.verb} for person {act.person_id} (activity {act.id})"
+        f"done: recorded give {render.safe(act.verb)} for person {act.person_id} "
+        f"(activity {act.id})"
     )
 
 

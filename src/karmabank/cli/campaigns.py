@@ -3,17 +3,15 @@ anything)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from karmabank.cli.options import Db, Json, Now, opened
-from karmabank.cli.render import console
+from karmabank.cli.render import console, json_text, quoted, safe, safe_lines
 from karmabank.settings import load_settings, parse_instant
 
 if TYPE_CHECKING:
@@ -27,7 +25,7 @@ Name = Annotated[str, typer.Argument(help="The campaign's name (or id).")]
 
 
 def _json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(value) + "\n")
 
 
 def _who(person: dict[str, Any]) -> str:
@@ -62,8 +60,8 @@ def campaign_new(
         return
     about = f" for {c.issue}" if c.issue else ""
     console().print(
-        f"campaign {c.id} {escape(c.name)!r}: {c.action}{escape(about)}, "
-        f"at most {c.budget} asks; next: `karmabank campaign plan {escape(c.name)!r}`"
+        f"campaign {c.id} {quoted(c.name)}: {safe(c.action)}{safe(about)}, "
+        f"at most {c.budget} asks; next: `karmabank campaign plan {quoted(c.name)}`"
     )
 
 
@@ -95,7 +93,7 @@ def campaign_list(db: Db = None, json_: Json = False) -> None:
     for r in rows:
         c, f = r.campaign, r.funnel
         table.add_row(
-            str(c.id), escape(c.name), c.action, escape(c.issue or "—"), str(c.budget),
+            str(c.id), safe(c.name), safe(c.action), safe(c.issue or "—"), str(c.budget),
             c.deadline.date().isoformat() if c.deadline else "—", r.status, str(f["sent"]),
             str(f["yes"]), str(f["acted"]),
         )  # fmt: skip
@@ -124,26 +122,26 @@ SHOWN_EXCLUDED = 5  # the terminal names the few most likely to act among those 
 def plan_view(plan: CampaignPlan) -> None:
     out = console()
     c = plan.campaign
-    out.print(f"[bold]{escape(c.name)}[/bold]: {c.action}, {len(plan.asks)} asks of "
+    out.print(f"[bold]{safe(c.name)}[/bold]: {safe(c.action)}, {len(plan.asks)} asks of "
               f"{plan.budget_left} left in the budget, among {plan.candidates} ask-ready people; "
               f"expected reach {plan.expected_reach:.1f}")  # fmt: skip
     for i, a in enumerate(plan.asks, start=1):
-        out.print(f"[bold]{i:>3}  {escape(_who(a.person))}[/bold]  +{a.marginal_reach:.1f} "
+        out.print(f"[bold]{i:>3}  {safe(_who(a.person))}[/bold]  +{a.marginal_reach:.1f} "
                   f"reach, likelihood {a.likelihood:.0%}")  # fmt: skip
-        out.print(f"     why:   {escape(a.reason)}")
-        out.print("     draft: " + escape(a.draft).replace("\n", "\n            "))
+        out.print(f"     why:   {safe(a.reason)}")
+        out.print("     draft: " + safe_lines(a.draft, "            "))
     if plan.excluded_by_rule:
         rules = ", ".join(f"{r} {n:,}" for r, n in sorted(plan.excluded_by_rule.items()))
         total = sum(plan.excluded_by_rule.values())
         out.print(f"left out: {total:,} ({rules}); the most likely to act:")
         for e in plan.excluded:
-            out.print(f"     {escape(_who(e['person']))}: {e['rule']}")
+            out.print(f"     {safe(_who(e['person']))}: {safe(e['rule'])}")
     if plan.capped:
         out.print(f"note: sampling stopped at {plan.rr_sets:,} reverse-reachable sets "
                   "(planner.max_rr_sets): a good plan, without IMM's guarantee")  # fmt: skip
     if plan.asks:
         out.print("next: send these yourself, then `karmabank campaign send "
-                  f"{escape(c.name)!r}` records them")  # fmt: skip
+                  f"{quoted(c.name)}` records them")  # fmt: skip
 
 
 @campaign_app.command("send")
@@ -157,9 +155,9 @@ def campaign_send(name: Name, db: Db = None, now: Now = None, json_: Json = Fals
         _json({"campaign": report.campaign, "sent": report.sent, "refused": report.refused})
         return
     out = console()
-    out.print(f"recorded {len(report.sent)} asks of {escape(report.campaign)!r} as sent")
+    out.print(f"recorded {len(report.sent)} asks of {quoted(report.campaign)} as sent")
     for r in report.refused:
-        out.print(f"  not sent to {escape(_who(r['person']))}: {r['reason']}")
+        out.print(f"  not sent to {safe(_who(r['person']))}: {safe(r['reason'])}")
 
 
 @campaign_app.command("respond")
@@ -176,7 +174,7 @@ def campaign_respond(
     with opened(db, now) as (store, settings):
         r = respond(store=store, name=name, ref=person, response=response, now=settings.clock())
     then = "; a thank is waiting in `karmabank nurture`" if r.status == "acted" else ""
-    console().print(f"{escape(_who(r.person))}: {r.status} on {escape(r.campaign)!r}{then}")
+    console().print(f"{safe(_who(r.person))}: {r.status} on {quoted(r.campaign)}{then}")
 
 
 @campaign_app.command("show")
@@ -201,7 +199,7 @@ def show_view(shown: CampaignShow, now: datetime) -> None:
         days = (c.deadline - now).days
         left = f"in {days} days" if days > 0 else "today" if days == 0 else f"{-days} days ago"
         due = f", due {c.deadline.date().isoformat()} ({left})"
-    out.print(f"[bold]{escape(c.name)}[/bold]: {c.action}{escape(about)}, budget {c.budget}{due}")
+    out.print(f"[bold]{safe(c.name)}[/bold]: {safe(c.action)}{safe(about)}, budget {c.budget}{due}")
     out.print("funnel: " + " → ".join(f"{k} {v}" for k, v in shown.funnel.items()))
     table = Table(box=None, header_style="bold underline", pad_edge=False)
     for col in ("#", "person", "status", "response", "likelihood", "reach"):
@@ -209,7 +207,7 @@ def show_view(shown: CampaignShow, now: datetime) -> None:
                          max_width=28 if col == "person" else None)  # fmt: skip
     for a in shown.asks:
         table.add_row(
-            str(a["position"] or ""), escape(_who(a["person"])), a["status"], a["response"] or "",
+            str(a["position"] or ""), safe(_who(a["person"])), a["status"], a["response"] or "",
             "" if a["likelihood"] is None else f"{a['likelihood']:.0%}",
             "" if a["marginal_reach"] is None else f"{a['marginal_reach']:.1f}",
         )  # fmt: skip

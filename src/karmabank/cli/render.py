@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -24,7 +26,51 @@ if TYPE_CHECKING:
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+
+
+# What a terminal would act on rather than show: C0 and C1 controls (ESC starts CSI and OSC
+# sequences, BEL ends OSC), DEL, bidirectional overrides and isolates, line separators.
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Of those, what JSON leaves raw (it writes C0 controls as \u00XX itself).
+_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    c = match.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def plain(value: object) -> str:
+    """Data as text a terminal shows as it is: every control character (ESC, BEL, C1, bidi
+    overrides, newlines...) replaced by a visible escape such as `\\x1b` or `\\u202e`."""
+    return _CONTROLS.sub(_visible, str(value))
+
+
+def safe(value: object) -> str:
+    """Data to put into Rich markup: `plain`, then Rich's markup escaped (`[/]` is shown, not
+    read as a tag). Every value from the database or the user goes through it."""
+    return escape(plain(value))
+
+
+def safe_lines(text: str, indent: str) -> str:
+    """`safe` of each line of a text, the lines after the first indented."""
+    return ("\n" + indent).join(safe(line) for line in text.split("\n"))
+
+
+def quoted(value: object) -> str:
+    """`safe` of the value's repr, as in `campaign 'River cleanup'`."""
+    return safe(repr(str(value)))
+
+
+def json_text(value: Any) -> str:
+    """JSON of the value for stdout: what JSON leaves raw and a terminal acts on (C1 controls,
+    bidi overrides, line separators) written as `\\uXXXX`, the same value to a JSON reader."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class _RichImportProgress:
@@ -97,9 +143,9 @@ def import_report(report: ImportReport) -> None:
         f"({report.rows_read:,} rows read, import run {report.run_id})"
     )
     for reason, n in sorted(report.skip_reasons.items()):
-        out.print(f"  skipped {n:,}: {escape(reason)}")
+        out.print(f"  skipped {n:,}: {safe(reason)}")
     for e in report.errors[:20]:
-        out.print(f"  {escape(e.file)}:{e.line}: {escape(e.reason)}")
+        out.print(f"  {safe(e.file)}:{e.line}: {safe(e.reason)}")
     if report.quarantined > min(len(report.errors), 20):
         out.print(f"  ... {report.quarantined - min(len(report.errors), 20):,} more in quarantine")
 
@@ -146,16 +192,16 @@ _WHY_ORDER = ("circle", "rhythm", "warmth", "ledger", "stage", "tenure", "scores
 def person_view(d: dict[str, Any]) -> None:
     out = console()
     flags = [k for k, v in d["flags"].items() if v]
-    out.print(f"[bold]{escape(d['name'] or '(no name)')}[/bold]  person {d['id']}"
-              + (escape(f"  [{', '.join(flags)}]") if flags else ""))  # fmt: skip
-    out.print("identities: " + escape(", ".join(d["identities"])))
+    out.print(f"[bold]{safe(d['name'] or '(no name)')}[/bold]  person {d['id']}"
+              + (safe(f"  [{', '.join(flags)}]") if flags else ""))  # fmt: skip
+    out.print("identities: " + safe(", ".join(d["identities"])))
     out.print(f"\n[bold]why[/bold] (scores as of {d['scored_at'][:16].replace('T', ' ')} UTC)")
     why = Table.grid(padding=(0, 2))
     why.add_column(no_wrap=True)
     why.add_column(overflow="fold")
     for key in _WHY_ORDER:
         if key in d["why"]:
-            why.add_row(key, escape(d["why"][key]))
+            why.add_row(key, safe(d["why"][key]))
     out.print(why)
     c = d["counts"]
     out.print(
@@ -175,8 +221,8 @@ def person_view(d: dict[str, Any]) -> None:
         what = t["text"] or t["object"] or ""
         arrow = {"peer": f"-> {who}", "peer_in": f"<- {who}"}.get(t["direction"], t["direction"])
         table.add_row(
-            t["occurred_at"][:16].replace("T", " "), escape(arrow), t["verb"], t["channel"],
-            escape(what[:280]),
+            t["occurred_at"][:16].replace("T", " "), safe(arrow), safe(t["verb"]),
+            safe(t["channel"]), safe(what[:280]),
         )  # fmt: skip
     out.print(table)
 
@@ -187,7 +233,7 @@ def status_view(r: dict[str, Any]) -> None:
         f"[bold]network[/bold] as of {r['scored_at'][:16].replace('T', ' ')} UTC: "
         f"{r['people']:,} people, {r['scored']:,} in a circle"
     )
-    out.print("share ratio: " + escape(r["share_ratio"]["why"]))
+    out.print("share ratio: " + safe(r["share_ratio"]["why"]))
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
@@ -236,7 +282,7 @@ def rescore_report(r: RescoreReport) -> None:
 
 
 def _counts_line(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {n:,}" for k, n in counts.items()) or "none"
+    return ", ".join(f"{safe(k)} {n:,}" for k, n in counts.items()) or "none"
 
 
 def nurture_queue(items: list[NurtureItem]) -> None:
@@ -247,10 +293,10 @@ def nurture_queue(items: list[NurtureItem]) -> None:
     for i in items:
         who = i.person["name"] or next(iter(i.person["identities"]), f"person {i.person['id']}")
         circle = f" ({i.circle})" if i.circle else ""
-        out.print(f"[bold]{i.id:>4}  {escape(i.kind)}[/bold]  {escape(who)}{escape(circle)}")
-        out.print(f"      why:   {escape(i.reason)}")
-        out.print(f"      next:  {escape(i.next_step)}")
-        out.print(f"      draft: {escape(i.draft)}")
+        out.print(f"[bold]{i.id:>4}  {safe(i.kind)}[/bold]  {safe(who)}{safe(circle)}")
+        out.print(f"      why:   {safe(i.reason)}")
+        out.print(f"      next:  {safe(i.next_step)}")
+        out.print(f"      draft: {safe_lines(i.draft, '             ')}")
 
 
 def influencers_table(found: Influencers) -> None:
@@ -258,7 +304,7 @@ def influencers_table(found: Influencers) -> None:
 
     out = console()
     if found.issue is not None:
-        out.print(f"influencers for {escape(found.issue.name)}")
+        out.print(f"influencers for {safe(found.issue.name)}")
     if not found.affinity_known:
         out.print("affinity unknown: no texts to read (or no issues): influence = warmth × reach")
     table = Table(box=None, header_style="bold underline", pad_edge=False)
@@ -272,9 +318,9 @@ def influencers_table(found: Influencers) -> None:
         shown = p["name"] or next(iter(p["identities"]), "")
         aff = "?" if r["affinity"] is None else f"{r['affinity']:.2f}"
         table.add_row(
-            str(p["id"]), escape(shown), f"{r['influence']:.3f}", shown_percent(r["warmth_pct"]),
-            shown_percent(r["reach_pct"]), aff, escape(r["issue"] or "—"),
+            str(p["id"]), safe(shown), f"{r['influence']:.3f}", shown_percent(r["warmth_pct"]),
+            shown_percent(r["reach_pct"]), aff, safe(r["issue"] or "—"),
         )  # fmt: skip
     out.print(table)
     if found.rows:
-        out.print("why #1: " + escape(found.rows[0]["why"]))
+        out.print("why #1: " + safe(found.rows[0]["why"]))

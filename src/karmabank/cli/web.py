@@ -8,11 +8,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from karmabank.actions.accounts import Role
 from karmabank.cli.options import Db, Now, opened
-from karmabank.cli.render import console
+from karmabank.cli.render import console, safe
 from karmabank.errors import ConfigError
 from karmabank.settings import load_settings
 
@@ -61,7 +60,7 @@ def user_add(
         user, generated = add_user(
             store=store, email=email, role=role.value, now=settings.clock(), password=password
         )
-    console().print(f"user {user.id} {escape(user.email)} added as {user.role}")
+    console().print(f"user {user.id} {safe(user.email)} added as {user.role}")
     if generated is not None:
         console().print("password (shown once, keep it safe):", markup=False)
         sys.stdout.write(generated + "\n")
@@ -79,7 +78,7 @@ def token_new(
     with opened(db, now) as (store, settings):
         user, token = new_token(store=store, email=email, now=settings.clock())
     console().print(
-        f"API token for {escape(user.email)} ({user.role}); shown once, send it as "
+        f"API token for {safe(user.email)} ({user.role}); shown once, send it as "
         "`Authorization: Bearer TOKEN`:"
     )
     sys.stdout.write(token + "\n")
@@ -102,5 +101,7 @@ def serve(
 
     settings = load_settings(db=db, now=now)
     app = create_app(WebSettings.from_settings(settings, secure_cookies=secure_cookies))
-    console().print(f"karmabank on http://{host}:{port}/ (API docs at /docs); Ctrl-C stops it")
+    console().print(
+        f"karmabank on http://{safe(host)}:{port}/ (API docs at /docs); Ctrl-C stops it"
+    )
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -19,7 +19,7 @@ from typing import ClassVar
 from karmabank.bounds import parse_weight
 from karmabank.errors import ConfigError
 from karmabank.identities import IdentityError, normalize_identity
-from karmabank.model import IdentityKey, normalize_verb
+from karmabank.model import IdentityKey, check_verb, normalize_verb
 from karmabank.sources.base import (
     BadRow,
     InputFile,
@@ -100,6 +100,11 @@ class EdgeListSource:
             self.verb_map = parse_mapping(options.get("verb_map", ""), "--verb-map")
         except ValueError as e:
             raise ConfigError(str(e)) from None
+        try:  # a mistyped verb is refused before any row is read
+            for verb in self.verb_map.values():
+                check_verb(verb)
+        except ValueError as e:
+            raise ConfigError(f"--verb-map: {e}") from None
         self.org = options["org"].strip() if options.get("org") else None
         self._fast_keys = self.platform in ("other", "event")
 
