@@ -5,11 +5,15 @@ the list shows every campaign with its status and funnel."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from karmabank.actions.backtest import likelihood_inputs
+from karmabank.actions.campaign_plan import _reason, whys_of
 from karmabank.actions.campaigns import (
     list_campaigns,
     new_campaign,
@@ -21,12 +25,13 @@ from karmabank.actions.campaigns import (
 from karmabank.actions.importing import import_files
 from karmabank.actions.issues import add_issue
 from karmabank.actions.nurture import nurture_queue
-from karmabank.actions.people import set_flag
+from karmabank.actions.people import person_refs, set_flag
 from karmabank.actions.relationships import person_scores
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Flag
 from karmabank.store.open import Store
+from tests.cli_helpers import run
 from tests.conftest import NOW
 
 S = MeasureSettings()
@@ -108,10 +113,6 @@ def test_a_replan_after_sending_leaves_out_the_just_asked(network: Store) -> Non
     sent = send_campaign(store=network, name="Drive", now=NOW)
     assert names(sent.sent) == names([a.person for a in first.asks])
     later = NOW + timedelta(hours=2)
-    again = plan_campaign(store=network, name="Drive", now=later, settings=S)
-    assert again.budget_left == 0 and again.asks == []  # the budget is spent
-    rules = {e["person"]["name"]: e["rule"] for e in again.excluded}
-    assert all(rules[n] in ("asked_in_campaign", "balance") for n in names(sent.sent))
     new_campaign(store=network, name="Other", action="attend", budget=20, now=later)
     other = plan_campaign(store=network, name="Other", now=later, settings=S)
     others = names([a.person for a in other.asks])
@@ -184,3 +185,76 @@ def test_the_list_shows_every_campaign_newest_first_with_its_funnel(network: Sto
     assert (data["issue"], data["budget"], data["action"]) == ("Rivers", 2, "volunteer")
     assert data["deadline"].startswith(due.date().isoformat()) and data["status"] == "sent"
     assert [r.campaign.name for r in list_campaigns(store=network, limit=1)] == ["Fresh"]
+
+
+def test_a_sent_campaign_keeps_its_figures(
+    network: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new_campaign(store=network, name="Drive", action="share", budget=3, now=NOW)
+    first = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
+    send_campaign(store=network, name="Drive", now=NOW)
+    later = NOW + timedelta(hours=2)
+    with pytest.raises(ConfigError) as refused:  # the budget is spent: nothing to re-plan
+        plan_campaign(store=network, name="Drive", now=later, settings=S)
+    assert str(refused.value) == (
+        f"campaign 'Drive' was sent: all 3 asks of its budget went out (expected reach "
+        f"{first.expected_reach:.1f}); nothing is left to plan (see `karmabank campaign show`, "
+        "or start a new campaign)"
+    )
+    shown = show_campaign(store=network, name="Drive")
+    assert shown.campaign.expected_reach == pytest.approx(first.expected_reach)  # not 0.0
+    assert [a["marginal_reach"] for a in shown.asks] == pytest.approx(
+        [a.marginal_reach for a in first.asks]
+    )
+    db = network.url
+    r = run(capsys, "campaign", "plan", "Drive", "--db", db, "--now", later.isoformat())
+    assert r.code == 1 and "Traceback" not in r.err
+    assert (r.out + r.err).strip().splitlines() == [f"error: {refused.value}"]
+
+
+def test_a_re_plan_after_a_partial_send_adds_to_what_was_sent(network: Store) -> None:
+    new_campaign(store=network, name="Drive", action="share", budget=3, now=NOW)
+    first = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
+    dropped = first.asks[-1].person  # flagged before the send: not sent
+    set_flag(store=network, ref=str(dropped["id"]), flag=Flag.DO_NOT_CONTACT, on=True, now=NOW,
+             actor="test")  # fmt: skip
+    sent = send_campaign(store=network, name="Drive", now=NOW)
+    assert len(sent.sent) == 2
+    later = NOW + timedelta(hours=2)
+    again = plan_campaign(store=network, name="Drive", now=later, settings=S)
+    assert again.budget_left == 1 and len(again.asks) == 1
+    assert again.asks[0].person["name"] not in names(sent.sent) + [dropped["name"]]
+    kept = sum(a.marginal_reach for a in first.asks[:2])
+    shown = show_campaign(store=network, name="Drive")
+    assert shown.campaign.expected_reach == pytest.approx(kept + again.expected_reach)
+
+
+def test_reasons_say_what_is_true_of_each_person(network: Store) -> None:
+    new_campaign(store=network, name="Spring drive", action="share", budget=3, now=NOW)
+    plan = plan_campaign(store=network, name="Spring drive", now=NOW, settings=S)
+    reasons = {a.person["name"]: a.reason for a in plan.asks}
+    assert reasons["Hub Host"] == (
+        "core, active, engaged; 26% likely to act (warmth (+0.8), never asked: the usual answer "
+        "rate (+0.5), active days in the last 90 (+0.5)); if they do, about 12 more people hear "
+        "of it through them (expected reach +3.4)"
+    )
+    # a fitted model standardizes: having been given to (never_given = 0, where the average
+    # is 11/27) is a part as large as never having been, and must be said as it is
+    model, feats = likelihood_inputs(store=network, now=NOW, settings=S)
+    x = np.column_stack([feats[f].to_numpy() for f in model.features])
+    coefficients = [-1.0 if f == "never_given" else 0.0 for f in model.features]
+    fitted = replace(model, means=tuple(x.mean(axis=0)), coefficients=tuple(coefficients),
+                     scales=tuple(np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)))  # fmt: skip
+    ids = {
+        r["name"]: r["id"] for r in person_refs(network, feats["person_id"].to_pylist()).values()
+    }
+    whys = whys_of(fitted, feats, [ids["Hub Host"], ids["Bea Taker"]], 1)
+    assert whys == {ids["Hub Host"]: "we gave to them (+0.8)",
+                    ids["Bea Taker"]: "never given anything (−1.2)"}  # fmt: skip
+
+
+def test_a_reason_with_no_circle_says_so() -> None:
+    assert _reason((None, None, None), 2.0, 0.5, "") == (
+        "in no circle; 50% likely to act; if they do, about 3 more people hear of it through "
+        "them (expected reach +2.0)"
+    )

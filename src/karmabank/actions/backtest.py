@@ -265,6 +265,20 @@ def likelihood_scores(
     by person_id), as of the stored scores' time (rescored first when stale for `now`), with
     its largest parts. With `issue` (an id or name), affinity to it counts too. The model is
     fitted on the organization's history before then and cached beside the columnar copy."""
+    model, feats = likelihood_inputs(store=store, now=now, settings=settings, issue=issue)
+    parts = lk.top_parts(model, feats, settings.likelihood.parts)
+    return pa.table(
+        {"person_id": feats["person_id"], "likelihood": lk.predict(model, feats),
+         "parts": parts, "why": lk.why_text(parts)},
+        schema=LIKELIHOOD_SCHEMA,
+    )  # fmt: skip
+
+
+def likelihood_inputs(
+    *, store: Store, now: datetime, settings: MeasureSettings, issue: str | None = None
+) -> tuple[lk.LikelihoodModel, pa.Table]:
+    """`likelihood_scores`' model and everyone's features (`lk.features`), for a caller that
+    predicts for everyone but explains only a few (the campaign planner)."""
     from karmabank.actions.issues import find_issue
     from karmabank.measures.affinity import IssueText, affinity
 
@@ -311,9 +325,4 @@ def likelihood_scores(
         source, now=at, settings=settings, flags=flags, scores=scores, asks=acted,
         affinity=issue_affinity(at), window_days=model.window_days,
     )  # fmt: skip
-    parts = lk.top_parts(model, feats, settings.likelihood.parts)
-    return pa.table(
-        {"person_id": feats["person_id"], "likelihood": lk.predict(model, feats),
-         "parts": parts, "why": lk.why_text(parts)},
-        schema=LIKELIHOOD_SCHEMA,
-    )  # fmt: skip
+    return model, feats

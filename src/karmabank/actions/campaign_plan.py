@@ -13,6 +13,8 @@ import pyarrow.compute as pc
 from sqlalchemy import delete, select
 
 from karmabank.actions.templates import first_name, render_template, templates
+from karmabank.measures import likelihood as lk
+from karmabank.measures.settings import STATUSES
 from karmabank.store.open import Store
 from karmabank.store.tables import Ask, Campaign, Organization
 
@@ -45,13 +47,66 @@ def by_person(likely: pa.Table, people: np.ndarray[Any, Any]) -> np.ndarray[Any,
     return np.where(found, values[pos] if len(ids) else 0.0, 0.0)
 
 
-def whys_of(likely: pa.Table, people: list[int]) -> dict[int, str]:
-    """person → the sentence of their likelihood's biggest parts."""
-    if "why" not in likely.column_names or not people:
+# What a yes/no feature says when it is 0 for the person: the model's part for
+# `never_given` is as large for someone we gave to (it is 0 for them, far from the average
+# person's 1) as for someone we never gave to, and it must not say "never given" to them.
+_WHEN_ABSENT: dict[str, str] = {
+    "never_in": "came toward us",
+    "never_peer_out": "wrote to others",
+    "never_given": "we gave to them",
+    "affinity_missing": "wrote something to judge affinity by",
+    **{f"status_{s}": f"not {s} in their rhythm" for s in STATUSES},
+}
+
+
+# A rate of answers with nothing to answer is the usual rate (the smoothing prior): said so.
+_NOT_YET: dict[str, tuple[str, str]] = {
+    "ask_response": ("asked", "never asked: the usual answer rate"),
+    "give_response": ("never_given", "never given to: the usual answer rate"),
+}
+
+
+def _never(rows: pa.Table, name: str, i: int) -> bool:
+    """Whether the person of row `i` had nothing to answer for rate feature `name`."""
+    other = _NOT_YET[name][0]
+    if other not in rows.column_names:
+        return False
+    value = float(rows[other][i].as_py() or 0.0)
+    return value >= 0.5 if other.startswith("never_") else value <= 0.0
+
+
+def chance_of(model: lk.LikelihoodModel, feats: pa.Table) -> pa.Table:
+    """person_id, likelihood: everyone's likelihood to act (column-wise, no explanation)."""
+    return pa.table({"person_id": feats["person_id"], "likelihood": lk.predict(model, feats)})
+
+
+def whys_of(
+    model: lk.LikelihoodModel, feats: pa.Table, people: list[int], parts: int
+) -> dict[int, str]:
+    """person → the sentence of the `parts` biggest parts of their likelihood, each said as it
+    is for them: "we gave to them (+1.9)", not the feature's name "never given anything",
+    when they were given to. Only `people`'s rows are explained."""
+    if not people or feats.num_rows == 0:
         return {}
-    mask = pc.is_in(likely.column("person_id"), value_set=pa.array(people, pa.int64()))
-    rows = likely.filter(mask).select(["person_id", "why"]).to_pylist()
-    return {int(r["person_id"]): str(r["why"] or "") for r in rows}
+    mask = pc.is_in(feats["person_id"], value_set=pa.array(people, pa.int64()))
+    rows = feats.filter(mask)
+    if rows.num_rows == 0:
+        return {}
+    c = lk.contributions(model, rows)
+    k = min(parts, c.shape[1])
+    top = np.argsort(-np.abs(c), axis=1, kind="stable")[:, :k]
+    out: dict[int, str] = {}
+    for i, person in enumerate(rows["person_id"].to_pylist()):
+        said = []
+        for j in top[i].tolist():
+            name, part = model.features[j], float(c[i, j])
+            value = float(rows[name][i].as_py() or 0.0)
+            text = (_WHEN_ABSENT[name] if name in _WHEN_ABSENT and value < 0.5
+                    else _NOT_YET[name][1] if name in _NOT_YET and _never(rows, name, i)
+                    else lk.FEATURE_TEXT.get(name, name))  # fmt: skip
+            said.append(f"{text} ({'+' if round(part, 1) >= 0 else '−'}{abs(part):.1f})")
+        out[int(person)] = ", ".join(said)
+    return out
 
 
 def facts_of(
@@ -77,7 +132,8 @@ def _reason(
 ) -> str:
     """E.g. "core, active, engaged; 26% likely to act (...); if they do, about 12 more people
     hear of it through them (expected reach +3.4)"."""
-    who = ", ".join(x for x in facts if x)
+    circle, status, stage = facts
+    who = ", ".join(x for x in (circle or "in no circle", status, stage) if x)
     because = f" ({why})" if why else ""
     through = max(gain / chance - 1.0, 0.0) if chance > 0 else 0.0
     return (f"{who}; {chance:.0%} likely to act{because}; if they do, about {through:.0f} more "
