@@ -20,7 +20,14 @@ import pyarrow as pa
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from karmabank.actions.campaign_plan import PlannedAsk, by_person, facts_of, whys_of, write_plan
+from karmabank.actions.campaign_plan import (
+    PlannedAsk,
+    by_person,
+    chance_of,
+    facts_of,
+    whys_of,
+    write_plan,
+)
 from karmabank.actions.issues import find_issue
 from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.actions.people import find_person, person_ref_json, person_refs
@@ -150,8 +157,9 @@ def plan_campaign(
     likelihood to act (IMM on the peer graph), at most the budget left, spread across the
     graph's communities; and everyone left out, with the rule that kept them out (the most
     likely to act first; the first `excluded_limit` of them, all by default; `excluded_by_rule`
-    counts them all). Replaces the campaign's previous plan (asks already sent stay)."""
-    from karmabank.actions.backtest import likelihood_scores
+    counts them all). Replaces the campaign's previous plan (asks already sent stay, and so do
+    their expected reach). A campaign whose whole budget was sent cannot be planned again."""
+    from karmabank.actions.backtest import likelihood_inputs
     from karmabank.actions.influencers import peer_edges
     from karmabank.graph import detect_communities, maximize_influence
     from karmabank.graph.diffusion import diffusion_graph
@@ -161,17 +169,26 @@ def plan_campaign(
     with store.sessions() as session:
         c = _campaign(session, name)
         view = _view(session, c)
-        asked = set(
-            session.scalars(
-                select(Ask.person_id).where(Ask.campaign_id == c.id, Ask.status != "planned")
+        sent = session.execute(
+            select(Ask.person_id, Ask.marginal_reach).where(
+                Ask.campaign_id == c.id, Ask.status != "planned"
             )
-        )
+        ).all()
+    asked = {int(p) for p, _ in sent}
+    sent_reach = sum(float(r or 0.0) for _, r in sent)
     budget_left = max(view.budget - len(asked), 0)
+    if sent and not budget_left:
+        raise ConfigError(
+            f"campaign {view.name!r} was sent: all {view.budget} asks of its budget went out "
+            f"(expected reach {view.expected_reach or 0.0:.1f}); nothing is left to plan "
+            "(see `karmabank campaign show`, or start a new campaign)"
+        )
     columns = ActivityColumns(store.url, store.engine)
     source = columns.up_to(state.activity_max_id).source()
     with arrow_io.connect(store.url, store.engine) as conn:
         scores = arrow_io.read_table(conn, "person_score", _SCORES)
-    likely = likelihood_scores(store=store, now=now, settings=settings, issue=view.issue)
+    model, feats = likelihood_inputs(store=store, now=now, settings=settings, issue=view.issue)
+    likely = chance_of(model, feats)
     people = scores.column("person_id").to_numpy()
     chance = by_person(likely, people)
     ready = scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool)
@@ -220,8 +237,8 @@ def plan_campaign(
     excluded = [{"person": refs[int(p)], "rule": str(r)}
                 for p, r in zip(out_people.tolist(), out_rules.tolist(), strict=True)]  # fmt: skip
     facts = facts_of(scores, [p for p, _, _ in chosen])
-    whys = whys_of(likely, [p for p, _, _ in chosen])
-    asks = write_plan(store, view, now, chosen, refs, facts, whys, expected)
+    whys = whys_of(model, feats, [p for p, _, _ in chosen], settings.likelihood.parts)
+    asks = write_plan(store, view, now, chosen, refs, facts, whys, sent_reach + expected)
     with store.sessions() as session:
         view = _view(session, _campaign(session, name))
     return CampaignPlan(view, expected, asks, excluded, by_rule, budget_left, len(candidates),
