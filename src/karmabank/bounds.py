@@ -43,8 +43,8 @@ def check_micros(us: int, text: str, what: str = "time") -> int:
     if not EARLIEST_US <= us < LATEST_US:
         hint = ""
         if text.isascii() and text.isdigit() and len(text) <= 16 and us // 1000 < LATEST_US:
-            hint = " (unix seconds expected; is it in milliseconds?)"
-        raise OutOfRange(f"{what} out of range: {shown(text)} (supported: {RANGE_TEXT}){hint}")
+            hint = "; unix seconds are expected: is it in milliseconds?"
+        raise OutOfRange(f"{what} out of range: {shown(text)} (supported: {RANGE_TEXT}{hint})")
     return us
 
 

@@ -26,8 +26,9 @@ from pathlib import Path
 from sqlalchemy import Connection, select, text, update
 from sqlalchemy.engine import make_url
 
+from karmabank.model import from_micros
 from karmabank.store.open import Store
-from karmabank.store.tables import ImportRun
+from karmabank.store.tables import ImportRun, ScoreState
 
 try:
     import fcntl
@@ -143,6 +144,20 @@ def mark_interrupted(store: Store, now: datetime) -> list[int]:
                 .values(status=INTERRUPTED, finished_at=now)
             )
     return gone
+
+
+def importing_note(store: Store) -> str | None:
+    """While an import runs (and scores exist): what the scores answering reads are."""
+    if not live_runs(store):
+        return None
+    with store.sessions() as session:
+        scored_at = session.scalar(select(ScoreState.scored_at).where(ScoreState.id == 1))
+    if scored_at is None:
+        return None
+    return (
+        f"as of the last rescore ({from_micros(scored_at).isoformat()}): an import is running;"
+        " the next read after it rescores"
+    )
 
 
 def interrupted_message(run_id: int) -> str:

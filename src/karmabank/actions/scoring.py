@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -19,7 +20,9 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from karmabank.actions.import_runs import live_runs
 from karmabank.measures import nurture
 from karmabank.measures.frames import (
     ACTED_SCHEMA,
@@ -243,10 +246,30 @@ def freshness(*, store: Store, now: datetime, settings: MeasureSettings) -> Fres
 
 
 def ensure_scores(*, store: Store, now: datetime, settings: MeasureSettings) -> ScoreState:
-    """Rescore on demand: only when the stored scores are stale for `now`."""
+    """Rescore on demand: only when the stored scores are stale for `now`, and not while an
+    import writes (every batch would make them stale again, and on SQLite the rescore's writes
+    would wait on the import's): then the last scores answer, as they do when the database is
+    too busy for the rescore. With no scores at all, the rescore runs (or its error rises)."""
     f = freshness(store=store, now=now, settings=settings)
     if f.stale:
-        rescore(store=store, now=now, settings=settings)
+        if f.state is not None and live_runs(store):
+            return f.state
+        try:
+            rescore(store=store, now=now, settings=settings)
+        except Exception as e:  # ADBC's errors too (not imported here: start-up time)
+            if f.state is None or not database_busy(e):
+                raise
+            return f.state
         f = freshness(store=store, now=now, settings=settings)
     assert f.state is not None, f.reason
     return f.state
+
+
+def database_busy(error: BaseException) -> bool:
+    """Whether a database error says another connection holds the lock (SQLite's "database is
+    locked" / "busy", from SQLAlchemy's driver or ADBC's): worth a retry, never a bug."""
+    adbc = type(error).__module__.startswith("adbc_driver")
+    if not (adbc or isinstance(error, OperationalError | sqlite3.OperationalError)):
+        return False
+    message = str(error).lower()
+    return "database is locked" in message or "database is busy" in message

@@ -82,6 +82,22 @@ def _answer(request: Request, status: int, message: str) -> Response:
     return _error_page(status, message)
 
 
+RETRY_AFTER = 5  # seconds: about one import batch
+
+
+def _unavailable(request: Request, error: BaseException | None) -> Response:
+    """503 with Retry-After: the database is busy (or down) for now; nothing was changed."""
+    from karmabank.actions.scoring import database_busy
+
+    if error is not None and database_busy(error):
+        message = "the database is busy (an import is writing): retry in a few seconds"
+    else:
+        message = f"database: {str(error).strip().splitlines()[0] if str(error).strip() else error}"
+    response = _answer(request, 503, message)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def _invalid(error: RequestValidationError) -> str:
     """FastAPI's list of what was wrong, as one line: `days: Input should be ...`."""
     parts = []
@@ -141,7 +157,11 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
 
     @app.exception_handler(KarmabankError)
     async def karmabank_error(request: Request, error: KarmabankError) -> Response:
-        return _answer(request, _status_of(error), str(error))
+        status = _status_of(error)
+        response = _answer(request, status, str(error))
+        if status == 503:
+            response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
@@ -159,9 +179,17 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     async def login_required(_request: Request, error: pages.LoginRequired) -> Response:
         return pages.login_redirect(error)
 
+    # The database could not answer now (busy with an import's batch, restarting...): 503 with
+    # Retry-After, whichever driver said so (SQLAlchemy's, or ADBC's for the rescore's reads).
     @app.exception_handler(OperationalError)
-    async def database_busy(_request: Request, error: OperationalError) -> JSONResponse:
-        return _problem(503, f"database: {error.orig}")
+    async def database_unavailable(request: Request, error: OperationalError) -> Response:
+        return _unavailable(request, error.orig)
+
+    from adbc_driver_manager import Error as AdbcError
+
+    @app.exception_handler(AdbcError)
+    async def column_reads_unavailable(request: Request, error: AdbcError) -> Response:
+        return _unavailable(request, error)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

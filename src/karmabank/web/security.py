@@ -29,12 +29,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from karmabank.actions.accounts import Permission, UserView, may, session_user, user_for_token
+from karmabank.actions.import_runs import importing_note
 from karmabank.store.open import Store
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ SESSION_COOKIE = "kb_session"
 LOGIN_CSRF_COOKIE = "kb_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+SCORES_HEADER = "X-Karmabank-Scores"  # set when the scores are older than asked (an import runs)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CSP = (
@@ -137,10 +140,15 @@ def web_state(request: Request) -> WebState:
     return state
 
 
-async def use_store(request: Request) -> AsyncIterator[Store]:
-    """The app's store, held by this request alone until it is answered."""
+async def use_store(request: Request, response: Response) -> AsyncIterator[Store]:
+    """The app's store, held by this request alone until it is answered. While an import runs,
+    a read's API answer says its scores are the last rescore's (`X-Karmabank-Scores`)."""
     state = web_state(request)
     async with state.lock():
+        if request.method in SAFE_METHODS:
+            note = await run_in_threadpool(importing_note, state.store)
+            if note is not None:
+                response.headers[SCORES_HEADER] = note
         yield state.store
 
 

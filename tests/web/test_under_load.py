@@ -1,0 +1,146 @@
+"""The web app while a real import runs in another process on the same SQLite file: reads answer
+200 from the last scores (and say so), writes are stored or answered 503 with Retry-After, never
+500; the import completes whole and no accepted write is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from karmabank.actions.accounts import add_user, new_token
+from karmabank.actions.importing import import_files
+from karmabank.store.open import open_store
+from karmabank.store.tables import Activity, ImportRun
+from karmabank.web import WebSettings, create_app
+from karmabank.web.security import SCORES_HEADER
+from tests.conftest import NOW
+
+ROWS = 150_000
+PASSWORD = "correct horse battery staple"
+
+
+def _base(db: str, folder: Path) -> str:
+    """A small scored network and an owner's token."""
+    rows = ["occurred_at,person,name,verb,direction,channel"]
+    for i in range(300):
+        for d in (2, 9, 30 + i % 40):
+            at = (NOW - timedelta(days=d, minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            rows.append(f"{at},p{i}@example.org,Person {i},comment,in,blog")
+    f = folder / "base.csv"
+    f.write_text("\n".join(rows) + "\n")
+    with open_store(db, create=True) as store:
+        import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
+        add_user(store=store, email="owner@example.org", role="owner", now=NOW,
+                 password=PASSWORD)  # fmt: skip
+        return new_token(store=store, email="owner@example.org", now=NOW)[1]
+
+
+@pytest.mark.slow
+def test_reads_and_writes_while_a_real_import_runs(tmp_path: Path) -> None:
+    db = str(tmp_path / "karmabank.db")
+    token = _base(db, tmp_path)
+    edges = tmp_path / "edges.txt"
+    with edges.open("w") as f:
+        for i in range(ROWS):
+            f.write(f"{i % 1999} {(i * 7919) % 2003 + 2000} {1_700_000_000 + i * 60}\n")
+    auth = {"Authorization": f"Bearer {token}"}
+    app = create_app(WebSettings(db=db, now=NOW))
+    reads: dict[str, list[int]] = {}
+    writes: list[tuple[int, str | None]] = []
+    notes: set[str] = set()
+    with TestClient(app) as client:
+        assert client.get("/api/status", headers=auth).status_code == 200  # scored once
+        cmd = [sys.executable, "-m", "karmabank", "import", "edgelist", str(edges), "--org", "0",
+               "--db", db, "--batch-size", "5000", "--json"]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _load(client, auth, db, proc, reads, writes, notes)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            out, err = proc.communicate()
+        assert proc.returncode == 0, err
+        # after the import, a read rescores over everything
+        after = client.get("/api/status", headers=auth)
+        assert after.status_code == 200 and SCORES_HEADER.lower() not in after.headers
+    n_reads = sum(len(v) for v in reads.values())
+    assert n_reads >= 20, f"only {n_reads} reads while the import ran: make it bigger"
+    assert all(code == 200 for codes in reads.values() for code in codes)
+    assert all(retry is not None and int(retry) >= 1 for code, retry in writes if code == 503)
+    assert any("as of the last rescore" in n for n in notes), notes
+    with open_store(db) as store, store.sessions() as s:
+        stored = s.scalar(select(func.count()).select_from(Activity))
+        recorded = sum(1 for code, _ in writes if code == 201)
+        assert stored == 900 + ROWS + recorded  # the whole import, and every accepted write
+        assert recorded >= 1
+        assert s.scalars(select(ImportRun.status).order_by(ImportRun.id)).all() == ["done", "done"]
+
+
+def _load(
+    client: TestClient, auth: dict[str, str], db: str, proc: subprocess.Popen[str],
+    reads: dict[str, list[int]], writes: list[tuple[int, str | None]], notes: set[str],
+) -> None:  # fmt: skip
+    """Reads and writes, one after another, for as long as the import runs."""
+    with open_store(db) as store:  # wait until it is under way
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            with store.sessions() as s:
+                if s.scalar(select(func.coalesce(func.sum(ImportRun.imported), 0))):
+                    break
+            time.sleep(0.01)
+    i = 0
+    while proc.poll() is None:
+        for path in ("/api/people?limit=5", "/api/status", "/api/people/1", "/api/nurture"):
+            r = client.get(path, headers=auth)
+            reads.setdefault(path, []).append(r.status_code)
+            assert r.status_code == 200, (path, r.status_code, r.text)
+            if SCORES_HEADER.lower() in r.headers:
+                notes.add(r.headers[SCORES_HEADER])
+        r = client.post("/api/activities", headers=auth, json={
+            "direction": "in", "person": "email:p1@example.org", "verb": "comment",
+            "channel": "blog", "at": f"2026-05-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z",
+        })  # fmt: skip
+        i += 1
+        assert r.status_code in (201, 503), (r.status_code, r.text)
+        writes.append((r.status_code, r.headers.get("Retry-After")))
+
+
+@pytest.mark.slow
+def test_a_write_the_database_cannot_take_answers_503_with_retry_after(tmp_path: Path) -> None:
+    """Another process's transaction holds SQLite's write lock past the busy timeout: reads
+    still answer (WAL), a write waits, then answers 503 with Retry-After, and stores nothing."""
+    db = str(tmp_path / "karmabank.db")
+    token = _base(db, tmp_path)
+    auth = {"Authorization": f"Bearer {token}"}
+    app = create_app(WebSettings(db=db, now=NOW))
+    with TestClient(app) as client:
+        assert client.get("/api/status", headers=auth).status_code == 200
+        holder = sqlite3.connect(db, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            assert client.get("/api/people?limit=3", headers=auth).status_code == 200
+            r = client.post("/api/activities", headers=auth, json={
+                "direction": "in", "person": "email:p1@example.org", "verb": "comment",
+                "channel": "blog", "at": "2026-05-01T00:00:00Z",
+            })  # fmt: skip
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert r.status_code == 503, r.text
+        assert r.headers["Retry-After"] == "5"
+        assert "database is busy" in r.json()["detail"]
+        r = client.post("/api/activities", headers=auth, json={
+            "direction": "in", "person": "email:p1@example.org", "verb": "comment",
+            "channel": "blog", "at": "2026-05-01T00:00:00Z",
+        })  # fmt: skip
+        assert r.status_code == 201  # the retry is stored, once
+    with open_store(db) as store, store.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Activity)) == 901
