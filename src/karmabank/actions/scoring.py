@@ -169,7 +169,7 @@ def rescore(
         flags = flagged_people(conn)
         acted = arrow_io.read_table(conn, _ACTED, ACTED_SCHEMA)
         with conn.cursor() as cur:
-            cur.execute("SELECT scored_at, computed_at FROM score_state WHERE id = 1")
+            cur.execute("SELECT scored_at, computed_at, summary FROM score_state WHERE id = 1")
             row = cur.fetchone()
         previous, previous_now = None, None
         if row is not None:
@@ -177,6 +177,7 @@ def rescore(
             previous = snapshot_of(columns, row[0], row[1], PREVIOUS_SCHEMA)
             if previous is None:
                 previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
+            previous = pa.concat_tables([previous, set_apart_history(row[2])])
         result = score_network(
             sync.source(), now=now, settings=settings, flags=flags,
             acted=acted, previous=previous,
@@ -190,7 +191,9 @@ def rescore(
             "revision": revision,
             "activity_max_id": max_id,
             "settings_digest": settings_digest(settings),
-            "summary": json.dumps(summary_json(result.summary)),
+            "summary": json.dumps(
+                {**summary_json(result.summary), SET_APART: result.set_apart.to_pylist()}
+            ),
             "seconds": computed,  # reading and computing; the writes follow
         }
         # The snapshot (history, and what the nurture queue filters on) is computed and
@@ -214,6 +217,17 @@ def rescore(
     return RescoreReport(
         now, result.scores.num_rows, result.transitions.num_rows, seconds, sync, result.summary
     )
+
+
+# The key of `score_state.summary` that keeps the circle and stage history of the people a team
+# or bot flag keeps out of the scores (they have no `person_score` row), for when it is cleared.
+SET_APART = "set_apart_history"
+
+
+def set_apart_history(summary: str | None) -> pa.Table:
+    """PREVIOUS_SCHEMA rows of the people set apart by a flag at the last rescore."""
+    rows = json.loads(summary or "{}").get(SET_APART, [])
+    return pa.Table.from_pylist(rows, PREVIOUS_SCHEMA)
 
 
 _ACTED = """(SELECT person_id, campaign_id, acted_at FROM ask

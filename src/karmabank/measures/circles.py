@@ -7,7 +7,9 @@ newcomers or observers, rank by warmth (ties: lower person id first). With N ran
 30 days ago) and `observers` (only likes/follows) override the rank. No inbound activity: no circle.
 
 History: promote at once; demote only after the person has stayed below their circle for
-`demotion_hold_days` (then to the highest circle they held meanwhile).
+`demotion_hold_days` (then to the highest circle they held meanwhile). A team member or bot is
+left out of the measures, but their history is kept (`set_apart_sql`): unflagged, they resume
+it, and a lower circle is held from then on as for anyone else.
 """
 
 from __future__ import annotations
@@ -84,3 +86,16 @@ def history_sql(now_us: int, hold_us: int, use_previous: bool) -> str:
           CASE WHEN {demoting} AND NOT {due} THEN {held} END AS pending_since
         FROM raw r LEFT JOIN prev p USING (person_id)
     """
+
+
+def set_apart_sql() -> str:
+    """The history (PREVIOUS_SCHEMA columns of `prev`) of the people a team or bot flag keeps
+    out of the scores (`flags`), who are not in `raw`: carried from rescore to rescore until
+    the flag is cleared, so that `flag PERSON team` and back does not demote a core member at
+    once. Erased people keep nothing."""
+    return """SELECT p.person_id, p.circle, p.circle_since, p.pending_circle, p.pending_since,
+          p.stage
+        FROM prev p JOIN flags f USING (person_id)
+        WHERE (f.team OR f.bot) AND NOT f.erased
+          AND NOT EXISTS (SELECT 1 FROM raw r WHERE r.person_id = p.person_id)
+        ORDER BY p.person_id"""

@@ -58,6 +58,9 @@ class NetworkScores:
     scores: pa.Table  # one row per scored person: the columns of `_finish`'s last SELECT
     transitions: pa.Table  # person_id, from_stage, to_stage, at
     summary: NetworkSummary
+    # PREVIOUS_SCHEMA: the history of people a team or bot flag keeps out of `scores`, for the
+    # next rescore's `previous` (circles.set_apart_sql)
+    set_apart: pa.Table = field(default_factory=lambda: empty(PREVIOUS_SCHEMA))
 
 
 def score_network(
@@ -270,7 +273,8 @@ def _finish(
         by_status=counts["status"],
         by_stage=counts["stage"],
     )
-    return NetworkScores(scores, transitions, summary)
+    set_apart = con.sql(circles.set_apart_sql()).to_arrow_table().cast(PREVIOUS_SCHEMA)
+    return NetworkScores(scores, transitions, summary, set_apart)
 
 
 def _transitions(con: duckdb.DuckDBPyConnection, now_us: int, *, record: bool) -> pa.Table:
