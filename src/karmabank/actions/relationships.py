@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from karmabank.actions.people import as_time, find_person, iso, person_detail
@@ -46,13 +46,41 @@ def list_people(
     status: str | None = None, stage: str | None = None, sort: str = "warmth",
 ) -> list[PersonSummary]:  # fmt: skip
     """People with their scores, filtered and sorted (warmest first by default)."""
+    q = people_select(
+        limit=limit, query=query, flag=flag, circle=circle, status=status, stage=stage, sort=sort
+    )
+    ensure_scores(store=store, now=now, settings=settings)
+    with store.sessions() as session:
+        rows: list[tuple[Person, PersonScore | None]] = [(p, sc) for p, sc in session.execute(q)]
+        ids = [p.id for p, _ in rows]
+        counts: dict[int, tuple[int, Any]] = {
+            pid: (int(n), last)
+            for pid, n, last in session.execute(
+                select(Activity.person_id, func.count(), func.max(Activity.occurred_at))
+                .where(Activity.person_id.in_(ids))
+                .group_by(Activity.person_id)
+            )
+        }
+        out = []
+        for person, score in rows:
+            _ = person.identities  # load while the session is open
+            n, last = counts.get(person.id, (0, None))
+            out.append(PersonSummary(person, score, n, as_time(last)))
+        return out
+
+
+def people_select(
+    *, limit: int, query: str | None, flag: Flag | None, circle: str | None,
+    status: str | None, stage: str | None, sort: str,
+) -> Select[Person, PersonScore]:  # fmt: skip
+    """The listing's query: people (not erased) with their scores, filtered, sorted, limited.
+    ConfigError for an unknown circle, status, stage or sort, or a limit below 1."""
     if limit < 1:
         raise ConfigError("--limit must be at least 1")
     _check(circle, CIRCLES, "circle")
     _check(status, STATUSES, "status")
     _check(stage, STAGES, "stage")
     _check(sort, SORTS, "sort")
-    ensure_scores(store=store, now=now, settings=settings)
     q = (
         select(Person, PersonScore)
         .outerjoin(PersonScore, PersonScore.person_id == Person.id)
@@ -81,24 +109,7 @@ def list_people(
         "recent": PersonScore.last_at.desc(),
     }
     key = columns[sort]
-    q = q.order_by(key.nulls_last(), Person.id).limit(limit)
-    with store.sessions() as session:
-        rows: list[tuple[Person, PersonScore | None]] = [(p, sc) for p, sc in session.execute(q)]
-        ids = [p.id for p, _ in rows]
-        counts: dict[int, tuple[int, Any]] = {
-            pid: (int(n), last)
-            for pid, n, last in session.execute(
-                select(Activity.person_id, func.count(), func.max(Activity.occurred_at))
-                .where(Activity.person_id.in_(ids))
-                .group_by(Activity.person_id)
-            )
-        }
-        out = []
-        for person, score in rows:
-            _ = person.identities  # load while the session is open
-            n, last = counts.get(person.id, (0, None))
-            out.append(PersonSummary(person, score, n, as_time(last)))
-        return out
+    return q.order_by(key.nulls_last(), Person.id).limit(limit)
 
 
 def score_json(score: PersonScore | None) -> dict[str, Any]:

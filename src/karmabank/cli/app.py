@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -159,34 +160,37 @@ def people(
         str | None, typer.Option("--search", "-q", help="Name or identity contains.")
     ] = None,
     flag: Annotated[Flag | None, typer.Option(help="Only people with this flag.")] = None,
+    tsv: Annotated[
+        bool, typer.Option("--tsv", help="Tab-separated values with a header line (for scripts).")
+    ] = False,
     json_: Json = False,
 ) -> None:
-    """List people with their circle, rhythm, warmth, balance and stage (warmest first)."""
-    from karmabank.actions.people import flags_set, person_ref_json
-    from karmabank.actions.relationships import list_people, score_json
+    """List people with their circle, rhythm, warmth, balance and stage (warmest first).
+    Rows are written as they are read; in a pipe or a file no column is cut."""
+    from karmabank.actions.listing import stream_people
     from karmabank.actions.scoring import measure_settings
 
     with opened(db, now) as (store, settings):
-        rows = list_people(
+        chunks = stream_people(
             store=store, now=settings.clock(), settings=measure_settings(store), limit=limit,
             query=search, flag=flag, circle=circle, status=status, stage=stage, sort=sort,
+            details=json_,
         )  # fmt: skip
         _stale_note(store, settings.clock())
-    if json_:
-        _print_json(
-            [
-                {
-                    **person_ref_json(r.person),
-                    **score_json(r.score),
-                    "activities": r.activities,
-                    "last_seen": None if r.last_seen is None else r.last_seen.isoformat(),
-                    "flags": flags_set(r.person),
-                }
-                for r in rows
-            ]
-        )
-    else:
-        render.people_table(rows)
+        if json_:
+            _stream_json(r.as_json() for chunk in chunks for r in chunk)
+        else:
+            render.people_listing(chunks, tsv=tsv)
+
+
+def _stream_json(items: Iterator[dict[str, Any]]) -> None:
+    """A JSON list written an item at a time (the same text as `_print_json` of the list)."""
+    write, first = sys.stdout.write, True
+    for item in items:
+        body = "\n".join("  " + line for line in render.json_text(item).splitlines())
+        write(("[\n" if first else ",\n") + body)
+        first = False
+    write("[]\n" if first else "\n]\n")
 
 
 @app.command()
