@@ -240,3 +240,24 @@ def test_a_snooze_from_the_last_supported_day_is_stored_and_shown(
     assert r.json()["snoozed_until"].startswith("2209-12-")
     assert c.get("/api/people/ada@example.org", params={"now": late},
                  headers=auth).status_code == 200  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("KARMABANK_RHYTHM_DORMANT_DAYS", "1000000000", "rhythm.dormant_days must be from 0 to"),
+        ("KARMABANK_NURTURE_SHARE_WINDOW_DAYS", "-1", "nurture.share_window_days must be from"),
+        ("KARMABANK_WARMTH_DECAY_DAYS", "nan", "warmth.decay_days must be a finite number"),
+        ("KARMABANK_RESCORE_STALE_AFTER_MINUTES", "inf", "must be a finite number"),
+        ("KARMABANK_WARMTH_WEIGHTS", '{"like": 1e300}', "warmth.weights: weights must be within"),
+    ],
+)
+def test_measure_settings_windows_and_numbers_are_bounded(
+    sqlite_store: object, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, reason: str,
+) -> None:  # fmt: skip
+    """A window of a billion days made `now - window` overflow (a traceback), NaN reached SQL."""
+    monkeypatch.setenv(name, value)
+    r = run(capsys, "people", "--db", str(tmp_path / "karmabank.db"), "--now", "2026-06-01")
+    assert r.code == 1 and r.err.startswith("error: measure settings: ") and reason in r.err
+    assert len(r.err.strip().splitlines()) == 1, r.err

@@ -6,7 +6,8 @@ Every time karmabank takes in (an imported `occurred_at`, `record --at`, `--now`
 snooze` stays far inside what Python datetimes (years 1 to 9999), int64 microseconds
 (about ±292,000 years), DuckDB and PostgreSQL timestamps hold, and wide enough for any
 real interaction data. Counts (`followers`) are whole numbers from 0 to `MAX_FOLLOWERS`;
-weights are finite numbers within ±`MAX_WEIGHT`; snoozes last 1 to `MAX_SNOOZE_DAYS` days.
+weights are finite numbers within ±`MAX_WEIGHT`; snoozes last 1 to `MAX_SNOOZE_DAYS` days;
+a measure setting's window (`*_days`) is at most `MAX_WINDOW_DAYS`.
 
 Nothing here does I/O. The checks raise `OutOfRange` (a `ValueError`): importers quarantine
 the row with its message, the edges turn it into a one-line error or a 400.
@@ -28,6 +29,7 @@ RANGE_TEXT = "1900-01-01 to 2200-01-01 UTC"
 MAX_FOLLOWERS = 10**12  # far above any platform's audience, far below int64
 MAX_WEIGHT = 1_000_000.0
 MAX_SNOOZE_DAYS = 3650
+MAX_WINDOW_DAYS = 36_525  # the longest window a measure setting may name: a century
 
 
 class OutOfRange(ValueError):

@@ -7,6 +7,7 @@ environment variables) and passed into the pure measures. `docs/measures.md` doc
 from __future__ import annotations
 
 import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from karmabank.bounds import MAX_WEIGHT, MAX_WINDOW_DAYS
 from karmabank.errors import ConfigError
 
 
@@ -204,8 +206,29 @@ def _coerce(where: str, current: Any, value: Any) -> Any:
         raise ConfigError(f"{where}: {value!r} is not a valid {type(current).__name__}") from None
 
 
-def _check(s: MeasureSettings) -> MeasureSettings:
+def _out_of_bounds(s: MeasureSettings) -> list[str]:
+    """Every number finite; windows (`*_days`, `*_minutes`) from 0 to MAX_WINDOW_DAYS, so
+    that `now` ± a window stays a time (`karmabank.bounds`); weights within ±MAX_WEIGHT."""
     problems = []
+    for section in fields(s):
+        values = getattr(s, section.name)
+        for f in fields(values):
+            value, where = getattr(values, f.name), f"{section.name}.{f.name}"
+            numbers = list(value.values()) if isinstance(value, dict) else [value]
+            numbers = [v for v in numbers if isinstance(v, int | float) and not isinstance(v, bool)]
+            if not all(math.isfinite(v) for v in numbers):
+                problems.append(f"{where} must be a finite number")
+            elif isinstance(value, dict) and any(abs(v) > MAX_WEIGHT for v in numbers):
+                problems.append(f"{where}: weights must be within ±{MAX_WEIGHT:,.0f}")
+            elif f.name.endswith(("_days", "_minutes")):
+                most = MAX_WINDOW_DAYS * (1440 if f.name.endswith("_minutes") else 1)
+                if not 0 <= value <= most:
+                    problems.append(f"{where} must be from 0 to {most:,}")
+    return problems
+
+
+def _check(s: MeasureSettings) -> MeasureSettings:
+    problems = _out_of_bounds(s)
     if not 0 < s.warmth.decay <= 1:
         problems.append("warmth.decay must be in (0, 1]")
     for name in ("core_share", "allies_share", "friends_share"):
