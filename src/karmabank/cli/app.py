@@ -58,8 +58,8 @@ def _stale_note(store: Store, now: datetime) -> None:
     from karmabank.actions.clock import stale_hint
 
     hint = stale_hint(store, now)
-    if hint is not None:
-        render.console(stderr=True).print("note: " + hint, markup=False)
+    if hint is not None:  # one line, never wrapped
+        sys.stderr.write(f"note: {hint}\n")
 
 
 @app.command()

@@ -35,6 +35,7 @@ from karmabank.errors import AmbiguousError, KarmabankError, NotFoundError, Stor
 from karmabank.settings import Settings
 from karmabank.store.engine import DEFAULT_DB
 from karmabank.store.open import open_store
+from karmabank.web.limits import DEFAULT_MAX_BODY, BodyLimit
 from karmabank.web.security import LoginLimiter, SecurityHeaders, WebState
 
 
@@ -49,13 +50,18 @@ class WebSettings:
     login_attempts: int = 5  # failures per email and address within the window, then 429
     login_window: timedelta = timedelta(minutes=15)
     secret: bytes | None = None  # signs the login form's CSRF token; None: random per process
+    max_body_bytes: int = DEFAULT_MAX_BODY  # larger request bodies: 413, before they are read
 
     def clock(self) -> datetime:
         return self.now if self.now is not None else datetime.now(UTC)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, secure_cookies: bool = False) -> WebSettings:
-        return cls(db=settings.db, now=settings.now, secure_cookies=secure_cookies)
+    def from_settings(
+        cls, settings: Settings, *, secure_cookies: bool = False,
+        max_body_bytes: int = DEFAULT_MAX_BODY,
+    ) -> WebSettings:  # fmt: skip
+        return cls(db=settings.db, now=settings.now, secure_cookies=secure_cookies,
+                   max_body_bytes=max_body_bytes)  # fmt: skip
 
 
 def _problem(status: int, message: str) -> JSONResponse:
@@ -63,8 +69,16 @@ def _problem(status: int, message: str) -> JSONResponse:
 
 
 def _is_api(request: Request) -> bool:
-    path = request.url.path
+    return _api_path(request.url.path)
+
+
+def _api_path(path: str) -> bool:
     return path.startswith("/api/") or path == "/api" or path.startswith("/openapi")
+
+
+def answer_for_path(path: str, status: int, message: str) -> Response:
+    """An error answer before there is a request object (middleware): JSON or a page."""
+    return _problem(status, message) if _api_path(path) else _error_page(status, message)
 
 
 def _error_page(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -153,7 +167,8 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.karmabank = state
-    app.add_middleware(SecurityHeaders, hsts=web.secure_cookies)
+    app.add_middleware(BodyLimit, max_bytes=web.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=web.secure_cookies)  # outside: on the 413s too
 
     @app.exception_handler(KarmabankError)
     async def karmabank_error(request: Request, error: KarmabankError) -> Response:
