@@ -148,7 +148,26 @@ def list_users(*, store: Store) -> list[UserView]:
 
 def verify_login(*, store: Store, email: str, password: str) -> UserView | None:
     """The user if `password` is theirs and the account is enabled, else None. An unknown email
-    costs the same argon2 work as a wrong password, so timing does not tell which it was."""
+    costs the same argon2 work as a wrong password, so timing does not tell which it was.
+    (The web app runs the three steps apart: the hashing holds no database lock.)"""
+    candidate = login_candidate(store=store, email=email)
+    if not password_matches(candidate, password):
+        return None
+    save_rehash(store=store, candidate=candidate, new_hash=rehash(candidate, password))
+    return candidate.user
+
+
+@dataclass(frozen=True)
+class LoginCandidate:
+    """Who a login names, and the hash to check its password against (a dummy hash when
+    nobody or a disabled account: the same work, and never a match that counts)."""
+
+    user: UserView | None
+    password_hash: str
+
+
+def login_candidate(*, store: Store, email: str) -> LoginCandidate:
+    """The database part of a login (quick): the account `email` names, if enabled."""
     try:
         address = normalize_email(email)
     except ConfigError:
@@ -159,20 +178,34 @@ def verify_login(*, store: Store, email: str, password: str) -> UserView | None:
             if address
             else None
         )
-    stored = user.password_hash if user is not None else _dummy_hash()
-    too_long = len(password) > MAX_PASSWORD
+    if user is None:
+        return LoginCandidate(None, _dummy_hash())
+    return LoginCandidate(None if user.disabled else _view(user), user.password_hash)
+
+
+def password_matches(candidate: LoginCandidate, password: str) -> bool:
+    """The argon2 part of a login (slow, no database): whether it logs `candidate.user` in."""
     try:
-        _HASHER.verify(stored, password[:MAX_PASSWORD])
+        _HASHER.verify(candidate.password_hash, password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
+        return False
+    return candidate.user is not None and len(password) <= MAX_PASSWORD
+
+
+def rehash(candidate: LoginCandidate, password: str) -> str | None:
+    """A new hash of a matching password when argon2's parameters changed (slow), else None."""
+    if candidate.user is None or not _HASHER.check_needs_rehash(candidate.password_hash):
         return None
-    if user is None or user.disabled or too_long:
-        return None
-    if _HASHER.check_needs_rehash(user.password_hash):
-        with store.sessions.begin() as session:
-            row = session.get(UserAccount, user.id)
-            if row is not None:
-                row.password_hash = _HASHER.hash(password)
-    return _view(user)
+    return _HASHER.hash(password)
+
+
+def save_rehash(*, store: Store, candidate: LoginCandidate, new_hash: str | None) -> None:
+    if new_hash is None or candidate.user is None:
+        return
+    with store.sessions.begin() as session:
+        row = session.get(UserAccount, candidate.user.id)
+        if row is not None and row.password_hash == candidate.password_hash:
+            row.password_hash = new_hash
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,10 @@ from karmabank.cli.options import Db, Now, opened
 from karmabank.cli.render import console, safe
 from karmabank.errors import ConfigError
 from karmabank.settings import load_settings
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 user_app = typer.Typer(
     help="Team members who may use the web app and the API.", no_args_is_help=True
@@ -91,17 +95,46 @@ def serve(
         bool,
         typer.Option("--secure-cookies", help="Mark cookies Secure (behind an https proxy)."),
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="The reverse proxy's addresses (comma-separated): only requests from them may "
+            "say who the client is (X-Forwarded-For, -Proto). Default: none, trust no header."
+        ),
+    ] = None,
+    max_body_mb: Annotated[
+        float,
+        typer.Option(min=0.001, max=1024, help="Refuse larger request bodies (413), unread."),
+    ] = 10,
     db: Db = None,
     now: Now = None,
 ) -> None:
     """Run the web app: REST API under /api (OpenAPI docs at /docs) and the dashboard."""
-    import uvicorn
-
     from karmabank.web import WebSettings, create_app
 
     settings = load_settings(db=db, now=now)
-    app = create_app(WebSettings.from_settings(settings, secure_cookies=secure_cookies))
+    web = WebSettings.from_settings(
+        settings, secure_cookies=secure_cookies, max_body_bytes=int(max_body_mb * 1024 * 1024)
+    )
+    app = create_app(web)
     console().print(
         f"karmabank on http://{safe(host)}:{port}/ (API docs at /docs); Ctrl-C stops it"
     )
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    server_config(app, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips).run()
+
+
+def server_config(
+    app: FastAPI, *, host: str, port: int, forwarded_allow_ips: str | None = None,
+    log_level: str = "info",
+) -> uvicorn.Server:  # fmt: skip
+    """uvicorn's server for `app`. Proxy headers are believed only from the addresses named
+    (uvicorn believes them from 127.0.0.1 by default, so anyone on the host could rotate
+    X-Forwarded-For past the login rate limit)."""
+    import uvicorn
+
+    trusted = [a.strip() for a in (forwarded_allow_ips or "").split(",") if a.strip()]
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, server_header=False,
+        proxy_headers=bool(trusted), forwarded_allow_ips=trusted or [],
+    )  # fmt: skip
+    return uvicorn.Server(config)

@@ -10,12 +10,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from karmabank.actions.accounts import (
     create_session,
     delete_session,
+    login_candidate,
+    password_matches,
+    rehash,
+    save_rehash,
     session_user,
-    verify_login,
 )
 from karmabank.web.security import (
     CSRF_FIELD,
@@ -72,16 +76,16 @@ def login_form(request: Request, state: StateDep, next: str = "/") -> HTMLRespon
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
-    store: StoreDep,
     state: StateDep,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """Check the form's CSRF token (403), the rate limit (429), then the password (401)."""
+    """Check the form's CSRF token (403), the rate limit (429), then the password (401). The
+    password's argon2 check runs outside the store's lock: other requests go on meanwhile."""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if cookie is None or not same(csrf_token, login_csrf(state.secret, cookie)):
         return _login_page(request, state, next_=next, email=email, status=403,
@@ -89,28 +93,42 @@ def login(
                            "please log in again.")  # fmt: skip
     client = request.client.host if request.client else "unknown"
     mine, anyone = login_keys(email, client)
-    wait = state.limiter.retry_after(mine) or state.limiter.retry_after(
-        anyone, 6 * state.limiter.attempts
-    )
+    limiter = state.limiter
+    wait = limiter.retry_after(mine) or limiter.retry_after(anyone, 6 * limiter.attempts)
     if wait is not None:
         minutes = -(-wait // 60)
         return _login_page(request, state, next_=next, email=email, status=429,
                            error=f"Too many failed logins: try again in {minutes} minute(s).",
                            headers={"Retry-After": str(wait)})  # fmt: skip
-    user = verify_login(store=store, email=email, password=password)
-    if user is None:
-        state.limiter.failed(mine)
-        state.limiter.failed(anyone)
+    # Counted as failed before it is checked, so logins sent at once cannot all pass the limit
+    # while their passwords are being checked; a success takes it back.
+    limiter.failed(mine)
+    limiter.failed(anyone)
+    store = state.store
+    async with state.lock():
+        candidate = await run_in_threadpool(login_candidate, store=store, email=email)
+    async with state.hashing():
+        ok = await run_in_threadpool(password_matches, candidate, password)
+        new_hash = await run_in_threadpool(rehash, candidate, password) if ok else None
+    user = candidate.user
+    if not ok or user is None:
         return _login_page(request, state, next_=next, email=email, status=401,
                            error="Wrong email or password.")  # fmt: skip
-    state.limiter.succeeded(mine)
-    old = request.cookies.get(SESSION_COOKIE)
-    if old:  # never keep a session id from before the login
-        delete_session(store=store, session_id=old)
+    limiter.succeeded(mine)
+    limiter.forgive(anyone)
     settings = state.settings
-    session_id = create_session(
-        store=store, user_id=user.id, now=settings.clock(), lifetime=settings.session_lifetime
-    )
+    old = request.cookies.get(SESSION_COOKIE)
+
+    def start_session() -> str:
+        save_rehash(store=store, candidate=candidate, new_hash=new_hash)
+        if old:  # never keep a session id from before the login
+            delete_session(store=store, session_id=old)
+        return create_session(
+            store=store, user_id=user.id, now=settings.clock(), lifetime=settings.session_lifetime
+        )
+
+    async with state.lock():
+        session_id = await run_in_threadpool(start_session)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, session_id, max_age=int(settings.session_lifetime.total_seconds()),

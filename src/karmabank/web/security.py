@@ -46,6 +46,7 @@ SESSION_COOKIE = "kb_session"
 LOGIN_CSRF_COOKIE = "kb_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+HASHING_AT_ONCE = 2
 SCORES_HEADER = "X-Karmabank-Scores"  # set when the scores are older than asked (an import runs)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -102,6 +103,14 @@ class LoginLimiter:
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
 
+    def forgive(self, key: str) -> None:
+        """Take back the latest failure of `key` (an attempt counted before it was checked)."""
+        q = self._failures.get(key)
+        if q:
+            q.pop()
+            if not q:
+                del self._failures[key]
+
     def _prune(self) -> None:
         for key in list(self._failures):
             self._recent(key)
@@ -123,6 +132,7 @@ class WebState:
     limiter: LoginLimiter
     secret: bytes
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    _hashing: dict[int, asyncio.Semaphore] = field(default_factory=dict)
 
     def lock(self) -> asyncio.Lock:
         """One request at a time touches the store: the rescore's ADBC connection must never
@@ -133,6 +143,14 @@ class WebState:
         if loop not in self._locks:
             self._locks = {loop: asyncio.Lock()}
         return self._locks[loop]
+
+    def hashing(self) -> asyncio.Semaphore:
+        """Password checks at once: argon2 takes 64 MiB and a core each, outside the store's
+        lock (other requests go on meanwhile) but never as many as logins arrive."""
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._hashing:
+            self._hashing = {loop: asyncio.Semaphore(HASHING_AT_ONCE)}
+        return self._hashing[loop]
 
 
 def web_state(request: Request) -> WebState:
