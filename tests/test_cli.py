@@ -252,7 +252,7 @@ def test_issues_influencers_and_nurture_through_the_cli(
         "alert", "script",
     ]  # fmt: skip
     dup = run(capsys, "issue", "add", "open source", "-k", "x", "--db", loaded)
-    assert dup.code == 1 and "already an issue named" in dup.err
+    assert dup.code == 1 and "an issue named 'open source' already exists (id 1)" in dup.err
     found = json.loads(run(capsys, "influencers", "--db", loaded, *now, "--json").out)
     assert found and {"person", "influence", "warmth_pct", "reach_pct", "affinity", "why"} <= (
         found[0].keys()

@@ -69,6 +69,11 @@ def normalize_identity(platform: str, key: str) -> IdentityKey:
     k = key.strip()
     if not k:
         raise IdentityError(f"empty {platform} key")
+    if not k.isascii():
+        try:
+            k.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: bytes that were not UTF-8
+            raise IdentityError(f"{k!r} is not valid Unicode text") from None
     return IdentityKey(platform, _NORMALIZERS.get(platform, _keep)(k))
 
 
@@ -103,7 +108,10 @@ def _bluesky(k: str) -> str:
 
 def _handle(k: str) -> str:
     if k.lower().startswith(("http://", "https://")):
-        path = urlsplit(k).path.strip("/")
+        try:
+            path = urlsplit(k).path.strip("/")
+        except ValueError as e:
+            raise IdentityError(f"not a URL: {k!r} ({e})") from None
         k = path.split("/")[-1] if path else k
     return k.lstrip("@").lower()
 
@@ -120,12 +128,15 @@ def normalize_url(url: str) -> str:
     u = url.strip()
     if "://" not in u:
         u = "https://" + u
-    parts = urlsplit(u)
+    try:  # urllib refuses a bad IPv6 host (`http://[::1`) or port (`:99999`) with ValueError
+        parts = urlsplit(u)
+        port = parts.port
+    except ValueError as e:
+        raise IdentityError(f"not a URL: {url!r} ({e})") from None
     if not parts.hostname:
         raise IdentityError(f"not a URL: {url!r}")
     scheme = "https" if parts.scheme.lower() in ("http", "https") else parts.scheme.lower()
     host = parts.hostname.lower()
-    port = parts.port
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     path = parts.path.rstrip("/")
     query = urlencode(

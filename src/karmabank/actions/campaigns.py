@@ -35,10 +35,11 @@ from karmabank.actions.scoring import ensure_scores
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Direction
+from karmabank.names import is_text, name_key
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Ask, Campaign, Issue, Person
+from karmabank.store.tables import Activity, Ask, Campaign, Issue, Person, stored_id
 
 ACTIONS = ("share", "attend", "register", "donate", "volunteer", "sign", "introduce", "custom")
 RESPONSES = ("yes", "no", "acted")
@@ -90,9 +91,16 @@ def _view(session: Session, c: Campaign) -> CampaignView:
 
 def _campaign(session: Session, ref: str) -> Campaign:
     r = ref.strip()
+    if not is_text(r):
+        raise ConfigError(f"{r!r} is not valid Unicode text")
     found = session.scalar(select(Campaign).where(Campaign.name == r))
-    if found is None and r.isdigit():
-        found = session.get(Campaign, int(r))
+    by_id = stored_id(r) if r.isascii() and r.isdigit() else None
+    if found is None and by_id is not None:
+        found = session.get(Campaign, by_id)
+    if found is None:
+        found = session.scalar(
+            select(Campaign).where(Campaign.name_key == name_key(r)).order_by(Campaign.id).limit(1)
+        )
     if found is None:
         raise NotFoundError(f"no campaign {ref!r} (see `karmabank campaign new`)")
     return found
@@ -106,6 +114,8 @@ def new_campaign(
     clean = " ".join(name.split())
     if not clean:
         raise ConfigError("a campaign needs a name")
+    if not is_text(clean):
+        raise ConfigError(f"{clean!r} is not valid Unicode text")
     if action not in ACTIONS:
         raise ConfigError(f"unknown action {action!r} (actions: {', '.join(ACTIONS)})")
     if budget < 1:
@@ -115,7 +125,9 @@ def new_campaign(
     issue_id = find_issue(store=store, ref=issue).id if issue else None
     with store.sessions.begin() as session:
         ensure_organization(session, now=now)
-        if session.scalar(select(Campaign.id).where(Campaign.name == clean)) is not None:
+        if session.scalar(
+            select(Campaign.id).where(Campaign.name_key == name_key(clean)).limit(1)
+        ) is not None:  # fmt: skip
             raise ConfigError(f"a campaign named {clean!r} already exists")
         c = Campaign(name=clean, action=action, issue_id=issue_id, budget=budget,
                      deadline=deadline, created_at=now)  # fmt: skip

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from karmabank.actions.organization import write_audit
 from karmabank.errors import ConfigError
+from karmabank.names import is_text, name_key
 from karmabank.store.open import Store
-from karmabank.store.tables import Issue
+from karmabank.store.tables import Issue, stored_id
 
 
 @dataclass(frozen=True)
@@ -53,19 +55,26 @@ def add_issue(
     name = name.strip()
     if not name:
         raise ConfigError("an issue needs a name")
+    if not is_text(name) or not all(is_text(k) for k in keywords):
+        raise ConfigError(f"issue {name!r}: the name and keywords must be valid Unicode text")
     words = clean_keywords(keywords)
     if not words:
         raise ConfigError(f"issue {name!r} needs at least one keyword (--keywords river cleanup)")
     with store.sessions.begin() as session:
-        taken = session.scalar(select(Issue.id).where(func.lower(Issue.name) == name.lower()))
+        taken = session.scalar(
+            select(Issue.id).where(Issue.name_key == name_key(name)).order_by(Issue.id).limit(1)
+        )
         if taken is not None:
-            raise ConfigError(f"there is already an issue named {name!r} (id {taken})")
+            raise ConfigError(f"an issue named {name!r} already exists (id {taken})")
         issue = Issue(
             name=name, description=description.strip(), keywords=json.dumps(list(words)),
             created_at=now,
         )  # fmt: skip
         session.add(issue)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # added by someone else since the check above
+            raise ConfigError(f"an issue named {name!r} already exists") from None
         write_audit(
             session, now=now, actor=actor, action="issue", subject=f"issue:{issue.id}",
             details={"name": name, "keywords": list(words)},
@@ -79,8 +88,17 @@ def list_issues(*, store: Store) -> list[IssueView]:
 
 
 def find_issue(*, store: Store, ref: str) -> IssueView:
-    """An issue by id or (case-insensitive) name."""
-    for issue in list_issues(store=store):
-        if ref.strip().isdigit() and issue.id == int(ref) or issue.name.lower() == ref.lower():
-            return issue
+    """An issue by id or name, in any case (`karmabank.names`)."""
+    r = ref.strip()
+    if not is_text(r):
+        raise ConfigError(f"{r!r} is not valid Unicode text")
+    by_id = stored_id(r) if r.isascii() and r.isdigit() else None
+    with store.sessions() as session:
+        found = session.get(Issue, by_id) if by_id is not None else None
+        if found is None:
+            found = session.scalar(
+                select(Issue).where(Issue.name_key == name_key(r)).order_by(Issue.id).limit(1)
+            )
+        if found is not None:
+            return _view(found)
     raise ConfigError(f"no issue {ref!r} (see `karmabank issue list`)")

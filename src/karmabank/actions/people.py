@@ -12,8 +12,9 @@ from karmabank.actions.organization import write_audit
 from karmabank.errors import AmbiguousError, ConfigError, NotFoundError
 from karmabank.identities import IdentityError, parse_identity
 from karmabank.model import Flag, IdentityKey
+from karmabank.names import is_text, name_key
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Identity, Person
+from karmabank.store.tables import Activity, Identity, Person, stored_id
 
 TIMELINE_LIMIT = 50
 
@@ -65,8 +66,11 @@ def find_person(session: Session, ref: str) -> Person:
     r = ref.strip()
     if not r:
         raise NotFoundError("empty person reference")
-    if r.isdigit():
-        p = session.get(Person, int(r))
+    if not is_text(r):
+        raise ConfigError(f"{r!r} is not valid Unicode text")
+    if r.isascii() and r.isdigit():
+        pid = stored_id(r)
+        p = session.get(Person, pid) if pid is not None else None
         if p is None:
             raise NotFoundError(f"no person with id {r}")
         return p
@@ -78,7 +82,7 @@ def find_person(session: Session, ref: str) -> Person:
         return p
     matches = list(
         session.scalars(
-            select(Person).where(func.lower(Person.name) == r.lower()).order_by(Person.id).limit(6)
+            select(Person).where(Person.name_key == name_key(r)).order_by(Person.id).limit(6)
         )
     )
     if not matches:

@@ -21,6 +21,7 @@ from karmabank.measures.ledger import ShareRatio
 from karmabank.measures.settings import CIRCLES, STAGES, STATUSES, MeasureSettings
 from karmabank.measures.warmth import warmth_parts
 from karmabank.model import Flag, from_micros, to_micros
+from karmabank.names import like_pattern, name_key
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, Identity, Person, PersonScore, ScoreState
 
@@ -93,12 +94,14 @@ def people_select(
             q = q.where(column == value)
     if flag is not None:
         q = q.where(getattr(Person, flag.value))
-    if query:
-        like = f"%{query.lower()}%"
+    if query and query.strip():
+        named, keyed = like_pattern(name_key(query) or ""), like_pattern(query.strip().lower())
         q = q.where(
             or_(
-                func.lower(Person.name).like(like),
-                Person.id.in_(select(Identity.person_id).where(Identity.key.like(like))),
+                Person.name_key.like(named, escape="\\"),
+                Person.id.in_(
+                    select(Identity.person_id).where(Identity.key.like(keyed, escape="\\"))
+                ),
             )
         )
     columns: dict[str, ColumnElement[Any]] = {

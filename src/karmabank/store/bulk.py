@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from karmabank.model import IdentityKey
+from karmabank.names import name_key
 
 ACTIVITY_COLUMNS = (
     "source_key", "occurred_at", "person_id", "verb", "direction", "channel",
@@ -67,13 +68,16 @@ class BulkWriter:
         if not keys:
             return {}
         ids = self._reserve_ids("person", len(keys))
-        persons = [(pid, names.get(k), created_at) for pid, k in zip(ids, keys, strict=True)]
+        persons = [
+            (pid, names.get(k), name_key(names.get(k)), created_at)
+            for pid, k in zip(ids, keys, strict=True)
+        ]
         idents = [(pid, k.platform, k.key) for pid, k in zip(ids, keys, strict=True)]
         if self.dialect == "sqlite":
             cur = self.dbapi.cursor()
             cur.executemany(
-                "INSERT INTO person (id, name, name_manual, team, bot, do_not_contact, erased,"
-                " created_at) VALUES (?, ?, 0, 0, 0, 0, 0, ?)",
+                "INSERT INTO person (id, name, name_key, name_manual, team, bot, do_not_contact,"
+                " erased, created_at) VALUES (?, ?, ?, 0, 0, 0, 0, 0, ?)",
                 persons,
             )
             cur.executemany(
@@ -82,11 +86,11 @@ class BulkWriter:
         else:
             with self.dbapi.cursor() as cur:
                 with cur.copy(
-                    "COPY person (id, name, name_manual, team, bot, do_not_contact, erased,"
-                    " created_at) FROM STDIN"
+                    "COPY person (id, name, name_key, name_manual, team, bot, do_not_contact,"
+                    " erased, created_at) FROM STDIN"
                 ) as cp:
-                    for pid, name, at in persons:
-                        cp.write_row((pid, name, False, False, False, False, False, at))
+                    for pid, name, key, at in persons:
+                        cp.write_row((pid, name, key, False, False, False, False, False, at))
                 with cur.copy("COPY identity (person_id, platform, key) FROM STDIN") as cp:
                     for row in idents:
                         cp.write_row(row)
@@ -110,10 +114,10 @@ class BulkWriter:
         if names:
             self.conn.execute(
                 text(
-                    "UPDATE person SET name = :name WHERE id = :id AND NOT name_manual"
-                    " AND (name IS NULL OR name <> :name)"
+                    "UPDATE person SET name = :name, name_key = :key WHERE id = :id"
+                    " AND NOT name_manual AND (name IS NULL OR name <> :name)"
                 ),
-                [{"id": pid, "name": name} for pid, name in names.items()],
+                [{"id": pid, "name": name, "key": name_key(name)} for pid, name in names.items()],
             )
 
     def update_followers(self, counts: dict[int, int]) -> None:

@@ -21,8 +21,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from karmabank.names import name_key
 from karmabank.store.types import UtcTimestamp
 
 NAMING = {
@@ -37,6 +38,18 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcTimestamp(), str: Text()}
+
+
+class Named:
+    """A row found by its name: setting `name` through the ORM sets `name_key` too (the bulk
+    writes of imports set both themselves)."""
+
+    name_key: Mapped[str | None]
+
+    @validates("name")
+    def _keep_name_key(self, _column: str, value: str | None) -> str | None:
+        self.name_key = name_key(value)
+        return value
 
 
 class Organization(Base):
@@ -64,9 +77,20 @@ class OrgIdentity(Base):
 
 
 FLAGGED = "team OR bot OR do_not_contact OR erased"
+# The largest id an `Integer` primary key holds on both backends (PostgreSQL's integer): a
+# larger number names no row, and asking a database for it overflows the driver.
+MAX_ID = 2**31 - 1
 
 
-class Person(Base):
+def stored_id(digits: str) -> int | None:
+    """The id that ASCII `digits` name, or None when no row can have it (beyond `MAX_ID`)."""
+    if len(digits.lstrip("0")) > len(str(MAX_ID)):  # int() of 5,000 digits raises
+        return None
+    n = int(digits)
+    return n if n <= MAX_ID else None
+
+
+class Person(Named, Base):
     """A human in the network. Flags are set by people (the `flag` command), never by imports;
     `name_manual` marks a name typed by a person, which imports never overwrite."""
 
@@ -75,6 +99,8 @@ class Person(Base):
     __table_args__ = (Index("ix_person_flagged", "id", sqlite_where=text(FLAGGED)),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str | None]
+    # the name as it is compared (`karmabank.names.name_key`): every write of `name` sets it
+    name_key: Mapped[str | None] = mapped_column(index=True)
     name_manual: Mapped[bool] = mapped_column(Boolean, default=False)
     team: Mapped[bool] = mapped_column(Boolean, default=False)
     bot: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -130,23 +156,25 @@ class Activity(Base):
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
 
 
-class Issue(Base):
+class Issue(Named, Base):
     """A cause or topic the organization cares about."""
 
     __tablename__ = "issue"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(unique=True)
+    name_key: Mapped[str | None]  # `karmabank.names.name_key(name)`: no two issues share one
     description: Mapped[str] = mapped_column(default="")
     keywords: Mapped[str] = mapped_column(default="[]")  # JSON list of words
     created_at: Mapped[datetime]
 
 
-class Campaign(Base):
+class Campaign(Named, Base):
     """A call for support."""
 
     __tablename__ = "campaign"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(unique=True)
+    name_key: Mapped[str | None]  # `karmabank.names.name_key(name)`: no two campaigns share one
     action: Mapped[str] = mapped_column(String(16))
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"))
     budget: Mapped[int]

@@ -19,16 +19,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
 from karmabank.errors import AmbiguousError, KarmabankError, NotFoundError, StoreError
@@ -65,7 +64,19 @@ class WebSettings:
 
 
 def _problem(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"detail": " ".join(message.split())}, status_code=status)
+    return JSONResponse({"detail": shown(" ".join(message.split()))}, status_code=status)
+
+
+def shown(value: Any) -> Any:
+    """Text an answer can carry: what an error echoes of the input may hold a lone surrogate
+    (`"\\ud800"` in a JSON body), which no UTF-8 answer holds; it is shown as its escape."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {shown(k): shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown(v) for v in value]
+    return value
 
 
 def _is_api(request: Request) -> bool:
@@ -84,7 +95,8 @@ def answer_for_path(path: str, status: int, message: str) -> Response:
 def _error_page(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     from karmabank.web.templating import page
 
-    response = page("error.html", {"status": status, "message": " ".join(message.split())}, status)
+    text = shown(" ".join(message.split()))
+    response = page("error.html", {"status": status, "message": text}, status)
     response.headers.update(headers or {})
     return response
 
@@ -94,6 +106,10 @@ def _answer(request: Request, status: int, message: str) -> Response:
     if _is_api(request):
         return _problem(status, message)
     return _error_page(status, message)
+
+
+def _first_line(error: BaseException | None) -> str:
+    return str(error).strip().split("\n")[0] or type(error).__name__
 
 
 RETRY_AFTER = 5  # seconds: about one import batch
@@ -186,9 +202,23 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        if _is_api(request):
-            return await request_validation_exception_handler(request, error)
+        if _is_api(request):  # FastAPI's list of errors, with the input they echo made text
+            return JSONResponse({"detail": shown(jsonable_encoder(error.errors()))}, 422)
         return _error_page(422, _invalid(error))
+
+    # What the routes check should never reach the database; if a value still does, the
+    # answer is a 422 that says so, not a 500.
+    @app.exception_handler(DataError)
+    async def refused_value(request: Request, error: DataError) -> Response:
+        return _answer(request, 422, f"the database refused a value: {_first_line(error.orig)}")
+
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, _error: OverflowError) -> Response:
+        return _answer(request, 422, "a value is out of range")
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def not_text(request: Request, _error: UnicodeEncodeError) -> Response:
+        return _answer(request, 422, "text must be valid Unicode (no lone surrogates)")
 
     @app.exception_handler(pages.LoginRequired)
     async def login_required(_request: Request, error: pages.LoginRequired) -> Response:
