@@ -26,6 +26,7 @@ from karmabank.errors import KarmabankError
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources import registry
 from karmabank.sources.base import BadRow, InputFile, ParsedRow, SkippedRow, Source
+from karmabank.sources.limits import read_items
 from karmabank.sources.vocabulary import RowVocabulary
 from karmabank.store.bulk import ActivityTuple, BulkWriter
 from karmabank.store.columns import ActivityColumns
@@ -91,12 +92,14 @@ def import_files(
     batch_size: int = 50_000,
     progress: ImportProgress | None = None,
     actor: str = "cli",
+    encoding: str | None = None,
 ) -> ImportReport:
-    """Import every file of `paths` with the importer registered as `fmt`."""
+    """Import every file of `paths` with the importer registered as `fmt`; `encoding` (a
+    Python codec name) overrides the detected one (UTF-8, or what a byte-order mark says)."""
     source = registry.load(fmt, options)
     files: list[InputFile] = []
     try:  # open them all first: a missing file fails before anything is written
-        files.extend(InputFile(p) for p in paths)
+        files.extend(InputFile(p, encoding) for p in paths)
     except BaseException:
         for file in files:
             file.close()
@@ -208,7 +211,7 @@ def _batches(source: Source, file: InputFile, size: int) -> Iterator[Batch]:
     batch: Batch = []
     vocabulary = RowVocabulary()  # every source's verbs and channels: docs/importing.md
     verbs, channels = vocabulary.verbs, vocabulary.channels
-    for item in source.read(file):
+    for item in read_items(source, file):  # the limits: karmabank.sources.limits
         if type(item) is ParsedRow and (item.verb not in verbs or item.channel not in channels):
             item = vocabulary.check(item)
         batch.append(item)

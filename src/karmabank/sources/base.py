@@ -1,5 +1,9 @@
 """What every importer shares: the rows it yields, the input file it reads, row keys.
 
+`InputFile` (the file, decoded, line by line) lives in `karmabank.sources.input_file`;
+the rules every yielded row obeys (lengths, NUL, undecodable bytes) in
+`karmabank.sources.limits`.
+
 An importer (a *source*) turns one input file into a stream of `ParsedRow` (an activity
 ready to store), `BadRow` (quarantined with file, line, raw text and reason) and
 `SkippedRow` (read, understood, and deliberately not stored, with the reason).
@@ -8,20 +12,17 @@ Importers do no database work: `karmabank.actions.importing` stores what they yi
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import math
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import BinaryIO, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 from karmabank.bounds import LATEST_US, check_micros, shown
-from karmabank.errors import InputFileError
 from karmabank.model import IdentityKey, to_micros
+from karmabank.sources.input_file import InputFile as InputFile  # re-exported
 
 
 @dataclass(slots=True)
@@ -63,47 +64,6 @@ class SkippedRow:
 SourceItem = ParsedRow | BadRow | SkippedRow
 
 
-class InputFile:
-    """A file being imported: plain or gzip (by its magic bytes), read as UTF-8 lines,
-    with its position in bytes on disk for progress bars."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.display = str(path)
-        try:
-            self._raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed in close()
-        except FileNotFoundError as e:
-            raise InputFileError(f"no such file: {path}") from e
-        except IsADirectoryError as e:
-            raise InputFileError(f"is a folder, not a file: {path}") from e
-        except OSError as e:
-            raise InputFileError(f"cannot read {path}: {e.strerror}") from e
-        self.size = path.stat().st_size
-        magic = self._raw.read(2)
-        self._raw.seek(0)
-        binary: BinaryIO | gzip.GzipFile = self._raw
-        if magic == b"\x1f\x8b":
-            binary = gzip.GzipFile(fileobj=self._raw)
-        self.text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
-
-    def position(self) -> int:
-        """Bytes of the file on disk consumed so far (compressed bytes for .gz)."""
-        try:
-            return self._raw.tell()
-        except (OSError, ValueError):
-            return self.size
-
-    def close(self) -> None:
-        self.text.close()
-        self._raw.close()
-
-    def __enter__(self) -> InputFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 class Source(Protocol):
     """The interface every importer implements (built-ins and third-party alike).
 
@@ -127,8 +87,10 @@ class Source(Protocol):
 
 
 def digest(*parts: str) -> str:
-    """A short, stable digest of a normalized row (64 bits, hex; keys also carry the time)."""
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+    """A short, stable digest of a normalized row (64 bits, hex; keys also carry the time).
+    Undecodable bytes (lone surrogates) are digested too: the row is quarantined for them."""
+    joined = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(joined, digest_size=8).hexdigest()
 
 
 class RowKeys:

@@ -29,6 +29,7 @@ from karmabank.sources.base import (
     parse_mapping,
     parse_time,
 )
+from karmabank.sources.input_file import printable
 
 REQUIRED = ("occurred_at", "person", "verb", "direction")
 OPTIONAL = (
@@ -38,6 +39,61 @@ FIELDS = frozenset(REQUIRED + OPTIONAL)
 DIRECTIONS = frozenset(d.value for d in Direction)
 
 csv.field_size_limit(16 * 1024 * 1024)
+
+
+UNBALANCED_QUOTE = (
+    "unbalanced quote: a quoted field opened on this line does not close where a field can "
+    "end, so it would swallow the rows after it (they are read on their own)"
+)
+MAX_RECORD_LINES = 10_000  # a quoted field spanning more lines is taken for an unbalanced quote
+
+
+class _Runaway(Exception):
+    """A record that spans more than MAX_RECORD_LINES lines."""
+
+    def __str__(self) -> str:
+        return f"a quoted field spans more than {MAX_RECORD_LINES:,} lines"
+
+
+class _Records:
+    """The lines csv.reader reads, with those of the record being read kept, so a record an
+    unbalanced quote ran away with can be read again from its second line."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._again: list[str] = []  # lines to hand out again, the next one last
+        self.lines: list[str] = []  # the lines of the record being read
+        self.start = 1  # the number of its first line
+
+    def __iter__(self) -> _Records:
+        return self
+
+    def __next__(self) -> str:
+        line = self._again.pop() if self._again else next(self._lines)
+        self.lines.append(line)
+        if len(self.lines) > MAX_RECORD_LINES:
+            raise _Runaway
+        return line
+
+    def next_record(self) -> None:
+        self.start += len(self.lines)
+        self.lines = []
+
+    def reread_after_first(self) -> None:
+        self._again.extend(reversed(self.lines[1:]))
+        self.start += 1
+        self.lines = []
+
+
+def _holds_rows(lines: list[str], width: int) -> bool:
+    """Whether one of `lines`, read on its own, is a row of `width` fields."""
+    for line in lines:
+        try:
+            if len(next(csv.reader([line]), [])) == width:
+                return True
+        except csv.Error:
+            continue
+    return False
 
 
 def _raw(fields: list[str]) -> str:
@@ -76,41 +132,53 @@ class CsvSource:
         if missing:
             raise InputFileError(
                 f"{file.display}: missing required column(s) {', '.join(missing)} "
-                f"(found: {', '.join(h.strip() for h in header) or 'nothing'}); "
+                f"(found: {printable(', '.join(h.strip() for h in header), 200) or 'nothing'}); "
                 "rename columns with --map column=field"
             )
         return index
 
     def read(self, file: InputFile) -> Iterator[SourceItem]:
-        reader = csv.reader(file.text)
+        records = _Records(file.text)
+        reader = csv.reader(records, strict=True)
         try:
             header = next(reader)
         except StopIteration:
             raise InputFileError(f"{file.display}: empty file, expected a header row") from None
-        except csv.Error as e:
+        except (csv.Error, _Runaway) as e:
             raise InputFileError(f"{file.display}: unreadable header: {e}") from None
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         index = self._header(file, header)
         width = len(header)
         keys = RowKeys("csv")
-        end = reader.line_num
+        records.next_record()
         while True:
-            start = end + 1
+            error: Exception | None = None
             try:
                 fields = next(reader)
             except StopIteration:
                 return
-            except csv.Error as e:
-                end = reader.line_num
-                yield BadRow(start, "", f"malformed CSV: {e}")
+            except (csv.Error, _Runaway) as e:
+                fields, error = [], e
+            start, lines = records.start, records.lines
+            if error is None and (not fields or (len(fields) == 1 and not fields[0].strip())):
+                records.next_record()
                 continue
-            end = reader.line_num
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
+            if error is not None or len(fields) != width:
+                if len(lines) > 1 and _holds_rows(lines[1:], width):
+                    # a quote opened on the first line swallowed the rows after it
+                    records.reread_after_first()
+                    yield BadRow(start, lines[0].rstrip("\r\n"), UNBALANCED_QUOTE)
+                    continue
+                records.next_record()
+                if error is not None:
+                    raw = "".join(lines).rstrip("\r\n")
+                    yield BadRow(start, raw, f"malformed CSV: {error}")
+                else:
+                    reason = f"expected {width} columns, found {len(fields)}"
+                    yield BadRow(start, _raw(fields), reason)
                 continue
-            if len(fields) != width:
-                yield BadRow(start, _raw(fields), f"expected {width} columns, found {len(fields)}")
-                continue
+            records.next_record()
             try:
                 yield self._row(start, fields, index, keys)
             except ValueError as e:
