@@ -352,3 +352,25 @@ def test_nethept_spread_reaches_99_percent_of_imm() -> None:
     # 2,000 runs: standard error ~1.5 nodes; 99% of the C++ IMM's 1,294 is 1,281
     assert spread >= 0.99 * 1294
     assert result.spread_estimate == pytest.approx(spread, rel=0.02)
+
+
+def test_detect_communities_hangs_trees_on_the_core_they_grow_from() -> None:
+    # two 5-cliques (0-4, 5-9) joined by an edge; a path 10-11-12 hangs off node 0, a leaf 13
+    # off node 7; 14-15-16 is a tree of its own, 17 is isolated
+    src, dst = [], []
+    for block in (range(0, 5), range(5, 10)):
+        for u in block:
+            for v in block:
+                if u < v:
+                    src.append(u)
+                    dst.append(v)
+    pairs = [(4, 5), (0, 10), (10, 11), (11, 12), (13, 7), (14, 15), (15, 16)]
+    src += [u for u, _ in pairs]
+    dst += [v for _, v in pairs]
+    m = detect_communities(src, dst, 18, seed=3)
+    assert m.tolist() == detect_communities(src, dst, 18, seed=3).tolist()
+    assert len({*m[[0, 1, 2, 3, 4, 10, 11, 12]].tolist()}) == 1
+    assert len({*m[[5, 6, 7, 8, 9, 13]].tolist()}) == 1
+    assert len({*m[[14, 15, 16]].tolist()}) == 1
+    assert len({m[0], m[5], m[14], m[17]}) == 4
+    assert sorted(set(m.tolist())) == list(range(4))

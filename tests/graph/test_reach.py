@@ -263,9 +263,9 @@ def test_percentile_rank_refuses_nan() -> None:
     [[5, 3, 5, 9, 3], [0, 1, 2], [7], [10**12, 3, 10**12], [4, 2, 2, 10_000]],
 )
 def test_dense_ids_match_numpy_unique(values: list[int]) -> None:
-    from karmabank.graph.reach import _dense_ids
+    from karmabank.graph.reach import dense_ids
 
     array = np.asarray(values, dtype=np.int64)
-    ids, inverse = _dense_ids(array)
+    ids, inverse = dense_ids(array)
     want_ids, want_inverse = np.unique(array, return_inverse=True)
     assert ids.tolist() == want_ids.tolist() and inverse.tolist() == want_inverse.tolist()

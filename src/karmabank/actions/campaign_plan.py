@@ -3,23 +3,27 @@ written to the store with a drafted message per ask (`campaigns.plan_campaign` c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import delete, select
 
 from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.measures import likelihood as lk
-from karmabank.measures.settings import STATUSES
+from karmabank.measures.settings import STATUSES, PlannerSettings
 from karmabank.store.open import Store
 from karmabank.store.tables import Ask, Campaign, Organization
 
 if TYPE_CHECKING:
     from karmabank.actions.campaigns import CampaignView
+    from karmabank.graph.diffusion import DiffusionGraph
+    from karmabank.graph.imm import InfluencePlan
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,33 @@ def _reason(
     through = max(gain / chance - 1.0, 0.0) if chance > 0 else 0.0
     return (f"{who}; {chance:.0%} likely to act{because}; if they do, about {through:.0f} more "
             f"people hear of it through them (expected reach +{gain:.1f})")  # fmt: skip
+
+
+def choose_seeds(
+    graph: DiffusionGraph, candidates: npt.NDArray[np.int64], weights: npt.NDArray[np.float64],
+    k: int, p: PlannerSettings,
+) -> InfluencePlan:  # fmt: skip
+    """IMM's `k` seeds among `candidates` (nodes of `graph`), at most `community_share` of
+    them from one community. The communities are detected only when the plan without the cap
+    would break it: with its seeds within the cap, the capped greedy takes the same ones."""
+    from karmabank.graph import detect_communities, maximize_influence
+
+    def plan(communities: npt.NDArray[np.int64] | None) -> InfluencePlan:
+        return maximize_influence(
+            graph.src, graph.dst, graph.prob, graph.n, k, epsilon=p.epsilon, ell=p.ell,
+            candidates=candidates, weights=weights, communities=communities,
+            max_per_community=cap if communities is not None else None, seed=p.seed,
+            cap_rr_sets=p.max_rr_sets,
+        )  # fmt: skip
+
+    cap = max(1, math.ceil(p.community_share * k))
+    free = plan(None)
+    if free.seeds.size <= cap or not len(graph.src):
+        return free
+    communities = detect_communities(graph.src, graph.dst, graph.n, seed=p.seed)
+    if np.bincount(communities[free.seeds]).max() <= cap:
+        return free
+    return plan(communities)
 
 
 def write_plan(

@@ -18,6 +18,8 @@ import pyarrow as pa
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from karmabank.graph.reach import dense_ids
+
 
 @dataclass(frozen=True)
 class DiffusionGraph:
@@ -73,13 +75,19 @@ def diffusion_graph(peer: pa.Table, also: npt.ArrayLike = ()) -> DiffusionGraph:
     weight = np.asarray(peer.column("weight").to_numpy(zero_copy_only=False), dtype=np.float64)
     keep = (actor != target) & (weight > 0)
     actor, target, weight = actor[keep], target[keep], weight[keep]
-    people = np.unique(np.concatenate([actor, target, np.asarray(also, dtype=np.int64)]))
-    u = np.searchsorted(people, target)  # the one whose message travels
-    v = np.searchsorted(people, actor)  # the one it reaches
+    m = actor.size
+    # person ids are compact (1..N): numbered through a presence table, not a sort or a hash
+    people, index = dense_ids(np.concatenate([actor, target, np.asarray(also, dtype=np.int64)]))
+    u = index[m : 2 * m]  # the one whose message travels
+    v = index[:m]  # the one it reaches
     n = len(people)
     pair = u * n + v
-    merged, inverse = np.unique(pair, return_inverse=True)
-    w = np.bincount(inverse, weights=weight, minlength=len(merged))
+    order = np.argsort(pair, kind="stable")
+    ordered = pair[order]
+    starts = np.ones(m, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    merged = ordered[starts]
+    w = np.add.reduceat(weight[order], np.flatnonzero(starts)) if m else np.zeros(0)
     src, dst = merged // n, merged % n
     into = np.bincount(dst, weights=w, minlength=n)
     return DiffusionGraph(people, src.astype(np.int64), dst.astype(np.int64), w / into[dst])

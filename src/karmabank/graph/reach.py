@@ -80,7 +80,7 @@ def _int64(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _dense_ids(
+def dense_ids(
     values: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(sorted distinct ids, each value's index among them), like `np.unique(...,
@@ -132,7 +132,7 @@ def reach(
             pc.and_(pc.is_valid(followers["person_id"]), pc.is_valid(followers["followers"]))
         )
         f_ids, f_counts = _int64(fv["person_id"]), _int64(fv["followers"])
-    ids, inverse = _dense_ids(np.concatenate([src, dst, *extra, f_ids]))
+    ids, inverse = dense_ids(np.concatenate([src, dst, *extra, f_ids]))
     n, m = ids.size, src.size
     if n == 0:
         return REACH_SCHEMA.empty_table()
