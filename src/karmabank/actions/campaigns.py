@@ -9,7 +9,6 @@ thank appears in the nurture queue.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from karmabank.actions.campaign_plan import (
     PlannedAsk,
     by_person,
     chance_of,
+    choose_seeds,
     facts_of,
     whys_of,
     write_plan,
@@ -173,7 +173,6 @@ def plan_campaign(
     their expected reach). A campaign whose whole budget was sent cannot be planned again."""
     from karmabank.actions.backtest import likelihood_inputs
     from karmabank.actions.influencers import peer_edges
-    from karmabank.graph import detect_communities, maximize_influence
     from karmabank.graph.diffusion import diffusion_graph
 
     started = time.perf_counter()
@@ -223,17 +222,7 @@ def plan_campaign(
         known = np.isin(people, graph.people)
         weights[graph.nodes_of(people[known])] = chance[known]
         k = min(budget_left, len(candidates))
-        p = settings.planner
-        communities = (
-            detect_communities(graph.src, graph.dst, graph.n, seed=p.seed)
-            if len(graph.src) else None
-        )  # fmt: skip
-        plan = maximize_influence(
-            graph.src, graph.dst, graph.prob, graph.n, k, epsilon=p.epsilon, ell=p.ell,
-            candidates=graph.nodes_of(candidates), weights=weights, communities=communities,
-            max_per_community=max(1, math.ceil(p.community_share * k)) if communities is not None
-            else None, seed=p.seed, cap_rr_sets=p.max_rr_sets,
-        )  # fmt: skip
+        plan = choose_seeds(graph, graph.nodes_of(candidates), weights, k, settings.planner)
         expected, rr_sets, capped = float(plan.spread_estimate), int(plan.rr_sets), plan.capped
         for node, gain in zip(plan.seeds.tolist(), plan.marginal_gains.tolist(), strict=True):
             person = int(graph.people[node])
