@@ -105,6 +105,10 @@ def import_(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows per transaction.")
     ] = 50_000,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="The files' text encoding, e.g. cp1252, latin-1 (default: UTF-8)."),
+    ] = None,
     json_: Json = False,
 ) -> None:
     """Import activities from files; bad rows are quarantined, re-runs import nothing twice."""
@@ -122,7 +126,7 @@ def import_(
     with open_store(settings.db, create=True) as store, render.import_progress() as progress:
         report = import_files(
             store=store, fmt=format, paths=paths, options=options, now=settings.clock(),
-            progress=progress, batch_size=batch_size,
+            progress=progress, batch_size=batch_size, encoding=encoding,
         )  # fmt: skip
     if json_:
         _print_json(report.as_json())
