@@ -23,7 +23,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from karmabank.actions.organization import write_audit
 from karmabank.errors import ConfigError, NotFoundError
@@ -255,6 +255,105 @@ def user_for_token(*, store: Store, token: str, now: datetime) -> UserView | Non
             if t is not None:
                 t.last_used_at = now
     return _view(user)
+
+
+def set_disabled(
+    *, store: Store, email: str | None = None, user_id: int | None = None, disabled: bool,
+    now: datetime, actor: str = "cli",
+) -> UserView:  # fmt: skip
+    """Disable a user (or, with `disabled=False`, enable them again). A disabled user's sessions
+    are deleted and their tokens refused at once; enabled again, the tokens work again and they
+    log in anew. The last enabled owner cannot be disabled (nobody could manage users)."""
+    address = normalize_email(email) if email is not None else None
+    with store.sessions.begin() as session:
+        user = (
+            session.scalar(select(UserAccount).where(UserAccount.email == address))
+            if address is not None
+            else session.get(UserAccount, user_id)
+        )
+        if user is None:
+            which = address if address is not None else user_id
+            raise NotFoundError(f"no user {which} (see `karmabank user list`)")
+        address = user.email
+        if disabled and not user.disabled and user.role == Role.OWNER.value:
+            others = session.scalar(
+                select(func.count()).select_from(UserAccount).where(
+                    UserAccount.role == Role.OWNER.value, ~UserAccount.disabled,
+                    UserAccount.id != user.id,
+                )
+            )  # fmt: skip
+            if not others:
+                raise ConfigError(
+                    f"{address} is the last enabled owner: make someone else owner first"
+                )
+        changed = user.disabled != disabled
+        user.disabled = disabled
+        if disabled:
+            session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        if changed:
+            write_audit(
+                session, now=now, actor=actor, action="user disable" if disabled else "user enable",
+                subject=f"user:{user.id}", details={"email": address}, scored=False,
+            )  # fmt: skip
+        return _view(user)
+
+
+@dataclass(frozen=True)
+class TokenView:
+    id: int
+    email: str  # whose it is
+    created_at: datetime
+    last_used_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        used = self.last_used_at.isoformat() if self.last_used_at else None
+        return {"id": self.id, "email": self.email, "created_at": self.created_at.isoformat(),
+                "last_used_at": used}  # fmt: skip
+
+
+def list_tokens(*, store: Store, email: str | None = None) -> list[TokenView]:
+    """API tokens (never the tokens themselves: only their hashes are kept), oldest first."""
+    q = select(ApiToken, UserAccount.email).join(UserAccount, UserAccount.id == ApiToken.user_id)
+    if email is not None:
+        q = q.where(UserAccount.email == normalize_email(email))
+    with store.sessions() as session:
+        return [
+            TokenView(t.id, e, t.created_at, t.last_used_at)
+            for t, e in session.execute(q.order_by(ApiToken.id))
+        ]
+
+
+def revoke_token(*, store: Store, token: str, now: datetime, actor: str = "cli") -> TokenView:
+    """Revoke an API token, named by its id (`karmabank token list`) or the token itself: it is
+    deleted, so it stops working at once."""
+    ref = token.strip()
+    where = (
+        ApiToken.token_hash == _digest(ref) if ref.startswith(TOKEN_PREFIX)
+        else ApiToken.id == _token_id(ref)
+    )  # fmt: skip
+    with store.sessions.begin() as session:
+        found = session.execute(
+            select(ApiToken, UserAccount.email)
+            .join(UserAccount, UserAccount.id == ApiToken.user_id)
+            .where(where)
+        ).first()
+        if found is None:
+            which = "with that value" if ref.startswith(TOKEN_PREFIX) else ref
+            raise NotFoundError(f"no API token {which} (see `karmabank token list`)")
+        row, owner = found
+        view = TokenView(row.id, owner, row.created_at, row.last_used_at)
+        session.delete(row)
+        write_audit(
+            session, now=now, actor=actor, action="token revoke", subject=f"user:{row.user_id}",
+            details={"token_id": row.id}, scored=False,
+        )  # fmt: skip
+        return view
+
+
+def _token_id(ref: str) -> int:
+    if not ref.isdigit() or len(ref) > 18:
+        raise ConfigError(f"{ref!r} is neither a token id (see `karmabank token list`) nor a token")
+    return int(ref)
 
 
 def create_session(*, store: Store, user_id: int, now: datetime, lifetime: timedelta) -> str:

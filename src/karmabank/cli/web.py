@@ -70,6 +70,74 @@ def user_add(
         sys.stdout.write(generated + "\n")
 
 
+@user_app.command("list")
+def user_list(db: Db = None) -> None:
+    """The team: id, email, role, and whether the account is disabled."""
+    from karmabank.actions.accounts import list_users
+
+    with opened(db, None) as (store, _settings):
+        users = list_users(store=store)
+    for u in users:
+        console().print(
+            f"{u.id} {safe(u.email)} {u.role}" + (" disabled" if u.disabled else "")
+        )
+
+
+@user_app.command("disable")
+def user_disable(
+    email: Annotated[str, typer.Argument(help="The user to disable (or enable again).")],
+    off: Annotated[
+        bool, typer.Option("--off", help="Enable the user again (their tokens work again).")
+    ] = False,
+    db: Db = None,
+    now: Now = None,
+) -> None:
+    """Disable a user at once: their sessions end, their tokens are refused (`--off` undoes)."""
+    from karmabank.actions.accounts import set_disabled
+
+    with opened(db, now) as (store, settings):
+        user = set_disabled(store=store, email=email, disabled=not off, now=settings.clock())
+    if user.disabled:
+        console().print(
+            f"user {user.id} {safe(user.email)} disabled: logged out everywhere, "
+            "API tokens refused (`--off` enables again)"
+        )
+    else:
+        console().print(f"user {user.id} {safe(user.email)} enabled")
+
+
+@token_app.command("list")
+def token_list(
+    email: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+    db: Db = None,
+) -> None:
+    """API tokens: id, whose, created, last used (the tokens themselves are never kept)."""
+    from karmabank.actions.accounts import list_tokens
+
+    with opened(db, None) as (store, _settings):
+        tokens = list_tokens(store=store, email=email)
+    for t in tokens:
+        used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never"
+        console().print(
+            f"{t.id} {safe(t.email)} created {t.created_at.isoformat(timespec='minutes')}, "
+            f"last used {used}"
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="The token's id (`token list`) or the token.")],
+    db: Db = None,
+    now: Now = None,
+) -> None:
+    """Revoke an API token: it stops working at once."""
+    from karmabank.actions.accounts import revoke_token
+
+    with opened(db, now) as (store, settings):
+        t = revoke_token(store=store, token=token, now=settings.clock())
+    console().print(f"API token {t.id} of {safe(t.email)} revoked")
+
+
 @token_app.command("new")
 def token_new(
     email: Annotated[str, typer.Argument(help="The user the token acts as.")],

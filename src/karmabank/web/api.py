@@ -331,3 +331,40 @@ def add_user_route(auth: Owner, store: StoreDep, state: StateDep, body: s.UserIn
         password=body.password, actor=auth.actor,
     )  # fmt: skip
     return {**user.as_json(), "password": generated}
+
+
+UserId = Annotated[int, Path(ge=1, le=s.MAX_ID, description="The user's id, from GET /users.")]
+TokenId = Annotated[int, Path(ge=1, le=s.MAX_ID, description="The token's id, from GET /tokens.")]
+
+
+@router.post("/users/{user_id}/disable", response_model=s.UserOut, tags=["accounts"])
+def disable_user_route(auth: Owner, store: StoreDep, state: StateDep,
+                       user_id: UserId) -> dict[str, Any]:  # fmt: skip
+    """Disable a user (owners only): their sessions end and their tokens are refused at once.
+    The last enabled owner cannot be disabled."""
+    user = accounts.set_disabled(store=store, user_id=user_id, disabled=True,
+                                 now=state.settings.clock(), actor=auth.actor)  # fmt: skip
+    return user.as_json()
+
+
+@router.post("/users/{user_id}/enable", response_model=s.UserOut, tags=["accounts"])
+def enable_user_route(auth: Owner, store: StoreDep, state: StateDep,
+                      user_id: UserId) -> dict[str, Any]:  # fmt: skip
+    """Enable a disabled user again (owners only): their tokens work again; they log in anew."""
+    user = accounts.set_disabled(store=store, user_id=user_id, disabled=False,
+                                 now=state.settings.clock(), actor=auth.actor)  # fmt: skip
+    return user.as_json()
+
+
+@router.get("/tokens", response_model=list[s.TokenOut], tags=["accounts"])
+def list_tokens_route(auth: Owner, store: StoreDep) -> list[dict[str, Any]]:
+    """Every API token: id, whose, created, last used (owners only; never the token itself)."""
+    return [t.as_json() for t in accounts.list_tokens(store=store)]
+
+
+@router.post("/tokens/{token_id}/revoke", response_model=s.TokenOut, tags=["accounts"])
+def revoke_token_route(auth: Owner, store: StoreDep, state: StateDep,
+                       token_id: TokenId) -> dict[str, Any]:  # fmt: skip
+    """Revoke an API token (owners only): it stops working at once."""
+    return accounts.revoke_token(store=store, token=str(token_id), now=state.settings.clock(),
+                                 actor=auth.actor).as_json()  # fmt: skip

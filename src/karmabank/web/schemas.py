@@ -216,6 +216,13 @@ class UserIn(BaseModel):
     )
 
 
+class TokenOut(BaseModel):
+    id: int
+    email: str = Field(description="Whose token it is.")
+    created_at: str
+    last_used_at: str | None
+
+
 class NewUserOut(UserOut):
     password: str | None = Field(description="The generated password, shown this once.")
 
