@@ -318,10 +318,10 @@ def respond(
         ask = session.scalar(select(Ask).where(Ask.campaign_id == c.id, Ask.person_id == person.id))
         if ask is None or ask.status == "planned":
             raise ConfigError(
-                f"{person.name or person.id} was not asked in {c.name!r} (send the plan first)"
+                f"person {ref.strip()!r} was not asked in campaign {c.name!r} (send the plan first)"
             )
         if ask.status == "acted":
-            raise ConfigError(f"{person.name or person.id} already acted on {c.name!r}")
+            raise ConfigError(f"person {ref.strip()!r} already acted on campaign {c.name!r}")
         verb = "answer"
         if response == "acted":
             verb = ACTED_VERB.get(c.action, c.action)

@@ -20,7 +20,13 @@ from karmabank.actions.issues import list_issues
 from karmabank.actions.people import person_refs
 from karmabank.actions.recording import record_activity
 from karmabank.actions.scoring import ensure_scores, flagged_people, nurture_pool_part
-from karmabank.actions.templates import first_name, render_template, templates
+from karmabank.actions.templates import (
+    first_name,
+    render_template,
+    templates,
+    thing_they_did,
+    what_they_did,
+)
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures import nurture
@@ -206,13 +212,14 @@ def _explain(
     """(reason, next step, template context) of one chosen item."""
     kind, detail = c["kind"], c["detail"] or ""
     ctx: dict[str, Any] = {"verb": "", "text": "", "object": "", "campaign": "", "issue": "",
-                           "days": 0, "years": 0, "stage": "", "what": "being with us"}  # fmt: skip
+                           "days": 0, "years": 0, "stage": "", "what": "being with us",
+                           "thing": "message"}  # fmt: skip
     when = ""
     if act is not None:
         when = _days_ago(act.occurred_at, now)
-        where = f" on {act.channel}" if act.channel else ""
         ctx.update(verb=act.verb, text=act.text or "", object=act.object or "",
-                   what=f"your {act.verb}{where}")  # fmt: skip
+                   what=what_they_did(act.verb, act.channel),
+                   thing=thing_they_did(act.verb))  # fmt: skip
     if kind == "thank_ask":
         ctx.update(campaign=detail, what=f'acting on "{detail}"')
         return f'acted on "{detail}": thank them', "send the thank-you below", ctx

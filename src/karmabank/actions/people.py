@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from karmabank.actions.organization import write_audit
 from karmabank.errors import AmbiguousError, ConfigError, NotFoundError
-from karmabank.identities import IdentityError, parse_identity
+from karmabank.identities import PLATFORMS, IdentityError, normalize_identity, parse_identity
 from karmabank.model import Flag, IdentityKey
 from karmabank.names import is_text, name_key
 from karmabank.store.open import Store
@@ -57,40 +58,118 @@ def person_refs(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
 _CHUNK = 20_000
 
 
+ID_PREFIX = "id:"  # `id:42`: the person with the database id 42 (what listings show)
+
+
+def is_database_id(ref: str) -> bool:
+    """`id:N`: a database id, not an identity."""
+    return ref.strip()[: len(ID_PREFIX)].lower() == ID_PREFIX
+
+
 def looks_like_identity(ref: str) -> bool:
-    return ":" in ref or "@" in ref
+    return (":" in ref or "@" in ref) and not is_database_id(ref)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The person a reference names, and a note when it could have meant someone else (a bare
+    number that is both an identity's key and another person's database id)."""
+
+    person: Person
+    note: str | None = None
 
 
 def find_person(session: Session, ref: str) -> Person:
-    """A person by id, identity (`platform:key`, a bare email...) or unique name."""
+    """A person by database id (`id:42`), identity (`platform:key`, a bare email...), a bare
+    number (an identity's key first, e.g. node 42 of an edge list, else the database id) or
+    unique name."""
+    return resolve_person(session, ref).person
+
+
+def resolve_person(session: Session, ref: str) -> Found:
+    """`find_person`, with the note that says which of two people a bare number meant."""
     r = ref.strip()
     if not r:
         raise NotFoundError("empty person reference")
     if not is_text(r):
         raise ConfigError(f"{r!r} is not valid Unicode text")
-    if r.isascii() and r.isdigit():
-        pid = stored_id(r)
-        p = session.get(Person, pid) if pid is not None else None
+    if is_database_id(r):
+        digits = r[len(ID_PREFIX) :].strip()
+        if not (digits.isascii() and digits.isdigit()):
+            raise ConfigError(f"person {r!r}: id: takes a database id, a number (e.g. id:42)")
+        p = _by_id(session, digits)
         if p is None:
-            raise NotFoundError(f"no person with id {r}")
-        return p
+            raise NotFoundError(f"no person with id {digits}")
+        return Found(p)
+    if r.isascii() and r.isdigit():
+        return _by_number(session, r)
     if looks_like_identity(r):
         key = _identity_or_error(r)
         p = person_by_identity(session, key)
         if p is None:
             raise NotFoundError(f"no person with the identity {key}")
-        return p
+        return Found(p)
     matches = list(
         session.scalars(
             select(Person).where(Person.name_key == name_key(r)).order_by(Person.id).limit(6)
         )
     )
     if not matches:
-        raise NotFoundError(f"no person named {r!r} (use an id, an identity or the exact name)")
+        raise NotFoundError(
+            f"no person named {r!r} (use an identity platform:key, a database id id:N or the "
+            "exact name)"
+        )
     if len(matches) > 1:
-        ids = ", ".join(str(m.id) for m in matches[:5])
+        ids = ", ".join(f"{ID_PREFIX}{m.id}" for m in matches[:5])
         raise AmbiguousError(f"{r!r} names more than one person: use an id ({ids}) or an identity")
-    return matches[0]
+    return Found(matches[0])
+
+
+def _by_id(session: Session, digits: str) -> Person | None:
+    pid = stored_id(digits)
+    return session.get(Person, pid) if pid is not None else None
+
+
+def _by_number(session: Session, r: str) -> Found:
+    """A bare number: the identity with that key on any platform (edge lists' node ids live
+    under `other`), else the person with that database id."""
+    keys = []
+    for platform in sorted(PLATFORMS):
+        try:
+            keys.append(normalize_identity(platform, r))
+        except IdentityError:
+            continue
+    owners = session.execute(
+        select(Identity.person_id, Identity.platform, Identity.key)
+        .where(or_(*(and_(Identity.platform == k.platform, Identity.key == k.key) for k in keys)))
+        .order_by(Identity.person_id)
+    ).all()
+    by_id = _by_id(session, r)
+    people = sorted({pid for pid, _, _ in owners})
+    if len(people) > 1:
+        shown = ", ".join(f"{platform}:{key}" for _, platform, key in owners[:5])
+        also = f", or {ID_PREFIX}{r} for the person with that database id" if by_id else ""
+        raise AmbiguousError(
+            f"{r} is an identity of more than one person ({shown}): write the one you mean{also}"
+        )
+    if people:
+        p = session.get(Person, people[0])
+        assert p is not None
+        _, platform, key = owners[0]
+        note = None
+        if by_id is not None and by_id.id != p.id:
+            note = (
+                f"{r} is taken as the identity {platform}:{key} ({_who(p)}); the person with "
+                f"the database id {r} is {_who(by_id)}: write {ID_PREFIX}{r} for them"
+            )
+        return Found(p, note)
+    if by_id is not None:
+        return Found(by_id)
+    raise NotFoundError(f"no person with id {r}")  # nor an identity with that key
+
+
+def _who(p: Person) -> str:
+    return f"{p.name}, {ID_PREFIX}{p.id}" if p.name else f"{ID_PREFIX}{p.id}"
 
 
 def _identity_or_error(text: str) -> IdentityKey:
@@ -122,9 +201,10 @@ def person_detail(
 ) -> dict[str, Any]:
     """Everything known about one person, as a JSON-ready dict."""
     with store.sessions() as session:
-        p = find_person(session, ref)
+        found = resolve_person(session, ref)
+        p = found.person
         if p.erased:
-            raise NotFoundError(f"person {p.id} was erased")
+            raise NotFoundError(f"person {ref.strip()!r} ({ID_PREFIX}{p.id}) was erased")
         by_direction = dict(
             session.execute(
                 select(Activity.direction, func.count())
@@ -186,6 +266,7 @@ def person_detail(
             "first_seen": iso(as_time(first)),
             "last_seen": iso(as_time(last)),
             "timeline": [_timeline_item(a, p.id, names) for a in acts],
+            **({"note": found.note} if found.note else {}),
         }
 
 

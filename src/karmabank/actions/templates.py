@@ -51,3 +51,37 @@ def render_template(
 def first_name(name: str | None) -> str:
     """The first word of a name ("" when unknown: templates then leave it out)."""
     return name.split()[0] if name and name.split() else ""
+
+
+# How a draft names where someone did something ("your comment on Mastodon"): only for the
+# channels that read naturally; for `other`, an unknown channel or none, nothing is said.
+_CHANNEL_PHRASES = {
+    "email": "by email", "web": "on our website", "blog": "on the blog",
+    "mastodon": "on Mastodon", "bluesky": "on Bluesky", "x": "on X", "linkedin": "on LinkedIn",
+    "github": "on GitHub", "phone": "on the phone", "event": "at the event",
+    "events": "at the event", "forum": "on the forum", "newsletter": "on the newsletter",
+}  # fmt: skip
+# What someone did, as a noun a thank-you can name ("thank you for your donation").
+_VERB_NOUNS = {
+    "comment": "comment", "reply": "reply", "share": "share", "mention": "mention",
+    "like": "like", "follow": "follow", "donate": "donation", "register": "registration",
+    "attend": "coming", "sign": "signature", "volunteer": "help", "organize": "organizing",
+    "answer": "answer", "interact": "message", "help": "help", "introduce": "introduction",
+}  # fmt: skip
+
+
+def channel_phrase(channel: str | None) -> str:
+    """" on Mastodon", " by email"...: where, for a draft; "" when it would not read well."""
+    phrase = _CHANNEL_PHRASES.get((channel or "").strip().lower())
+    return f" {phrase}" if phrase else ""
+
+
+def thing_they_did(verb: str | None) -> str:
+    """"comment", "donation"...: what someone did as a noun ("message" for a verb without one)."""
+    return _VERB_NOUNS.get((verb or "").strip().lower(), "message")
+
+
+def what_they_did(verb: str | None, channel: str | None) -> str:
+    """"your comment on Mastodon", "your donation", "what you did": for a thank-you draft."""
+    noun = _VERB_NOUNS.get((verb or "").strip().lower())
+    return f"your {noun}{channel_phrase(channel)}" if noun else "what you did"

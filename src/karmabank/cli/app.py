@@ -212,6 +212,8 @@ def person(
         detail = person_scores(
             store=store, ref=ref, now=settings.clock(), settings=measure_settings(store)
         )
+    if detail.get("note"):  # a bare number that could mean two people: which one it took
+        sys.stderr.write(f"note: {render.plain(detail['note'])}\n")
     if json_:
         _print_json(detail)
     else:
