@@ -23,6 +23,29 @@ Quality: the seeds' spread by `--runs` cynetdiff simulations (reset, run to comp
 count; mean ± standard error), not timed, against the anchor: it must reach 99% of it.
 Peak memory: `ru_maxrss` of this process (interpreter, numpy, numba and the data included),
 also shown just before the first call. Exit status 1 when the spread misses 99%.
+
+A whole campaign plan at higgs-twitter's size (`--plan`, after the NetHEPT part, or alone with
+`--plan-only`): `karmabank campaign plan` as a person runs it, against the IMM core alone on
+the same graph.
+
+    .venv/bin/python bench/planner_bench.py --plan-only [--plan-db /tmp/higgs-plan.db]
+
+The database (default `/tmp/karmabank-planner-bench.db`) is imported once, when missing, with
+the line of bench/README.md (`karmabank import edgelist higgs-activity_time.txt.gz --org 88
+--verb-map RT=share,MT=mention,RE=reply`); a campaign `bench` (share, budget `--plan-k`, 20)
+is planned `--now 2012-07-08` (after the last activity).
+    first plan  `plan_campaign` in this process the first time: rescore if stale, likelihood
+                model fit (then cached), numba kernels loaded; not the target.
+    plan        further `plan_campaign` calls (--repeat; median, best): likelihood of
+                everyone, the diffusion graph, IMM, communities when the cap binds, reasons,
+                drafts, the plan written to the store. The target is <= 2 s.
+    IMM core    `maximize_influence` alone on the plan's graph, candidates and weights (no
+                communities), --repeat times: the floor of any plan on this graph.
+    reference   `--runs` cynetdiff IC simulations of the plan's seeds on the same graph (the
+                fixed compiled yardstick of the NetHEPT part).
+    CLI         one `karmabank campaign plan bench` in a fresh process (wall clock, start-up
+                and imports included).
+Printed: each time, the ratios plan / IMM core and plan / reference, and the peak memory.
 """
 
 from __future__ import annotations
@@ -37,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 from cynetdiff.models import IndependentCascadeModel
 
 from karmabank.graph.imm import maximize_influence
@@ -76,6 +100,121 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+HIGGS = ROOT.parent / "shared" / "data" / "higgs-twitter" / "higgs-activity_time.txt.gz"
+PLAN_NOW = "2012-07-08T00:00:00Z"
+
+
+def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
+    """The whole plan at higgs size against the IMM core alone (see the module docstring)."""
+    import os
+    import subprocess
+    from datetime import UTC, datetime
+
+    from karmabank.actions.backtest import likelihood_inputs
+    from karmabank.actions.campaign_plan import by_person, chance_of
+    from karmabank.actions.campaigns import CampaignPlan, new_campaign, plan_campaign
+    from karmabank.actions.influencers import peer_edges
+    from karmabank.actions.scoring import ensure_scores, measure_settings
+    from karmabank.errors import ConfigError
+    from karmabank.graph.diffusion import diffusion_graph
+    from karmabank.store import arrow_io
+    from karmabank.store.columns import ActivityColumns
+    from karmabank.store.open import open_store
+
+    cli = [sys.executable, "-m", "karmabank"]
+    if not db.exists():
+        if not HIGGS.exists():
+            sys.exit(f"data file not found: {HIGGS}")
+        print(f"importing {HIGGS.name} into {db} (once; not timed)")
+        subprocess.run(
+            [*cli, "import", "edgelist", str(HIGGS), "--org", "88",
+             "--verb-map", "RT=share,MT=mention,RE=reply", "--db", str(db)],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    now = datetime(2012, 7, 8, tzinfo=UTC)
+    name = f"bench-{k}"
+    with open_store(str(db)) as store:
+        settings = measure_settings(store)
+        try:
+            new_campaign(store=store, name=name, action="share", budget=k, now=now)
+        except ConfigError:  # it exists from an earlier run
+            pass
+
+        def plan_once() -> tuple[float, CampaignPlan]:
+            start = time.perf_counter()
+            plan = plan_campaign(store=store, name=name, now=now, settings=settings,
+                                 excluded_limit=5)  # fmt: skip
+            return time.perf_counter() - start, plan
+
+        first, plan = plan_once()
+        print(f"peak memory after the first plan: {peak_mib():.0f} MiB")
+        plan_times = [plan_once()[0] for _ in range(repeat)]
+        _, plan = plan_once()
+
+        # the same graph, candidates and weights as the plan's, for the IMM core alone
+        state = ensure_scores(store=store, now=now, settings=settings)
+        source = ActivityColumns(store.url, store.engine).up_to(state.activity_max_id).source()
+        model, feats = likelihood_inputs(store=store, now=now, settings=settings)
+        ready_schema = pa.schema([("person_id", pa.int64()), ("ask_ready", pa.bool_())])
+        with arrow_io.connect(store.url, store.engine) as conn:
+            scores = arrow_io.read_table(
+                conn, "(SELECT person_id, ask_ready FROM person_score) s", ready_schema
+            )
+        people = scores.column("person_id").to_numpy()
+        ready = scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool)
+        candidates = people[ready]
+        chance = by_person(chance_of(model, feats), people)
+        whole = diffusion_graph(peer_edges(source, now), also=candidates)
+        graph = whole.within_reach(whole.nodes_of(candidates))
+        weights = np.zeros(graph.n)
+        known = np.isin(people, graph.people)
+        weights[graph.nodes_of(people[known])] = chance[known]
+        p = settings.planner
+        kk = min(k, len(candidates))
+
+        def core_once() -> float:
+            start = time.perf_counter()
+            got = maximize_influence(
+                graph.src, graph.dst, graph.prob, graph.n, kk, epsilon=p.epsilon, ell=p.ell,
+                candidates=graph.nodes_of(candidates), weights=weights, seed=p.seed,
+                cap_rr_sets=p.max_rr_sets,
+            )  # fmt: skip
+            assert got.seeds.size
+            return time.perf_counter() - start
+
+        core_once()
+        core_times = [core_once() for _ in range(repeat)]
+        seeds = graph.nodes_of([a.person["id"] for a in plan.asks]).tolist()
+        model_ic = ic_model((graph.src, graph.dst, graph.prob, graph.n), seed)
+        ref_times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            model_ic.compute_marginal_gains(seeds, [], runs)
+            ref_times.append(time.perf_counter() - start)
+    env = {**os.environ, "KARMABANK_NOW": PLAN_NOW}
+    start = time.perf_counter()
+    subprocess.run([*cli, "campaign", "plan", name, "--db", str(db)], check=True, env=env,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    cli_time = time.perf_counter() - start
+
+    med = statistics.median(plan_times)
+    core = statistics.median(core_times)
+    ref = statistics.median(ref_times)
+    print(
+        f"plan at higgs size: {graph.n:,} people within reach of {len(candidates):,} ask-ready "
+        f"candidates, {len(graph.src):,} edges; {len(plan.asks)} asks of {k}, "
+        f"expected reach {plan.expected_reach:,.1f}, {plan.rr_sets:,} RR sets"
+    )
+    print(f"first plan (rescore if stale, model fit, kernels): {first:.3f} s")
+    print(f"plan: median {med:.3f} s, best {min(plan_times):.3f} s ({repeat} plans; target <= 2 s)")
+    print(f"IMM core alone: median {core:.3f} s, best {min(core_times):.3f} s")
+    print(f"reference ({runs:,} cynetdiff IC runs of the seeds): median {ref:.3f} s")
+    print(f"ratio plan/IMM core: {med / core:.1f}; plan/reference: {med / ref:.2f}")
+    print(f"CLI `karmabank campaign plan` (fresh process, start-up included): {cli_time:.3f} s")
+    print(f"peak memory: {peak_mib():.0f} MiB (ru_maxrss)")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NetHEPT-format edge file")
@@ -85,7 +224,13 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="warm calls and reference runs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--anchor", type=float, default=IMM_ANCHOR, help="spread to reach 99%% of")
+    ap.add_argument("--plan", action="store_true", help="then a whole plan at higgs size")
+    ap.add_argument("--plan-only", action="store_true", help="only the plan at higgs size")
+    ap.add_argument("--plan-db", type=Path, default=Path("/tmp/karmabank-planner-bench.db"))
+    ap.add_argument("--plan-k", type=int, default=20, help="the plan's budget of asks")
     args = ap.parse_args()
+    if args.plan_only:
+        return plan_bench(args.plan_db, args.plan_k, args.repeat, args.runs, args.seed)
     if not args.data.exists():
         sys.exit(f"data file not found: {args.data}")
 
@@ -148,6 +293,8 @@ def main() -> int:
     if args.anchor > 0 and spread < 0.99 * args.anchor:
         print("FAIL: spread below 99% of the anchor")
         return 1
+    if args.plan:
+        return plan_bench(args.plan_db, args.plan_k, args.repeat, args.runs, args.seed)
     return 0
 
 

@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from karmabank.actions.backtest import likelihood_inputs
@@ -30,6 +32,7 @@ from karmabank.actions.relationships import person_scores
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Flag
+from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 from tests.cli_helpers import run
 from tests.conftest import NOW
@@ -258,3 +261,20 @@ def test_a_reason_with_no_circle_says_so() -> None:
         "in no circle; 50% likely to act; if they do, about 3 more people hear of it through "
         "them (expected reach +2.0)"
     )
+
+
+def test_a_second_plan_reads_everyone_s_likelihood_and_says_the_same(network: Store) -> None:
+    new_campaign(store=network, name="Drive", action="share", budget=3, now=NOW)
+    first = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
+    cached = list(ActivityColumns(network.url, network.engine).dir.glob("*.chance.parquet"))
+    assert len(cached) == 1  # everyone's likelihood, for these scores
+    again = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
+    assert [(a.person, a.likelihood, a.reason, a.draft) for a in again.asks] == [
+        (a.person, a.likelihood, a.reason, a.draft) for a in first.asks
+    ]
+    # the features of a few, computed from their own activities, are everyone's for them
+    ids = [a.person["id"] for a in first.asks]
+    _, few = likelihood_inputs(store=network, now=NOW, settings=S, people=ids)
+    _, everyone = likelihood_inputs(store=network, now=NOW, settings=S)
+    mask = pc.is_in(everyone["person_id"], pa.array(ids, pa.int64()))
+    assert few.equals(everyone.filter(mask))

@@ -16,6 +16,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -275,10 +276,13 @@ def likelihood_scores(
 
 
 def likelihood_inputs(
-    *, store: Store, now: datetime, settings: MeasureSettings, issue: str | None = None
-) -> tuple[lk.LikelihoodModel, pa.Table]:
+    *, store: Store, now: datetime, settings: MeasureSettings, issue: str | None = None,
+    people: Sequence[int] | None = None,
+) -> tuple[lk.LikelihoodModel, pa.Table]:  # fmt: skip
     """`likelihood_scores`' model and everyone's features (`lk.features`), for a caller that
-    predicts for everyone but explains only a few (the campaign planner)."""
+    predicts for everyone but explains only a few (the campaign planner). With `people`, the
+    features are computed for them only (from their own activities and those toward them, the
+    same values as in everyone's table), which takes a fraction of the time."""
     from karmabank.actions.issues import find_issue
     from karmabank.measures.affinity import IssueText, affinity
 
@@ -322,7 +326,22 @@ def likelihood_inputs(
         )  # fmt: skip
         save_model(columns, token, model, issue_id)
     feats = lk.features(
-        source, now=at, settings=settings, flags=flags, scores=scores, asks=acted,
+        source if people is None else _activities_of(source, people), now=at,
+        settings=settings, flags=flags, scores=scores, asks=acted,
         affinity=issue_affinity(at), window_days=model.window_days,
     )  # fmt: skip
+    if people is not None:
+        feats = feats.filter(pc.is_in(feats["person_id"], pa.array(list(people), pa.int64())))
     return model, feats
+
+
+def _activities_of(source: ParquetFiles, people: Sequence[int]) -> pa.Table:
+    """The activities by or toward `people` (what their features are made of)."""
+    con = engine_over({"acts": source, "who": pa.table({"id": pa.array(list(people), pa.int64())})})
+    try:
+        return con.sql(
+            """SELECT * FROM acts WHERE person_id IN (SELECT id FROM who)
+               OR target_id IN (SELECT id FROM who)"""
+        ).to_arrow_table()
+    finally:
+        con.close()

@@ -4,6 +4,8 @@ written to the store with a drafted message per ask (`campaigns.plan_campaign` c
 from __future__ import annotations
 
 import math
+import os
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,13 +14,17 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from sqlalchemy import delete, select
 
 from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.measures import likelihood as lk
-from karmabank.measures.settings import STATUSES, PlannerSettings
+from karmabank.measures.frames import micros
+from karmabank.measures.settings import STATUSES, MeasureSettings, PlannerSettings
+from karmabank.store import arrow_io
+from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
-from karmabank.store.tables import Ask, Campaign, Organization
+from karmabank.store.tables import Ask, Campaign, Organization, ScoreState
 
 if TYPE_CHECKING:
     from karmabank.actions.campaigns import CampaignView
@@ -84,6 +90,67 @@ def chance_of(model: lk.LikelihoodModel, feats: pa.Table) -> pa.Table:
     return pa.table({"person_id": feats["person_id"], "likelihood": lk.predict(model, feats)})
 
 
+_CHANCE = pa.schema([("person_id", pa.int64()), ("likelihood", pa.float64())])
+
+
+@dataclass(frozen=True)
+class PlanLikelihood:
+    """Everyone's likelihood to act for a plan, and how to explain a few of them."""
+
+    likely: pa.Table  # person_id, likelihood
+    model: lk.LikelihoodModel | None  # with everyone's features, when they were computed
+    feats: pa.Table | None
+
+
+def plan_likelihood(
+    store: Store, state: ScoreState, now: datetime, settings: MeasureSettings,
+    issue: str | None,
+) -> PlanLikelihood:  # fmt: skip
+    """Everyone's likelihood to act (`likelihood_inputs`), cached beside the columnar copy
+    for the scores `state` names and the issue: a second plan on the same scores reads it
+    instead of computing everyone's features again (any change to the data, the flags or the
+    settings makes new scores, and the cache of older ones is pruned with their model)."""
+    from karmabank.actions.backtest import likelihood_inputs
+    from karmabank.actions.issues import find_issue
+
+    columns = ActivityColumns(store.url, store.engine)
+    issue_id = find_issue(store=store, ref=issue).id if issue else None
+    token = f"{state.scored_at}-{micros(state.computed_at)}"
+    path = columns.dir / (
+        f"likelihood-{token}{'' if issue_id is None else f'-issue{issue_id}'}.chance.parquet"
+    )
+    try:
+        cached = pq.read_table(path, schema=_CHANCE)
+        return PlanLikelihood(cached, None, None)
+    except (OSError, pa.ArrowException):
+        pass
+    model, feats = likelihood_inputs(store=store, now=now, settings=settings, issue=issue)
+    likely = chance_of(model, feats)
+    columns.dir.mkdir(parents=True, exist_ok=True)
+    tmp = columns.dir / f"likelihood.{uuid.uuid4().hex}.tmp"
+    pq.write_table(likely, tmp)
+    os.replace(tmp, path)
+    return PlanLikelihood(likely, model, feats)
+
+
+def explain(
+    store: Store, now: datetime, settings: MeasureSettings, issue: str | None,
+    known: PlanLikelihood, people: list[int],
+) -> dict[int, str]:  # fmt: skip
+    """`whys_of` for `people`: from everyone's features when they were computed, else from
+    theirs alone."""
+    from karmabank.actions.backtest import likelihood_inputs
+
+    if not people:
+        return {}
+    model, feats = known.model, known.feats
+    if model is None or feats is None:
+        model, feats = likelihood_inputs(
+            store=store, now=now, settings=settings, issue=issue, people=people
+        )
+    return whys_of(model, feats, people, settings.likelihood.parts)
+
+
 def whys_of(
     model: lk.LikelihoodModel, feats: pa.Table, people: list[int], parts: int
 ) -> dict[int, str]:
@@ -113,12 +180,24 @@ def whys_of(
     return out
 
 
+_FACTS = pa.schema(
+    [("person_id", pa.int64()), ("circle", pa.string()), ("status", pa.string()),
+     ("stage", pa.string())]
+)  # fmt: skip
+
+
 def facts_of(
-    scores: pa.Table, people: list[int]
+    store: Store, people: list[int]
 ) -> dict[int, tuple[str | None, str | None, str | None]]:
-    """person → (circle, status, stage) of `people`, for the reasons."""
-    mask = pc.is_in(scores.column("person_id"), value_set=pa.array(people, pa.int64()))
-    scores = scores.filter(mask)
+    """person → (circle, status, stage) of `people`, for the reasons (their rows only)."""
+    if not people:
+        return {}
+    ids = ", ".join(str(int(p)) for p in people)
+    with arrow_io.connect(store.url, store.engine) as conn:
+        scores = arrow_io.read_table(
+            conn, f"""(SELECT person_id, circle, status, stage FROM person_score
+                   WHERE person_id IN ({ids})) f""", _FACTS,
+        )  # fmt: skip
     return {
         int(p): (c, s, g)
         for p, c, s, g in zip(
