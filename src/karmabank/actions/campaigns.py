@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from karmabank.actions.campaign_plan import (
     PlannedAsk,
     by_person,
-    chance_of,
     choose_seeds,
+    explain,
     facts_of,
-    whys_of,
+    plan_likelihood,
     write_plan,
 )
 from karmabank.actions.issues import find_issue
@@ -55,9 +55,8 @@ RULES = {
     "campaign": "asked_in_campaign",  # already asked in this campaign
 }
 _SCORES = pa.schema(
-    [("person_id", pa.int64()), ("ask_ready", pa.bool_()), ("ask_rule", pa.string()),
-     ("circle", pa.string()), ("status", pa.string()), ("stage", pa.string())]
-)  # fmt: skip
+    [("person_id", pa.int64()), ("ask_ready", pa.bool_()), ("rule", pa.int64())]
+)  # rule: 0 (none), else the position in RULES, from 1
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,6 @@ def plan_campaign(
     likely to act first; the first `excluded_limit` of them, all by default; `excluded_by_rule`
     counts them all). Replaces the campaign's previous plan (asks already sent stay, and so do
     their expected reach). A campaign whose whole budget was sent cannot be planned again."""
-    from karmabank.actions.backtest import likelihood_inputs
     from karmabank.actions.influencers import peer_edges
     from karmabank.graph.diffusion import diffusion_graph
 
@@ -196,19 +194,22 @@ def plan_campaign(
         )
     columns = ActivityColumns(store.url, store.engine)
     source = columns.up_to(state.activity_max_id).source()
-    with arrow_io.connect(store.url, store.engine) as conn:
-        scores = arrow_io.read_table(conn, "person_score", _SCORES)
-    model, feats = likelihood_inputs(store=store, now=now, settings=settings, issue=view.issue)
-    likely = chance_of(model, feats)
+    codes = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(RULES, start=1))
+    with arrow_io.connect(store.url, store.engine) as conn:  # small columns: no strings
+        scores = arrow_io.read_table(
+            conn, f"""(SELECT person_id, ask_ready, CASE ask_rule {codes} ELSE 0 END AS rule
+                   FROM person_score) s""", _SCORES,
+        )  # fmt: skip
+    found_likely = plan_likelihood(store, state, now, settings, view.issue)
+    likely = found_likely.likely
     people = scores.column("person_id").to_numpy()
     chance = by_person(likely, people)
     ready = scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool)
     in_campaign = np.isin(people, np.fromiter(asked, np.int64, len(asked)))
-    raw = scores.column("ask_rule").to_numpy(zero_copy_only=False)
-    rules = np.full(len(raw), None, dtype=object)
-    for ledger_rule, shown in RULES.items():
-        rules[raw == ledger_rule] = shown
-    rules[in_campaign] = RULES["campaign"]
+    code = np.array(scores.column("rule").to_numpy(zero_copy_only=False), dtype=np.int64)
+    code[in_campaign] = list(RULES).index("campaign") + 1
+    shown_rules = np.asarray([None, *RULES.values()], dtype=object)
+    rules = shown_rules[code]
     eligible = ready & ~in_campaign
     candidates = people[eligible]
 
@@ -229,16 +230,16 @@ def plan_campaign(
             chosen.append((person, float(gain), float(weights[node])))
 
     left_out = ~eligible
-    found, counts = np.unique(rules[left_out].astype(str), return_counts=True)
-    by_rule = {str(r): int(n) for r, n in zip(found, counts, strict=True)}
+    counts = np.bincount(code[left_out], minlength=shown_rules.size)
+    by_rule = {str(shown_rules[i]): int(n) for i, n in enumerate(counts.tolist()) if n}
     order = np.argsort(-chance[left_out], kind="stable")[:excluded_limit]
     out_people = people[left_out][order]
     out_rules = rules[left_out][order]
     refs = person_refs(store, [p for p, _, _ in chosen] + out_people.tolist())
     excluded = [{"person": refs[int(p)], "rule": str(r)}
                 for p, r in zip(out_people.tolist(), out_rules.tolist(), strict=True)]  # fmt: skip
-    facts = facts_of(scores, [p for p, _, _ in chosen])
-    whys = whys_of(model, feats, [p for p, _, _ in chosen], settings.likelihood.parts)
+    facts = facts_of(store, [p for p, _, _ in chosen])
+    whys = explain(store, now, settings, view.issue, found_likely, [p for p, _, _ in chosen])
     asks = write_plan(store, view, now, chosen, refs, facts, whys, sent_reach + expected)
     with store.sessions() as session:
         view = _view(session, _campaign(session, name))
