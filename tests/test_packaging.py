@@ -143,12 +143,14 @@ def test_ci_runs_make_test() -> None:
     assert ci[-1] == "make test"
 
 
-def test_the_columnar_copy_beside_a_database_is_ignored_by_git(tmp_path: Path) -> None:
+def test_what_karmabank_writes_beside_a_database_is_ignored_by_git() -> None:
+    """The columnar copy (its folder named by store/columns.py) and the import lock."""
     from karmabank.store.columns import columns_dir
 
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    folder = columns_dir(f"sqlite:///{ROOT / 'karmabank-demo.db'}")
-    inside = (folder / "manifest.json").relative_to(ROOT)
-    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", str(inside)])
-    assert ignored.returncode == 0, f"{inside} is not in .gitignore"
+    db = ROOT / "karmabank-demo.db"
+    for beside in (columns_dir(f"sqlite:///{db}") / "manifest.json", Path(f"{db}-imports.lock")):
+        inside = beside.relative_to(ROOT)
+        ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", str(inside)])
+        assert ignored.returncode == 0, f"{inside} is not in .gitignore"
