@@ -125,6 +125,13 @@ def test_a_lone_surrogate_in_a_json_body_is_422(site: Site) -> None:
     assert site.client.get("/api/issues", headers=site.as_("viewer")).json() == []
 
 
+def test_a_number_json_cannot_write_back_is_422(site: Site) -> None:
+    """`1e999` parses as infinity: the answer that refuses it must still be JSON."""
+    body = '{"direction": "in", "person": "email:a@example.org", "verb": "like", "weight": 1e999}'
+    status, text = _json(site, "POST", "/api/activities", body)
+    assert status == 422 and "finite number" in text and '"input":"inf"' in text, text
+
+
 def test_non_ascii_names_are_found_in_any_case_and_kept_unique(site: Site) -> None:
     _seed(site)
     org = site.as_("organizer")
@@ -191,6 +198,19 @@ def test_the_pages_answer_hostile_values_with_an_error_page(
     form = {"csrf_token": token, "name": "grand ménage", "action": "share", "budget": "2"}
     r = client.post("/campaigns", data=form)
     assert r.status_code == 400 and "already exists" in r.text, r.text
+    # NUL characters in a page's query, path or form fields are refused as in the API, before
+    # a database sees them (SQLite stored them, PostgreSQL cannot)
+    for path in ("/people?q=a%00", "/people/a%00b", "/campaigns?name=%00", "/influencers?issue=%00"):
+        r = client.get(path)
+        assert r.status_code == 422 and "must not contain NUL characters" in r.text, path
+    for path, form in (
+        ("/campaigns", {"name": "x\x00", "action": "share", "budget": "2"}),
+        ("/campaigns", {"name": "x", "action": "share", "budget": "2", "issue": "\x00"}),
+        ("/campaigns/plan", {"name": "\x00"}),
+        ("/campaigns/respond", {"name": "Grand Ménage", "person": "a\x00", "response": "yes"}),
+    ):  # fmt: skip
+        r = client.post(path, data={"csrf_token": token, **form})
+        assert r.status_code == 422 and "must not contain NUL characters" in r.text, (path, form)
     # bytes that are not UTF-8 in a form or a query string reach no database
     raw = f"csrf_token={token}&name=%ED%A0%80&action=share&budget=2".encode()
     r = client.post("/campaigns", content=raw,
@@ -198,3 +218,12 @@ def test_the_pages_answer_hostile_values_with_an_error_page(
     assert 300 <= r.status_code < 500, r.text
     assert client.get("/people?q=%ED%A0%80").status_code == 200
     assert client.get("/people/%ED%A0%80").status_code == 404
+
+
+def test_a_login_email_with_a_nul_is_refused_before_any_lookup(site: Site) -> None:
+    from tests.web.test_api import login_token
+
+    token = login_token(site.client)
+    form = {"email": "owner@example.org\x00", "password": "x", "csrf_token": token, "next": "/"}
+    r = site.client.post("/login", data=form)
+    assert r.status_code == 422 and "must not contain NUL characters" in r.text, r.text

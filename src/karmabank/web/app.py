@@ -13,6 +13,7 @@ a value has the wrong shape (422).
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -68,10 +69,13 @@ def _problem(status: int, message: str) -> JSONResponse:
 
 
 def shown(value: Any) -> Any:
-    """Text an answer can carry: what an error echoes of the input may hold a lone surrogate
-    (`"\\ud800"` in a JSON body), which no UTF-8 answer holds; it is shown as its escape."""
+    """What an answer can carry: what an error echoes of the input may hold a lone surrogate
+    (`"\\ud800"` in a JSON body), which no UTF-8 answer holds, shown as its escape; or a
+    number JSON has no word for (`1e999` is infinity), shown as text."""
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, dict):
         return {shown(k): shown(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -21,6 +21,7 @@ from karmabank.actions.accounts import (
     save_rehash,
     session_user,
 )
+from karmabank.web.schemas import STORABLE
 from karmabank.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -79,7 +80,7 @@ def login_form(request: Request, state: StateDep, next: str = "/") -> HTMLRespon
 async def login(
     request: Request,
     state: StateDep,
-    email: Annotated[str, Form(max_length=254)] = "",
+    email: Annotated[str, Form(max_length=254), STORABLE] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",

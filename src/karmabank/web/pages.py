@@ -164,10 +164,10 @@ def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
 @router.get("/people", response_class=HTMLResponse)
 def people_page(
     request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
-    circle: Annotated[str, Query(max_length=40)] = "",
-    status: Annotated[str, Query(max_length=40)] = "",
-    stage: Annotated[str, Query(max_length=40)] = "",
-    q: Annotated[str, Query(max_length=200)] = "",
+    circle: Annotated[str, Query(max_length=40), s.STORABLE] = "",
+    status: Annotated[str, Query(max_length=40), s.STORABLE] = "",
+    stage: Annotated[str, Query(max_length=40), s.STORABLE] = "",
+    q: Annotated[str, Query(max_length=200), s.STORABLE] = "",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:  # fmt: skip
     filters = {"circle": _choice(circle, CIRCLES), "status": _choice(status, STATUSES),
@@ -197,7 +197,7 @@ def people_page(
 
 @router.get("/people/{ref:path}", response_class=HTMLResponse)
 def person_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
-                ref: str) -> Response:  # fmt: skip
+                ref: Annotated[str, Path(), s.STORABLE]) -> Response:  # fmt: skip
     if not 1 <= len(ref) <= 300:
         raise HTTPException(404, "no such person")
     person = person_scores(store=store, ref=ref, now=state.settings.clock(),
@@ -208,7 +208,7 @@ def person_page(request: Request, auth: PageAuth, store: StoreDep, state: StateD
 
 # -- campaigns: new, plan, send, responses, the funnel ------------------------------------------
 
-CampaignField = Annotated[str, Form(min_length=1, max_length=200)]
+CampaignField = Annotated[str, Form(min_length=1, max_length=200), s.STORABLE]
 
 
 def _campaign_link(name: str) -> str:
@@ -218,7 +218,7 @@ def _campaign_link(name: str) -> str:
 @router.get("/campaigns", response_class=HTMLResponse)
 def campaigns_page(
     request: Request, auth: PageAuth, store: StoreDep,
-    name: Annotated[str, Query(max_length=200)] = "",
+    name: Annotated[str, Query(max_length=200), s.STORABLE] = "",
 ) -> Response:  # fmt: skip
     shown = campaigns.show_campaign(store=store, name=name).as_json() if name.strip() else None
     return page("campaigns.html", _campaign_context(request, auth, store, shown, None))
@@ -240,9 +240,9 @@ def _campaign_context(request: Request, auth: Auth, store: Store, shown: dict[st
 @router.post("/campaigns")
 def new_campaign_page(
     auth: PageWriter, store: StoreDep, state: StateDep, name: CampaignField,
-    action: Annotated[str, Form(max_length=40)],
+    action: Annotated[str, Form(max_length=40), s.STORABLE],
     budget: Annotated[int, Form(ge=1, le=100_000)],
-    issue: Annotated[str, Form(max_length=200)] = "",
+    issue: Annotated[str, Form(max_length=200), s.STORABLE] = "",
 ) -> Response:  # fmt: skip
     c = campaigns.new_campaign(store=store, name=name, action=action, budget=budget,
                                now=state.settings.clock(), issue=issue.strip() or None,
@@ -272,8 +272,8 @@ def send_campaign_page(auth: PageWriter, store: StoreDep, state: StateDep,
 @router.post("/campaigns/respond")
 def respond_page(
     auth: PageWriter, store: StoreDep, state: StateDep, name: CampaignField,
-    person: Annotated[str, Form(min_length=1, max_length=300)],
-    response: Annotated[str, Form(max_length=20)],
+    person: Annotated[str, Form(min_length=1, max_length=300), s.STORABLE],
+    response: Annotated[str, Form(max_length=20), s.STORABLE],
 ) -> Response:  # fmt: skip
     r = campaigns.respond(store=store, name=name, ref=person, response=response,
                           now=state.settings.clock(), actor=auth.actor)  # fmt: skip
@@ -286,7 +286,7 @@ def respond_page(
 @router.get("/influencers", response_class=HTMLResponse)
 def influencers_page(
     request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
-    issue: Annotated[str, Query(max_length=200)] = "",
+    issue: Annotated[str, Query(max_length=200), s.STORABLE] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> Response:  # fmt: skip
     found = influencers.find_influencers(

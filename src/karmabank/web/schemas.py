@@ -29,6 +29,7 @@ def _text(max_length: int, min_length: int = 0) -> StringConstraints:
 
 
 _STORABLE = AfterValidator(_storable)
+STORABLE = _STORABLE  # the pages' form and query fields are checked the same way
 Ref = Annotated[str, _text(300, 1), _STORABLE]
 Name = Annotated[str, _text(200, 1), _STORABLE]
 Short = Annotated[str, _text(64), _STORABLE]
