@@ -95,20 +95,30 @@ async def login(
     client = request.client.host if request.client else "unknown"
     mine, anyone = login_keys(email, client)
     limiter = state.limiter
-    wait = limiter.retry_after(mine) or limiter.retry_after(anyone, 6 * limiter.attempts)
-    if wait is not None:
+
+
+    def limited() -> Response | None:
+        wait = limiter.retry_after(mine) or limiter.retry_after(anyone, 6 * limiter.attempts)
+        if wait is None:
+            return None
         minutes = -(-wait // 60)
         return _login_page(request, state, next_=next, email=email, status=429,
                            error=f"Too many failed logins: try again in {minutes} minute(s).",
                            headers={"Retry-After": str(wait)})  # fmt: skip
-    # Counted as failed before it is checked, so logins sent at once cannot all pass the limit
-    # while their passwords are being checked; a success takes it back.
-    limiter.failed(mine)
-    limiter.failed(anyone)
+
+    if (refused := limited()) is not None:
+        return refused
     store = state.store
     async with state.lock():
         candidate = await run_in_threadpool(login_candidate, store=store, email=email)
     async with state.hashing():
+        # Checked again once this attempt's turn to hash has come, and counted as failed
+        # before the check (a success takes it back): attempts sent at once cannot all pass
+        # the limit while the first ones are being checked.
+        if (refused := limited()) is not None:
+            return refused
+        limiter.failed(mine)
+        limiter.failed(anyone)
         ok = await run_in_threadpool(password_matches, candidate, password)
         new_hash = await run_in_threadpool(rehash, candidate, password) if ok else None
     user = candidate.user
