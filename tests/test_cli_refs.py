@@ -39,3 +39,12 @@ def test_an_issue_named_twice_in_another_case_already_exists(
     for name in ("Été propre", "ÉTÉ PROPRE"):
         again = run(capsys, "issue", "add", name, "-k", "river", "--db", db_url)
         _one_line_error(again, f"an issue named '{name}' already exists (id 1)")
+
+
+def test_an_argument_that_is_not_utf8_is_one_line_and_stores_nothing(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = run(capsys, "record", "in", "email:a@example.org", "comment", "--text", "caf\udce9",
+            "--db", db_url)  # fmt: skip
+    _one_line_error(r, "not valid Unicode text: 'caf\\udce9'; nothing was stored")
+    assert run(capsys, "person", "email:a@example.org", "--db", db_url).code == 1

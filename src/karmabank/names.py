@@ -22,7 +22,10 @@ def name_key(name: str | None) -> str | None:
     """
     if name is None:
         return None
-    key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    if name.isascii():  # NFKC leaves ASCII alone, and casefold() is lower() there
+        key = " ".join(name.lower().split())
+    else:
+        key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
     return key or None
 
 

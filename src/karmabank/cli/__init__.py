@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(e))
     except DBAPIError as e:
         _fail(f"database: {e.orig}")
+    except UnicodeEncodeError as e:  # an argument's bytes were not UTF-8 (a lone surrogate)
+        _fail(f"not valid Unicode text: {e.object!r}; nothing was stored")
     except KeyboardInterrupt:
         print("interrupted: everything committed so far is kept", file=sys.stderr)
         sys.exit(130)
