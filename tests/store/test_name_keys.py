@@ -35,6 +35,15 @@ def test_the_key_folds_case_and_unicode_forms_and_keeps_accents() -> None:
     assert like_pattern("50%_\\") == "%50\\%\\_\\\\%"
 
 
+def test_the_ascii_fast_path_gives_the_general_rule_s_key() -> None:
+    import unicodedata
+
+    for c in map(chr, range(128)):
+        text = f"A{c}b  {c}Z"
+        general = " ".join(unicodedata.normalize("NFKC", text).casefold().split()) or None
+        assert name_key(text) == general, repr(c)
+
+
 def _old_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.node.callspec.params["backend"] == "sqlite":
         return str(tmp_path / "old.db")
