@@ -123,6 +123,32 @@ def test_the_cli_names_the_damaged_file_and_line_in_one_line(
     )
 
 
+def test_the_damage_is_said_after_many_bad_rows_and_in_json(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = HEADER + "yesterday,ada@example.org,,like,in,\n" * 30 + csv_rows(20_000)[len(HEADER) :]
+    packed = gzip.compress(text.encode())
+    f = tmp_path / "cut.csv.gz"
+    f.write_bytes(packed[:-300])
+    shown = run(capsys, "import", "csv", str(f), "--db", db_url).out.splitlines()
+    assert shown[-2] == "  ... 11 more in quarantine"
+    assert shown[-1].startswith(f"  {f}:") and shown[-1].endswith("(a truncated gzip)")
+    report = json.loads(run(capsys, "import", "csv", str(f), "--db", db_url, "--json").out)
+    (damaged,) = report["damaged"]
+    assert damaged["file"] == str(f) and damaged["reason"].endswith("(a truncated gzip)")
+    assert report["quarantined"] == 31 and report["imported"] == 0
+
+
+def test_a_gzip_cut_inside_its_header_is_damaged_at_line_1(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "stub.csv.gz"
+    f.write_bytes(gzip.compress(csv_rows(10).encode())[:5])
+    report = load(store, f)
+    assert (report.imported, report.quarantined) == (0, 1)
+    assert [(e.line, e.reason) for e in report.damaged] == [
+        (1, "the file ends in the middle of its compressed data (a truncated gzip)")
+    ]
+
+
 # --- encodings ------------------------------------------------------------------------------
 
 

@@ -65,13 +65,17 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     skip_reasons: Counter[str] = field(default_factory=Counter)
     interrupted: list[int] = field(default_factory=list)  # earlier runs found killed
+    damaged: list[RowError] = field(default_factory=list)  # files that broke off part-way
 
     @property
     def rows_read(self) -> int:
         return self.imported + self.duplicates + self.skipped + self.quarantined
 
     def as_json(self) -> dict[str, Any]:
-        found = {"interrupted_runs": self.interrupted} if self.interrupted else {}
+        found: dict[str, Any] = {"interrupted_runs": self.interrupted} if self.interrupted else {}
+        if self.damaged:  # also among the errors, unless 100 came before
+            found["damaged"] = [{"file": e.file, "line": e.line, "reason": e.reason}
+                                for e in self.damaged]  # fmt: skip
         return {
             "imported": self.imported,
             "duplicates": self.duplicates,
@@ -175,6 +179,9 @@ def _import_run(
                     batcher.store_batch(file.display, stored_as, batch)
                     if progress:
                         progress.advance(len(batch), file.position())
+                if file.damage is not None:  # quarantined at its line; said again at the end
+                    damage = file.damage
+                    report.damaged.append(RowError(file.display, damage.line, damage.reason))
                 if progress:
                     progress.end_file()
     except BaseException:

@@ -148,6 +148,9 @@ def import_report(report: ImportReport) -> None:
         out.print(f"  {safe(e.file)}:{e.line}: {safe(e.reason)}")
     if report.quarantined > min(len(report.errors), 20):
         out.print(f"  ... {report.quarantined - min(len(report.errors), 20):,} more in quarantine")
+    for e in report.damaged:  # a file that broke off is said even after many bad rows
+        if e not in report.errors[:20]:
+            out.print(f"  {safe(e.file)}:{e.line}: {safe(e.reason)}")
 
 
 def _plural(n: int, word: str) -> str:

@@ -149,10 +149,11 @@ class InputFile:
             binary: io.BufferedReader | gzip.GzipFile = self._raw
             if magic == b"\x1f\x8b":
                 binary = gzip.GzipFile(fileobj=self._raw)
+            early: Exception | None = None
             try:
                 head = binary.peek(1024)[:1024]
-            except (EOFError, OSError, zlib.error):
-                head = b""  # damaged from the start: reading says so, at line 1
+            except (EOFError, OSError, zlib.error) as e:
+                head, early = b"", e  # damaged from the start: reading says so, at line 1
             given = None if encoding is None else text_encoding(encoding)
             self.encoding = _encoding(self.display, head, given)
         except BaseException:
@@ -163,19 +164,23 @@ class InputFile:
                                       newline="")  # fmt: skip
         self.lines_read = 0
         self._recent: deque[str] = deque(maxlen=RECENT_LINES)
-        self.text: Iterator[str] = self._lines()
+        self.damage: DamagedFileError | None = None  # where and why reading broke off, if it did
+        self.text: Iterator[str] = self._lines(early)
 
-    def _lines(self) -> Iterator[str]:
+    def _lines(self, early: Exception | None) -> Iterator[str]:
         n = 0
         recent = self._recent.append
         try:
+            if early is not None:
+                raise early
             for line in self._text:
                 n += 1
                 self.lines_read = n
                 recent(line)
                 yield line
         except (EOFError, OSError, zlib.error) as e:
-            raise DamagedFileError(self.display, n + 1, _damage(e)) from None
+            self.damage = DamagedFileError(self.display, n + 1, _damage(e))
+            raise self.damage from None
 
     def recent_line(self, line: int) -> str | None:
         """The text of line `line` if it is among the last lines handed out, without its end."""
