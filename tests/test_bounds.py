@@ -261,3 +261,16 @@ def test_measure_settings_windows_and_numbers_are_bounded(
     r = run(capsys, "people", "--db", str(tmp_path / "karmabank.db"), "--now", "2026-06-01")
     assert r.code == 1 and r.err.startswith("error: measure settings: ") and reason in r.err
     assert len(r.err.strip().splitlines()) == 1, r.err
+
+
+def test_backtest_horizon_past_a_century_is_one_line(
+    sqlite_store: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--horizon 100000000000` overflowed `cutoff + horizon` with a traceback."""
+    db = str(tmp_path / "karmabank.db")
+    f = tmp_path / "a.csv"
+    f.write_text(CSV_HEADER + GOOD_CSV_ROW + "2026-07-03T10:00:00Z,bo@example.org,like,in,,\n")
+    assert run(capsys, "import", "csv", str(f), "--db", db).code == 0
+    r = run(capsys, "backtest", "--db", db, "--cutoff", "2026-06-01", "--horizon", "100000000000")
+    assert r.code == 1, r.out
+    assert r.err.strip() == "error: backtest: --horizon must be at most 36,525 days"

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from karmabank.actions.scoring import ensure_scores, flagged_people, snapshot_of
+from karmabank.bounds import MAX_WINDOW_DAYS
 from karmabank.errors import ConfigError
 from karmabank.measures import likelihood as lk
 from karmabank.measures import weights_fit as wf
@@ -147,6 +148,8 @@ def backtest(
     started = time.perf_counter()
     if horizon_days < 1 or k < 1:
         raise ConfigError("backtest: --horizon and -k must be at least 1")
+    if horizon_days > MAX_WINDOW_DAYS:
+        raise ConfigError(f"backtest: --horizon must be at most {MAX_WINDOW_DAYS:,} days")
     source = ActivityColumns(store.url, store.engine).sync().source()
     with arrow_io.connect(store.url, store.engine) as conn:
         flags = flagged_people(conn)
