@@ -197,3 +197,36 @@ def test_owners_disable_users_and_revoke_tokens_in_the_web(
             select(AuditLog.actor).where(AuditLog.action.in_(["user disable", "token revoke"]))
         ).all()
     assert actors == ["web:owner@example.org", "web:owner@example.org"]
+
+
+def test_the_team_page_lets_owners_disable_users_and_revoke_tokens(
+    web: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = web
+    with TestClient(client.app, follow_redirects=False) as organizer:
+        _log_in(organizer, "organizer@example.org")
+        assert organizer.get("/team").status_code == 403
+        assert 'href="/team"' not in organizer.get("/people").text  # no link for them
+        csrf = _log_in(client, "owner@example.org")
+        page = client.get("/team")
+        assert page.status_code == 200 and 'href="/team" aria-current="page"' in page.text
+        assert 'action="/team/users/2/disable"' in page.text
+        assert 'action="/team/tokens/3/revoke"' in page.text
+        forged = client.post("/team/users/2/disable")  # a form without its CSRF token
+        assert forged.status_code == 403 and "CSRF" in forged.text
+        assert organizer.post("/team/users/3/disable",
+                              data={"csrf_token": csrf}).status_code == 403  # fmt: skip
+        r = client.post("/team/users/2/disable", data={"csrf_token": csrf})
+        assert (r.status_code, r.headers["location"]) == (303, "/team")
+        assert organizer.get("/people").status_code == 303  # logged out: to the login page
+        assert client.get("/api/me", headers={"Authorization": f"Bearer {tokens['organizer']}"}
+                          ).status_code == 401  # fmt: skip
+        page = client.get("/team")
+        assert 'action="/team/users/2/enable"' in page.text
+        r = client.post("/team/users/1/disable", data={"csrf_token": csrf})
+        assert r.status_code == 400 and "last enabled owner" in r.text
+        r = client.post("/team/tokens/3/revoke", data={"csrf_token": csrf})
+        assert r.status_code == 303
+        assert client.get("/api/me", headers={"Authorization": f"Bearer {tokens['viewer']}"}
+                          ).status_code == 401  # fmt: skip
+        assert 'action="/team/tokens/3/revoke"' not in client.get("/team").text

@@ -156,7 +156,7 @@ def _status_of(error: KarmabankError) -> int:
 def create_app(settings: Settings | WebSettings) -> FastAPI:
     """The app over `settings.db` (which must exist and be at the newest schema)."""
     from karmabank.actions.clock import fixed_now
-    from karmabank.web import api, auth, pages
+    from karmabank.web import api, auth, pages, team
 
     web = settings if isinstance(settings, WebSettings) else WebSettings.from_settings(settings)
     store = open_store(web.db)
@@ -251,6 +251,7 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(team.router)
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app
