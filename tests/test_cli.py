@@ -522,3 +522,25 @@ def test_a_mistyped_person_is_not_found_before_any_rescore(
         assert scored_at() == before, ref  # stale for July 1, yet not rescored
     found = run(capsys, "person", "Ada Lovelace", "--db", loaded, "--now", "2026-07-01T12:00:00Z")
     assert found.code == 0 and scored_at() != before
+
+
+def test_demo_builds_into_an_empty_database_and_deletes_nothing(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty PostgreSQL database is filled (nothing to lose there); an existing SQLite file,
+    even an empty one, is only replaced with --force."""
+    monkeypatch.delenv("KARMABANK_NOW", raising=False)
+    if db_url.startswith("postgresql"):
+        r = run(capsys, "demo", "--db", db_url, "--people", "30")
+        assert r.code == 0, r.err
+        assert r.out.startswith(f"Demo database ready: {db_url}\n")
+        status = json.loads(run(capsys, "status", "--db", db_url, "--json").out)
+        assert status["scored_at"] == "2026-11-26T12:00:00Z" and status["people"] > 30
+        again = run(capsys, "demo", "--db", db_url, "--people", "30", "--force")
+        assert again.code == 1 and "already holds people: the demo needs an empty database" in (
+            again.err
+        )
+    else:
+        r = run(capsys, "demo", "--db", db_url, "--people", "30")
+        assert r.code == 1 and "already exists: add --force" in r.err
+        assert run(capsys, "demo", "--db", db_url, "--people", "30", "--force").code == 0
