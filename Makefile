@@ -15,7 +15,7 @@ $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (karmabank needs Python 3.11 to 3.13)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || { echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'): karmabank needs 3.11 to 3.13 (make PYTHON=python3.12 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) pip
+	$(PIP) pip setuptools
 
 # the package alone: all `make demo` and `make serve` need
 $(APP): pyproject.toml $(LOCK) | $(BIN)/python
