@@ -5,20 +5,24 @@ the API a 400/422; nothing out of range is stored, nothing crashes later."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from karmabank.actions.accounts import Role, add_user, new_token
+from karmabank.actions.importing import import_files
 from karmabank.bounds import EARLIEST, EARLIEST_US, LATEST, LATEST_US, MAX_FOLLOWERS, MAX_WEIGHT
 from karmabank.errors import ConfigError
-from karmabank.model import from_micros
+from karmabank.model import IdentityKey, from_micros
 from karmabank.settings import load_settings, parse_instant
-from karmabank.sources.base import parse_time
-from karmabank.store.open import open_store
+from karmabank.sources import registry
+from karmabank.sources.base import InputFile, ParsedRow, SourceItem, parse_time
+from karmabank.store.open import Store, open_store
 from karmabank.store.tables import Activity, Person
 from karmabank.web import WebSettings, create_app
 from tests.cli_helpers import run
@@ -274,3 +278,47 @@ def test_backtest_horizon_past_a_century_is_one_line(
     r = run(capsys, "backtest", "--db", db, "--cutoff", "2026-06-01", "--horizon", "100000000000")
     assert r.code == 1, r.out
     assert r.err.strip() == "error: backtest: --horizon must be at most 36,525 days"
+
+
+class _ThirdPartySource:
+    """An importer that builds its rows itself (no `parse_time`): the rule holds for it too."""
+
+    name: ClassVar[str] = "thirdparty"
+    description: ClassVar[str] = "rows with raw microseconds"
+    option_names: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        pass
+
+    def organization_identities(self) -> list[IdentityKey]:
+        return []
+
+    def read(self, file: InputFile) -> Iterator[SourceItem]:
+        ok = 1_777_000_000 * 10**6
+        for line, (at, weight, followers) in enumerate([
+            (ok, 2.0, 10), (LATEST_US, None, None), (EARLIEST_US - 1, None, None),
+            (2**62, None, None), (ok + 1, math.inf, None), (ok + 2, None, 2**63),
+        ], start=2):  # fmt: skip
+            who = IdentityKey("email", f"p{line}@example.org")
+            yield ParsedRow(line, f"tp:{line}", at, who, "comment", "in", "email",
+                            weight=weight, followers=followers)  # fmt: skip
+
+
+def test_rows_of_any_source_outside_the_bounds_are_quarantined(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "load", lambda name, options: _ThirdPartySource(options))
+    f = tmp_path / "rows.txt"
+    f.write_text("header\n" + "row\n" * 6)
+    report = import_files(store=store, fmt="thirdparty", paths=[f], options={}, now=NOW)
+    assert (report.imported, report.quarantined) == (1, 5)
+    assert [(e.line, e.reason.split(":")[0]) for e in report.errors] == [
+        (3, "occurred_at (microseconds) out of range"),
+        (4, "occurred_at (microseconds) out of range"),
+        (5, "occurred_at (microseconds) out of range"),
+        (6, "weight is not a finite number"),
+        (7, "followers out of range"),
+    ]
+    with store.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Activity)) == 1
+        assert s.scalar(select(func.max(Person.followers))) == 10

@@ -25,9 +25,16 @@ from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.errors import KarmabankError
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources import registry
-from karmabank.sources.base import BadRow, InputFile, ParsedRow, SkippedRow, Source
+from karmabank.sources.base import (
+    BadRow,
+    InputFile,
+    ParsedRow,
+    SkippedRow,
+    Source,
+    out_of_bounds,
+)
 from karmabank.sources.limits import read_items
-from karmabank.sources.vocabulary import RowVocabulary
+from karmabank.sources.vocabulary import RowVocabulary, row_text
 from karmabank.store.bulk import ActivityTuple, BulkWriter
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
@@ -221,6 +228,8 @@ def _batches(source: Source, file: InputFile, size: int) -> Iterator[Batch]:
     for item in read_items(source, file):  # the limits: karmabank.sources.limits
         if type(item) is ParsedRow and (item.verb not in verbs or item.channel not in channels):
             item = vocabulary.check(item)
+        if type(item) is ParsedRow and (reason := out_of_bounds(item)) is not None:
+            item = BadRow(item.line, row_text(item), reason)  # karmabank.bounds, any source
         batch.append(item)
         if len(batch) >= size:
             yield batch

@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from karmabank.bounds import LATEST_US, check_micros, shown
+from karmabank.bounds import (
+    EARLIEST_US,
+    LATEST_US,
+    MAX_FOLLOWERS,
+    MAX_WEIGHT,
+    check_micros,
+    check_weight,
+    parse_count,
+    shown,
+)
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources.input_file import InputFile as InputFile  # re-exported
 
@@ -150,6 +159,29 @@ def parse_time(text: str) -> int:
     except ValueError:
         raise ValueError(f"unparseable time {shown(t)} (use ISO-8601 or unix seconds)") from None
     return check_micros(to_micros(dt), t)
+
+
+def out_of_bounds(row: ParsedRow) -> str | None:
+    """Why a row some source yielded is outside `karmabank.bounds` (its time, weight or
+    followers), or None. The built-in sources never yield such a row (they parse with
+    `parse_time`, `parse_weight`, `parse_count`); this holds third-party sources to the same
+    rule before anything is stored."""
+    at, weight, followers = row.occurred_at, row.weight, row.followers
+    if (
+        EARLIEST_US <= at < LATEST_US
+        and (weight is None or (math.isfinite(weight) and abs(weight) <= MAX_WEIGHT))
+        and (followers is None or 0 <= followers <= MAX_FOLLOWERS)
+    ):
+        return None
+    try:
+        check_micros(at, str(at), "occurred_at (microseconds)")
+        if weight is not None:
+            check_weight(weight, repr(weight))
+        if followers is not None:
+            parse_count(str(followers), "followers")
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 def parse_mapping(text: str, what: str) -> dict[str, str]:
