@@ -203,6 +203,16 @@ def test_utf16_and_utf8_with_a_byte_order_mark_are_decoded(store: Store, tmp_pat
     assert load(store, sixteen).imported == 1
     assert load(store, eight).imported == 1
     assert names(store) == ["Zoë", "Zoë"] and count(store, Quarantine) == 0
+    edges = tmp_path / "e16.txt"  # a mark is read as a mark, with or without --encoding
+    edges.write_bytes("1 2 1300000000\n".encode("utf-16"))
+    again = tmp_path / "e16-again.txt"
+    again.write_bytes("1 3 1300000001\n".encode("utf-16"))
+    assert load(store, edges, "edgelist").imported == 1
+    assert load(store, again, "edgelist", encoding="utf-16-le").imported == 1
+    with store.sessions() as s:
+        assert sorted(s.scalars(select(Identity.key).where(Identity.platform == "other"))) == [
+            "1", "2", "3",
+        ]  # fmt: skip
 
 
 def test_utf16_without_a_mark_is_refused_naming_the_encoding(

@@ -90,6 +90,7 @@ def _encoding(display: str, head: bytes, given: str | None) -> str:
                     f"{display}: starts with a {family.upper()} byte-order mark, so it is "
                     f"{family.upper()}, not {given}: leave out --encoding"
                 )
+            return bom  # the codec that reads the mark instead of keeping it as text
         return "utf-8-sig" if given == "utf-8" else given
     if bom is not None:
         return bom
