@@ -125,10 +125,6 @@ def features(
               min(age) FILTER (WHERE direction = 'in') AS silence,
               count(*) FILTER (WHERE direction = 'in') AS n_in,
               coalesce(sum({recent}) FILTER (WHERE direction = 'in'), 0) AS in_recent,
-              count(DISTINCT day) FILTER (WHERE direction = 'in' AND day > {now_day - 30}) AS p30,
-              count(DISTINCT day) FILTER (WHERE direction = 'in' AND day > {now_day - 90}) AS p90,
-              count(DISTINCT day) FILTER (WHERE direction = 'in' AND day > {now_day - 365})
-                AS p365,
               coalesce(sum({recent}) FILTER (WHERE direction = 'peer'), 0) AS out_recent,
               count(*) FILTER (WHERE direction = 'peer' AND age < 90) AS out_90,
               count(*) FILTER (WHERE direction = 'peer' AND age < 365) AS out_365,
@@ -138,6 +134,17 @@ def features(
               min(age) FILTER (WHERE direction = 'give') AS give_silence,
               count(*) FILTER (WHERE direction = 'ask') AS asked
             FROM a GROUP BY person_id"""
+        )
+        # active days: the distinct (person, day) pairs first, then counted (three
+        # count(DISTINCT) per person took a third of the features' time on 456k people)
+        con.execute(
+            f"""CREATE TEMP TABLE pres AS SELECT person_id,
+              count(*) FILTER (WHERE day > {now_day - 30}) AS p30,
+              count(*) FILTER (WHERE day > {now_day - 90}) AS p90,
+              count(*) AS p365
+            FROM (SELECT DISTINCT person_id, day FROM a
+                  WHERE direction = 'in' AND day > {now_day - 365}) d
+            GROUP BY person_id"""
         )
         con.execute(
             f"""CREATE TEMP TABLE pin AS SELECT target_id AS person_id,
@@ -183,8 +190,9 @@ def features(
               (g.silence IS NULL)::DOUBLE AS never_in,
               ln(1 + g.n_in) AS n_in,
               ln(1 + g.in_recent) AS in_recent,
-              ln(1 + g.p30) AS presence_30, ln(1 + g.p90) AS presence_90,
-              ln(1 + g.p365) AS presence_365,
+              ln(1 + coalesce(pres.p30, 0)) AS presence_30,
+              ln(1 + coalesce(pres.p90, 0)) AS presence_90,
+              ln(1 + coalesce(pres.p365, 0)) AS presence_365,
               ln(1 + coalesce(g.silence, 0) / greatest({cadence}, 1e-9)) AS silence_cadence,
               {status},
               coalesce(CASE sc.stage {levels} END, 0)::DOUBLE AS stage,
@@ -207,7 +215,8 @@ def features(
                 g.asked)) + {b0!r}) AS ask_response,
               coalesce(aff.affinity, 0)::DOUBLE AS affinity,
               (aff.affinity IS NULL)::DOUBLE AS affinity_missing
-            FROM g LEFT JOIN sc USING (person_id) LEFT JOIN pin USING (person_id)
+            FROM g LEFT JOIN sc USING (person_id) LEFT JOIN pres USING (person_id)
+              LEFT JOIN pin USING (person_id)
               LEFT JOIN resp USING (person_id) LEFT JOIN did USING (person_id)
               LEFT JOIN aff USING (person_id)
             ORDER BY g.person_id"""
