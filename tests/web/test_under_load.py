@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,9 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from karmabank.actions.accounts import add_user, new_token
+from karmabank.actions.import_runs import run_lock
 from karmabank.actions.importing import import_files
 from karmabank.store.open import open_store
-from karmabank.store.tables import Activity, ImportRun
+from karmabank.store.tables import Activity, ImportRun, ScoreState
 from karmabank.web import WebSettings, create_app
 from karmabank.web.security import SCORES_HEADER
 from tests.conftest import NOW
@@ -144,3 +147,61 @@ def test_a_write_the_database_cannot_take_answers_503_with_retry_after(tmp_path:
         assert r.status_code == 201  # the retry is stored, once
     with open_store(db) as store, store.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Activity)) == 901
+
+
+@pytest.fixture
+def scored(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    token = _base(db_url, tmp_path)
+    with TestClient(create_app(WebSettings(db=db_url, now=NOW)), follow_redirects=False) as c:
+        auth = {"Authorization": f"Bearer {token}"}
+        assert c.get("/api/status", headers=auth).status_code == 200  # scored
+        yield c, auth
+
+
+def test_while_an_import_runs_reads_say_their_scores_are_the_last_rescores(
+    scored: tuple[TestClient, dict[str, str]], db_url: str
+) -> None:
+    """An import under way (its run's lock held, as `import_files` holds it) and new data
+    since the rescore: reads do not rescore, and the API and the pages say so."""
+    client, auth = scored
+    with open_store(db_url) as store:
+        with store.sessions.begin() as s:
+            run = ImportRun(format="csv", paths="[]", started_at=NOW, status="running")
+            s.add(run)
+            s.flush()
+            run_id = run.id
+        with run_lock(store, run_id):
+            r = client.post("/api/activities", headers=auth, json={
+                "direction": "in", "person": "email:p1@example.org", "verb": "comment",
+                "channel": "blog", "at": "2026-05-01T00:00:00Z",
+            })  # fmt: skip
+            assert r.status_code == 201 and SCORES_HEADER.lower() not in r.headers  # a write
+            with store.sessions() as s:
+                computed = s.scalar(select(ScoreState.computed_at))
+            status = client.get("/api/status", headers=auth)
+            assert status.status_code == 200
+            assert status.headers[SCORES_HEADER] == (
+                "as of the last rescore (2026-06-01T12:00:00+00:00): an import is running;"
+                " the next read after it rescores"
+            )
+            with store.sessions() as s:
+                assert s.scalar(select(ScoreState.computed_at)) == computed  # no rescore
+            _log_in(client)
+            home = client.get("/")
+            assert home.status_code == 200
+            assert ('<p class="note" id="scores-note" role="note">Scores as of the last rescore'
+                    in home.text)  # fmt: skip
+        status = client.get("/api/status", headers=auth)  # the import ended: rescored
+        assert status.status_code == 200 and SCORES_HEADER.lower() not in status.headers
+        with store.sessions() as s:
+            assert s.scalar(select(ScoreState.computed_at)) != computed
+        assert 'id="scores-note"' not in client.get("/").text
+
+
+def _log_in(client: TestClient) -> None:
+    page = client.get("/login")
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+    assert found is not None
+    r = client.post("/login", data={"email": "owner@example.org", "password": PASSWORD,
+                                    "csrf_token": found.group(1), "next": "/"})  # fmt: skip
+    assert r.status_code == 303

@@ -94,7 +94,8 @@ def _context(request: Request, auth: Auth, title: str, nav: str, **rest: Any) ->
         "title": title, "nav": nav, "user": auth.user,
         "can_write": accounts.may(auth.user.role, accounts.Permission.WRITE),
         "csrf_field": CSRF_FIELD, "csrf_token": session_csrf(auth.session_id),
-        "path": request.url.path, **rest,
+        "path": request.url.path, "scores_note": getattr(request.state, "scores_note", None),
+        **rest,
     }  # fmt: skip
 
 

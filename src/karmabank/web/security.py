@@ -167,6 +167,7 @@ async def use_store(request: Request, response: Response) -> AsyncIterator[Store
             note = await run_in_threadpool(importing_note, state.store)
             if note is not None:
                 response.headers[SCORES_HEADER] = note
+                request.state.scores_note = note  # for the pages, which show it
         yield state.store
 
 
