@@ -210,8 +210,9 @@ def test_errors_are_one_line_and_never_500(site: Site) -> None:
         "/api/campaigns/nope": (404, "no campaign 'nope' (see `karmabank campaign new`)"),
         "/api/people?now=yesterday": (400, "now: 'yesterday' is not an ISO-8601 time "
                                       "(e.g. 2026-05-01T12:00)"),
-        "/api/people?now=9999-12-31T23:59:59-23:00": (400, "now: '9999-12-31T23:59:59-23:00' "
-                                                      "is out of range"),
+        "/api/people?now=9999-12-31T23:59:59-23:00": (400, "now out of range: "
+                                                      "'9999-12-31T23:59:59-23:00' (supported: "
+                                                      "1900-01-01 to 2200-01-01 UTC)"),
         "/api/influencers?issue=nothing": (400, "no issue 'nothing' (see `karmabank issue list`)"),
     }  # fmt: skip
     for path, (code, detail) in cases.items():
