@@ -191,6 +191,8 @@ def test_while_an_import_runs_reads_say_their_scores_are_the_last_rescores(
             assert home.status_code == 200
             assert ('<p class="note" id="scores-note" role="note">Scores as of the last rescore'
                     in home.text)  # fmt: skip
+            for other in ("/docs", "/login", "/no-such-page"):  # pages without the note
+                assert client.get(other).status_code in (200, 404), other
         status = client.get("/api/status", headers=auth)  # the import ended: rescored
         assert status.status_code == 200 and SCORES_HEADER.lower() not in status.headers
         with store.sessions() as s:
