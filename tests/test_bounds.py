@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from karmabank.actions.accounts import Role, add_user, new_token
 from karmabank.actions.importing import import_files
@@ -322,3 +322,28 @@ def test_rows_of_any_source_outside_the_bounds_are_quarantined(
     with store.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Activity)) == 1
         assert s.scalar(select(func.max(Person.followers))) == 10
+
+
+def test_a_time_stored_before_the_checks_is_one_line_not_a_traceback(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database filled by an older karmabank can hold year 9999+ times: every read that
+    meets one says so in one line (CLI exit 1, API 400) instead of an OverflowError."""
+    f = tmp_path / "a.csv"
+    f.write_text(CSV_HEADER + GOOD_CSV_ROW)
+    _import(capsys, "csv", f, db_url)
+    with open_store(db_url) as store, store.sessions.begin() as s:
+        s.execute(text("UPDATE activity SET occurred_at = 300000000000000000"))
+    for command in (["people"], ["person", "ada@example.org"], ["status"]):
+        r = run(capsys, *command, "--db", db_url, "--now", "2026-06-01")
+        assert r.code == 1, (command, r.out)
+        assert r.err.startswith("error: the database holds a time no calendar can show"), r.err
+        assert len(r.err.strip().splitlines()) == 1, r.err
+    with open_store(db_url) as store:
+        add_user(store=store, email="org@example.org", role=Role.ORGANIZER.value, now=NOW,
+                 password="correct horse battery staple", actor="test")  # fmt: skip
+        token = new_token(store=store, email="org@example.org", now=NOW)[1]
+    with TestClient(create_app(WebSettings(db=db_url, now=NOW))) as c:
+        answer = c.get("/api/people", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["detail"].startswith("the database holds a time no calendar")

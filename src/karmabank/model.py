@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from karmabank.errors import KarmabankError
+
 
 class Direction(StrEnum):
     """Which way an activity goes, seen from the organization."""
@@ -142,6 +144,18 @@ def to_micros(dt: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+class StoredTimeOutOfRange(KarmabankError, OverflowError):
+    """A time in the database that no datetime can hold: stored before times were checked
+    (`karmabank.bounds`). The message says what to do; the CLI and the web show it."""
+
+
 def from_micros(us: int) -> datetime:
     """The aware UTC datetime of microseconds since the epoch."""
-    return _EPOCH + timedelta(microseconds=us)
+    try:
+        return _EPOCH + timedelta(microseconds=us)
+    except OverflowError:
+        raise StoredTimeOutOfRange(
+            f"the database holds a time no calendar can show ({us} µs since 1970), imported "
+            "before karmabank checked times: import the data again into a new database "
+            "(rows out of range are quarantined now)"
+        ) from None
