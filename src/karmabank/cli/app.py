@@ -267,6 +267,8 @@ def record(
             store=store, direction=direction, ref=ref, verb=verb, at=when, now=clock,
             channel=channel, text=text, object_=object_, weight=weight, name=name,
         )  # fmt: skip
+    # stored by now: the line is plain text (no markup to misread), so printing it cannot fail
+    # and tempt a retry that would record the activity twice
     render.console().print(
         render.plain(
             f"recorded {act.direction} {act.verb} for person {act.person_id} at "
@@ -278,8 +280,6 @@ def record(
 
 @app.command()
 def flag(
-    # stored by now: the line is plain text (no markup to misread), so printing it cannot fail
-    # and tempt a retry that would record the activity twice
     ref: Annotated[str, typer.Argument(metavar="PERSON", help="An id, identity or unique name.")],
     flag: Annotated[Flag, typer.Argument(help="team, bot or do_not_contact.")],
     off: Annotated[
