@@ -16,7 +16,7 @@ from karmabank.actions.importing import import_files
 from karmabank.actions.listing import ListedPerson, stream_people
 from karmabank.actions.people import flags_set, person_ref_json, set_flag
 from karmabank.actions.relationships import list_people, score_json
-from karmabank.cli import render
+from karmabank.cli.people_listing import people_listing
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Flag
 from karmabank.store.open import Store
@@ -87,7 +87,7 @@ def test_rows_are_written_as_they_are_read(listed: Store, monkeypatch: pytest.Mo
             written_before.append(out.getvalue().count("\n"))
             yield chunk
 
-    assert render.people_listing(watched(), terminal=False) == 14
+    assert people_listing(watched(), terminal=False) == 14
     assert written_before == [0, 6, 11]  # header + 5 rows, then 5 more, before each next read
     assert out.getvalue().count("\n") == 15
 
@@ -112,7 +112,7 @@ def test_a_terminal_cuts_long_names_only(listed: Store) -> None:
     out = io.StringIO()
     real, sys.stdout = sys.stdout, out
     try:
-        render.people_listing(iter([rows]), terminal=True)
+        people_listing(iter([rows]), terminal=True)
     finally:
         sys.stdout = real
     text = out.getvalue()

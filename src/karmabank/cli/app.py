@@ -173,6 +173,7 @@ def people(
     Rows are written as they are read; in a pipe or a file no column is cut."""
     from karmabank.actions.listing import stream_people
     from karmabank.actions.scoring import measure_settings
+    from karmabank.cli.people_listing import people_listing
 
     with opened(db, now) as (store, settings):
         chunks = stream_people(
@@ -184,7 +185,7 @@ def people(
         if json_:
             _stream_json(r.as_json() for chunk in chunks for r in chunk)
         else:
-            render.people_listing(chunks, tsv=tsv)
+            people_listing(chunks, tsv=tsv)
 
 
 def _stream_json(items: Iterator[dict[str, Any]]) -> None:
