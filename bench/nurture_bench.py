@@ -91,8 +91,8 @@ def main() -> int:
         f"(nurture / reference: {median / floor:.2f}x)"
     )
 
+    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.influencers import find_influencers, peer_edges
-    from karmabank.actions.scoring import measure_settings
     from karmabank.settings import parse_instant
     from karmabank.store.columns import ActivityColumns
     from karmabank.store.open import open_store

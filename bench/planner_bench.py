@@ -116,8 +116,8 @@ def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
     from karmabank.actions.backtest import likelihood_inputs
     from karmabank.actions.campaign_plan import by_person, chance_of
     from karmabank.actions.campaigns import CampaignPlan, new_campaign, plan_campaign
+    from karmabank.actions.freshness import ensure_scores, measure_settings
     from karmabank.actions.influencers import peer_edges
-    from karmabank.actions.scoring import ensure_scores, measure_settings
     from karmabank.errors import ConfigError
     from karmabank.graph.diffusion import diffusion_graph
     from karmabank.store import arrow_io

@@ -350,7 +350,7 @@ def settings_phase(db: str) -> dict[str, Any]:
     """The measure settings the product loads for this database (karmabank.toml beside it)."""
     from dataclasses import asdict
 
-    from karmabank.actions.scoring import settings_path
+    from karmabank.actions.freshness import settings_path
     from karmabank.measures.settings import load_measure_settings
     from karmabank.store.engine import database_url
 
@@ -541,6 +541,7 @@ def breakdown_phase(db: str, now_us: int) -> dict[str, Any]:
     import adbc_driver_manager.dbapi as adbc
     import pyarrow.parquet as pq
 
+    import karmabank.actions.freshness as freshness
     import karmabank.actions.scoring as scoring
     import karmabank.measures.frames as frames
     import karmabank.measures.network as network
@@ -593,7 +594,7 @@ def breakdown_phase(db: str, now_us: int) -> dict[str, Any]:
         with timer.mark("open_store"):
             store = open_store(db)
         with store:
-            settings = scoring.measure_settings(store)
+            settings = freshness.measure_settings(store)
             with timer.mark("rescore()"):
                 scoring.rescore(store=store, now=now, settings=settings)
         out[scenario] = timer.rows()

@@ -52,7 +52,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from karmabank.actions.accounts import add_user, list_users, new_token, user_for_token
-from karmabank.actions.scoring import freshness, measure_settings, rescore
+from karmabank.actions.freshness import freshness, measure_settings
+from karmabank.actions.scoring import rescore
 from karmabank.settings import parse_instant
 from karmabank.store import migrate
 from karmabank.store.engine import make_engine

@@ -135,3 +135,75 @@ def test_tsv_and_json_stream(listed: Store, capsys: pytest.CaptureFixture[str]) 
     assert empty == "[]\n"
     nobody = run(capsys, "people", "--db", db, "--now", now, "--tsv", "--stage", "leader").out
     assert nobody == tsv[0] + "\n"
+
+
+def _plan(store: Store, statement: object) -> str:
+    """The database's plan of `statement`, as text (EXPLAIN QUERY PLAN / EXPLAIN)."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        sql = str(statement.compile(conn.engine, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
+        if conn.dialect.name == "sqlite":
+            return "\n".join(str(r[3]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        conn.execute(text("SET enable_seqscan = off"))  # a few rows: plan as for a million
+        conn.execute(text("SET enable_sort = off"))
+        return "\n".join(str(r[0]) for r in conn.execute(text("EXPLAIN " + sql)))
+
+
+def test_the_default_listing_walks_the_warmth_index(listed: Store) -> None:
+    """Warmest first with no filter: read off ix_person_score_warmth (migration 0009), no sort
+    of every score; the rest (not scored) by id; a filter keeps sorting its few matches."""
+    from karmabank.actions.listing import listing_parts, people_select, walks_index
+    from karmabank.store.tables import Person, PersonScore
+
+    options = {"query": None, "flag": None, "circle": None, "status": None, "stage": None}
+    assert walks_index(**options, sort="warmth")
+    assert not walks_index(**{**options, "circle": "core"}, sort="warmth")  # type: ignore[arg-type]
+    assert not walks_index(**options, sort="tenure")
+    known, _ = listing_parts(limit=10, **options, sort="warmth",
+                             columns=(Person.id, PersonScore.warmth))  # fmt: skip
+    plan = _plan(listed, known)
+    assert "ix_person_score_warmth" in plan
+    assert "TEMP B-TREE" not in plan and not any(
+        line.strip().startswith(("Sort", "->  Sort")) for line in plan.splitlines()
+    )
+    filtered = _plan(listed, people_select(limit=10, **{**options, "circle": "core"},  # type: ignore[arg-type]
+                                           sort="warmth"))  # fmt: skip
+    if listed.engine.dialect.name == "sqlite":
+        assert "ix_person_score_warmth" not in filtered
+
+
+def test_the_rescore_keeps_the_warmth_index(listed: Store) -> None:
+    """The rescore drops the index on SQLite before its bulk write and builds it again."""
+    from sqlalchemy import inspect
+
+    from karmabank.actions.scoring import rescore
+
+    rescore(store=listed, now=NOW, settings=S)
+    with listed.engine.connect() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("person_score")}
+    assert "ix_person_score_warmth" in names
+    few = [r.id for c in stream_people(store=listed, now=NOW, settings=S, limit=100) for r in c]
+    assert few == [r["id"] for r in _old_json(listed)]
+
+
+def test_fresh_scores_load_no_rescore_modules(listed: Store) -> None:
+    """`people` on fresh scores imports neither Arrow, DuckDB, NumPy nor the measures: the
+    freshness check is `actions.freshness`, the rescore's modules load when it runs."""
+    import subprocess
+
+    list(stream_people(store=listed, now=NOW, settings=S, limit=1))  # scores now fresh
+    code = f"""
+import sys
+from karmabank.cli import main
+try:
+    main(["people", "--db", {listed.url!r}, "--now", {NOW.isoformat()!r}, "--limit", "3"])
+except SystemExit as e:
+    assert not e.code, e.code
+heavy = [m for m in ("pyarrow", "duckdb", "numpy", "karmabank.actions.scoring",
+                     "karmabank.measures.network") if m in sys.modules]
+print("HEAVY", heavy)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert "HEAVY []" in out, out

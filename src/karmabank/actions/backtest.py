@@ -27,7 +27,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from karmabank.actions.scoring import ensure_scores, flagged_people, snapshot_of
+from karmabank.actions.freshness import ensure_scores
+from karmabank.actions.scoring import flagged_people, snapshot_of
 from karmabank.bounds import MAX_WINDOW_DAYS
 from karmabank.errors import ConfigError
 from karmabank.measures import likelihood as lk

@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from karmabank.actions.clock import fix_now, fixed_now
+from karmabank.actions.freshness import measure_settings
 from karmabank.actions.importing import ImportReport, import_files
 from karmabank.actions.people import set_flag
 from karmabank.actions.relationships import list_people
-from karmabank.actions.scoring import measure_settings
 from karmabank.demo_network import generate, write_csv
 from karmabank.errors import ConfigError, StoreError
 from karmabank.model import Flag

@@ -14,8 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import IssueView, find_issue, list_issues
-from karmabank.actions.scoring import ensure_scores, snapshot_of
+from karmabank.actions.scoring import snapshot_of
 from karmabank.graph.reach import reach
 from karmabank.measures.affinity import IssueText, affinity, fallback_note
 from karmabank.measures.frames import ParquetFiles, activities_engine, engine, micros

@@ -25,8 +25,8 @@ from karmabank.actions.campaign_plan import (
     write_plan,
 )
 from karmabank.actions.campaigns import RULES, CampaignView, _campaign, _view
+from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.people import person_refs
-from karmabank.actions.scoring import ensure_scores
 from karmabank.errors import ConfigError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io

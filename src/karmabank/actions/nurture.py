@@ -16,10 +16,11 @@ import jinja2
 import pyarrow as pa
 from sqlalchemy import select
 
+from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import list_issues
 from karmabank.actions.people import person_refs
 from karmabank.actions.recording import record_activity
-from karmabank.actions.scoring import ensure_scores, flagged_people, nurture_pool_part
+from karmabank.actions.scoring import flagged_people, nurture_pool_part
 from karmabank.actions.templates import (
     first_name,
     render_template,

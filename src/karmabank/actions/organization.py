@@ -29,7 +29,7 @@ def write_audit(
 ) -> None:  # fmt: skip
     """Log a change. A change to what the measures read (`scored`: people, flags, activities,
     asks) also bumps the organization's data revision, which makes the stored scores stale
-    (`scoring.freshness`); one they never read (accounts: users, tokens) must not, or it would
+    (`freshness.freshness`); one they never read (accounts: users, tokens) must not, or it would
     cost a full rescore."""
     if scored:
         session.execute(update(Organization).values(revision=Organization.revision + 1))

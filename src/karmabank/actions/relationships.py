@@ -9,23 +9,20 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from karmabank.actions.freshness import ensure_scores
+from karmabank.actions.listing import people_select
 from karmabank.actions.people import as_time, find_person, iso, person_detail
-from karmabank.actions.scoring import ensure_scores
-from karmabank.errors import ConfigError
 from karmabank.measures import explain
 from karmabank.measures.frames import ACTIVITY_SCHEMA
 from karmabank.measures.ledger import ShareRatio
-from karmabank.measures.settings import CIRCLES, STAGES, STATUSES, MeasureSettings
+from karmabank.measures.settings import MeasureSettings
 from karmabank.measures.warmth import warmth_parts
 from karmabank.model import Flag, from_micros, to_micros
-from karmabank.names import like_pattern, name_key
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Identity, Person, PersonScore, ScoreState
-
-SORTS = ("warmth", "tenure", "balance", "silence", "recent")
+from karmabank.store.tables import Activity, Person, PersonScore, ScoreState
 
 
 @dataclass(frozen=True)
@@ -34,11 +31,6 @@ class PersonSummary:
     score: PersonScore | None  # None: team, bot, or never active
     activities: int
     last_seen: datetime | None
-
-
-def _check(value: str | None, allowed: tuple[str, ...], what: str) -> None:
-    if value is not None and value not in allowed:
-        raise ConfigError(f"unknown {what} {value!r} (one of: {', '.join(allowed)})")
 
 
 def list_people(
@@ -68,51 +60,6 @@ def list_people(
             n, last = counts.get(person.id, (0, None))
             out.append(PersonSummary(person, score, n, as_time(last)))
         return out
-
-
-def people_select(
-    *, limit: int, query: str | None, flag: Flag | None, circle: str | None,
-    status: str | None, stage: str | None, sort: str,
-) -> Select[Person, PersonScore]:  # fmt: skip
-    """The listing's query: people (not erased) with their scores, filtered, sorted, limited.
-    ConfigError for an unknown circle, status, stage or sort, or a limit below 1."""
-    if limit < 1:
-        raise ConfigError("--limit must be at least 1")
-    _check(circle, CIRCLES, "circle")
-    _check(status, STATUSES, "status")
-    _check(stage, STAGES, "stage")
-    _check(sort, SORTS, "sort")
-    q = (
-        select(Person, PersonScore)
-        .outerjoin(PersonScore, PersonScore.person_id == Person.id)
-        .where(~Person.erased)
-    )
-    for column, value in (
-        (PersonScore.circle, circle), (PersonScore.status, status), (PersonScore.stage, stage),
-    ):  # fmt: skip
-        if value is not None:
-            q = q.where(column == value)
-    if flag is not None:
-        q = q.where(getattr(Person, flag.value))
-    if query and query.strip():
-        named, keyed = like_pattern(name_key(query) or ""), like_pattern(query.strip().lower())
-        q = q.where(
-            or_(
-                Person.name_key.like(named, escape="\\"),
-                Person.id.in_(
-                    select(Identity.person_id).where(Identity.key.like(keyed, escape="\\"))
-                ),
-            )
-        )
-    columns: dict[str, ColumnElement[Any]] = {
-        "warmth": PersonScore.warmth.desc(),
-        "tenure": PersonScore.tenure_days.desc(),
-        "balance": PersonScore.balance.desc(),
-        "silence": PersonScore.silence_days.desc(),
-        "recent": PersonScore.last_at.desc(),
-    }
-    key = columns[sort]
-    return q.order_by(key.nulls_last(), Person.id).limit(limit)
 
 
 def score_json(score: PersonScore | None) -> dict[str, Any]:

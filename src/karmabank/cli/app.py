@@ -171,8 +171,8 @@ def people(
 ) -> None:
     """List people with their circle, rhythm, warmth, balance and stage (warmest first).
     Rows are written as they are read; in a pipe or a file no column is cut."""
+    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.listing import stream_people
-    from karmabank.actions.scoring import measure_settings
     from karmabank.cli.people_listing import people_listing
 
     with opened(db, now) as (store, settings):
@@ -206,8 +206,8 @@ def person(
     json_: Json = False,
 ) -> None:
     """One person: every score with its reason, the ledger, and the timeline."""
+    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.relationships import person_scores
-    from karmabank.actions.scoring import measure_settings
 
     with opened(db, now) as (store, settings):
         detail = person_scores(
@@ -224,8 +224,8 @@ def person(
 @app.command()
 def status(db: Db = None, now: Now = None, json_: Json = False) -> None:
     """The network at a glance: share ratio, people per circle, rhythm status and stage."""
+    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.relationships import network_status
-    from karmabank.actions.scoring import measure_settings
 
     with opened(db, now) as (store, settings):
         report = network_status(store=store, now=settings.clock(), settings=measure_settings(store))
@@ -355,8 +355,8 @@ def influencers(
     json_: Json = False,
 ) -> None:
     """People with warmth, reach and affinity for the organization's issues."""
+    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.influencers import find_influencers
-    from karmabank.actions.scoring import measure_settings
 
     with opened(db, now) as (store, settings):
         found = find_influencers(
@@ -392,8 +392,8 @@ def nurture(
     """Today's queue: who to thank, answer, welcome, check in with, celebrate, share."""
     if ctx.invoked_subcommand is not None:
         return
+    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.nurture import nurture_queue
-    from karmabank.actions.scoring import measure_settings
 
     with opened(db, now) as (store, settings):
         items = nurture_queue(
@@ -448,7 +448,7 @@ def nurture_snooze(
 @app.command()
 def rescore(db: Db = None, now: Now = None, json_: Json = False) -> None:
     """Recompute every score (commands that show scores also do it when data changed)."""
-    from karmabank.actions.scoring import measure_settings
+    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.scoring import rescore as rescore_all
 
     with opened(db, now) as (store, settings):

@@ -41,7 +41,7 @@ def backtest(
 ) -> None:
     """Check on your own history how well the scores predicted who came toward you."""
     from karmabank.actions.backtest import backtest as run_backtest
-    from karmabank.actions.scoring import measure_settings
+    from karmabank.actions.freshness import measure_settings
     from karmabank.settings import load_settings, parse_instant
     from karmabank.store.open import open_store
 

@@ -104,7 +104,7 @@ def campaign_list(db: Db = None, json_: Json = False) -> None:
 def campaign_plan(name: Name, db: Db = None, now: Now = None, json_: Json = False) -> None:
     """Whom to ask, in order, with why and a draft; and who is left out, with the rule."""
     from karmabank.actions.campaigns import plan_campaign
-    from karmabank.actions.scoring import measure_settings
+    from karmabank.actions.freshness import measure_settings
 
     with opened(db, now) as (store, settings):
         plan = plan_campaign(store=store, name=name, now=settings.clock(),

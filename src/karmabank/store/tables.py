@@ -274,6 +274,9 @@ class AuditLog(Base):
     details: Mapped[str] = mapped_column(default="{}")  # JSON object
 
 
+WARMTH_INDEX = "ix_person_score_warmth"
+
+
 class PersonScore(Base):
     """Every measure of one person at the last rescore (`score_state.scored_at`), with the parts
     that explain it (the few that only the computation needs, like warmth 90 days ago, are not
@@ -312,6 +315,13 @@ class PersonScore(Base):
     last_ask_at: Mapped[int | None] = mapped_column(BigInteger)
     ask_ready: Mapped[bool] = mapped_column(Boolean)
     ask_rule: Mapped[str | None] = mapped_column(String(16))
+
+
+# The people listing's default order (warmest first, then by id) read off the index instead of
+# sorting a million scores (migration 0009). The rescore on SQLite drops it before its bulk write
+# and builds it again after, in the same transaction: building it once is cheaper than keeping
+# it up to date a row at a time.
+Index(WARMTH_INDEX, PersonScore.warmth.desc(), PersonScore.person_id)
 
 
 class LadderTransition(Base):

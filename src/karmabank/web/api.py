@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture, people
+from karmabank.actions.freshness import measure_settings
 from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
-from karmabank.actions.scoring import measure_settings
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError
 from karmabank.measures.settings import CIRCLES, STAGES, STATUSES

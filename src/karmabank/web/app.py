@@ -121,7 +121,7 @@ RETRY_AFTER = 5  # seconds: about one import batch
 
 def _unavailable(request: Request, error: BaseException | None) -> Response:
     """503 with Retry-After: the database is busy (or down) for now; nothing was changed."""
-    from karmabank.actions.scoring import database_busy
+    from karmabank.actions.freshness import database_busy
 
     if error is not None and database_busy(error):
         message = "the database is busy (an import is writing): retry in a few seconds"

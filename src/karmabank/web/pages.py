@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture
 from karmabank.actions.clock import stale_hint
+from karmabank.actions.freshness import measure_settings
 from karmabank.actions.people import flags_set, iso, person_ref_json
 from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
-from karmabank.actions.scoring import measure_settings
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.measures.settings import CIRCLES, STAGES, STATUSES
 from karmabank.store.open import Store
