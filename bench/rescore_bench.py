@@ -543,7 +543,7 @@ def breakdown_phase(db: str, now_us: int) -> dict[str, Any]:
 
     import karmabank.actions.freshness as freshness
     import karmabank.actions.scoring as scoring
-    import karmabank.measures.frames as frames
+    import karmabank.frames as frames
     import karmabank.measures.network as network
     import karmabank.store.arrow_io as arrow_io
     import karmabank.store.columns as columns

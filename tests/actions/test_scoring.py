@@ -18,7 +18,7 @@ from karmabank.actions.freshness import ensure_scores, freshness
 from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import list_people, network_status, person_scores
 from karmabank.actions.scoring import rescore
-from karmabank.measures.frames import ParquetFiles, micros
+from karmabank.frames import ParquetFiles, micros
 from karmabank.measures.settings import MeasureSettings, load_measure_settings
 from karmabank.model import Direction
 from karmabank.store.columns import ActivityColumns

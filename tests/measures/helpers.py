@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from karmabank.measures.frames import (
+from karmabank.frames import (
     ACTED_SCHEMA,
     FLAGS_SCHEMA,
     PREVIOUS_SCHEMA,

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
+from karmabank.frames import micros
 from karmabank.measures.circles import sizes
-from karmabank.measures.frames import micros
 from karmabank.measures.network import NetworkScores
 from karmabank.measures.settings import CircleSettings
 from tests.measures.helpers import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from karmabank.measures.frames import micros
+from karmabank.frames import micros
 from tests.measures.helpers import (
     NOW_US,
     act,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from karmabank.frames import micros
 from karmabank.measures import nurture
-from karmabank.measures.frames import micros
 from karmabank.measures.settings import CIRCLES
 from tests.measures.helpers import NOW
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pyarrow as pa
 
+from karmabank.frames import FLAGS_SCHEMA, micros
 from karmabank.measures import nurture
-from karmabank.measures.frames import FLAGS_SCHEMA, micros
 from karmabank.measures.network import score_network
 from karmabank.measures.settings import MeasureSettings
 from tests.measures.helpers import NOW, act, activities

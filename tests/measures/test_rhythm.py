@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from karmabank.measures.frames import micros
+from karmabank.frames import micros
 from tests.measures.helpers import act, at, column, later, person, score
 
 # NOW is 2026-11-26 12:00 UTC: `at(k)` is noon of the UTC day k days before today.

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from karmabank.measures.frames import small_engine
+from karmabank.frames import small_engine
 from karmabank.measures.warmth import multiplexity, warmth_parts
 from tests.measures.helpers import (
     DEFAULTS,

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from karmabank.actions.recording import record_activity
 from karmabank.actions.scoring import flagged_people
-from karmabank.measures.frames import FLAGS_SCHEMA
+from karmabank.frames import FLAGS_SCHEMA
 from karmabank.model import Direction
 from karmabank.store import arrow_io
 from karmabank.store.open import Store

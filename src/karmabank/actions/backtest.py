@@ -31,9 +31,9 @@ from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.scoring import flagged_people, snapshot_of
 from karmabank.bounds import MAX_WINDOW_DAYS
 from karmabank.errors import ConfigError
+from karmabank.frames import ACTED_SCHEMA, ParquetFiles, engine_over, micros
 from karmabank.measures import likelihood as lk
 from karmabank.measures import weights_fit as wf
-from karmabank.measures.frames import ACTED_SCHEMA, ParquetFiles, engine_over, micros
 from karmabank.measures.network import score_network
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import from_micros

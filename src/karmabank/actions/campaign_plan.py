@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 from sqlalchemy import delete, select
 
 from karmabank.actions.templates import first_name, render_template, templates
+from karmabank.frames import micros
 from karmabank.measures import likelihood as lk
-from karmabank.measures.frames import micros
 from karmabank.measures.settings import STATUSES, MeasureSettings, PlannerSettings
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns

@@ -17,9 +17,9 @@ import pyarrow as pa
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import IssueView, find_issue, list_issues
 from karmabank.actions.scoring import snapshot_of
+from karmabank.frames import ParquetFiles, activities_engine, engine, micros
 from karmabank.graph.reach import reach
 from karmabank.measures.affinity import IssueText, affinity, fallback_note
-from karmabank.measures.frames import ParquetFiles, activities_engine, engine, micros
 from karmabank.measures.influence import influence, shown_percent
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io

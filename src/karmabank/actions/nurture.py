@@ -30,8 +30,8 @@ from karmabank.actions.templates import (
 )
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError, NotFoundError
+from karmabank.frames import US_PER_DAY, micros
 from karmabank.measures import nurture
-from karmabank.measures.frames import US_PER_DAY, micros
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Direction
 from karmabank.store import arrow_io

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.listing import people_select
 from karmabank.actions.people import as_time, find_person, iso, person_detail
+from karmabank.frames import ACTIVITY_SCHEMA
 from karmabank.measures import explain
-from karmabank.measures.frames import ACTIVITY_SCHEMA
 from karmabank.measures.ledger import ShareRatio
 from karmabank.measures.settings import MeasureSettings
 from karmabank.measures.warmth import warmth_parts

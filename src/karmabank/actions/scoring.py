@@ -18,14 +18,14 @@ import pyarrow as pa
 from sqlalchemy.schema import CreateIndex
 
 from karmabank.actions.freshness import data_version, settings_digest
-from karmabank.measures import nurture
-from karmabank.measures.frames import (
+from karmabank.frames import (
     ACTED_SCHEMA,
     FLAGS_SCHEMA,
     PREVIOUS_SCHEMA,
     ParquetFiles,
     micros,
 )
+from karmabank.measures import nurture
 from karmabank.measures.network import NetworkScores, NetworkSummary, score_network
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from karmabank.errors import ConfigError
-from karmabank.measures.frames import ParquetFiles, micros
+from karmabank.frames import ParquetFiles, micros
 from karmabank.measures.likelihood_features import (
     AFFINITY_INPUT,
     FEATURE_TEXT,

@@ -15,8 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from karmabank.measures import ladder
-from karmabank.measures.frames import (
+from karmabank.frames import (
     ACTED_SCHEMA,
     FLAGS_SCHEMA,
     US_PER_DAY,
@@ -25,6 +24,7 @@ from karmabank.measures.frames import (
     engine_over,
     micros,
 )
+from karmabank.measures import ladder
 from karmabank.measures.network import score_network
 from karmabank.measures.settings import STATUSES, MeasureSettings
 from karmabank.model import from_micros

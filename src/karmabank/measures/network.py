@@ -15,8 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from karmabank.measures import circles, ladder, rhythm
-from karmabank.measures.frames import (
+from karmabank.frames import (
     ACTED_SCHEMA,
     FLAGS_SCHEMA,
     PREVIOUS_SCHEMA,
@@ -25,6 +24,7 @@ from karmabank.measures.frames import (
     empty,
     micros,
 )
+from karmabank.measures import circles, ladder, rhythm
 from karmabank.measures.ledger import ShareRatio, ask_rule_sql
 from karmabank.measures.settings import CIRCLES, STAGES, STATUSES, MeasureSettings
 from karmabank.measures.warmth import (

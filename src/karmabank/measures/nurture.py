@@ -28,7 +28,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from karmabank.measures.frames import US_PER_DAY, ParquetFiles, engine_over, micros
+from karmabank.frames import US_PER_DAY, ParquetFiles, engine_over, micros
 from karmabank.measures.nurture_choice import (
     CANDIDATE_SCHEMA,
     HANDLED_SCHEMA,

@@ -14,7 +14,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from karmabank.measures.frames import engine_over, micros
+from karmabank.frames import engine_over, micros
 from karmabank.measures.settings import CIRCLES
 
 CANDIDATE_SCHEMA = pa.schema(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from karmabank.measures.frames import US_PER_DAY, micros, small_engine
+from karmabank.frames import US_PER_DAY, micros, small_engine
 from karmabank.measures.settings import LedgerSettings, MeasureSettings, WarmthSettings
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from karmabank.measures.frames import (
+from karmabank.frames import (
     FLAGS_SCHEMA,
     US_PER_DAY,
     ParquetFiles,

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from karmabank.measures.frames import ACTIVITY_SCHEMA, ParquetFiles
+from karmabank.frames import ACTIVITY_SCHEMA, ParquetFiles
 from karmabank.store import arrow_io
 
 MAX_SEGMENTS = 8

@@ -1,4 +1,5 @@
-"""The column shapes the measures read, and the in-memory engine they compute on."""
+"""The column shapes the measures read (Arrow schemas), the Parquet files they may read, and the
+in-memory DuckDB engine they compute on: below `store` and `measures`, which both use them."""
 
 from __future__ import annotations
 
