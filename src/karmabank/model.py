@@ -1,4 +1,8 @@
-"""The product's vocabulary as plain values: directions, platforms, verbs, identities.
+"""The product's vocabulary as plain values: directions, platforms, verbs, circles, ladder
+stages, rhythm statuses, identities.
+
+The words are `StrEnum`s: a member is its string (stored, compared, hashed, formatted and written
+to JSON as the string), so code below and above names them once, here.
 
 Nothing here does I/O. See PRODUCT.md §2 for the words.
 """
@@ -46,31 +50,55 @@ class Flag(StrEnum):
     DO_NOT_CONTACT = "do_not_contact"
 
 
-# ActivityStreams 2.0 types mapped onto the product's verbs (PRODUCT.md §2).
-AS2_VERBS: dict[str, str] = {
-    "create": "comment",
-    "note": "comment",
-    "like": "like",
-    "announce": "share",
-    "follow": "follow",
-    "join": "attend",
-    "invite": "invite",
-    "offer": "offer",
-    "accept": "accept",
-    "add": "add",
-}
+class Verb(StrEnum):
+    """Verbs the product names itself (the nurture queue's gives and a campaign's "acted"
+    included), and those ActivityStreams types map onto (`AS2_VERBS`)."""
 
-# Verbs the product names itself (the nurture queue's gives and a campaign's "acted" included).
-PRODUCT_VERBS: frozenset[str] = frozenset(
-    {
-        "like", "follow", "mention", "share", "comment", "reply", "register", "attend",
-        "sign", "donate", "volunteer", "organize", "answer", "interact",
-        "thank", "feature", "introduce", "help", "gift", "welcome", "ask",
-        "check_in", "celebrate", "act",
-    }
-)  # fmt: skip
+    LIKE = "like"
+    FOLLOW = "follow"
+    MENTION = "mention"
+    SHARE = "share"
+    COMMENT = "comment"
+    REPLY = "reply"
+    REGISTER = "register"
+    ATTEND = "attend"
+    SIGN = "sign"
+    DONATE = "donate"
+    VOLUNTEER = "volunteer"
+    ORGANIZE = "organize"
+    ANSWER = "answer"
+    INTERACT = "interact"
+    THANK = "thank"
+    FEATURE = "feature"
+    INTRODUCE = "introduce"
+    HELP = "help"
+    GIFT = "gift"
+    WELCOME = "welcome"
+    ASK = "ask"
+    CHECK_IN = "check_in"
+    CELEBRATE = "celebrate"
+    ACT = "act"
+    INVITE = "invite"
+    OFFER = "offer"
+    ACCEPT = "accept"
+    ADD = "add"
+
+
+# ActivityStreams 2.0 types mapped onto the product's verbs (PRODUCT.md §2).
+AS2_VERBS: dict[str, Verb] = {
+    "create": Verb.COMMENT,
+    "note": Verb.COMMENT,
+    "like": Verb.LIKE,
+    "announce": Verb.SHARE,
+    "follow": Verb.FOLLOW,
+    "join": Verb.ATTEND,
+    "invite": Verb.INVITE,
+    "offer": Verb.OFFER,
+    "accept": Verb.ACCEPT,
+    "add": Verb.ADD,
+}
 # Every verb an activity may carry once normalized, besides custom verbs (`CUSTOM_VERB`).
-VERBS: frozenset[str] = PRODUCT_VERBS | frozenset(AS2_VERBS.values())
+VERBS: frozenset[str] = frozenset(Verb)
 # A custom verb: `x-` and 1 to 30 lower-case letters, digits, `_` or `-` (32 at most in all, what
 # the API takes). Anything else is refused: a typo is not silently a new verb.
 CUSTOM_VERB = re.compile(r"x-[a-z0-9][a-z0-9_-]{0,29}")
@@ -118,6 +146,43 @@ def check_channel(channel: str) -> str:
 def _quoted(text: str, limit: int = 40) -> str:
     """`repr` of the text's first `limit` characters (a reason never grows with the input)."""
     return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+class Circle(StrEnum):
+    """Circles of the network, closest first (PRODUCT.md §3): the ranked ones are cut by warmth
+    rank (`RANKED_CIRCLES`); newcomers and observers override the rank."""
+
+    CORE = "core"
+    ALLIES = "allies"
+    FRIENDS = "friends"
+    ACQUAINTANCES = "acquaintances"
+    NEWCOMERS = "newcomers"
+    OBSERVERS = "observers"
+
+
+RANKED_CIRCLES: tuple[Circle, ...] = (
+    Circle.CORE, Circle.ALLIES, Circle.FRIENDS, Circle.ACQUAINTANCES
+)  # fmt: skip
+
+
+class Stage(StrEnum):
+    """Ladder stages, from awareness to action (lowest first)."""
+
+    AWARE = "aware"
+    ENGAGED = "engaged"
+    PARTICIPANT = "participant"
+    ADVOCATE = "advocate"
+    LEADER = "leader"
+
+
+class RhythmStatus(StrEnum):
+    """Where a person is in their own rhythm, from the most present."""
+
+    ACTIVE = "active"
+    RESTING = "resting"
+    DRIFTING = "drifting"
+    QUIET = "quiet"
+    DORMANT = "dormant"
 
 
 class IdentityKey(NamedTuple):

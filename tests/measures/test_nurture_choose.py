@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from karmabank.frames import micros
 from karmabank.measures import nurture
-from karmabank.measures.settings import CIRCLES
+from karmabank.model import Circle
 from tests.measures.helpers import NOW
 
 
@@ -35,14 +35,14 @@ def plain_choice(
     spread = []
     for r in sorted(best.values(), key=lambda r: (-r["priority"], r["key"])):
         turns[r["circle"] or ""] = turns.get(r["circle"] or "", 0) + 1
-        rank = CIRCLES.index(r["circle"]) if r["circle"] in CIRCLES else len(CIRCLES)
+        rank = list(Circle).index(r["circle"]) if r["circle"] in set(Circle) else len(Circle)
         spread.append(((turns[r["circle"] or ""], -r["priority"], rank, r["key"]), r))
     return [r for _, r in sorted(spread, key=lambda x: x[0])][:limit]
 
 
 def test_the_choice_equals_the_plain_rule() -> None:
     rng = random.Random(7)
-    circles = [*CIRCLES, None]
+    circles = [*Circle, None]
     rows: list[dict[str, Any]] = []
     for person in range(1, 120):
         circle = rng.choice(circles)

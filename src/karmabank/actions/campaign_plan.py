@@ -20,7 +20,8 @@ from sqlalchemy import delete, select
 from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.frames import micros
 from karmabank.measures import likelihood as lk
-from karmabank.measures.settings import STATUSES, MeasureSettings, PlannerSettings
+from karmabank.measures.settings import MeasureSettings, PlannerSettings
+from karmabank.model import RhythmStatus
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
@@ -65,7 +66,7 @@ _WHEN_ABSENT: dict[str, str] = {
     "never_peer_out": "wrote to others",
     "never_given": "we gave to them",
     "affinity_missing": "wrote something to judge affinity by",
-    **{f"status_{s}": f"not {s} in their rhythm" for s in STATUSES},
+    **{f"status_{s}": f"not {s} in their rhythm" for s in RhythmStatus},
 }
 
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.people import as_time
 from karmabank.errors import ConfigError
-from karmabank.measures.settings import CIRCLES, STAGES, STATUSES, MeasureSettings
-from karmabank.model import Flag
+from karmabank.measures.settings import MeasureSettings
+from karmabank.model import Circle, Flag, RhythmStatus, Stage
 from karmabank.names import like_pattern, name_key
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, Identity, Person, PersonScore
@@ -81,9 +81,9 @@ def _checked(limit: int, circle: str | None, status: str | None, stage: str | No
              sort: str) -> None:  # fmt: skip
     if limit < 1:
         raise ConfigError("--limit must be at least 1")
-    _check(circle, CIRCLES, "circle")
-    _check(status, STATUSES, "status")
-    _check(stage, STAGES, "stage")
+    _check(circle, tuple(Circle), "circle")
+    _check(status, tuple(RhythmStatus), "status")
+    _check(stage, tuple(Stage), "stage")
     _check(sort, SORTS, "sort")
 
 

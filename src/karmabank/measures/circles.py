@@ -14,7 +14,8 @@ it, and a lower circle is held from then on as for anyone else.
 
 from __future__ import annotations
 
-from karmabank.measures.settings import RANKED_CIRCLES, CircleSettings
+from karmabank.measures.settings import CircleSettings
+from karmabank.model import RANKED_CIRCLES
 
 
 def order_sql(circle: str) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from karmabank.measures.settings import STAGES, LadderSettings
+from karmabank.measures.settings import LadderSettings
+from karmabank.model import Stage
 
-LEVEL = {stage: i + 1 for i, stage in enumerate(STAGES)}
+LEVEL: dict[str, int] = {stage: i + 1 for i, stage in enumerate(Stage)}
 
 
 def stage_of_level_sql(level: str) -> str:

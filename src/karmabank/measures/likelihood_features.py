@@ -26,8 +26,8 @@ from karmabank.frames import (
 )
 from karmabank.measures import ladder
 from karmabank.measures.network import score_network
-from karmabank.measures.settings import STATUSES, MeasureSettings
-from karmabank.model import from_micros
+from karmabank.measures.settings import MeasureSettings
+from karmabank.model import RhythmStatus, from_micros
 
 # Each feature with what it says, in the model's order. Counts and days are log1p'd.
 FEATURE_TEXT: dict[str, str] = {
@@ -40,7 +40,7 @@ FEATURE_TEXT: dict[str, str] = {
     "presence_90": "active days in the last 90",
     "presence_365": "active days in the last 365",
     "silence_cadence": "silence for their own rhythm",
-    **{f"status_{s}": f"{s} in their rhythm" for s in STATUSES},
+    **{f"status_{s}": f"{s} in their rhythm" for s in RhythmStatus},
     "stage": "ladder stage",
     "tenure": "time since first seen",
     "peer_out_recent": "activity toward others lately",
@@ -177,7 +177,7 @@ def features(
         levels = " ".join(f"WHEN '{st}' THEN {i}" for st, i in ladder.LEVEL.items())
         a0, b0 = float(lk.response_prior_acted), float(lk.response_prior_asked)
         status = ",\n".join(
-            f"coalesce((sc.status = '{s}')::DOUBLE, 0) AS status_{s}" for s in STATUSES
+            f"coalesce((sc.status = '{s}')::DOUBLE, 0) AS status_{s}" for s in RhythmStatus
         )
         cadence = (
             "coalesce(sc.cadence_used, (SELECT median(cadence_used) FROM sc), "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import duckdb
@@ -26,13 +27,14 @@ from karmabank.frames import (
 )
 from karmabank.measures import circles, ladder, rhythm
 from karmabank.measures.ledger import ShareRatio, ask_rule_sql
-from karmabank.measures.settings import CIRCLES, STAGES, STATUSES, MeasureSettings
+from karmabank.measures.settings import MeasureSettings
 from karmabank.measures.warmth import (
     decay_sql,
     default_weight_sql,
     multiplexity_sql,
     weights_table,
 )
+from karmabank.model import Circle, RhythmStatus, Stage
 
 Activities = Any  # ParquetFiles, or a pyarrow Table or Dataset with ACTIVITY_SCHEMA's columns
 
@@ -259,7 +261,7 @@ def _finish(
     transitions = _transitions(con, now_us, record=not time_travel)
     counts = {
         name: _counts(con, scores, name, order)
-        for name, order in (("circle", CIRCLES), ("status", STATUSES), ("stage", STAGES))
+        for name, order in (("circle", Circle), ("status", RhythmStatus), ("stage", Stage))
     }
     summary = NetworkSummary(
         now=now_us,
@@ -294,12 +296,12 @@ def _transitions(con: duckdb.DuckDBPyConnection, now_us: int, *, record: bool) -
 
 
 def _counts(
-    con: duckdb.DuckDBPyConnection, scores: pa.Table, column: str, order: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, scores: pa.Table, column: str, order: type[StrEnum]
 ) -> dict[str, int]:
     """People per value of `column`, in the vocabulary's order (core first, active first...)."""
     rel = con.from_arrow(scores.select([column])).filter(f"{column} IS NOT NULL")
     found = {str(k): int(n) for k, n in rel.aggregate(f"{column}, count(*)").fetchall()}
-    return {k: found[k] for k in order if k in found}
+    return {k.value: found[k] for k in order if k in found}
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from karmabank.frames import engine_over, micros
-from karmabank.measures.settings import CIRCLES
+from karmabank.model import Circle
 
 CANDIDATE_SCHEMA = pa.schema(
     [
@@ -56,7 +56,7 @@ def choose_in(
     narrow columns (carrying more through the per-person and per-circle picks costs more
     than the rules); then `describe(relation)` gives the SQL of the chosen rows described,
     or, without it, they are read from a registered `found` table."""
-    order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CIRCLES))
+    order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(Circle))
     choice = f"""{ctes},
         open AS MATERIALIZED (
             SELECT c.key, c.person_id, c.priority, c.circle FROM cand c
@@ -82,7 +82,7 @@ def choose_in(
             SELECT t.key AS key, t.person_id AS person_id, t.priority AS priority,
                    t.circle AS circle, row_number() OVER (
                    ORDER BY turn, t.priority DESC,
-                            CASE t.circle {order} ELSE {len(CIRCLES)} END, t.key) AS n
+                            CASE t.circle {order} ELSE {len(Circle)} END, t.key) AS n
         FROM spread ORDER BY n LIMIT {int(limit)})"""
     if describe is not None:
         rel = con.sql(

@@ -17,6 +17,7 @@ from typing import Any
 
 from karmabank.bounds import MAX_WEIGHT, MAX_WINDOW_DAYS
 from karmabank.errors import ConfigError
+from karmabank.model import Stage
 
 
 def _weights(**kw: float) -> dict[str, float]:
@@ -174,12 +175,6 @@ class MeasureSettings:
     likelihood: LikelihoodSettings = field(default_factory=LikelihoodSettings)
 
 
-STAGES: tuple[str, ...] = ("aware", "engaged", "participant", "advocate", "leader")
-RANKED_CIRCLES: tuple[str, ...] = ("core", "allies", "friends", "acquaintances")
-CIRCLES: tuple[str, ...] = (*RANKED_CIRCLES, "newcomers", "observers")
-STATUSES: tuple[str, ...] = ("active", "resting", "drifting", "quiet", "dormant")
-
-
 def _coerce(where: str, current: Any, value: Any) -> Any:
     """`value` (from TOML or an environment string) as the type of the default `current`."""
     try:
@@ -238,9 +233,9 @@ def _check(s: MeasureSettings) -> MeasureSettings:
         problems.append("circles: core + allies + friends shares exceed 1")
     if not 0 < s.rhythm.active_factor <= s.rhythm.resting_factor:
         problems.append("rhythm: need 0 < active_factor <= resting_factor")
-    bad = sorted({*s.ladder.verbs.values(), s.ladder.default_stage} - set(STAGES))
+    bad = sorted({*s.ladder.verbs.values(), s.ladder.default_stage} - set(Stage))
     if bad:
-        problems.append(f"ladder: unknown stage {bad[0]!r} (stages: {', '.join(STAGES)})")
+        problems.append(f"ladder: unknown stage {bad[0]!r} (stages: {', '.join(Stage)})")
     if s.nurture.welcome_back_days <= s.nurture.window_days:
         problems.append("nurture: welcome_back_days must be longer than window_days")
     if s.affinity.method not in ("bm25", "semantic"):

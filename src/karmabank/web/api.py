@@ -17,8 +17,7 @@ from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError
-from karmabank.measures.settings import CIRCLES, STAGES, STATUSES
-from karmabank.model import Direction, Flag
+from karmabank.model import Circle, Direction, Flag, RhythmStatus, Stage
 from karmabank.settings import parse_instant
 from karmabank.store.tables import Activity
 from karmabank.web import schemas as s
@@ -81,9 +80,9 @@ def list_people_route(
     auth: Reader,
     store: StoreDep,
     now: Clock,
-    circle: Annotated[s.Short | None, Query(description=", ".join(CIRCLES))] = None,
-    status: Annotated[s.Short | None, Query(description=", ".join(STATUSES))] = None,
-    stage: Annotated[s.Short | None, Query(description=", ".join(STAGES))] = None,
+    circle: Annotated[s.Short | None, Query(description=", ".join(Circle))] = None,
+    status: Annotated[s.Short | None, Query(description=", ".join(RhythmStatus))] = None,
+    stage: Annotated[s.Short | None, Query(description=", ".join(Stage))] = None,
     sort: Annotated[
         s.Short, Query(description="warmth, tenure, balance, silence (longest first) or recent")
     ] = "warmth",

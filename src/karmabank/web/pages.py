@@ -22,7 +22,7 @@ from karmabank.actions.freshness import measure_settings
 from karmabank.actions.people import flags_set, iso, person_ref_json
 from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
 from karmabank.bounds import MAX_SNOOZE_DAYS
-from karmabank.measures.settings import CIRCLES, STAGES, STATUSES
+from karmabank.model import Circle, RhythmStatus, Stage
 from karmabank.store.open import Store
 from karmabank.web import schemas as s
 from karmabank.web.security import (
@@ -112,7 +112,7 @@ def home_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep
     settings = measure_settings(store)
     queue = nurture.nurture_queue(store=store, now=now, settings=settings, limit=None)
     status = network_status(store=store, now=now, settings=settings)
-    statuses = [(name, status["statuses"].get(name, 0)) for name in STATUSES]
+    statuses = [(name, status["statuses"].get(name, 0)) for name in RhythmStatus]
     stale = stale_hint(store, now, "run `karmabank serve --now {then}`")
     context = _context(request, auth, "Today", "home", queue=[i.as_json() for i in queue],
                        status=status, statuses=statuses, stale=stale,
@@ -171,8 +171,9 @@ def people_page(
     q: Annotated[str, Query(max_length=200), s.STORABLE] = "",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:  # fmt: skip
-    filters = {"circle": _choice(circle, CIRCLES), "status": _choice(status, STATUSES),
-               "stage": _choice(stage, STAGES)}  # fmt: skip
+    filters = {"circle": _choice(circle, tuple(Circle)),
+               "status": _choice(status, tuple(RhythmStatus)),
+               "stage": _choice(stage, tuple(Stage))}  # fmt: skip
     query = " ".join(q.split()) or None
     rows = list_people(store=store, now=state.settings.clock(), settings=measure_settings(store),
                        limit=offset + PAGE_SIZE + 1, query=query, circle=filters["circle"],
@@ -189,7 +190,7 @@ def people_page(
 
     context = _context(
         request, auth, "People", "people", people=shown, filters=filters, q=query or "",
-        circles=CIRCLES, statuses=STATUSES, stages=STAGES, offset=offset,
+        circles=tuple(Circle), statuses=tuple(RhythmStatus), stages=tuple(Stage), offset=offset,
         previous=link(max(0, offset - PAGE_SIZE)) if offset else None,
         next=link(offset + PAGE_SIZE) if len(rows) > offset + PAGE_SIZE else None,
     )  # fmt: skip
