@@ -6,6 +6,7 @@ hash is the `web_session` row, so logout (deleting the row) ends it everywhere a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from karmabank.actions.accounts import (
+    LoginCandidate,
     create_session,
     delete_session,
     login_candidate,
@@ -76,6 +78,34 @@ def login_form(request: Request, state: StateDep, next: str = "/") -> HTMLRespon
     return _login_page(request, state, next_=next)
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One POST /login: the form as sent, and its rate-limit keys (`login_keys`)."""
+
+    request: Request
+    state: WebState
+    email: str
+    next: str
+    mine: str  # this email from this address
+    anyone: str  # this address, whatever the email
+
+    def page(self, status: int, error: str, headers: dict[str, str] | None = None) -> Response:
+        return _login_page(self.request, self.state, next_=self.next, email=self.email,
+                           status=status, error=error, headers=headers)  # fmt: skip
+
+    def limited(self) -> Response | None:
+        """429 with Retry-After while this email or this address has failed too often."""
+        limiter = self.state.limiter
+        wait = limiter.retry_after(self.mine) or limiter.retry_after(
+            self.anyone, 6 * limiter.attempts
+        )
+        if wait is None:
+            return None
+        minutes = -(-wait // 60)
+        return self.page(429, f"Too many failed logins: try again in {minutes} minute(s).",
+                         headers={"Retry-After": str(wait)})  # fmt: skip
+
+
 @router.post("/login")
 async def login(
     request: Request,
@@ -93,54 +123,64 @@ async def login(
                            error="This form expired or did not come from this site: "
                            "please log in again.")  # fmt: skip
     client = request.client.host if request.client else "unknown"
-    mine, anyone = login_keys(email, client)
-    limiter = state.limiter
-
-
-    def limited() -> Response | None:
-        wait = limiter.retry_after(mine) or limiter.retry_after(anyone, 6 * limiter.attempts)
-        if wait is None:
-            return None
-        minutes = -(-wait // 60)
-        return _login_page(request, state, next_=next, email=email, status=429,
-                           error=f"Too many failed logins: try again in {minutes} minute(s).",
-                           headers={"Retry-After": str(wait)})  # fmt: skip
-
-    if (refused := limited()) is not None:
+    attempt = _Attempt(request, state, email, next, *login_keys(email, client))
+    if (refused := attempt.limited()) is not None:
         return refused
-    store = state.store
+    checked = await _checked(attempt, password)
+    if isinstance(checked, Response):
+        return checked
+    return await _logged_in(attempt, checked)
+
+
+@dataclass(frozen=True)
+class _Passed:
+    """A login whose password matched: the account, and a new hash of its password if argon2's
+    parameters changed since it was hashed."""
+
+    user_id: int
+    candidate: LoginCandidate
+    new_hash: str | None
+
+
+async def _checked(attempt: _Attempt, password: str) -> Response | _Passed:
+    """The login that passed, or the answer that refuses it (429, 401)."""
+    state, limiter = attempt.state, attempt.state.limiter
     async with state.lock():
-        candidate = await run_in_threadpool(login_candidate, store=store, email=email)
+        candidate = await run_in_threadpool(login_candidate, store=state.store, email=attempt.email)
     async with state.hashing():
         # Checked again once this attempt's turn to hash has come, and counted as failed
         # before the check (a success takes it back): attempts sent at once cannot all pass
         # the limit while the first ones are being checked.
-        if (refused := limited()) is not None:
+        if (refused := attempt.limited()) is not None:
             return refused
-        limiter.failed(mine)
-        limiter.failed(anyone)
+        limiter.failed(attempt.mine)
+        limiter.failed(attempt.anyone)
         ok = await run_in_threadpool(password_matches, candidate, password)
         new_hash = await run_in_threadpool(rehash, candidate, password) if ok else None
-    user = candidate.user
-    if not ok or user is None:
-        return _login_page(request, state, next_=next, email=email, status=401,
-                           error="Wrong email or password.")  # fmt: skip
-    limiter.succeeded(mine)
-    limiter.forgive(anyone)
-    settings = state.settings
-    old = request.cookies.get(SESSION_COOKIE)
+    if not ok or candidate.user is None:
+        return attempt.page(401, "Wrong email or password.")
+    limiter.succeeded(attempt.mine)
+    limiter.forgive(attempt.anyone)
+    return _Passed(candidate.user.id, candidate, new_hash)
+
+
+async def _logged_in(attempt: _Attempt, passed: _Passed) -> Response:
+    """A new session (never one from before the login), its cookie, and on to `next`."""
+    request, state, settings = attempt.request, attempt.state, attempt.state.settings
+    store, old = state.store, request.cookies.get(SESSION_COOKIE)
 
     def start_session() -> str:
-        save_rehash(store=store, candidate=candidate, new_hash=new_hash)
+        save_rehash(store=store, candidate=passed.candidate, new_hash=passed.new_hash)
         if old:  # never keep a session id from before the login
             delete_session(store=store, session_id=old)
         return create_session(
-            store=store, user_id=user.id, now=settings.clock(), lifetime=settings.session_lifetime
-        )
+            store=store, user_id=passed.user_id, now=settings.clock(),
+            lifetime=settings.session_lifetime,
+        )  # fmt: skip
 
     async with state.lock():
         session_id = await run_in_threadpool(start_session)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(attempt.next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, session_id, max_age=int(settings.session_lifetime.total_seconds()),
         httponly=True, samesite="lax", secure=cookie_secure(request, settings), path="/",
