@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from karmabank.actions.backtest import backtest, likelihood_scores
+from karmabank.actions.backtest import backtest
 from karmabank.actions.importing import import_files
+from karmabank.actions.likelihood import likelihood_scores
 from karmabank.actions.people import set_flag
 from karmabank.errors import ConfigError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Flag
-from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 from tests.cli_helpers import run
 from tests.conftest import NOW
@@ -137,7 +137,7 @@ def test_likelihood_scores_for_the_planner_are_cached(loaded: Store) -> None:
     assert table.num_rows == expected_counts(network(), team=3)[0]  # known at the cutoff
     assert all(0 < p < 1 for p in table.column("likelihood").to_pylist())
     assert all(len(parts) == 3 for parts in table.column("parts").to_pylist())
-    cached = list(ActivityColumns(loaded.url, loaded.engine).dir.glob("likelihood-*.json"))
+    cached = list(loaded.columns_dir.glob("likelihood-*.json"))
     assert len(cached) == 1
     stamp = cached[0].stat().st_mtime_ns
     again = likelihood_scores(store=loaded, now=now, settings=SETTINGS)

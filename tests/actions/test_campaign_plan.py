@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from karmabank.actions.campaign_plan import choose_seeds
 from karmabank.graph import detect_communities, maximize_influence
 from karmabank.graph.diffusion import DiffusionGraph
+from karmabank.measures.planning import choose_seeds
 from karmabank.measures.settings import PlannerSettings
 
 

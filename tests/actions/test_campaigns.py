@@ -14,25 +14,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from karmabank.actions.backtest import likelihood_inputs
-from karmabank.actions.campaign_plan import _reason, whys_of
 from karmabank.actions.campaigns import (
     list_campaigns,
     new_campaign,
-    plan_campaign,
     respond,
     send_campaign,
     show_campaign,
 )
 from karmabank.actions.importing import import_files
 from karmabank.actions.issues import add_issue
+from karmabank.actions.likelihood import likelihood_inputs
+from karmabank.actions.mobilization import plan_campaign
 from karmabank.actions.nurture import nurture_queue
 from karmabank.actions.people import person_refs, set_flag
 from karmabank.actions.relationships import person_scores
 from karmabank.errors import ConfigError, NotFoundError
+from karmabank.measures.planning import ask_reason, whys_of
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Flag
-from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 from tests.cli_helpers import run
 from tests.conftest import NOW
@@ -122,7 +121,9 @@ def test_a_replan_after_sending_leaves_out_the_just_asked(network: Store) -> Non
     assert not set(others) & set(names(sent.sent))  # asked two hours ago: cooldown
     rules = {e["person"]["name"]: e["rule"] for e in other.excluded}
     assert all(rules[n] in ("recent_ask", "balance") for n in names(sent.sent))
-    scores = person_scores(store=network, ref=sent.sent[0]["id"].__str__(), now=later, settings=S)
+    scores = person_scores(
+        store=network, ref=sent.sent[0]["id"].__str__(), now=later, settings=S
+    ).as_json()
     assert scores["ledger"]["asked"] == S.ledger.ask_weight  # the ledger moved
 
 
@@ -134,7 +135,7 @@ def test_acting_makes_an_advocate_and_a_thank_waits(network: Store) -> None:
     later = NOW + timedelta(days=1)
     r = respond(store=network, name="Cleanup", ref=str(who["id"]), response="acted", now=later)
     assert r.status == "acted" and r.recorded == "volunteer"
-    scores = person_scores(store=network, ref=str(who["id"]), now=later, settings=S)
+    scores = person_scores(store=network, ref=str(who["id"]), now=later, settings=S).as_json()
     assert scores["stage"] in ("advocate", "leader")
     queue = nurture_queue(store=network, now=later, settings=S, limit=50)
     mine = [i for i in queue if i.person["id"] == who["id"]]
@@ -257,7 +258,7 @@ def test_reasons_say_what_is_true_of_each_person(network: Store) -> None:
 
 
 def test_a_reason_with_no_circle_says_so() -> None:
-    assert _reason((None, None, None), 2.0, 0.5, "") == (
+    assert ask_reason((None, None, None), 2.0, 0.5, "") == (
         "in no circle; 50% likely to act; if they do, about 3 more people hear of it through "
         "them (expected reach +2.0)"
     )
@@ -266,7 +267,7 @@ def test_a_reason_with_no_circle_says_so() -> None:
 def test_a_second_plan_reads_everyone_s_likelihood_and_says_the_same(network: Store) -> None:
     new_campaign(store=network, name="Drive", action="share", budget=3, now=NOW)
     first = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
-    cached = list(ActivityColumns(network.url, network.engine).dir.glob("*.chance.parquet"))
+    cached = list(network.columns_dir.glob("*.chance.parquet"))
     assert len(cached) == 1  # everyone's likelihood, for these scores
     again = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
     assert [(a.person, a.likelihood, a.reason, a.draft) for a in again.asks] == [

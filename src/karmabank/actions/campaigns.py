@@ -1,17 +1,17 @@
-"""Campaigns: describe the help needed, plan whom to ask, send, track responses (PRODUCT.md §5).
+"""Campaigns: describe the help needed, send, track responses (PRODUCT.md §5).
 
-karmabank never sends anything. `plan` chooses whom to ask (ask-ready people only, ranked by
-the reach they add times their likelihood to act, with IMM on the peer graph) and drafts each
-message; `send` records the planned asks as `ask` activities once a person has sent them (the
-ledger moves); `respond` records what people answered and did: acting makes an advocate, and a
-thank appears in the nurture queue.
+karmabank never sends anything. The planner (`actions/mobilization.py`) chooses whom to ask and
+drafts each message; `send` records the planned asks as `ask` activities once a person has sent
+them (the ledger moves); `respond` records what people answered and did: acting makes an
+advocate, and a thank appears in the nurture queue. Each is one transaction and returns a
+frozen view whose `as_json` is what the CLI's --json, the API and the pages show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -25,36 +25,14 @@ from karmabank.names import is_text, name_key
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, Ask, Campaign, Issue, Person, stored_id
 
-if TYPE_CHECKING:
-    from karmabank.actions.mobilization import CampaignPlan, plan_campaign
-
-__all__ = ["CampaignPlan", "CampaignView", "list_campaigns", "new_campaign", "plan_campaign",
-           "respond", "send_campaign", "show_campaign"]  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    """The planner (`karmabank.actions.mobilization`), imported when first asked for: it
-    imports this module."""
-    if name in ("CampaignPlan", "plan_campaign"):
-        from karmabank.actions import mobilization
-
-        return getattr(mobilization, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["CampaignView", "list_campaigns", "new_campaign", "respond", "send_campaign",
+           "show_campaign"]  # fmt: skip
 
 
 ACTIONS = ("share", "attend", "register", "donate", "volunteer", "sign", "introduce", "custom")
 RESPONSES = ("yes", "no", "acted")
 # what acting on each kind of campaign records as the person's inbound activity
 ACTED_VERB = {"introduce": "introduce", "custom": "act"}
-# the rules that keep someone out of a plan: the ledger's ask rules (PRODUCT.md §3), named as
-# the plan shows them, and one of the campaign's own
-RULES = {
-    "do_not_contact": "do_not_contact",  # asked not to be contacted
-    "balance": "balance",  # we have not given them enough to ask: give first
-    "cooldown": "recent_ask",  # asked within ledger.ask_cooldown_days
-    "frequency": "yearly_cap",  # ledger.max_asks asks within ledger.max_asks_days
-    "campaign": "asked_in_campaign",  # already asked in this campaign
-}
 
 
 @dataclass(frozen=True)
@@ -80,13 +58,15 @@ class CampaignView:
         }  # fmt: skip
 
 
-def _view(session: Session, c: Campaign) -> CampaignView:
+def campaign_view(session: Session, c: Campaign) -> CampaignView:
+    """The view of campaign `c`, read in `session`."""
     issue = session.get(Issue, c.issue_id) if c.issue_id is not None else None
     return CampaignView(c.id, c.name, c.action, issue.name if issue else None, c.budget,
                         c.deadline, c.created_at, c.planned_at, c.expected_reach)  # fmt: skip
 
 
-def _campaign(session: Session, ref: str) -> Campaign:
+def find_campaign(session: Session, ref: str) -> Campaign:
+    """A campaign by name, id or name in any case (`karmabank.names`); NotFoundError."""
     r = ref.strip()
     if not is_text(r):
         raise ConfigError(f"{r!r} is not valid Unicode text")
@@ -133,7 +113,7 @@ def new_campaign(
         details = {"action": action, "budget": budget}
         write_audit(session, now=now, actor=actor, action="campaign new",
                     subject=f"campaign:{c.id}", details=details)  # fmt: skip
-        return _view(session, c)
+        return campaign_view(session, c)
 
 
 @dataclass(frozen=True)
@@ -141,6 +121,9 @@ class SendReport:
     campaign: str
     sent: list[dict[str, Any]]  # person objects, in the plan's order
     refused: list[dict[str, Any]]  # {"person", "reason"}: flagged since the plan
+
+    def as_json(self) -> dict[str, Any]:
+        return {"campaign": self.campaign, "sent": self.sent, "refused": self.refused}
 
 
 def send_campaign(*, store: Store, name: str, now: datetime, actor: str = "cli") -> SendReport:
@@ -150,7 +133,7 @@ def send_campaign(*, store: Store, name: str, now: datetime, actor: str = "cli")
     refused: list[dict[str, Any]] = []
     with store.sessions.begin() as session:
         ensure_organization(session, now=now)
-        c = _campaign(session, name)
+        c = find_campaign(session, name)
         planned = session.scalars(
             select(Ask).where(Ask.campaign_id == c.id, Ask.status == "planned")
             .order_by(Ask.position, Ask.id)
@@ -193,6 +176,10 @@ class Response:
     status: str
     recorded: str | None  # the inbound activity's verb, if one was recorded
 
+    def as_json(self) -> dict[str, Any]:
+        return {"campaign": self.campaign, "person": self.person, "status": self.status,
+                "recorded": self.recorded}  # fmt: skip
+
 
 def respond(
     *, store: Store, name: str, ref: str, response: str, now: datetime, actor: str = "cli"
@@ -203,7 +190,7 @@ def respond(
     if response not in RESPONSES:
         raise ConfigError(f"unknown response {response!r} (responses: {', '.join(RESPONSES)})")
     with store.sessions.begin() as session:
-        c = _campaign(session, name)
+        c = find_campaign(session, name)
         person = find_person(session, ref)
         ask = session.scalar(select(Ask).where(Ask.campaign_id == c.id, Ask.person_id == person.id))
         if ask is None or ask.status == "planned":
@@ -249,8 +236,8 @@ class CampaignShow:
 def show_campaign(*, store: Store, name: str) -> CampaignShow:
     """The campaign, its funnel (planned → sent → answered → acted → thanked) and its asks."""
     with store.sessions() as session:
-        c = _campaign(session, name)
-        view = _view(session, c)
+        c = find_campaign(session, name)
+        view = campaign_view(session, c)
         rows = session.scalars(
             select(Ask).where(Ask.campaign_id == c.id).order_by(Ask.position, Ask.id)
         ).all()

@@ -1,8 +1,8 @@
 """The mobilization planner (PRODUCT.md §5): whom to ask for a campaign, in order, and who is
 left out by which rule. `plan_campaign` reads the ask-ready people and everyone's likelihood to
-act, chooses the asks with IMM on the peer graph (`campaign_plan.choose_seeds`), and writes the
-plan with a reason and a draft per ask (`campaign_plan.write_plan`). Also exported by
-`karmabank.actions.campaigns`, with the rest of the campaign's life."""
+act (`actions/likelihood.py`), chooses the asks with IMM on the peer graph and counts who is
+left out (`measures/planning.py`: pure), and writes the plan with a reason and a draft per ask
+in one transaction (`campaign_plan.write_plan`)."""
 
 from __future__ import annotations
 
@@ -11,32 +11,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 from sqlalchemy import select
 
-from karmabank.actions.campaign_plan import (
-    PlannedAsk,
-    by_person,
-    choose_seeds,
-    explain,
-    facts_of,
-    plan_likelihood,
-    write_plan,
-)
-from karmabank.actions.campaigns import RULES, CampaignView, _campaign, _view
+from karmabank.actions.campaign_plan import PlannedAsk, facts_of, write_plan
+from karmabank.actions.campaigns import CampaignView, campaign_view, find_campaign
 from karmabank.actions.freshness import ensure_scores
+from karmabank.actions.likelihood import PlanLikelihood, explain_chosen, plan_likelihood
 from karmabank.actions.people import person_refs
 from karmabank.errors import ConfigError
+from karmabank.measures import planning
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io
-from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 from karmabank.store.tables import Ask
 
 _SCORES = pa.schema(
     [("person_id", pa.int64()), ("ask_ready", pa.bool_()), ("rule", pa.int64())]
-)  # rule: 0 (none), else the position in RULES, from 1
+)  # rule: 0 (none), else the position in planning.RULES, from 1
 
 
 @dataclass(frozen=True)
@@ -52,13 +44,77 @@ class CampaignPlan:
     capped: bool  # the sample stopped at planner.max_rr_sets: no IMM guarantee
     seconds: float
 
+    @property
+    def excluded_count(self) -> int:
+        """Everyone left out (`excluded` names the first few of them)."""
+        return sum(self.excluded_by_rule.values())
+
     def as_json(self) -> dict[str, Any]:
+        """The plan: the campaign's name, its expected reach, the asks and who is left out."""
         return {
             "campaign": self.campaign.name,
             "expected_reach": round(self.expected_reach, 3),
             "asks": [a.as_json() for a in self.asks],
             "excluded": self.excluded,
         }
+
+    def report_json(self) -> dict[str, Any]:
+        """What `campaign plan --json`, the API and the page show: the plan and its counts."""
+        return {
+            **self.as_json(), "excluded_count": self.excluded_count,
+            "excluded_by_rule": self.excluded_by_rule, "budget_left": self.budget_left,
+            "candidates": self.candidates,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """The campaign before the plan: what went out already, and how many asks are left."""
+
+    view: CampaignView
+    asked: set[int]
+    reach: float  # the expected reach of the asks already sent
+
+    @property
+    def budget_left(self) -> int:
+        return max(self.view.budget - len(self.asked), 0)
+
+
+def _sent(store: Store, name: str) -> _Sent:
+    """The campaign and its sent asks; ConfigError when its whole budget was sent."""
+    with store.sessions() as session:
+        c = find_campaign(session, name)
+        view = campaign_view(session, c)
+        sent = session.execute(
+            select(Ask.person_id, Ask.marginal_reach).where(
+                Ask.campaign_id == c.id, Ask.status != "planned"
+            )
+        ).all()
+    found = _Sent(view, {int(p) for p, _ in sent}, sum(float(r or 0.0) for _, r in sent))
+    if sent and not found.budget_left:
+        raise ConfigError(
+            f"campaign {view.name!r} was sent: all {view.budget} asks of its budget went out "
+            f"(expected reach {view.expected_reach or 0.0:.1f}); nothing is left to plan "
+            "(see `karmabank campaign show`, or start a new campaign)"
+        )
+    return found
+
+
+def _pool(store: Store, likely: PlanLikelihood, asked: set[int]) -> planning.Pool:
+    """Everyone scored: whether they are ask-ready, the rule that keeps them out, their
+    likelihood to act."""
+    codes = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(planning.RULES, start=1))
+    with arrow_io.connect(store.url, store.engine) as conn:  # small columns: no strings
+        scores = arrow_io.read_table(
+            conn, f"""(SELECT person_id, ask_ready, CASE ask_rule {codes} ELSE 0 END AS rule
+                   FROM person_score) s""", _SCORES,
+        )  # fmt: skip
+    people = scores.column("person_id").to_numpy()
+    return planning.pool_of(
+        people, scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool),
+        scores.column("rule").to_numpy(zero_copy_only=False),
+        planning.by_person(likely.likely, people), asked,
+    )  # fmt: skip
 
 
 def plan_campaign(
@@ -72,77 +128,27 @@ def plan_campaign(
     counts them all). Replaces the campaign's previous plan (asks already sent stay, and so do
     their expected reach). A campaign whose whole budget was sent cannot be planned again."""
     from karmabank.actions.influencers import peer_edges
-    from karmabank.graph.diffusion import diffusion_graph
 
     started = time.perf_counter()
-    state = ensure_scores(store=store, now=now, settings=settings)
-    with store.sessions() as session:
-        c = _campaign(session, name)
-        view = _view(session, c)
-        sent = session.execute(
-            select(Ask.person_id, Ask.marginal_reach).where(
-                Ask.campaign_id == c.id, Ask.status != "planned"
-            )
-        ).all()
-    asked = {int(p) for p, _ in sent}
-    sent_reach = sum(float(r or 0.0) for _, r in sent)
-    budget_left = max(view.budget - len(asked), 0)
-    if sent and not budget_left:
-        raise ConfigError(
-            f"campaign {view.name!r} was sent: all {view.budget} asks of its budget went out "
-            f"(expected reach {view.expected_reach or 0.0:.1f}); nothing is left to plan "
-            "(see `karmabank campaign show`, or start a new campaign)"
-        )
-    columns = ActivityColumns(store.url, store.engine)
-    source = columns.up_to(state.activity_max_id).source()
-    codes = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(RULES, start=1))
-    with arrow_io.connect(store.url, store.engine) as conn:  # small columns: no strings
-        scores = arrow_io.read_table(
-            conn, f"""(SELECT person_id, ask_ready, CASE ask_rule {codes} ELSE 0 END AS rule
-                   FROM person_score) s""", _SCORES,
-        )  # fmt: skip
-    found_likely = plan_likelihood(store, state, now, settings, view.issue)
-    likely = found_likely.likely
-    people = scores.column("person_id").to_numpy()
-    chance = by_person(likely, people)
-    ready = scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool)
-    in_campaign = np.isin(people, np.fromiter(asked, np.int64, len(asked)))
-    code = np.array(scores.column("rule").to_numpy(zero_copy_only=False), dtype=np.int64)
-    code[in_campaign] = list(RULES).index("campaign") + 1
-    shown_rules = np.asarray([None, *RULES.values()], dtype=object)
-    rules = shown_rules[code]
-    eligible = ready & ~in_campaign
-    candidates = people[eligible]
-
-    chosen: list[tuple[int, float, float]] = []  # person, marginal reach, likelihood
-    expected, rr_sets = 0.0, 0
-    capped = False
-    if budget_left and len(candidates):
-        whole = diffusion_graph(peer_edges(source, now), also=candidates)
-        graph = whole.within_reach(whole.nodes_of(candidates))  # nobody else can be reached
-        weights = np.zeros(graph.n)
-        known = np.isin(people, graph.people)
-        weights[graph.nodes_of(people[known])] = chance[known]
-        k = min(budget_left, len(candidates))
-        plan = choose_seeds(graph, graph.nodes_of(candidates), weights, k, settings.planner)
-        expected, rr_sets, capped = float(plan.spread_estimate), int(plan.rr_sets), plan.capped
-        for node, gain in zip(plan.seeds.tolist(), plan.marginal_gains.tolist(), strict=True):
-            person = int(graph.people[node])
-            chosen.append((person, float(gain), float(weights[node])))
-
-    left_out = ~eligible
-    counts = np.bincount(code[left_out], minlength=shown_rules.size)
-    by_rule = {str(shown_rules[i]): int(n) for i, n in enumerate(counts.tolist()) if n}
-    order = np.argsort(-chance[left_out], kind="stable")[:excluded_limit]
-    out_people = people[left_out][order]
-    out_rules = rules[left_out][order]
-    refs = person_refs(store, [p for p, _, _ in chosen] + out_people.tolist())
-    excluded = [{"person": refs[int(p)], "rule": str(r)}
-                for p, r in zip(out_people.tolist(), out_rules.tolist(), strict=True)]  # fmt: skip
-    facts = facts_of(store, [p for p, _, _ in chosen])
-    whys = explain(store, now, settings, view.issue, found_likely, [p for p, _, _ in chosen])
-    asks = write_plan(store, view, now, chosen, refs, facts, whys, sent_reach + expected)
-    with store.sessions() as session:
-        view = _view(session, _campaign(session, name))
-    return CampaignPlan(view, expected, asks, excluded, by_rule, budget_left, len(candidates),
-                        rr_sets, capped, time.perf_counter() - started)  # fmt: skip
+    last = ensure_scores(store=store, now=now, settings=settings)
+    sent = _sent(store, name)
+    issue = sent.view.issue
+    likely = plan_likelihood(store=store, last=last, now=now, settings=settings, issue=issue)
+    pool = _pool(store, likely, sent.asked)
+    seeds = planning.Seeds([])
+    if sent.budget_left and pool.candidates.size:
+        edges = peer_edges(last.snapshot(store).activities(), now)
+        k = min(sent.budget_left, int(pool.candidates.size))
+        seeds = planning.seeds_for(edges, pool, k, settings.planner)
+    out = planning.left_out(pool, excluded_limit)
+    refs = person_refs(store, seeds.people + out.people)
+    excluded = [{"person": refs[p], "rule": r} for p, r in zip(out.people, out.rules, strict=True)]
+    whys = explain_chosen(store=store, now=now, settings=settings, issue=issue, known=likely,
+                          people=seeds.people)  # fmt: skip
+    asks, view = write_plan(
+        store=store, view=sent.view, now=now, chosen=seeds.chosen, refs=refs,
+        facts=facts_of(store, seeds.people), whys=whys, expected=sent.reach + seeds.expected,
+    )  # fmt: skip
+    return CampaignPlan(view, seeds.expected, asks, excluded, out.by_rule, sent.budget_left,
+                        int(pool.candidates.size), seeds.rr_sets, seeds.capped,
+                        time.perf_counter() - started)  # fmt: skip

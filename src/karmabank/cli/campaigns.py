@@ -15,7 +15,8 @@ from karmabank.cli.render import console, json_text, quoted, safe, safe_lines
 from karmabank.settings import load_settings, parse_instant
 
 if TYPE_CHECKING:
-    from karmabank.actions.campaigns import CampaignPlan, CampaignShow
+    from karmabank.actions.campaigns import CampaignShow
+    from karmabank.actions.mobilization import CampaignPlan
 
 campaign_app = typer.Typer(
     help="Calls for support: plan whom to ask, record what was sent and what people did.",
@@ -48,11 +49,11 @@ def campaign_new(
 ) -> None:
     """Describe the help needed."""
     from karmabank.actions.campaigns import new_campaign
-    from karmabank.store.open import open_store
+    from karmabank.store.open import open_configured
 
     settings = load_settings(db=db, now=now)
     due = parse_instant(deadline, "--deadline") if deadline else None
-    with open_store(settings.db) as store:
+    with open_configured(settings) as store:
         c = new_campaign(store=store, name=name, action=action, budget=budget,
                          now=settings.clock(), issue=issue, deadline=due)  # fmt: skip
     if json_:
@@ -103,15 +104,14 @@ def campaign_list(db: Db = None, json_: Json = False) -> None:
 @campaign_app.command("plan")
 def campaign_plan(name: Name, db: Db = None, now: Now = None, json_: Json = False) -> None:
     """Whom to ask, in order, with why and a draft; and who is left out, with the rule."""
-    from karmabank.actions.campaigns import plan_campaign
-    from karmabank.actions.freshness import measure_settings
+    from karmabank.actions.mobilization import plan_campaign
 
     with opened(db, now) as (store, settings):
         plan = plan_campaign(store=store, name=name, now=settings.clock(),
-                             settings=measure_settings(store),
+                             settings=settings.measures,
                              excluded_limit=None if json_ else SHOWN_EXCLUDED)  # fmt: skip
     if json_:
-        _json(plan.as_json())
+        _json(plan.report_json())
     else:
         plan_view(plan)
 
@@ -152,7 +152,7 @@ def campaign_send(name: Name, db: Db = None, now: Now = None, json_: Json = Fals
     with opened(db, now) as (store, settings):
         report = send_campaign(store=store, name=name, now=settings.clock())
     if json_:
-        _json({"campaign": report.campaign, "sent": report.sent, "refused": report.refused})
+        _json(report.as_json())
         return
     out = console()
     out.print(f"recorded {len(report.sent)} asks of {quoted(report.campaign)} as sent")

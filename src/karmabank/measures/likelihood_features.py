@@ -9,7 +9,9 @@ that would depend on how long the data runs. Column-wise on DuckDB; no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +30,9 @@ from karmabank.measures import ladder
 from karmabank.measures.network import score_network
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import RhythmStatus, from_micros
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 # Each feature with what it says, in the model's order. Counts and days are log1p'd.
 FEATURE_TEXT: dict[str, str] = {
@@ -93,12 +98,10 @@ def features(
     is `window_days` (default `likelihood.horizon_days`): "lately" counts each activity
     e^(−age / window), times are in windows. Ages are exact (fractional days), so a network of
     one week is measured in hours. Presence counts UTC days, as the rhythm measure does."""
-    lk = settings.likelihood
-    window = float(window_days if window_days is not None else lk.horizon_days)
+    window = float(window_days if window_days is not None else settings.likelihood.horizon_days)
     if scores is None:
         scores = score_network(acts, now=now, settings=settings, flags=flags, acted=asks).scores
     now_us = micros(now)
-    now_day = now_us // US_PER_DAY
     con = engine_over(
         {"acts_src": acts, "flags": flags if flags is not None else empty(FLAGS_SCHEMA),
          "acted": asks if asks is not None else empty(ACTED_SCHEMA),
@@ -108,124 +111,158 @@ def features(
         threads,
     )  # fmt: skip
     try:
-        con.execute(
-            f"""CREATE TEMP TABLE a AS
-            SELECT a.person_id, a.target_id, a.direction, a.occurred_at,
-                   {_day("a.occurred_at", now_us)} AS age, a.occurred_at // {US_PER_DAY} AS day
-            FROM acts_src a
-            WHERE a.occurred_at <= {now_us}
-              AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.person_id = a.person_id
-                              AND (f.team OR f.bot OR f.erased))"""
-        )
-        w, r = window, float(lk.response_days)
-        recent = f"exp(-age / {w!r})"  # an activity `window` old counts 1/e
-        con.execute(
-            f"""CREATE TEMP TABLE g AS SELECT person_id,
-              max(age) AS tenure,
-              min(age) FILTER (WHERE direction = 'in') AS silence,
-              count(*) FILTER (WHERE direction = 'in') AS n_in,
-              coalesce(sum({recent}) FILTER (WHERE direction = 'in'), 0) AS in_recent,
-              coalesce(sum({recent}) FILTER (WHERE direction = 'peer'), 0) AS out_recent,
-              count(*) FILTER (WHERE direction = 'peer' AND age < 90) AS out_90,
-              count(*) FILTER (WHERE direction = 'peer' AND age < 365) AS out_365,
-              min(age) FILTER (WHERE direction = 'peer') AS out_silence,
-              count(*) FILTER (WHERE direction = 'give') AS given,
-              coalesce(sum({recent}) FILTER (WHERE direction = 'give'), 0) AS give_recent,
-              min(age) FILTER (WHERE direction = 'give') AS give_silence,
-              count(*) FILTER (WHERE direction = 'ask') AS asked
-            FROM a GROUP BY person_id"""
-        )
-        # active days: the distinct (person, day) pairs first, then counted (three
-        # count(DISTINCT) per person took a third of the features' time on 456k people)
-        con.execute(
-            f"""CREATE TEMP TABLE pres AS SELECT person_id,
-              count(*) FILTER (WHERE day > {now_day - 30}) AS p30,
-              count(*) FILTER (WHERE day > {now_day - 90}) AS p90,
-              count(*) AS p365
-            FROM (SELECT DISTINCT person_id, day FROM a
-                  WHERE direction = 'in' AND day > {now_day - 365}) d
-            GROUP BY person_id"""
-        )
-        con.execute(
-            f"""CREATE TEMP TABLE pin AS SELECT target_id AS person_id,
-              sum({recent}) AS in_recent,
-              count(*) FILTER (WHERE age < 90) AS in_90,
-              count(*) FILTER (WHERE age < 365) AS in_365
-            FROM a WHERE direction = 'peer' AND target_id IS NOT NULL GROUP BY target_id"""
-        )
-        # a give or ask is answered when the person comes toward us within `response_days`;
-        # one too recent to tell (and not answered yet) is left out of the rate
-        con.execute(
-            f"""CREATE TEMP TABLE resp AS SELECT t.person_id,
-              count(*) FILTER (WHERE t.direction = 'give' AND {_answered(r)}) AS give_yes,
-              count(*) FILTER (WHERE t.direction = 'give' AND ({_answered(r)} OR t.age >= {r!r}))
-                AS give_n,
-              count(*) FILTER (WHERE t.direction = 'ask' AND {_answered(r)}) AS ask_yes,
-              count(*) FILTER (WHERE t.direction = 'ask' AND ({_answered(r)} OR t.age >= {r!r}))
-                AS ask_n
-            FROM (SELECT person_id, direction, occurred_at, age FROM a
-                  WHERE direction IN ('give', 'ask')) t
-            ASOF LEFT JOIN (SELECT person_id, occurred_at AS next_at FROM a
-                            WHERE direction = 'in') n
-              ON n.person_id = t.person_id AND n.next_at > t.occurred_at
-            GROUP BY t.person_id"""
-        )
-        con.execute(
-            f"""CREATE TEMP TABLE did AS SELECT person_id, count(*) AS acted FROM acted
-            WHERE acted_at <= {now_us} GROUP BY person_id"""
-        )
-        levels = " ".join(f"WHEN '{st}' THEN {i}" for st, i in ladder.LEVEL.items())
-        a0, b0 = float(lk.response_prior_acted), float(lk.response_prior_asked)
-        status = ",\n".join(
-            f"coalesce((sc.status = '{s}')::DOUBLE, 0) AS status_{s}" for s in RhythmStatus
-        )
-        cadence = (
-            "coalesce(sc.cadence_used, (SELECT median(cadence_used) FROM sc), "
-            f"{settings.rhythm.default_cadence_days!r})"
-        )
-        table = con.sql(
-            f"""SELECT g.person_id,
-              ln(1 + greatest(coalesce(sc.warmth, 0), 0)) AS warmth,
-              ln(1 + coalesce(g.silence, 0) / {w!r}) AS recency,
-              (g.silence IS NULL)::DOUBLE AS never_in,
-              ln(1 + g.n_in) AS n_in,
-              ln(1 + g.in_recent) AS in_recent,
-              ln(1 + coalesce(pres.p30, 0)) AS presence_30,
-              ln(1 + coalesce(pres.p90, 0)) AS presence_90,
-              ln(1 + coalesce(pres.p365, 0)) AS presence_365,
-              ln(1 + coalesce(g.silence, 0) / greatest({cadence}, 1e-9)) AS silence_cadence,
-              {status},
-              coalesce(CASE sc.stage {levels} END, 0)::DOUBLE AS stage,
-              ln(1 + g.tenure / {w!r}) AS tenure,
-              ln(1 + g.out_recent) AS peer_out_recent, ln(1 + g.out_90) AS peer_out_90,
-              ln(1 + g.out_365) AS peer_out_365,
-              ln(1 + coalesce(g.out_silence, 0) / {w!r}) AS peer_out_recency,
-              (g.out_silence IS NULL)::DOUBLE AS never_peer_out,
-              ln(1 + coalesce(pin.in_recent, 0)) AS peer_in_recent,
-              ln(1 + coalesce(pin.in_90, 0)) AS peer_in_90,
-              ln(1 + coalesce(pin.in_365, 0)) AS peer_in_365,
-              ln(1 + g.given) AS given, ln(1 + g.give_recent) AS give_recent,
-              ln(1 + coalesce(g.give_silence, 0) / {w!r}) AS give_recency,
-              (g.give_silence IS NULL)::DOUBLE AS never_given,
-              (coalesce(resp.give_yes, 0) + {a0!r}) / (coalesce(resp.give_n, 0) + {b0!r})
-                AS give_response,
-              ln(1 + g.asked) AS asked,
-              (least(greatest(coalesce(resp.ask_yes, 0), coalesce(did.acted, 0)), g.asked)
-                + {a0!r}) / (greatest(coalesce(resp.ask_n, 0), least(coalesce(did.acted, 0),
-                g.asked)) + {b0!r}) AS ask_response,
-              coalesce(aff.affinity, 0)::DOUBLE AS affinity,
-              (aff.affinity IS NULL)::DOUBLE AS affinity_missing
-            FROM g LEFT JOIN sc USING (person_id) LEFT JOIN pres USING (person_id)
-              LEFT JOIN pin USING (person_id)
-              LEFT JOIN resp USING (person_id) LEFT JOIN did USING (person_id)
-              LEFT JOIN aff USING (person_id)
-            ORDER BY g.person_id"""
-        ).to_arrow_table()
+        _events(con, now_us)
+        _sums(con, window, now_us // US_PER_DAY)
+        _responses(con, float(settings.likelihood.response_days), now_us)
+        table = con.sql(_rows_sql(settings, window)).to_arrow_table()
     finally:
         con.close()
     return table.cast(
         pa.schema([("person_id", pa.int64()), *((f, pa.float64()) for f in FEATURE_TEXT)])
     )
+
+
+def _events(con: DuckDBPyConnection, now_us: int) -> None:
+    """Table `a`: the activities up to `now_us` (team, bots and erased people left out), with
+    their age in days and their UTC day."""
+    con.execute(
+        f"""CREATE TEMP TABLE a AS
+        SELECT a.person_id, a.target_id, a.direction, a.occurred_at,
+               {_day("a.occurred_at", now_us)} AS age, a.occurred_at // {US_PER_DAY} AS day
+        FROM acts_src a
+        WHERE a.occurred_at <= {now_us}
+          AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.person_id = a.person_id
+                          AND (f.team OR f.bot OR f.erased))"""
+    )
+
+
+def _sums(con: DuckDBPyConnection, w: float, now_day: int) -> None:
+    """Tables `g` (per person: counts, "lately" sums and silences by direction), `pres` (active
+    days) and `pin` (peer activity toward them), over `a`, in windows of `w` days."""
+    recent = f"exp(-age / {w!r})"  # an activity `window` old counts 1/e
+    con.execute(
+        f"""CREATE TEMP TABLE g AS SELECT person_id,
+          max(age) AS tenure,
+          min(age) FILTER (WHERE direction = 'in') AS silence,
+          count(*) FILTER (WHERE direction = 'in') AS n_in,
+          coalesce(sum({recent}) FILTER (WHERE direction = 'in'), 0) AS in_recent,
+          coalesce(sum({recent}) FILTER (WHERE direction = 'peer'), 0) AS out_recent,
+          count(*) FILTER (WHERE direction = 'peer' AND age < 90) AS out_90,
+          count(*) FILTER (WHERE direction = 'peer' AND age < 365) AS out_365,
+          min(age) FILTER (WHERE direction = 'peer') AS out_silence,
+          count(*) FILTER (WHERE direction = 'give') AS given,
+          coalesce(sum({recent}) FILTER (WHERE direction = 'give'), 0) AS give_recent,
+          min(age) FILTER (WHERE direction = 'give') AS give_silence,
+          count(*) FILTER (WHERE direction = 'ask') AS asked
+        FROM a GROUP BY person_id"""
+    )
+    # active days: the distinct (person, day) pairs first, then counted (three
+    # count(DISTINCT) per person took a third of the features' time on 456k people)
+    con.execute(
+        f"""CREATE TEMP TABLE pres AS SELECT person_id,
+          count(*) FILTER (WHERE day > {now_day - 30}) AS p30,
+          count(*) FILTER (WHERE day > {now_day - 90}) AS p90,
+          count(*) AS p365
+        FROM (SELECT DISTINCT person_id, day FROM a
+              WHERE direction = 'in' AND day > {now_day - 365}) d
+        GROUP BY person_id"""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE pin AS SELECT target_id AS person_id,
+          sum({recent}) AS in_recent,
+          count(*) FILTER (WHERE age < 90) AS in_90,
+          count(*) FILTER (WHERE age < 365) AS in_365
+        FROM a WHERE direction = 'peer' AND target_id IS NOT NULL GROUP BY target_id"""
+    )
+
+
+def _responses(con: DuckDBPyConnection, r: float, now_us: int) -> None:
+    """Tables `resp` (gives and asks answered within `r` days) and `did` (asks acted on)."""
+    # a give or ask is answered when the person comes toward us within `response_days`;
+    # one too recent to tell (and not answered yet) is left out of the rate
+    con.execute(
+        f"""CREATE TEMP TABLE resp AS SELECT t.person_id,
+          count(*) FILTER (WHERE t.direction = 'give' AND {_answered(r)}) AS give_yes,
+          count(*) FILTER (WHERE t.direction = 'give' AND ({_answered(r)} OR t.age >= {r!r}))
+            AS give_n,
+          count(*) FILTER (WHERE t.direction = 'ask' AND {_answered(r)}) AS ask_yes,
+          count(*) FILTER (WHERE t.direction = 'ask' AND ({_answered(r)} OR t.age >= {r!r}))
+            AS ask_n
+        FROM (SELECT person_id, direction, occurred_at, age FROM a
+              WHERE direction IN ('give', 'ask')) t
+        ASOF LEFT JOIN (SELECT person_id, occurred_at AS next_at FROM a
+                        WHERE direction = 'in') n
+          ON n.person_id = t.person_id AND n.next_at > t.occurred_at
+        GROUP BY t.person_id"""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE did AS SELECT person_id, count(*) AS acted FROM acted
+        WHERE acted_at <= {now_us} GROUP BY person_id"""
+    )
+
+
+def _rows_sql(settings: MeasureSettings, w: float) -> str:
+    """The SELECT of one row of features per person, from the tables of `_sums` and
+    `_responses` and the scores (`sc`) and affinity (`aff`)."""
+    lk = settings.likelihood
+    levels = " ".join(f"WHEN '{st}' THEN {i}" for st, i in ladder.LEVEL.items())
+    a0, b0 = float(lk.response_prior_acted), float(lk.response_prior_asked)
+    status = ",\n".join(
+        f"coalesce((sc.status = '{s}')::DOUBLE, 0) AS status_{s}" for s in RhythmStatus
+    )
+    cadence = (
+        "coalesce(sc.cadence_used, (SELECT median(cadence_used) FROM sc), "
+        f"{settings.rhythm.default_cadence_days!r})"
+    )
+    return f"""SELECT g.person_id,
+          ln(1 + greatest(coalesce(sc.warmth, 0), 0)) AS warmth,
+          ln(1 + coalesce(g.silence, 0) / {w!r}) AS recency,
+          (g.silence IS NULL)::DOUBLE AS never_in,
+          ln(1 + g.n_in) AS n_in,
+          ln(1 + g.in_recent) AS in_recent,
+          ln(1 + coalesce(pres.p30, 0)) AS presence_30,
+          ln(1 + coalesce(pres.p90, 0)) AS presence_90,
+          ln(1 + coalesce(pres.p365, 0)) AS presence_365,
+          ln(1 + coalesce(g.silence, 0) / greatest({cadence}, 1e-9)) AS silence_cadence,
+          {status},
+          coalesce(CASE sc.stage {levels} END, 0)::DOUBLE AS stage,
+          ln(1 + g.tenure / {w!r}) AS tenure,
+          ln(1 + g.out_recent) AS peer_out_recent, ln(1 + g.out_90) AS peer_out_90,
+          ln(1 + g.out_365) AS peer_out_365,
+          ln(1 + coalesce(g.out_silence, 0) / {w!r}) AS peer_out_recency,
+          (g.out_silence IS NULL)::DOUBLE AS never_peer_out,
+          ln(1 + coalesce(pin.in_recent, 0)) AS peer_in_recent,
+          ln(1 + coalesce(pin.in_90, 0)) AS peer_in_90,
+          ln(1 + coalesce(pin.in_365, 0)) AS peer_in_365,
+          ln(1 + g.given) AS given, ln(1 + g.give_recent) AS give_recent,
+          ln(1 + coalesce(g.give_silence, 0) / {w!r}) AS give_recency,
+          (g.give_silence IS NULL)::DOUBLE AS never_given,
+          (coalesce(resp.give_yes, 0) + {a0!r}) / (coalesce(resp.give_n, 0) + {b0!r})
+            AS give_response,
+          ln(1 + g.asked) AS asked,
+          (least(greatest(coalesce(resp.ask_yes, 0), coalesce(did.acted, 0)), g.asked)
+            + {a0!r}) / (greatest(coalesce(resp.ask_n, 0), least(coalesce(did.acted, 0),
+            g.asked)) + {b0!r}) AS ask_response,
+          coalesce(aff.affinity, 0)::DOUBLE AS affinity,
+          (aff.affinity IS NULL)::DOUBLE AS affinity_missing
+        FROM g LEFT JOIN sc USING (person_id) LEFT JOIN pres USING (person_id)
+          LEFT JOIN pin USING (person_id)
+          LEFT JOIN resp USING (person_id) LEFT JOIN did USING (person_id)
+          LEFT JOIN aff USING (person_id)
+        ORDER BY g.person_id"""
+
+
+def activities_of(source: ParquetFiles | pa.Table, people: Sequence[int]) -> pa.Table:
+    """The activities by or toward `people`: what their features are made of (`features` on
+    them gives their rows of everyone's, in a fraction of the time)."""
+    con = engine_over({"acts": source, "who": pa.table({"id": pa.array(list(people), pa.int64())})})
+    try:
+        return con.sql(
+            """SELECT * FROM acts WHERE person_id IN (SELECT id FROM who)
+               OR target_id IN (SELECT id FROM who)"""
+        ).to_arrow_table()
+    finally:
+        con.close()
 
 
 def _answered(response_days: float) -> str:

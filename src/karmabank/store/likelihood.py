@@ -1,0 +1,101 @@
+"""What likelihood to act reads from the database and keeps beside the columnar copy: the asks
+people acted on, the texts that say their affinity to an issue, and two caches named by the
+scores' token (the last rescore's: `LastRescore.token`) and the issue — the fitted model
+(`likelihood-<token>[-issue<id>].json`) and everyone's likelihood for the planner
+(`likelihood-<token>[-issue<id>].chance.parquet`).
+
+Any change to the data, the flags or the settings makes new scores with a new token, so a
+cache is never read for scores it was not made from; saving a model prunes the caches of every
+other token. Files are written to a temporary name and renamed (a reader never sees half a
+file); an unreadable cache reads as missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from karmabank.frames import ACTED_SCHEMA, micros
+from karmabank.store import arrow_io
+
+TEXTS_SCHEMA = pa.schema(
+    [("person_id", pa.int64()), ("occurred_at", pa.int64()), ("text", pa.string())]
+)
+
+
+def acted_asks(conn: Any, until: datetime) -> pa.Table:
+    """The asks people acted on up to `until` (ACTED_SCHEMA), on an ADBC connection."""
+    return arrow_io.read_table(
+        conn,
+        f"""(SELECT person_id, campaign_id, acted_at FROM ask WHERE status = 'acted'
+            AND acted_at IS NOT NULL AND acted_at <= {micros(until)}) AS acted""",
+        ACTED_SCHEMA,
+    )
+
+
+def issue_texts(conn: Any, until_us: int) -> pa.Table:
+    """The texts people wrote toward us or to others up to `until_us` (TEXTS_SCHEMA): what
+    their affinity to an issue is judged by."""
+    return arrow_io.read_table(
+        conn,
+        f"""(SELECT person_id, occurred_at, text FROM activity WHERE text IS NOT NULL
+            AND direction IN ('in', 'peer') AND occurred_at <= {until_us}) x""",
+        TEXTS_SCHEMA,
+    )
+
+
+def _name(token: str, issue_id: int | None) -> str:
+    return f"likelihood-{token}{'' if issue_id is None else f'-issue{issue_id}'}"
+
+
+def _replace(directory: Path, path: Path, write: Callable[[Path], object]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f"likelihood.{uuid.uuid4().hex}.tmp"
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def cached_model(directory: Path, token: str, issue_id: int | None) -> dict[str, Any] | None:
+    """The model cached for the scores `token` names (and the issue), as its JSON, if any and
+    readable."""
+    try:
+        found = json.loads((directory / f"{_name(token, issue_id)}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def cache_model(directory: Path, token: str, issue_id: int | None, text: str) -> None:
+    """Keep the model (its JSON `text`) for the scores `token` names (and the issue); the
+    caches made for other scores go."""
+    _replace(directory, directory / f"{_name(token, issue_id)}.json", lambda p: p.write_text(text))
+    for p in directory.glob("likelihood*"):
+        if not p.name.startswith(f"likelihood-{token}.") and not p.name.startswith(
+            f"likelihood-{token}-issue"
+        ):
+            p.unlink(missing_ok=True)
+
+
+def cached_chances(
+    directory: Path, token: str, issue_id: int | None, schema: pa.Schema
+) -> pa.Table | None:
+    """Everyone's likelihood cached for the scores `token` names (and the issue), if any and
+    readable with `schema`."""
+    try:
+        return pq.read_table(directory / f"{_name(token, issue_id)}.chance.parquet", schema=schema)
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def cache_chances(directory: Path, token: str, issue_id: int | None, table: pa.Table) -> None:
+    """Keep everyone's likelihood for the scores `token` names (and the issue)."""
+    path = directory / f"{_name(token, issue_id)}.chance.parquet"
+    _replace(directory, path, lambda p: pq.write_table(table, p))
