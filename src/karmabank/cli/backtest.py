@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from karmabank.cli import render
 from karmabank.cli.options import Db, Json
+from karmabank.cli.render import console, json_text, plain
 
 if TYPE_CHECKING:
     from karmabank.actions.backtest import BacktestReport
@@ -41,30 +41,29 @@ def backtest(
 ) -> None:
     """Check on your own history how well the scores predicted who came toward you."""
     from karmabank.actions.backtest import backtest as run_backtest
-    from karmabank.actions.freshness import measure_settings
+    from karmabank.actions.database import open_database
     from karmabank.settings import load_settings, parse_instant
-    from karmabank.store.open import open_store
 
     settings = load_settings(db=db)
     when = parse_instant(cutoff, "--cutoff")
-    with open_store(settings.db) as store:
-        measures = measure_settings(store)
+    with open_database(settings=settings) as store:
+        measures = settings.measures
         report = run_backtest(
             store=store, cutoff=when, settings=measures, fit_weights=fit, k=k,
             horizon_days=horizon if horizon is not None else measures.likelihood.horizon_days,
         )  # fmt: skip
     if json_:
-        sys.stdout.write(render.json_text(report.as_json()) + "\n")
+        sys.stdout.write(json_text(report.as_json()) + "\n")
     else:
         backtest_view(report)
 
 
 def backtest_view(report: BacktestReport) -> None:
     """The table of AUC and precision@k per score, what it means, and the fitted weights."""
-    out = render.console()
+    out = console()
 
     def say(text: str) -> None:  # fitted verbs come from the data: shown as plain text
-        out.print(render.plain(text), markup=False)
+        out.print(plain(text), markup=False)
 
     cut = report.cutoff.strftime("%Y-%m-%d %H:%M")
     say(

@@ -49,11 +49,11 @@ def campaign_new(
 ) -> None:
     """Describe the help needed."""
     from karmabank.actions.campaigns import new_campaign
-    from karmabank.store.open import open_configured
+    from karmabank.actions.database import open_database
 
     settings = load_settings(db=db, now=now)
     due = parse_instant(deadline, "--deadline") if deadline else None
-    with open_configured(settings) as store:
+    with open_database(settings=settings) as store:
         c = new_campaign(store=store, name=name, action=action, budget=budget,
                          now=settings.clock(), issue=issue, deadline=due)  # fmt: skip
     if json_:
