@@ -5,6 +5,7 @@ the list shows every campaign with its status and funnel."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -279,3 +280,24 @@ def test_a_second_plan_reads_everyone_s_likelihood_and_says_the_same(network: St
     _, everyone = likelihood_inputs(store=network, now=NOW, settings=S)
     mask = pc.is_in(everyone["person_id"], pa.array(ids, pa.int64()))
     assert few.equals(everyone.filter(mask))
+
+
+def test_the_plan_s_json_is_one_shape_with_every_one_counted(
+    network: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`campaign plan --json`, the API and the page show `report_json`: the plan and its
+    counts; a limit names fewer of those left out but counts them all."""
+    new_campaign(store=network, name="Drive", action="share", budget=2, now=NOW)
+    plan = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
+    data = plan.report_json()
+    assert set(data) == set(plan.as_json()) | {
+        "excluded_count", "excluded_by_rule", "budget_left", "candidates"
+    }  # fmt: skip
+    assert data["excluded_count"] == len(plan.excluded) == sum(plan.excluded_by_rule.values())
+    assert (data["budget_left"], data["candidates"]) == (2, plan.candidates)
+    few = plan_campaign(store=network, name="Drive", now=NOW, settings=S, excluded_limit=1)
+    assert few.excluded == plan.excluded[:1] and few.excluded_count == plan.excluded_count
+    r = run(capsys, "campaign", "plan", "Drive", "--db", network.url, "--now", NOW.isoformat(),
+            "--json")  # fmt: skip
+    assert r.code == 0, r.err
+    assert json.loads(r.out) == json.loads(json.dumps(data))
