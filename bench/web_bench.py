@@ -67,7 +67,7 @@ TARGET_MS = 50.0
 WARMUP = 3
 
 # The statements `person_scores` (actions/relationships.py) and `person_detail`
-# (actions/people.py) run for one person by id, in their order.
+# (actions/person_story.py) run for one person by id, in their order.
 FRESHNESS = (
     ("freshness", "SELECT revision FROM organization ORDER BY id LIMIT 1", ()),
     ("freshness", "SELECT coalesce(max(id), 0) FROM activity", ()),

@@ -50,7 +50,7 @@ def network(store: Store, tmp_path: Path) -> Store:
 
 
 def circle(store: Store, at: datetime) -> dict[str, object]:
-    p = person_scores(store=store, ref="cora@example.org", now=at, settings=S)
+    p = person_scores(store=store, ref="cora@example.org", now=at, settings=S).as_json()
     return {"circle": p["circle"], **(p.get("circle_history") or {})}
 
 
@@ -61,7 +61,7 @@ def _history_at_t1(store: Store, flag: Flag | None) -> dict[str, object]:
         set_flag(store=store, ref="cora@example.org", flag=flag, on=True, now=T0, actor="test")
         while_flagged = person_scores(
             store=store, ref="cora@example.org", now=T0 + timedelta(days=20), settings=S
-        )
+        ).as_json()
         assert while_flagged["circle"] is None  # left out of the measures meanwhile
         set_flag(store=store, ref="cora@example.org", flag=flag, on=False, now=T0, actor="test")
     return circle(store, T1)

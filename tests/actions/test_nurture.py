@@ -80,11 +80,11 @@ def test_limit_and_one_item_per_person(network: Store) -> None:
 
 
 def test_done_records_the_give_and_moves_the_ledger(network: Store) -> None:
-    before = person_scores(store=network, ref="nia@example.org", now=NOW, settings=S)
+    before = person_scores(store=network, ref="nia@example.org", now=NOW, settings=S).as_json()
     nia = by_name(nurture_queue(store=network, now=NOW, settings=S))["Nia New"]
     _, act = nurture_done(store=network, item_id=nia.id, now=NOW)  # type: ignore[attr-defined]
     assert (act.direction, act.verb) == ("give", "reply")
-    after = person_scores(store=network, ref="nia@example.org", now=NOW, settings=S)
+    after = person_scores(store=network, ref="nia@example.org", now=NOW, settings=S).as_json()
     assert after["ledger"]["given"] == before["ledger"]["given"] + 3.0  # a reply weighs 3
     again = by_name(nurture_queue(store=network, now=NOW, settings=S))
     assert "Nia New" not in again or again["Nia New"].kind != "reply"  # type: ignore[attr-defined]
@@ -146,7 +146,8 @@ def test_thank_ask_celebrate_and_share(store: Store, tmp_path: Path) -> None:
     import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
     add_issue(store=store, name="River cleanup", keywords=["river", "litter"], now=NOW)
     with store.sessions.begin() as session:
-        ash = person_scores(store=store, ref="ash@example.org", now=NOW, settings=S)["id"]
+        ash = person_scores(store=store, ref="ash@example.org", now=NOW,
+                            settings=S).as_json()["id"]  # fmt: skip
         campaign = Campaign(name="Spring cleanup", action="volunteer", budget=10, created_at=NOW)
         session.add(campaign)
         session.flush()
@@ -183,7 +184,7 @@ def test_only_people_who_came_toward_us_have_an_anniversary(store: Store, tmp_pa
     f = tmp_path / "gives.csv"
     f.write_text("\n".join(rows) + "\n")
     import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
-    gil = person_scores(store=store, ref="gil@example.org", now=NOW, settings=S)
+    gil = person_scores(store=store, ref="gil@example.org", now=NOW, settings=S).as_json()
     assert gil["tenure_days"] is None or gil["tenure_days"] >= 365
     items = by_name(nurture_queue(store=store, now=NOW, settings=S, limit=20))
     assert items["Ann Year"].kind == "celebrate"  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from karmabank.actions.importing import import_files
-from karmabank.actions.people import person_detail
+from karmabank.actions.person_story import person_detail
 from karmabank.store.open import Store
 from tests.conftest import NOW
 
@@ -27,7 +27,7 @@ def test_the_timeline_merges_both_halves_newest_first(store: Store, tmp_path: Pa
     f.write_text("\n".join(rows) + "\n")
     import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
 
-    ada = person_detail(store=store, ref="ada@example.org", timeline_limit=4)
+    ada = person_detail(store=store, ref="ada@example.org", timeline_limit=4).as_json()
     assert [t["text"] for t in ada["timeline"]] == ["r1", "c2", "c4", "r5"]
     assert [t["direction"] for t in ada["timeline"]] == ["peer_in", "in", "in", "peer_in"]
     assert ada["timeline"][0]["other"]["name"] == "Bob"
@@ -35,7 +35,7 @@ def test_the_timeline_merges_both_halves_newest_first(store: Store, tmp_path: Pa
     assert ada["first_seen"] == iso(30)  # Bob's first reply to her
     assert ada["last_seen"] == iso(1)
 
-    everything = person_detail(store=store, ref="ada@example.org", timeline_limit=50)
+    everything = person_detail(store=store, ref="ada@example.org", timeline_limit=50).as_json()
     texts = [t["text"] for t in everything["timeline"]]
     assert len(texts) == len(set(texts)) == 9
     assert texts[-1] == "r30"

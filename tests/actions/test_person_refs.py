@@ -14,7 +14,8 @@ import pytest
 from karmabank.actions.campaigns import new_campaign, respond
 from karmabank.actions.importing import import_files
 from karmabank.actions.nurture import nurture_queue
-from karmabank.actions.people import find_person, person_detail, resolve_person
+from karmabank.actions.people import find_person, resolve_person
+from karmabank.actions.person_story import person_detail
 from karmabank.actions.recording import record_activity
 from karmabank.actions.templates import channel_phrase, render_template, templates, what_they_did
 from karmabank.errors import AmbiguousError, ConfigError, NotFoundError
@@ -75,8 +76,9 @@ def test_id_prefix_is_the_database_id_and_a_bare_number_an_identity_first(refs: 
             resolve_person(session, "id:9")
         with pytest.raises(ConfigError, match="id: takes a database id"):
             resolve_person(session, "id:ada")
-    assert person_detail(store=refs, ref="2")["note"].startswith("2 is taken as the identity")
-    assert "note" not in person_detail(store=refs, ref="id:2")
+    note = person_detail(store=refs, ref="2").as_json()["note"]
+    assert note.startswith("2 is taken as the identity")
+    assert "note" not in person_detail(store=refs, ref="id:2").as_json()
 
 
 def test_record_takes_id_refs(refs: Store) -> None:

@@ -150,7 +150,7 @@ def test_circle_history_survives_in_the_database(store: Store) -> None:
 
 
 def test_person_scores_explain_themselves(network: Store) -> None:
-    d = person_scores(store=network, ref="ada@example.org", now=NOW, settings=SETTINGS)
+    d = person_scores(store=network, ref="ada@example.org", now=NOW, settings=SETTINGS).as_json()
     for key in ("id", "name", "identities", "flags", "circle", "status", "stage", "tenure_days",
                 "presence", "cadence_days", "silence_days", "warmth", "ledger", "timeline"):  # fmt: skip
         assert key in d, key
@@ -167,7 +167,9 @@ def test_person_scores_explain_themselves(network: Store) -> None:
     assert "give first" in d["ledger"]["why"]
     assert d["why"]["warmth"].startswith("warmth 7.51: a comment this month")
     assert d["why"]["rhythm"].startswith("active: usually comes every 30 days")
-    carol = person_scores(store=network, ref="carol@example.org", now=NOW, settings=SETTINGS)
+    carol = person_scores(
+        store=network, ref="carol@example.org", now=NOW, settings=SETTINGS
+    ).as_json()
     assert carol["circle"] is None and carol["ledger"]["given"] == 2.0
 
 

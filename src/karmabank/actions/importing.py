@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from adbc_driver_manager.dbapi import Error as AdbcError
 from sqlalchemy import Connection, select, text, update
+from sqlalchemy.orm import Session
 
 from karmabank.actions.import_runs import mark_interrupted, run_lock
 from karmabank.actions.organization import ensure_organization, write_audit
@@ -126,13 +127,14 @@ def import_files(
         raise
     with lock:
         report = _import_run(store, run_id, org_keys, source, files, batch_size, progress, now)
-    report.interrupted = interrupted
-    with store.sessions.begin() as session:
-        write_audit(
-            session, now=now, actor=actor, action="import", subject=f"import_run:{run_id}",
-            details={"format": fmt, "paths": [str(p) for p in paths], **report.as_json(),
-                     "errors": len(report.errors)},
-        )  # fmt: skip
+        report.interrupted = interrupted
+        with store.sessions.begin() as session:  # the run is done and audited, or neither
+            _finish_in(session, run_id, "done", now)
+            write_audit(
+                session, now=now, actor=actor, action="import", subject=f"import_run:{run_id}",
+                details={"format": fmt, "paths": [str(p) for p in paths], **report.as_json(),
+                         "errors": len(report.errors)},
+            )  # fmt: skip
     if report.imported:
         _sync_columns(store)
     return report
@@ -197,7 +199,6 @@ def _import_run(
     finally:
         for file in files:
             file.close()
-    _finish(store, run_id, "done", now)
     return report
 
 
@@ -213,9 +214,13 @@ def _sync_columns(store: Store) -> None:
 
 def _finish(store: Store, run_id: int, status: str, now: datetime) -> None:
     with store.sessions.begin() as session:
-        session.execute(
-            update(ImportRun).where(ImportRun.id == run_id).values(status=status, finished_at=now)
-        )
+        _finish_in(session, run_id, status, now)
+
+
+def _finish_in(session: Session, run_id: int, status: str, now: datetime) -> None:
+    session.execute(
+        update(ImportRun).where(ImportRun.id == run_id).values(status=status, finished_at=now)
+    )
 
 
 Batch = list[ParsedRow | BadRow | SkippedRow]
@@ -263,25 +268,41 @@ class _Batcher:
             {"n": len(batch), "id": self.run_id},
         )
         writer = BulkWriter(conn)
-        rows: list[ParsedRow] = []
-        bad: list[BadRow] = []
-        skipped: Counter[str] = Counter()
-        org_keys = self.org_keys
-        for item in batch:
-            if type(item) is ParsedRow:
-                if item.person in org_keys:
-                    skipped["the organization itself"] += 1
-                else:
-                    rows.append(item)
-            elif type(item) is BadRow:
-                bad.append(item)
-            else:
-                assert isinstance(item, SkippedRow)
-                skipped[item.reason] += 1
+        rows, bad, skipped = _sorted(batch, self.org_keys)
         people = self._resolve(writer, rows)
+        tuples, names, followers = self._activities(rows, people, skipped)
+        inserted = writer.insert_activities(tuples)
+        writer.update_names(names)
+        writer.update_followers(followers)
+        _quarantine(conn, self.run_id, stored_as, bad, self.now_us)
+        n_skipped = skipped.total()
+        conn.execute(
+            text(
+                "UPDATE import_run SET imported = imported + :i, duplicates = duplicates + :d,"
+                " skipped = skipped + :s, quarantined = quarantined + :q WHERE id = :id"
+            ),
+            {"i": inserted, "d": len(tuples) - inserted, "s": n_skipped, "q": len(bad),
+             "id": self.run_id},
+        )  # fmt: skip
+        # Counted only once the transaction is sure to commit (nothing below can fail).
+        rep = self.report
+        rep.imported += inserted
+        rep.duplicates += len(tuples) - inserted
+        rep.skipped += n_skipped
+        rep.quarantined += len(bad)
+        rep.skip_reasons.update(skipped)
+        room = MAX_REPORTED_ERRORS - len(rep.errors)
+        rep.errors.extend(RowError(display, b.line, b.reason) for b in bad[: max(room, 0)])
+
+    def _activities(
+        self, rows: list[ParsedRow], people: dict[IdentityKey, tuple[int, bool]],
+        skipped: Counter[str],
+    ) -> tuple[list[ActivityTuple], dict[int, str], dict[int, int]]:  # fmt: skip
+        """The rows as activity tuples (those of or toward an erased person counted in
+        `skipped` instead), and the names and follower counts they give (the last one wins)."""
         tuples: list[ActivityTuple] = []
         names: dict[int, str] = {}
-        followers: dict[int, int] = {}  # the last count a file gives wins
+        followers: dict[int, int] = {}
         run_id = self.run_id
         for r in rows:
             pid, erased = people[r.person]
@@ -300,43 +321,7 @@ class _Batcher:
                 r.source_key, r.occurred_at, pid, r.verb, r.direction, r.channel,
                 r.object, r.text, target_id, r.weight, run_id,
             ))  # fmt: skip
-        inserted = writer.insert_activities(tuples)
-        writer.update_names(names)
-        writer.update_followers(followers)
-        if bad:
-            conn.execute(
-                text(
-                    "INSERT INTO quarantine (import_run_id, file, line, raw, raw_digest, reason,"
-                    " created_at) VALUES (:run, :file, :line, :raw, :digest, :reason, :at)"
-                    " ON CONFLICT (file, line, raw_digest) DO NOTHING"
-                ),
-                [
-                    {
-                        "run": run_id, "file": stored_as, "line": b.line, "raw": b.raw,
-                        "digest": hashlib.blake2b(b.raw.encode(), digest_size=16).hexdigest(),
-                        "reason": b.reason, "at": self.now_us,
-                    }
-                    for b in bad
-                ],
-            )  # fmt: skip
-        n_skipped = skipped.total()
-        conn.execute(
-            text(
-                "UPDATE import_run SET imported = imported + :i, duplicates = duplicates + :d,"
-                " skipped = skipped + :s, quarantined = quarantined + :q WHERE id = :id"
-            ),
-            {"i": inserted, "d": len(tuples) - inserted, "s": n_skipped, "q": len(bad),
-             "id": run_id},
-        )  # fmt: skip
-        # Counted only once the transaction is sure to commit (nothing below can fail).
-        rep = self.report
-        rep.imported += inserted
-        rep.duplicates += len(tuples) - inserted
-        rep.skipped += n_skipped
-        rep.quarantined += len(bad)
-        rep.skip_reasons.update(skipped)
-        room = MAX_REPORTED_ERRORS - len(rep.errors)
-        rep.errors.extend(RowError(display, b.line, b.reason) for b in bad[: max(room, 0)])
+        return tuples, names, followers
 
     def _resolve(
         self, writer: BulkWriter, rows: list[ParsedRow]
@@ -360,3 +345,48 @@ class _Batcher:
             created = writer.create_persons(new, names, self.now_us)
             people.update((k, (pid, False)) for k, pid in created.items())
         return people
+
+
+def _sorted(
+    batch: Batch, org_keys: set[IdentityKey]
+) -> tuple[list[ParsedRow], list[BadRow], Counter[str]]:
+    """A batch's rows to store, its rows to quarantine, and why the others were skipped (a
+    row of the organization itself is not about a person)."""
+    rows: list[ParsedRow] = []
+    bad: list[BadRow] = []
+    skipped: Counter[str] = Counter()
+    for item in batch:
+        if type(item) is ParsedRow:
+            if item.person in org_keys:
+                skipped["the organization itself"] += 1
+            else:
+                rows.append(item)
+        elif type(item) is BadRow:
+            bad.append(item)
+        else:
+            assert isinstance(item, SkippedRow)
+            skipped[item.reason] += 1
+    return rows, bad, skipped
+
+
+def _quarantine(
+    conn: Connection, run_id: int, stored_as: str, bad: list[BadRow], now_us: int
+) -> None:
+    """Keep the bad rows with their file, line and reason (once per file, line and text)."""
+    if not bad:
+        return
+    conn.execute(
+        text(
+            "INSERT INTO quarantine (import_run_id, file, line, raw, raw_digest, reason,"
+            " created_at) VALUES (:run, :file, :line, :raw, :digest, :reason, :at)"
+            " ON CONFLICT (file, line, raw_digest) DO NOTHING"
+        ),
+        [
+            {
+                "run": run_id, "file": stored_as, "line": b.line, "raw": b.raw,
+                "digest": hashlib.blake2b(b.raw.encode(), digest_size=16).hexdigest(),
+                "reason": b.reason, "at": now_us,
+            }
+            for b in bad
+        ],
+    )  # fmt: skip

@@ -16,7 +16,7 @@ from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from karmabank.actions.freshness import ensure_scores
@@ -25,8 +25,9 @@ from karmabank.errors import ConfigError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Circle, Flag, RhythmStatus, Stage
 from karmabank.names import like_pattern, name_key
+from karmabank.store import queries
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Identity, Person, PersonScore
+from karmabank.store.tables import Identity, Person, PersonScore
 
 CHUNK = 1000
 SORTS = ("warmth", "tenure", "balance", "silence", "recent")
@@ -232,8 +233,8 @@ def _chunks(
         rows_read = _rows(session, parts, limit, chunk)
         while rows := list(islice(rows_read, chunk)):
             ids = [r[0] for r in rows]
-            idents = _identities(session, ids)
-            counts = _activity_counts(session, ids) if details else {}
+            idents = queries.identities(session, ids)
+            counts = queries.activity_counts(session, ids) if details else {}
             out = []
             for pid, name, team, bot, dnc, scored, circle, status, stage, warmth, balance in rows:
                 flags = [f for f, on in zip(_FLAGS, (team, bot, dnc), strict=True) if on]
@@ -244,25 +245,3 @@ def _chunks(
                     flags, n if details else None, as_time(last),
                 ))  # fmt: skip
             yield out
-
-
-def _identities(session: Session, ids: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {}
-    for pid, platform, key in session.execute(
-        select(Identity.person_id, Identity.platform, Identity.key)
-        .where(Identity.person_id.in_(ids))
-        .order_by(Identity.id)
-    ):
-        found.setdefault(pid, []).append(f"{platform}:{key}")
-    return found
-
-
-def _activity_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, Any]]:
-    return {
-        pid: (int(n), last)
-        for pid, n, last in session.execute(
-            select(Activity.person_id, func.count(), func.max(Activity.occurred_at))
-            .where(Activity.person_id.in_(ids))
-            .group_by(Activity.person_id)
-        )
-    }

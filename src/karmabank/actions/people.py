@@ -1,4 +1,5 @@
-"""Finding people, listing them, one person's whole story, flags."""
+"""Finding people by a reference (an id, an identity, a bare number or a name), who they are
+(`PersonRef`, the fields every person object carries in any JSON output), and their flags."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from karmabank.actions.organization import write_audit
@@ -14,14 +15,27 @@ from karmabank.errors import AmbiguousError, ConfigError, NotFoundError
 from karmabank.identities import PLATFORMS, IdentityError, normalize_identity, parse_identity
 from karmabank.model import Flag, IdentityKey
 from karmabank.names import is_text, name_key
+from karmabank.store import queries
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Identity, Person, stored_id
-
-TIMELINE_LIMIT = 50
+from karmabank.store.tables import Identity, Person, stored_id
 
 
-def identity_strings(person: Person) -> list[str]:
-    return [f"{i.platform}:{i.key}" for i in person.identities]
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """Who a person is: their id, name and identities (`platform:key`, in the order added)."""
+
+    id: int
+    name: str | None
+    identities: tuple[str, ...]
+
+    @classmethod
+    def of(cls, person: Person) -> PersonRef:
+        identities = tuple(f"{i.platform}:{i.key}" for i in person.identities)
+        return cls(person.id, person.name, identities)
+
+    def as_json(self) -> dict[str, Any]:
+        """The fields every person object carries in any JSON output."""
+        return {"id": self.id, "name": self.name, "identities": list(self.identities)}
 
 
 def flags_set(person: Person) -> list[str]:
@@ -30,32 +44,20 @@ def flags_set(person: Person) -> list[str]:
 
 
 def person_ref_json(person: Person) -> dict[str, Any]:
-    """The fields every person object carries in any JSON output."""
-    return {"id": person.id, "name": person.name, "identities": identity_strings(person)}
+    """`PersonRef.as_json` of a person read through the ORM."""
+    return PersonRef.of(person).as_json()
 
 
 def person_refs(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """`person_ref_json` of many people at once: two set-wise queries per chunk, no ORM objects
-    (a plan can leave out hundreds of thousands of people)."""
-    refs: dict[int, dict[str, Any]] = {}
-    unique = sorted(set(ids))
+    """`person_ref_json` of many people at once: two set-wise queries per 20,000 people, no ORM
+    objects (a plan can leave out hundreds of thousands of people)."""
     with store.sessions() as session:
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            for pid, name in session.execute(
-                select(Person.id, Person.name).where(Person.id.in_(chunk))
-            ):
-                refs[pid] = {"id": pid, "name": name, "identities": []}
-            for pid, platform, key in session.execute(
-                select(Identity.person_id, Identity.platform, Identity.key)
-                .where(Identity.person_id.in_(chunk))
-                .order_by(Identity.id)
-            ):
-                refs[pid]["identities"].append(f"{platform}:{key}")
-    return refs
-
-
-_CHUNK = 20_000
+        names = queries.names(session, ids)
+        identities = queries.identities(session, names)
+    return {
+        pid: PersonRef(pid, name, tuple(identities.get(pid, ()))).as_json()
+        for pid, name in names.items()
+    }
 
 
 ID_PREFIX = "id:"  # `id:42`: the person with the database id 42 (what listings show)
@@ -196,103 +198,16 @@ def as_time(value: Any) -> datetime | None:
     return from_micros(int(value))
 
 
-def person_detail(
-    *, store: Store, ref: str, timeline_limit: int = TIMELINE_LIMIT
-) -> dict[str, Any]:
-    """Everything known about one person, as a JSON-ready dict."""
-    with store.sessions() as session:
-        found = resolve_person(session, ref)
-        p = found.person
-        if p.erased:
-            raise NotFoundError(f"person {ref.strip()!r} ({ID_PREFIX}{p.id}) was erased")
-        by_direction = dict(
-            session.execute(
-                select(Activity.direction, func.count())
-                .where(Activity.person_id == p.id)
-                .group_by(Activity.direction)
-            ).all()
-        )
-        # What they did, and what others did to them: each half on its own index (an OR of
-        # the two would walk all 10M activities on a big network).
-        mine = Activity.person_id == p.id
-        theirs = (Activity.target_id == p.id) & (Activity.person_id != p.id)
-        received = session.scalar(
-            select(func.count()).select_from(Activity).where(Activity.target_id == p.id)
-        )
-        spans = [
-            session.execute(
-                select(func.min(Activity.occurred_at), func.max(Activity.occurred_at)).where(half)
-            ).one()
-            for half in (mine, theirs)
-        ]
-        firsts = [f for f, _ in spans if f is not None]
-        lasts = [last for _, last in spans if last is not None]
-        halves = [
-            select(Activity.id, Activity.occurred_at).where(half)
-            .order_by(Activity.occurred_at.desc(), Activity.id.desc())
-            .limit(timeline_limit).subquery()
-            for half in (mine, theirs)
-        ]  # fmt: skip
-        newest = union_all(*(select(h.c.id, h.c.occurred_at) for h in halves)).subquery()
-        ids = select(newest.c.id).order_by(newest.c.occurred_at.desc(), newest.c.id.desc())
-        acts = list(
-            session.scalars(
-                select(Activity)
-                .where(Activity.id.in_(ids.limit(timeline_limit).scalar_subquery()))
-                .order_by(Activity.occurred_at.desc(), Activity.id.desc())
-            )
-        )
-        first = min(firsts, default=None)
-        last = max(lasts, default=None)
-        others = {a.person_id for a in acts} | {a.target_id for a in acts if a.target_id}
-        names = dict(
-            session.execute(select(Person.id, Person.name).where(Person.id.in_(others))).all()
-        )
-        return {
-            **person_ref_json(p),
-            "flags": {
-                "team": p.team,
-                "bot": p.bot,
-                "do_not_contact": p.do_not_contact,
-                "erased": p.erased,
-            },
-            "counts": {
-                "in": by_direction.get("in", 0),
-                "give": by_direction.get("give", 0),
-                "ask": by_direction.get("ask", 0),
-                "peer_out": by_direction.get("peer", 0),
-                "peer_in": int(received or 0),
-            },
-            "first_seen": iso(as_time(first)),
-            "last_seen": iso(as_time(last)),
-            "timeline": [_timeline_item(a, p.id, names) for a in acts],
-            **({"note": found.note} if found.note else {}),
-        }
-
-
 def iso(dt: datetime | None) -> str | None:
     """ISO-8601 with a Z, as every JSON output shows times."""
     return None if dt is None else dt.isoformat().replace("+00:00", "Z")
 
 
-def _timeline_item(a: Activity, pid: int, names: dict[int, str | None]) -> dict[str, Any]:
-    incoming_peer = a.direction == "peer" and a.target_id == pid
-    other = a.person_id if incoming_peer else a.target_id
-    return {
-        "activity_id": a.id,
-        "occurred_at": iso(a.occurred_at),
-        "direction": "peer_in" if incoming_peer else a.direction,
-        "verb": a.verb,
-        "channel": a.channel,
-        "object": a.object,
-        "text": a.text,
-        "weight": a.weight,
-        "other": None if other is None else {"id": other, "name": names.get(other)},
-    }
-
-
-def set_flag(*, store: Store, ref: str, flag: Flag, on: bool, now: datetime, actor: str) -> Person:
-    """Set or clear a flag; a person's flag is never changed by an import."""
+def set_flag(
+    *, store: Store, ref: str, flag: Flag, on: bool, now: datetime, actor: str
+) -> PersonRef:
+    """Set or clear a flag, audited, in one transaction; a person's flag is never changed by
+    an import. The person flagged."""
     with store.sessions.begin() as session:
         p = find_person(session, ref)
         setattr(p, flag.value, on)
@@ -300,5 +215,4 @@ def set_flag(*, store: Store, ref: str, flag: Flag, on: bool, now: datetime, act
             session, now=now, actor=actor, action="flag", subject=f"person:{p.id}",
             details={"flag": flag.value, "on": on},
         )  # fmt: skip
-        _ = p.identities
-        return p
+        return PersonRef.of(p)

@@ -212,7 +212,7 @@ def person(
     with opened(db, now) as (store, settings):
         detail = person_scores(
             store=store, ref=ref, now=settings.clock(), settings=measure_settings(store)
-        )
+        ).as_json()
     if detail.get("note"):  # a bare number that could mean two people: which one it took
         sys.stderr.write(f"note: {render.plain(detail['note'])}\n")
     if json_:

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture, people
 from karmabank.actions.freshness import measure_settings
+from karmabank.actions.listing import stream_people
 from karmabank.actions.recording import record_activity
-from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
+from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError
 from karmabank.model import Circle, Direction, Flag, RhythmStatus, Stage
@@ -92,22 +93,12 @@ def list_people_route(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> dict[str, Any]:
     """People with their circle, rhythm status, warmth, balance and stage (warmest first)."""
-    rows = list_people(
+    rows = [r for chunk in stream_people(
         store=store, now=now, settings=measure_settings(store),
         limit=offset + limit + 1, query=q, flag=flag, circle=circle, status=status,
-        stage=stage, sort=sort,
-    )  # fmt: skip
-    page = rows[offset : offset + limit]
-    items = [
-        {
-            **people.person_ref_json(r.person),
-            **score_json(r.score),
-            "activities": r.activities,
-            "last_seen": people.iso(r.last_seen),
-            "flags": people.flags_set(r.person),
-        }  # fmt: skip
-        for r in page
-    ]
+        stage=stage, sort=sort, details=True,
+    ) for r in chunk]  # fmt: skip
+    items = [r.as_json() for r in rows[offset : offset + limit]]
     more = len(rows) > offset + limit
     return {"items": items, "offset": offset, "limit": limit,
             "next_offset": offset + limit if more else None}  # fmt: skip
@@ -118,7 +109,8 @@ def person_route(auth: Reader, store: StoreDep, ref: PersonRefPath,
                  now: Clock) -> dict[str, Any]:  # fmt: skip
     """One person: identities, flags, every score with its parts and the sentence that explains
     it (`why`), the ledger and the timeline."""
-    return person_scores(store=store, ref=ref, now=now, settings=measure_settings(store))
+    return person_scores(store=store, ref=ref, now=now,
+                         settings=measure_settings(store)).as_json()  # fmt: skip
 
 
 @router.post("/people/{ref:path}/flags", response_model=s.FlagOut, tags=["people"])
@@ -127,7 +119,7 @@ def flag_route(auth: Writer, store: StoreDep, state: StateDep, ref: PersonRefPat
     """Set (or, with `"on": false`, clear) team, bot or do_not_contact."""
     p = people.set_flag(store=store, ref=ref, flag=Flag(body.flag), on=body.on,
                         now=state.settings.clock(), actor=auth.actor)  # fmt: skip
-    return {"person": people.person_ref_json(p), "flag": body.flag, "on": body.on}
+    return {"person": p.as_json(), "flag": body.flag, "on": body.on}
 
 
 @router.post("/activities", status_code=201, response_model=s.ActivityOut, tags=["people"])

@@ -19,8 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture
 from karmabank.actions.clock import stale_hint
 from karmabank.actions.freshness import measure_settings
-from karmabank.actions.people import flags_set, iso, person_ref_json
-from karmabank.actions.relationships import list_people, network_status, person_scores, score_json
+from karmabank.actions.listing import stream_people
+from karmabank.actions.people import iso
+from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.model import Circle, RhythmStatus, Stage
 from karmabank.store.open import Store
@@ -175,14 +176,12 @@ def people_page(
                "status": _choice(status, tuple(RhythmStatus)),
                "stage": _choice(stage, tuple(Stage))}  # fmt: skip
     query = " ".join(q.split()) or None
-    rows = list_people(store=store, now=state.settings.clock(), settings=measure_settings(store),
-                       limit=offset + PAGE_SIZE + 1, query=query, circle=filters["circle"],
-                       status=filters["status"], stage=filters["stage"])  # fmt: skip
-    shown = [
-        {**person_ref_json(r.person), **score_json(r.score), "activities": r.activities,
-         "last_seen": iso(r.last_seen), "flags": flags_set(r.person)}
-        for r in rows[offset : offset + PAGE_SIZE]
-    ]  # fmt: skip
+    rows = [r for chunk in stream_people(
+        store=store, now=state.settings.clock(), settings=measure_settings(store),
+        limit=offset + PAGE_SIZE + 1, query=query, circle=filters["circle"],
+        status=filters["status"], stage=filters["stage"], details=True,
+    ) for r in chunk]  # fmt: skip
+    shown = [r.as_json() for r in rows[offset : offset + PAGE_SIZE]]
     kept = {k: v for k, v in {**filters, "q": query}.items() if v}
 
     def link(to: int) -> str:
@@ -203,7 +202,7 @@ def person_page(request: Request, auth: PageAuth, store: StoreDep, state: StateD
     if not 1 <= len(ref) <= 300:
         raise HTTPException(404, "no such person")
     person = person_scores(store=store, ref=ref, now=state.settings.clock(),
-                           settings=measure_settings(store))  # fmt: skip
+                           settings=measure_settings(store)).as_json()  # fmt: skip
     title = person["name"] or f"person {person['id']}"
     return page("person.html", _context(request, auth, title, "people", person=person))
 
