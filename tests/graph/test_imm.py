@@ -12,7 +12,8 @@ import numpy.typing as npt
 import pytest
 
 from karmabank.graph import InfluencePlan, detect_communities, imm, maximize_influence
-from karmabank.graph.rr_sets import RRStore, in_edge_csr, kth_largest, mix_seed
+from karmabank.graph.greedy import kth_largest
+from karmabank.graph.rr_sets import RRStore, in_edge_csr, mix_seed
 from tests.conftest import require_data
 
 Edges = tuple[list[int], list[int], list[float]]

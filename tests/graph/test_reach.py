@@ -263,7 +263,7 @@ def test_percentile_rank_refuses_nan() -> None:
     [[5, 3, 5, 9, 3], [0, 1, 2], [7], [10**12, 3, 10**12], [4, 2, 2, 10_000]],
 )
 def test_dense_ids_match_numpy_unique(values: list[int]) -> None:
-    from karmabank.graph.reach import dense_ids
+    from karmabank.graph.ids import dense_ids
 
     array = np.asarray(values, dtype=np.int64)
     ids, inverse = dense_ids(array)

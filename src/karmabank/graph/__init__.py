@@ -2,9 +2,10 @@
 
 Arrow tables in, Arrow tables out: no database, file, clock or environment.
 
-The influence-maximization planner (`maximize_influence`, `InfluencePlan`,
-`detect_communities`, from `karmabank.graph.imm`) is exported here lazily: its module
-imports numba (~0.6 s, ~90 MB), which code that only needs `reach` should not pay for.
+The influence-maximization planner (`maximize_influence`, `InfluencePlan` from
+`karmabank.graph.imm`, `detect_communities` from `karmabank.graph.communities`) is exported
+here lazily, so that code needing only `reach` does not import it (nor igraph's community
+code and scipy's graph search, which the communities use).
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from karmabank.graph.imm import InfluencePlan, detect_communities, maximize_influence
+    from karmabank.graph.communities import detect_communities
+    from karmabank.graph.imm import InfluencePlan, maximize_influence
 
 __all__ = ["InfluencePlan", "detect_communities", "maximize_influence"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "detect_communities":
+        from karmabank.graph import communities
+
+        return communities.detect_communities
     if name in __all__:
         from karmabank.graph import imm
 

@@ -40,33 +40,29 @@ Sample size: θ grows like n·ln C(c, k)/(ε²·OPT). Where k seeds can reach on
 nodes in a large graph (sparse or low-probability edges, small weights), that is tens of
 millions of RR sets and gigabytes: `max_rr_sets` turns it into an error up front.
 
-Speed: RR sampling and greedy are numba kernels (parallel over fixed-size chunks of sets,
-deterministic for a given `seed`); the Python here only runs the ⌈log₂ n⌉ phase-1 rounds.
+Speed: RR sampling (`rr_sets`) and greedy (`greedy`) are vectorized NumPy, deterministic for
+a given `seed`; the Python here only runs the ⌈log₂ n⌉ phase-1 rounds. Numba kernels did both
+until 2026-12: they were faster per call, but every fresh process paid 1.0-1.4 s to import
+Numba and load them (see `rr_sets`), more than the whole IMM run on higgs' plan graph.
 """
 
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass
 
-import igraph as ig
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from scipy.sparse import csgraph
 
-from karmabank.graph.rr_sets import RRStore, greedy_cover, in_edge_csr, mix_seed
+from karmabank.graph.greedy import Cover, Limits, greedy_cover
+from karmabank.graph.ids import node_ids
+from karmabank.graph.rr_sets import RRStore, in_edge_csr, mix_seed
 
 # greedy treats gains (in RR sets) at or below this as zero: float residue, not influence
 GAIN_TOLERANCE = 1e-9
 # greedy indexes the RR sets of this many nodes of largest coverage (more on demand)
 INDEX_ROWS_PER_SEED = 8
 INDEX_ROWS_MIN = 1024
-
-
-# greedy_cover's result: seeds, covered mass per seed, total covered mass, stopped early
-_Greedy = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float, bool]
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,20 +90,6 @@ class InfluencePlan:
     capped: bool = False
 
 
-def _ids(name: str, values: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a one-dimensional array, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)):
-            raise ValueError(f"{name} must hold integer node ids, got dtype {arr.dtype}")
-    out = arr.astype(np.int64)
-    if out.size and (out.min() < 0 or out.max() >= n):
-        bad = out[(out < 0) | (out >= n)][0]
-        raise ValueError(f"{name} holds node id {bad}, outside [0, {n}) for n = {n}")
-    return out
-
-
 def _unit_floats(name: str, values: npt.ArrayLike, size: int, what: str) -> npt.NDArray[np.float64]:
     arr = np.asarray(values, dtype=np.float64)
     if arr.shape != (size,):
@@ -121,6 +103,143 @@ def _unit_floats(name: str, values: npt.ArrayLike, size: int, what: str) -> npt.
 
 def _log_binomial(c: int, k: int) -> float:
     return math.lgamma(c + 1) - math.lgamma(k + 1) - math.lgamma(c - k + 1)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """maximize_influence's checked inputs: the in-edge CSR, n, k (at most the candidates),
+    the greedy limits, and the number of candidates c."""
+
+    csr: tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.uint64]]
+    n: int
+    limits: Limits
+    c: int
+
+
+def _community_ids(
+    communities: npt.ArrayLike | None, max_per_community: int | None, n: int
+) -> tuple[npt.NDArray[np.int64], int]:
+    """(a community 0 .. c − 1 per node, the cap; −1 for none)."""
+    if (communities is None) != (max_per_community is None):
+        raise ValueError("communities and max_per_community go together: give both or neither")
+    if communities is None or max_per_community is None:
+        return np.zeros(n, dtype=np.int64), -1
+    labels = np.asarray(communities)
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"communities must be {n} integer ids, one per node")
+    if max_per_community < 1:
+        raise ValueError(f"max_per_community must be >= 1, got {max_per_community}")
+    return np.unique(labels, return_inverse=True)[1].astype(np.int64), int(max_per_community)
+
+
+def _problem(
+    edges: tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike], n: int, k: int,
+    candidates: npt.ArrayLike | None, weights: npt.ArrayLike | None,
+    communities: tuple[npt.ArrayLike | None, int | None],
+) -> _Problem:  # fmt: skip
+    """Checked inputs (ValueError naming the bad one)."""
+    if not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = int(n)
+    if not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    s, d = node_ids("src", edges[0], n), node_ids("dst", edges[1], n)
+    if s.size != d.size:
+        raise ValueError(f"src and dst differ in length: {s.size} != {d.size}")
+    p = _unit_floats("prob", edges[2], s.size, "one per edge, like src and dst")
+    allowed = np.ones(n, dtype=np.bool_)
+    if candidates is not None:
+        cand = node_ids("candidates", candidates, n)
+        if cand.size == 0:
+            raise ValueError("candidates is empty: there is nobody to choose from")
+        allowed[:] = False
+        allowed[cand] = True
+    w = np.ones(n) if weights is None else _unit_floats("weights", weights, n, "one per node")
+    community, cap = _community_ids(*communities, n)
+    allowed &= w > 0.0  # with weights, a weight-0 node can add nothing: not a candidate at all
+    c = int(allowed.sum())
+    k = min(int(k), c)
+    rows = max(INDEX_ROWS_PER_SEED * k, INDEX_ROWS_MIN)
+    limits = Limits(k, w, allowed, community, cap, GAIN_TOLERANCE, rows)
+    return _Problem(in_edge_csr(s, d, p, n), n, limits, c)
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """IMM's sample sizes (Tang et al. 2015, eqs. 6 and 9, and §4.2 for ℓ): ε', λ', λ*."""
+
+    eps_p: float
+    lambda_p: float
+    lambda_star: float
+
+    @classmethod
+    def of(cls, n: int, c: int, k: int, epsilon: float, ell: float) -> _Bounds:
+        log_n = math.log(max(n, 2))
+        ell = ell * (1.0 + math.log(2.0) / log_n)
+        eps_p = math.sqrt(2.0) * epsilon
+        log_cnk = _log_binomial(c, k)
+        lambda_p = (
+            (2.0 + 2.0 / 3.0 * eps_p)
+            * (log_cnk + ell * log_n + math.log(max(math.log2(n), 1.0)))
+            * n
+            / eps_p**2
+        )
+        e1 = 1.0 - 1.0 / math.e
+        alpha = math.sqrt(ell * log_n + math.log(2.0))
+        beta = math.sqrt(e1 * (log_cnk + ell * log_n + math.log(2.0)))
+        return cls(eps_p, lambda_p, 2.0 * n * (e1 * alpha + beta) ** 2 / epsilon**2)
+
+
+class _Sampler:
+    """The growing sample and greedy on it, with the sample-size limits."""
+
+    def __init__(self, problem: _Problem, seed: int, max_rr: int | None, cap_rr: int | None):
+        self.problem, self.max_rr, self.cap_rr = problem, max_rr, cap_rr
+        self.key = mix_seed(seed)
+        self.store = RRStore(*problem.csr, self.key)
+        self.capped = False
+
+    def check(self, target: int) -> int:
+        """`target`, or the cap when it is past it (an error past `max_rr_sets`)."""
+        if self.cap_rr is not None and target > self.cap_rr:
+            self.capped = True
+            return self.cap_rr
+        if self.max_rr is not None and target > self.max_rr:
+            raise ValueError(
+                f"IMM needs {target:,} RR sets here, more than max_rr_sets = {self.max_rr:,}"
+                " (small weights or a large epsilon-to-spread ratio make the sample grow)"
+            )
+        return target
+
+    def fresh(self) -> None:
+        """Go on with sets independent of those drawn so far."""
+        self.store = RRStore(*self.problem.csr, self.key, first=self.store.count)
+
+    def select(self, need: float) -> Cover | None:
+        """Greedy on all stored sets; None when it cannot cover `need` (≥ 0) of them."""
+        limits, store, n = self.problem.limits, self.store, self.problem.n
+        if need >= 0.0:
+            # no k seeds cover more than the k largest single coverages together
+            gain0 = np.where(limits.allowed, limits.weights * store.counts, 0.0)
+            if np.partition(gain0, n - limits.k)[n - limits.k :].sum() < need:
+                return None
+        result = greedy_cover(store, limits, need=need)
+        return None if result.stopped else result
+
+
+def _lower_bound(sampler: _Sampler, bounds: _Bounds, floor: float) -> tuple[float, Cover | None]:
+    """IMM's phase 1: LB, and greedy's choice on the sample when it was the one that set it."""
+    n = sampler.problem.n
+    for i in range(1, math.ceil(math.log2(n))):
+        x = n / 2.0**i
+        sampler.store.extend_to(sampler.check(math.ceil(bounds.lambda_p / x)))
+        need = (1.0 + bounds.eps_p) * x / n * sampler.store.count
+        last = sampler.select(need)
+        if last is not None and last.covered >= need:
+            return max(floor, n * last.covered / sampler.store.count / (1.0 + bounds.eps_p)), last
+        if sampler.capped:
+            break
+    return floor, None
 
 
 def maximize_influence(
@@ -155,7 +274,7 @@ def maximize_influence(
         the most seeds one community may get; a node of a full community is taken only when
         no other candidate adds a positive expected spread. Both or neither. IMM's guarantee
         is about the uncapped choice: with a cap, greedy is a diversity heuristic on top.
-    seed: the random stream: the same seed gives the same plan, whatever the thread count.
+    seed: the random stream: the same seed gives the same plan, on any machine.
     independent_final: draw phase 2's RR sets fresh instead of reusing phase 1's.
     max_rr_sets: raise ValueError instead of sampling more RR sets than this.
     cap_rr_sets: sample at most this many RR sets and go on with them: the plan is then a good
@@ -164,210 +283,37 @@ def maximize_influence(
     Fewer than k seeds come back when fewer candidates add a positive expected spread (k
     above the number of candidates is not an error). Raises ValueError on bad input.
     """
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    n = int(n)
-    if not isinstance(k, int | np.integer) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
     if not epsilon > 0.0:
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
     if not ell > 0.0:
         raise ValueError(f"ell must be > 0, got {ell}")
-    s = _ids("src", src, n)
-    d = _ids("dst", dst, n)
-    if s.size != d.size:
-        raise ValueError(f"src and dst differ in length: {s.size} != {d.size}")
-    p = _unit_floats("prob", prob, s.size, "one per edge, like src and dst")
-
-    allowed = np.ones(n, dtype=np.bool_)
-    if candidates is not None:
-        cand = _ids("candidates", candidates, n)
-        if cand.size == 0:
-            raise ValueError("candidates is empty: there is nobody to choose from")
-        allowed[:] = False
-        allowed[cand] = True
-    w = (
-        np.ones(n, dtype=np.float64)
-        if weights is None
-        else _unit_floats("weights", weights, n, "one per node")
+    problem = _problem(
+        (src, dst, prob), n, k, candidates, weights, (communities, max_per_community)
     )
-    if (communities is None) != (max_per_community is None):
-        raise ValueError("communities and max_per_community go together: give both or neither")
-    community = np.zeros(n, dtype=np.int64)
-    cap = -1
-    if communities is not None and max_per_community is not None:
-        labels = np.asarray(communities)
-        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"communities must be {n} integer ids, one per node")
-        community = np.unique(labels, return_inverse=True)[1].astype(np.int64)  # 0 .. c − 1
-        if max_per_community < 1:
-            raise ValueError(f"max_per_community must be >= 1, got {max_per_community}")
-        cap = int(max_per_community)
-
-    # with weights, a weight-0 node can add nothing: not a candidate at all
-    allowed &= w > 0.0
-    c = int(allowed.sum())
-    k = min(int(k), c)
-    if k == 0:
+    limits, n = problem.limits, problem.n
+    if limits.k == 0:
         return InfluencePlan(np.empty(0, np.int64), np.empty(0, np.float64), 0.0, 0, 0, 0.0, False)
-
-    # IMM's parameters (Tang et al. 2015, eqs. 6 and 9, and §4.2 for ℓ)
-    log_n = math.log(max(n, 2))
-    ell = ell * (1.0 + math.log(2.0) / log_n)
-    eps_p = math.sqrt(2.0) * epsilon
-    log_cnk = _log_binomial(c, k)
-    lambda_p = (
-        (2.0 + 2.0 / 3.0 * eps_p)
-        * (log_cnk + ell * log_n + math.log(max(math.log2(n), 1.0)))
-        * n
-        / eps_p**2
-    )
-    e1 = 1.0 - 1.0 / math.e
-    alpha = math.sqrt(ell * log_n + math.log(2.0))
-    beta = math.sqrt(e1 * (log_cnk + ell * log_n + math.log(2.0)))
-    lambda_star = 2.0 * n * (e1 * alpha + beta) ** 2 / epsilon**2
-    floor = float(np.sort(w[allowed])[::-1][:k].sum())
-
-    indptr, indices, thresholds = in_edge_csr(s, d, p, n)
-    key = mix_seed(seed)
-    store = RRStore(indptr, indices, thresholds, key)
-
-    capped = False
-
-    def check(target: int) -> int:
-        """`target`, or the cap when it is past it (an error past `max_rr_sets`)."""
-        nonlocal capped
-        if cap_rr_sets is not None and target > cap_rr_sets:
-            capped = True
-            return cap_rr_sets
-        if max_rr_sets is not None and target > max_rr_sets:
-            raise ValueError(
-                f"IMM needs {target:,} RR sets here, more than max_rr_sets = {max_rr_sets:,}"
-                " (small weights or a large epsilon-to-spread ratio make the sample grow)"
-            )
-        return target
-
-    def select(need: float) -> _Greedy | None:
-        """Greedy on all stored sets; None when it cannot cover `need` (≥ 0) of them."""
-        if need >= 0.0:
-            # no k seeds cover more than the k largest single coverages together
-            gain0 = np.where(allowed, w * store.counts, 0.0)
-            if np.partition(gain0, n - k)[n - k :].sum() < need:
-                return None
-        result = greedy_cover(
-            store.nodes, store.offsets, store.count, store.counts, w, allowed, community,
-            cap, k, need, GAIN_TOLERANCE, max(INDEX_ROWS_PER_SEED * k, INDEX_ROWS_MIN),
-        )  # fmt: skip
-        return None if result[3] else result
-
-    # phase 1: the lower bound
-    lower_bound = floor
-    last: _Greedy | None = None
-    for i in range(1, math.ceil(math.log2(n))):
-        x = n / 2.0**i
-        theta_i = check(math.ceil(lambda_p / x))
-        store.extend_to(theta_i)
-        need = (1.0 + eps_p) * x / n * store.count
-        last = select(need)
-        if last is not None and last[2] >= need:
-            lower_bound = max(floor, n * last[2] / store.count / (1.0 + eps_p))
-            break
-        last = None
-        if capped:
-            break
-
+    bounds = _Bounds.of(n, problem.c, limits.k, epsilon, ell)
+    w = limits.weights
+    floor = float(np.sort(w[limits.allowed])[::-1][: limits.k].sum())
+    sampler = _Sampler(problem, seed, max_rr_sets, cap_rr_sets)
+    lower_bound, last = _lower_bound(sampler, bounds, floor)
     # phase 2: the sample size, then node selection
-    theta = check(math.ceil(lambda_star / lower_bound))
+    theta = sampler.check(math.ceil(bounds.lambda_star / lower_bound))
     if independent_final:
-        store = RRStore(indptr, indices, thresholds, key, first=store.count)
+        sampler.fresh()
         last = None
-    if store.count < theta or last is None:
-        store.extend_to(theta)
-        last = select(-1.0)
+    if sampler.store.count < theta or last is None:
+        sampler.store.extend_to(theta)
+        last = sampler.select(-1.0)
     assert last is not None
-    seeds, gains, covered, _ = last
-    scale = n / store.count
+    scale = n / sampler.store.count
     return InfluencePlan(
-        seeds=seeds.copy(),
-        marginal_gains=gains * scale,
-        spread_estimate=covered * scale,
-        rr_sets=store.count,
+        seeds=last.seeds.copy(),
+        marginal_gains=last.gains * scale,
+        spread_estimate=last.covered * scale,
+        rr_sets=sampler.store.count,
         theta=theta,
         lower_bound=lower_bound,
-        capped=capped,
+        capped=sampler.capped,
     )
-
-
-def detect_communities(
-    src: npt.ArrayLike, dst: npt.ArrayLike, n: int, *, seed: int = 0, iterations: int = 2
-) -> npt.NDArray[np.int64]:
-    """A community id per node (0 .. number of communities − 1), by the Leiden algorithm
-    (V. A. Traag, L. Waltman, N. J. van Eck, "From Louvain to Leiden: guaranteeing
-    well-connected communities", Scientific Reports 9, 2019) maximizing modularity on the
-    2-core of the undirected simple graph (directions, parallel edges and self-loops
-    dropped), run by igraph for `iterations` iterations (2, igraph's default).
-
-    The rest of the graph is trees: a tree hanging off the 2-core joins the community of the
-    core node it hangs from (for a leaf, joining its only neighbour's community always raises
-    modularity), and a component with no 2-core (a tree, or an isolated node) is a community
-    of its own. On higgs-twitter's diffusion graph (297k nodes) the 2-core has 89k: Leiden on it
-    takes a third of the time on the whole graph, and 2 iterations a twelfth of running until
-    none improves (modularity 0.812 against 0.814). `seed` makes it deterministic: igraph draws
-    from a `random.Random(seed)` during the call and from the `random` module (its default)
-    afterwards; not thread-safe."""
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    n = int(n)
-    s = _ids("src", src, n)
-    d = _ids("dst", dst, n)
-    if s.size != d.size:
-        raise ValueError(f"src and dst differ in length: {s.size} != {d.size}")
-    lo, hi = np.minimum(s, d), np.maximum(s, d)
-    pair = np.sort(lo[lo != hi] * n + hi[lo != hi])  # the simple graph, in NumPy
-    pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if pair.size else pair
-    a, b = np.divmod(pair, n)
-    graph = ig.Graph(n=n, edges=list(zip(a.tolist(), b.tolist(), strict=True)))
-    core = np.asarray(graph.coreness(), dtype=np.int64) >= 2
-    membership = np.full(n, -1, dtype=np.int64)
-    inner = np.flatnonzero(core)
-    if inner.size:
-        ig.set_random_number_generator(random.Random(seed))
-        try:
-            sub = graph.induced_subgraph(inner.tolist())  # keeps the nodes' order
-            clustering = sub.community_leiden(
-                objective_function="modularity", n_iterations=iterations
-            )
-        finally:
-            ig.set_random_number_generator(random)
-        membership[inner] = np.asarray(clustering.membership, dtype=np.int64)
-    # the trees: each node takes its parent's label in a search from the whole 2-core
-    sym = sparse.csr_matrix(
-        (np.ones(2 * a.size + inner.size), (np.r_[a, b, np.full(inner.size, n)],
-                                            np.r_[b, a, inner])), shape=(n + 1, n + 1),
-    )  # fmt: skip
-    order, parent = csgraph.breadth_first_order(sym, n, directed=True, return_predecessors=True)
-    root = np.arange(n + 1)
-    reached = order[1:]
-    outside = reached[~core[reached]]
-    root[outside] = parent[outside]
-    for _ in range(64):  # pointer jumping: depth halves each round
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            break
-        root = nxt
-    membership[outside] = membership[root[outside]]
-    # components with no 2-core: one community each
-    rest = np.flatnonzero(membership < 0)
-    if rest.size:
-        _, component = csgraph.connected_components(sym[:n, :n], directed=False)
-        _, local = np.unique(component[rest], return_inverse=True)
-        membership[rest] = int(membership.max(initial=-1)) + 1 + local
-    return _renumbered(membership)
-
-
-def _renumbered(labels: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Labels as 0 .. c − 1 in order of first appearance."""
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(first.size, dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
-    return rank[inverse.ravel()]

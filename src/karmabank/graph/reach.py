@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from karmabank.errors import ConfigError
+from karmabank.graph.ids import dense_ids
 
 REACH_SCHEMA = pa.schema(
     [
@@ -78,22 +79,6 @@ def percentile_rank(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
 
 def _int64(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def dense_ids(
-    values: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(sorted distinct ids, each value's index among them), like `np.unique(...,
-    return_inverse=True)`; in linear time through a presence table when ids are compact
-    (person ids are: 1..N), which saves the sort of millions of ids."""
-    if values.size == 0 or values.min() < 0 or values.max() > 64 * values.size + 1024:
-        ids, inverse = np.unique(values, return_inverse=True)
-        return ids, inverse.astype(np.int64, copy=False)
-    present = np.zeros(int(values.max()) + 1, dtype=bool)
-    present[values] = True
-    ids = np.flatnonzero(present).astype(np.int64)
-    index = np.cumsum(present, dtype=np.int64) - 1
-    return ids, index[values]
 
 
 def reach(
