@@ -91,18 +91,19 @@ def main() -> int:
         f"(nurture / reference: {median / floor:.2f}x)"
     )
 
-    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.influencers import find_influencers, peer_edges
-    from karmabank.settings import parse_instant
+    from karmabank.settings import load_measure_settings, parse_instant, settings_path
     from karmabank.store.columns import ActivityColumns
     from karmabank.store.open import open_store
 
     when: datetime = parse_instant(now)
     with open_store(db) as store:
         t = time.perf_counter()
-        found = find_influencers(store=store, now=when, settings=measure_settings(store), limit=10)
+        settings = load_measure_settings(settings_path(store.url))
+        found = find_influencers(store=store, now=when, settings=settings, limit=10)
         total = time.perf_counter() - t
-        edges = peer_edges(ActivityColumns(store.url, store.engine).sync().source(), when)
+        columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
+        edges = peer_edges(columns.sync().source(), when)
     src = edges.column("src").to_numpy()
     dst = edges.column("dst").to_numpy()
     w = edges.column("weight").to_numpy()

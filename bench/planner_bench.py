@@ -116,10 +116,11 @@ def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
     from karmabank.actions.backtest import likelihood_inputs
     from karmabank.actions.campaign_plan import by_person, chance_of
     from karmabank.actions.campaigns import CampaignPlan, new_campaign, plan_campaign
-    from karmabank.actions.freshness import ensure_scores, measure_settings
+    from karmabank.actions.freshness import ensure_scores
     from karmabank.actions.influencers import peer_edges
     from karmabank.errors import ConfigError
     from karmabank.graph.diffusion import diffusion_graph
+    from karmabank.settings import load_measure_settings, settings_path
     from karmabank.store import arrow_io
     from karmabank.store.columns import ActivityColumns
     from karmabank.store.open import open_store
@@ -137,7 +138,7 @@ def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
     now = datetime(2012, 7, 8, tzinfo=UTC)
     name = f"bench-{k}"
     with open_store(str(db)) as store:
-        settings = measure_settings(store)
+        settings = load_measure_settings(settings_path(store.url))
         try:
             new_campaign(store=store, name=name, action="share", budget=k, now=now)
         except ConfigError:  # it exists from an earlier run
@@ -157,7 +158,7 @@ def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
         plan_times = [plan_once()[0] for _ in range(repeat)]
         plan_cpu = statistics.median(cpu[-repeat:])
         _, plan = plan_once()
-        cache = ActivityColumns(store.url, store.engine).dir
+        cache = ActivityColumns(store.url, store.engine, directory=store.columns_dir).dir
         fresh_times = []  # everyone's likelihood computed again, as for new scores
         for _ in range(repeat):
             for f in cache.glob("*.chance.parquet"):
@@ -167,7 +168,8 @@ def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
 
         # the same graph, candidates and weights as the plan's, for the IMM core alone
         state = ensure_scores(store=store, now=now, settings=settings)
-        source = ActivityColumns(store.url, store.engine).up_to(state.activity_max_id).source()
+        columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
+        source = columns.up_to(state.activity_max_id).source()
         model, feats = likelihood_inputs(store=store, now=now, settings=settings)
         ready_schema = pa.schema([("person_id", pa.int64()), ("ask_ready", pa.bool_())])
         with arrow_io.connect(store.url, store.engine) as conn:

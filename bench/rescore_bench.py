@@ -350,11 +350,9 @@ def settings_phase(db: str) -> dict[str, Any]:
     """The measure settings the product loads for this database (karmabank.toml beside it)."""
     from dataclasses import asdict
 
-    from karmabank.actions.freshness import settings_path
-    from karmabank.measures.settings import load_measure_settings
-    from karmabank.store.engine import database_url
+    from karmabank.settings import load_measure_settings, settings_path
 
-    s = load_measure_settings(settings_path(database_url(db)))
+    s = load_measure_settings(settings_path(db))
     return {"warmth": asdict(s.warmth), "ledger": asdict(s.ledger)}
 
 
@@ -541,13 +539,13 @@ def breakdown_phase(db: str, now_us: int) -> dict[str, Any]:
     import adbc_driver_manager.dbapi as adbc
     import pyarrow.parquet as pq
 
-    import karmabank.actions.freshness as freshness
     import karmabank.actions.scoring as scoring
     import karmabank.frames as frames
     import karmabank.measures.network as network
     import karmabank.store.arrow_io as arrow_io
     import karmabank.store.columns as columns
     from karmabank.model import from_micros
+    from karmabank.settings import load_measure_settings, settings_path
     from karmabank.store.open import open_store
 
     imports = time.perf_counter() - t0
@@ -594,7 +592,7 @@ def breakdown_phase(db: str, now_us: int) -> dict[str, Any]:
         with timer.mark("open_store"):
             store = open_store(db)
         with store:
-            settings = freshness.measure_settings(store)
+            settings = load_measure_settings(settings_path(store.url))
             with timer.mark("rescore()"):
                 scoring.rescore(store=store, now=now, settings=settings)
         out[scenario] = timer.rows()

@@ -52,9 +52,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from karmabank.actions.accounts import add_user, list_users, new_token, user_for_token
-from karmabank.actions.freshness import freshness, measure_settings
+from karmabank.actions.freshness import freshness
 from karmabank.actions.scoring import rescore
-from karmabank.settings import parse_instant
+from karmabank.settings import load_measure_settings, parse_instant, settings_path
 from karmabank.store import migrate
 from karmabank.store.engine import make_engine
 from karmabank.store.open import Store, open_store
@@ -162,7 +162,7 @@ def setup(db: str, now: datetime) -> str:
             token_file.touch(mode=0o600)
             token_file.write_text(token + "\n")
             print(f"  API token: new, kept in {token_file}")
-        settings = measure_settings(store)
+        settings = load_measure_settings(settings_path(store.url))
         fresh = freshness(store=store, now=now, settings=settings)
         if fresh.stale:
             t = time.perf_counter()
@@ -321,8 +321,9 @@ def profile(db: str, now: datetime, pids: list[int]) -> None:
     with open_store(db) as store:
         prof = cProfile.Profile()
         prof.enable()
+        settings = load_measure_settings(settings_path(store.url))  # as the app: once
         for pid in pids:
-            person_scores(store=store, ref=str(pid), now=now, settings=measure_settings(store))
+            person_scores(store=store, ref=str(pid), now=now, settings=settings)
         prof.disable()
     print(f"\n  cProfile of person_scores for {len(pids)} people (cumulative):")
     stats = pstats.Stats(prof, stream=sys.stdout)

@@ -118,5 +118,8 @@ def require_data(*parts: str) -> Path:
 
 @pytest.fixture(autouse=True)
 def _columns_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The columnar copy of a PostgreSQL database goes under the test's folder, not ~/.cache."""
+    """The columnar copy of a PostgreSQL database goes under the test's folder, not ~/.cache:
+    for commands, as a user says it ($KARMABANK_COLUMNS_DIR, read by the CLI); for stores the
+    tests open themselves, as the default folder."""
     monkeypatch.setenv("KARMABANK_COLUMNS_DIR", str(tmp_path / "columns"))
+    monkeypatch.setattr("karmabank.store.open.COLUMNS_HOME", tmp_path / "columns")

@@ -144,8 +144,8 @@ def test_ci_runs_make_test() -> None:
 
 
 def test_what_karmabank_writes_beside_a_database_is_ignored_by_git() -> None:
-    """The columnar copy (its folder named by store/columns.py) and the import lock."""
-    from karmabank.store.columns import columns_dir
+    """The columnar copy (its folder named by store/open.py) and the import lock."""
+    from karmabank.store.open import columns_dir
 
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")

@@ -1,17 +1,37 @@
-"""Settings read once at the edge and passed in: environment first, then defaults.
+"""Settings read once, at the edge, and passed in: the one place that reads `karmabank.toml`
+and the `KARMABANK_*` environment.
 
-(Measure constants arrive with the measures; here are the ones the house needs.)
+The CLI calls `load_settings` once per command (`cli/options.py`), the web app once in
+`create_app`; what they read is handed down as values (`Settings`, its `MeasureSettings`, the
+store's folders), and nothing below the edges reads the environment or a file to find a
+setting (`tests/test_settings_edge.py` says so). Explicit values win, then the environment,
+then `karmabank.toml` (beside a SQLite database, else in the working directory), then the
+defaults:
+
+    KARMABANK_DB                the database (--db; else ./karmabank.db)
+    KARMABANK_NOW               compute as of this time (--now; else the database's, else the clock)
+    KARMABANK_COLUMNS_DIR       where PostgreSQL databases keep their columnar copy
+    KARMABANK_TEMPLATES         draft templates that win over the built-ins
+    KARMABANK_<SECTION>_<KEY>   a measure setting, over karmabank.toml's `[section] key`
+
+A bad value is a `ConfigError` naming the key and the file (or the variable) it came from.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from karmabank.bounds import OutOfRange, check_instant, shown
 from karmabank.errors import ConfigError
+from karmabank.measures.settings import MeasureSettings, build_measure_settings
 from karmabank.store.engine import DEFAULT_DB
 
 
@@ -19,6 +39,9 @@ from karmabank.store.engine import DEFAULT_DB
 class Settings:
     db: str = DEFAULT_DB
     now: datetime | None = None  # None: the clock
+    measures: MeasureSettings = field(default_factory=MeasureSettings)
+    columns_base: Path | None = None  # where PostgreSQL databases keep their columnar copy
+    templates_dir: Path | None = None  # draft templates that win over the built-ins
 
     def clock(self) -> datetime:
         return self.now if self.now is not None else datetime.now(UTC)
@@ -39,11 +62,49 @@ def parse_instant(text: str, what: str = "time") -> datetime:
         raise ConfigError(str(e)) from None
 
 
+def settings_path(db: str) -> Path:
+    """`karmabank.toml` beside a SQLite database (`db` as typed after --db, or its URL), else
+    in the working directory."""
+    text = db.strip()
+    if text and "://" not in text:
+        return Path(text).expanduser().resolve().parent / "karmabank.toml"
+    try:
+        parsed = make_url(text)
+    except ArgumentError:
+        return Path("karmabank.toml")  # not a database URL: opening it says so
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database)).resolve().parent / "karmabank.toml"
+    return Path("karmabank.toml")
+
+
+def load_measure_settings(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> MeasureSettings:
+    """Defaults, then `path` (a karmabank.toml, if it exists), then environment variables
+    `KARMABANK_<SECTION>_<KEY>` (e.g. `KARMABANK_WARMTH_DECAY=0.85`; tables as JSON)."""
+    env = os.environ if environ is None else environ
+    tables: dict[str, object] = {}
+    if path is not None and path.is_file():
+        try:
+            tables = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: {e}") from None
+    return build_measure_settings(tables=tables, environ=env, source=str(path))
+
+
 def load_settings(
     *, db: str | None = None, now: str | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Explicit values win, then `KARMABANK_DB` / `KARMABANK_NOW`, then the defaults."""
+    """Everything an edge needs, read and checked once: explicit values win, then
+    `KARMABANK_*`, then `karmabank.toml` (for the measures), then the defaults."""
     env = os.environ if environ is None else environ
     db_value = db or env.get("KARMABANK_DB") or DEFAULT_DB
     now_text = now or env.get("KARMABANK_NOW")
-    return Settings(db=db_value, now=parse_instant(now_text, "--now") if now_text else None)
+    columns, templates = env.get("KARMABANK_COLUMNS_DIR"), env.get("KARMABANK_TEMPLATES")
+    return Settings(
+        db=db_value,
+        now=parse_instant(now_text, "--now") if now_text else None,
+        measures=load_measure_settings(settings_path(db_value), env),
+        columns_base=Path(columns).expanduser() if columns else None,
+        templates_dir=Path(templates).expanduser() if templates else None,
+    )

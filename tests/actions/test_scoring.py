@@ -19,8 +19,9 @@ from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import list_people, network_status, person_scores
 from karmabank.actions.scoring import rescore
 from karmabank.frames import ParquetFiles, micros
-from karmabank.measures.settings import MeasureSettings, load_measure_settings
+from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Direction
+from karmabank.settings import load_measure_settings
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 from karmabank.store.tables import (
@@ -185,7 +186,7 @@ def test_status_counts_and_share_ratio(network: Store) -> None:
 
 
 def test_columnar_copy_follows_the_database(network: Store) -> None:
-    cols = ActivityColumns(network.url, network.engine)
+    cols = ActivityColumns(network.url, network.engine, directory=network.columns_dir)
     first = cols.sync()
     assert (first.appended, first.rows) == (5, 5)
     assert cols.sync().appended == 0
@@ -221,7 +222,7 @@ def test_rescore_state_records_the_data_it_saw(network: Store) -> None:
 def test_history_comes_from_the_database_when_the_snapshot_is_gone(network: Store) -> None:
     """The circle/stage snapshot beside the columnar copy is a cache of person_score."""
     rescore(store=network, now=NOW, settings=SETTINGS)
-    columns = ActivityColumns(network.url, network.engine)
+    columns = ActivityColumns(network.url, network.engine, directory=network.columns_dir)
     snapshots = list(columns.dir.glob("scores-*.parquet"))
     assert len(snapshots) == 1
     later = NOW + timedelta(days=1)
@@ -242,7 +243,7 @@ def test_a_rescore_keeps_one_snapshot_and_its_pool(network: Store) -> None:
     from karmabank.actions.scoring import nurture_pool_part
     from karmabank.store.tables import ScoreState
 
-    columns = ActivityColumns(network.url, network.engine)
+    columns = ActivityColumns(network.url, network.engine, directory=network.columns_dir)
     for day in (0, 1, 2):
         rescore(store=network, now=NOW + timedelta(days=day), settings=SETTINGS)
         with network.sessions() as session:

@@ -13,7 +13,8 @@ import pytest
 
 from karmabank.errors import ConfigError
 from karmabank.measures import likelihood as lk
-from karmabank.measures.settings import LikelihoodSettings, load_measure_settings
+from karmabank.measures.settings import LikelihoodSettings
+from karmabank.settings import load_measure_settings
 from tests.measures.helpers import DEFAULTS, NOW, act, activities, at, flags
 
 E = math.exp

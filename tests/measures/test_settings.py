@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from karmabank.errors import ConfigError
-from karmabank.measures.settings import MeasureSettings, WarmthSettings, load_measure_settings
+from karmabank.measures.settings import MeasureSettings, WarmthSettings
+from karmabank.settings import load_measure_settings
 from tests.measures.helpers import DEFAULTS, act, person, score
 
 

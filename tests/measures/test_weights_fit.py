@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from karmabank.measures.settings import load_measure_settings
 from karmabank.measures.weights_fit import HALF_LIVES, fit_weights
+from karmabank.settings import load_measure_settings
 from tests.measures.helpers import DEFAULTS, NOW, act, activities
 
 

@@ -12,16 +12,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from karmabank.actions.clock import fix_now, fixed_now
-from karmabank.actions.freshness import measure_settings
 from karmabank.actions.importing import ImportReport, import_files
 from karmabank.actions.people import set_flag
 from karmabank.actions.relationships import list_people
 from karmabank.demo_network import generate, write_csv
 from karmabank.errors import ConfigError, StoreError
 from karmabank.model import Flag
-from karmabank.store.columns import columns_dir
+from karmabank.settings import Settings
 from karmabank.store.engine import database_url
-from karmabank.store.open import Store, open_store
+from karmabank.store.open import Store, columns_dir, open_configured, open_store
 from karmabank.store.tables import Activity, Person
 
 DEMO_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the demo's time unless --now says
@@ -59,14 +58,16 @@ def demo_exists(db: str) -> bool:
 
 
 def build_demo(
-    *, db: str, now: datetime = DEMO_NOW, people: int = 3000, seed: int = 7, force: bool = False
-) -> DemoSummary:
-    """Build the demo database at `db`, fixed at `now` (commands on it compute as of `now`
-    unless --now says otherwise, so its counts never change with the clock). An existing
+    *, settings: Settings, now: datetime = DEMO_NOW, people: int = 3000, seed: int = 7,
+    force: bool = False,
+) -> DemoSummary:  # fmt: skip
+    """Build the demo database at `settings.db`, fixed at `now` (commands on it compute as of
+    `now` unless --now says otherwise, so its counts never change with the clock). An existing
     database is replaced only with `force` (a SQLite file; a PostgreSQL database must be
     empty): it may hold a real import, its users and issues."""
     if people < 10:
         raise ConfigError("--people must be at least 10")
+    db = settings.db
     path = _sqlite_path(db)
     if not force and demo_exists(db):
         raise ConfigError(
@@ -78,7 +79,7 @@ def build_demo(
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(columns_dir(database_url(db)), ignore_errors=True)
     network = generate(seed=seed, now=now, people=people)
-    with open_store(db, create=True) as store:
+    with open_configured(settings, create=True) as store:
         with store.sessions() as session:
             if session.scalar(select(func.count()).select_from(Person)):
                 raise ConfigError(f"{db} already holds people: the demo needs an empty database")
@@ -97,24 +98,25 @@ def build_demo(
                 set_flag(store=store, ref=ref, flag=flag, on=True, now=now, actor="demo")
         with store.sessions.begin() as session:
             fix_now(session, now=now, actor="demo")
-        return _summary(store, db, now, report)
+        return _summary(store, settings, now, report)
 
 
-def keep_demo(*, db: str, now: datetime | None = None) -> DemoSummary:
-    """The summary and tour of the demo database already at `db`, which is kept as it is
-    (its users, issues and whatever was recorded since)."""
-    with open_store(db) as store:
-        when = now or fixed_now(store) or datetime.now(UTC)
-        return _summary(store, db, when, None)
+def keep_demo(*, settings: Settings) -> DemoSummary:
+    """The summary and tour of the demo database already at `settings.db`, which is kept as it
+    is (its users, issues and whatever was recorded since), as of `settings.now` if given."""
+    with open_configured(settings) as store:
+        when = settings.now or fixed_now(store) or datetime.now(UTC)
+        return _summary(store, settings, when, None)
 
 
-def _summary(store: Store, db: str, now: datetime, report: ImportReport | None) -> DemoSummary:
+def _summary(
+    store: Store, settings: Settings, now: datetime, report: ImportReport | None
+) -> DemoSummary:
+    db = settings.db
     with store.sessions() as session:
         n_people = session.scalar(select(func.count()).select_from(Person)) or 0
         n_acts = session.scalar(select(func.count()).select_from(Activity)) or 0
-    top = list_people(
-        store=store, now=now, settings=measure_settings(store), limit=1, circle="core"
-    )
+    top = list_people(store=store, now=now, settings=settings.measures, limit=1, circle="core")
     star = top[0].person.identities[0] if top and top[0].person.identities else None
     star_ref = f"{star.platform}:{star.key}" if star else "1"
     export = f"export KARMABANK_DB={db}"

@@ -12,29 +12,15 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from karmabank.actions.import_runs import live_runs
-from karmabank.measures.settings import MeasureSettings, load_measure_settings
+from karmabank.measures.settings import MeasureSettings
 from karmabank.model import to_micros
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, Organization, ScoreState
-
-
-def settings_path(db_url: str) -> Path:
-    """`karmabank.toml` beside a SQLite database, else in the working directory."""
-    parsed = make_url(db_url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return Path(str(parsed.database)).resolve().parent / "karmabank.toml"
-    return Path("karmabank.toml")
-
-
-def measure_settings(store: Store) -> MeasureSettings:
-    return load_measure_settings(settings_path(store.url))
 
 
 def settings_digest(settings: MeasureSettings) -> str:

@@ -207,7 +207,7 @@ def _sync_columns(store: Store) -> None:
     wait, rather than at the next rescore. The copy is a cache: if it cannot be written here,
     the rescore builds it, so an import never fails for it."""
     try:
-        ActivityColumns(store.url, store.engine).sync()
+        ActivityColumns(store.url, store.engine, directory=store.columns_dir).sync()
     except (KarmabankError, OSError, AdbcError):
         pass
 

@@ -65,7 +65,7 @@ def find_influencers(
     t = time.perf_counter()
     state = ensure_scores(store=store, now=now, settings=settings)
     chosen = [find_issue(store=store, ref=issue)] if issue else list_issues(store=store)
-    columns = ActivityColumns(store.url, store.engine)
+    columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
     source = columns.up_to(state.activity_max_id).source()
     kept = snapshot_of(columns, state.scored_at, micros(state.computed_at), _SCORES)
     with arrow_io.connect(store.url, store.engine) as conn:

@@ -82,7 +82,7 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
           AND {nurture.promoted("from_stage", "to_stage")}) AS t"""  # promotions: celebrated
     handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
         WHERE status <> 'open') AS h"""
-    columns = ActivityColumns(store.url, store.engine)
+    columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
     source = columns.up_to(state.activity_max_id).source()
     token = f"{state.scored_at}-{micros(state.computed_at)}"
     scores = columns.snapshot_files(token, nurture.SCORES_SCHEMA.names)

@@ -133,7 +133,7 @@ def rescore(
     """Recompute every score at `now`. Twice at the same `now`, the same scores."""
     started = time.perf_counter()
     revision, max_id = data_version(store)
-    columns = ActivityColumns(store.url, store.engine)
+    columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
     sync = columns.sync()
     with arrow_io.connect(store.url, store.engine) as conn:
         flags = flagged_people(conn)

@@ -1,13 +1,12 @@
 """Message drafts from editable Jinja2 templates (karmabank drafts; a person sends).
 
-`templates/<folder>/<name>.txt.j2` is looked up first in `$KARMABANK_TEMPLATES`, then in a
-`templates/` folder beside a SQLite database, then in the built-ins: copy a built-in there and
-edit it to change every draft of its kind.
+`templates/<folder>/<name>.txt.j2` is looked up first in `$KARMABANK_TEMPLATES` (read at the
+edge: `Store.templates_dir`), then in a `templates/` folder beside a SQLite database, then in the
+built-ins: copy a built-in there and edit it to change every draft of its kind.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from karmabank.store.open import Store
 def templates(store: Store, folder: str) -> jinja2.Environment:
     """The template environment of `folder` (`nurture`, `campaign`) for this database."""
     folders: list[str] = []
-    if os.environ.get("KARMABANK_TEMPLATES"):
-        folders.append(str(Path(os.environ["KARMABANK_TEMPLATES"]) / folder))
+    if store.templates_dir is not None:
+        folders.append(str(store.templates_dir / folder))
     parsed = make_url(store.url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         folders.append(str(Path(str(parsed.database)).resolve().parent / "templates" / folder))

@@ -113,7 +113,7 @@ def import_(
 ) -> None:
     """Import activities from files; bad rows are quarantined, re-runs import nothing twice."""
     from karmabank.actions.importing import import_files
-    from karmabank.store.open import open_store
+    from karmabank.store.open import open_configured
 
     options = {
         k: v
@@ -123,7 +123,7 @@ def import_(
         if v is not None
     }  # fmt: skip
     settings = load_settings(db=db)
-    with open_store(settings.db, create=True) as store, render.import_progress() as progress:
+    with open_configured(settings, create=True) as store, render.import_progress() as progress:
         report = import_files(
             store=store, fmt=format, paths=paths, options=options, now=settings.clock(),
             progress=progress, batch_size=batch_size, encoding=encoding,
@@ -171,13 +171,12 @@ def people(
 ) -> None:
     """List people with their circle, rhythm, warmth, balance and stage (warmest first).
     Rows are written as they are read; in a pipe or a file no column is cut."""
-    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.listing import stream_people
     from karmabank.cli.people_listing import people_listing
 
     with opened(db, now) as (store, settings):
         chunks = stream_people(
-            store=store, now=settings.clock(), settings=measure_settings(store), limit=limit,
+            store=store, now=settings.clock(), settings=settings.measures, limit=limit,
             query=search, flag=flag, circle=circle, status=status, stage=stage, sort=sort,
             details=json_,
         )  # fmt: skip
@@ -206,12 +205,11 @@ def person(
     json_: Json = False,
 ) -> None:
     """One person: every score with its reason, the ledger, and the timeline."""
-    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.relationships import person_scores
 
     with opened(db, now) as (store, settings):
         detail = person_scores(
-            store=store, ref=ref, now=settings.clock(), settings=measure_settings(store)
+            store=store, ref=ref, now=settings.clock(), settings=settings.measures
         ).as_json()
     if detail.get("note"):  # a bare number that could mean two people: which one it took
         sys.stderr.write(f"note: {render.plain(detail['note'])}\n")
@@ -224,11 +222,10 @@ def person(
 @app.command()
 def status(db: Db = None, now: Now = None, json_: Json = False) -> None:
     """The network at a glance: share ratio, people per circle, rhythm status and stage."""
-    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.relationships import network_status
 
     with opened(db, now) as (store, settings):
-        report = network_status(store=store, now=settings.clock(), settings=measure_settings(store))
+        report = network_status(store=store, now=settings.clock(), settings=settings.measures)
         _stale_note(store, settings.clock())
     if json_:
         _print_json(report)
@@ -257,11 +254,11 @@ def record(
     """Record one activity by hand (a new identity creates its person)."""
     from karmabank.actions.clock import with_database_clock
     from karmabank.actions.recording import record_activity
-    from karmabank.store.open import open_store
+    from karmabank.store.open import open_configured
 
     settings = load_settings(db=db, now=now)
     given = parse_instant(at, "--at") if at else None
-    with open_store(settings.db, create=True) as store:
+    with open_configured(settings, create=True) as store:
         clock = with_database_clock(store, settings).clock()
         when = given or clock
         act = record_activity(
@@ -316,10 +313,10 @@ def issue_add(
 ) -> None:
     """Add an issue the organization cares about."""
     from karmabank.actions.issues import add_issue
-    from karmabank.store.open import open_store
+    from karmabank.store.open import open_configured
 
     settings = load_settings(db=db, now=now)
-    with open_store(settings.db, create=True) as store:
+    with open_configured(settings, create=True) as store:
         issue = add_issue(
             store=store, name=name, keywords=keywords, description=description,
             now=settings.clock(),
@@ -355,12 +352,11 @@ def influencers(
     json_: Json = False,
 ) -> None:
     """People with warmth, reach and affinity for the organization's issues."""
-    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.influencers import find_influencers
 
     with opened(db, now) as (store, settings):
         found = find_influencers(
-            store=store, now=settings.clock(), settings=measure_settings(store), issue=issue,
+            store=store, now=settings.clock(), settings=settings.measures, issue=issue,
             limit=limit,
         )  # fmt: skip
     if found.note:
@@ -392,12 +388,11 @@ def nurture(
     """Today's queue: who to thank, answer, welcome, check in with, celebrate, share."""
     if ctx.invoked_subcommand is not None:
         return
-    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.nurture import nurture_queue
 
     with opened(db, now) as (store, settings):
         items = nurture_queue(
-            store=store, now=settings.clock(), settings=measure_settings(store), limit=limit
+            store=store, now=settings.clock(), settings=settings.measures, limit=limit
         )
         _stale_note(store, settings.clock())
     if json_:
@@ -448,11 +443,10 @@ def nurture_snooze(
 @app.command()
 def rescore(db: Db = None, now: Now = None, json_: Json = False) -> None:
     """Recompute every score (commands that show scores also do it when data changed)."""
-    from karmabank.actions.freshness import measure_settings
     from karmabank.actions.scoring import rescore as rescore_all
 
     with opened(db, now) as (store, settings):
-        report = rescore_all(store=store, now=settings.clock(), settings=measure_settings(store))
+        report = rescore_all(store=store, now=settings.clock(), settings=settings.measures)
     if json_:
         _print_json(report.as_json())
     else:
@@ -488,11 +482,12 @@ def demo(
         raise typer.BadParameter("--force and --keep: choose one")
     settings = load_settings(db=db, now=now)
     if keep and demo_exists(settings.db):
-        summary = keep_demo(db=settings.db, now=settings.now)
+        summary = keep_demo(settings=settings)
     else:
         summary = build_demo(
-            db=settings.db, now=settings.now or DEMO_NOW, people=people_, seed=seed, force=force
-        )
+            settings=settings, now=settings.now or DEMO_NOW, people=people_, seed=seed,
+            force=force,
+        )  # fmt: skip
     render.demo_tour(summary, activate=_activate_command())
 
 

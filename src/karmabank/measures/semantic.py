@@ -73,7 +73,8 @@ class SemanticUnavailable(Exception):
 
 def _import_runtime() -> tuple[Any, Any]:
     """onnxruntime and tokenizers.Tokenizer; ImportError when the extra is not installed."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here downloads; make sure of it
+    # Nothing here downloads: both load the installed files by path (`_installed`), so the
+    # Hugging Face hub is never asked, and no process-wide setting (HF_HUB_OFFLINE) is needed.
     onnxruntime = importlib.import_module("onnxruntime")
     tokenizer_class = importlib.import_module("tokenizers").Tokenizer
     return onnxruntime, tokenizer_class

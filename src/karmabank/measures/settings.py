@@ -1,18 +1,16 @@
-"""Every constant of the measures, typed, with PRODUCT.md §3's defaults.
+"""Every constant of the measures, typed, with PRODUCT.md §3's defaults, and their checks.
 
-Read once at the edge (`load_measure_settings`: a `karmabank.toml`, then `KARMABANK_*`
-environment variables) and passed into the pure measures. `docs/measures.md` documents each one.
+Pure: `build_measure_settings` turns what `karmabank.settings` (the one reader, at the edge) read
+from a `karmabank.toml` and the `KARMABANK_*` environment into a checked `MeasureSettings`, which
+the edges pass into the actions and the measures. `docs/measures.md` documents each one.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from karmabank.bounds import MAX_WEIGHT, MAX_WINDOW_DAYS
@@ -175,6 +173,9 @@ class MeasureSettings:
     likelihood: LikelihoodSettings = field(default_factory=LikelihoodSettings)
 
 
+Origins = dict[str, str]  # "section.key" -> where its value was set (a file's key, a variable)
+
+
 def _coerce(where: str, current: Any, value: Any) -> Any:
     """`value` (from TOML or an environment string) as the type of the default `current`."""
     try:
@@ -201,7 +202,7 @@ def _coerce(where: str, current: Any, value: Any) -> Any:
         raise ConfigError(f"{where}: {value!r} is not a valid {type(current).__name__}") from None
 
 
-def _out_of_bounds(s: MeasureSettings) -> list[str]:
+def _out_of_bounds(s: MeasureSettings) -> list[tuple[str, list[str]]]:
     """Every number finite; windows (`*_days`, `*_minutes`) from 0 to MAX_WINDOW_DAYS, so
     that `now` ± a window stays a time (`karmabank.bounds`); weights within ±MAX_WEIGHT."""
     problems = []
@@ -212,79 +213,95 @@ def _out_of_bounds(s: MeasureSettings) -> list[str]:
             numbers = list(value.values()) if isinstance(value, dict) else [value]
             numbers = [v for v in numbers if isinstance(v, int | float) and not isinstance(v, bool)]
             if not all(math.isfinite(v) for v in numbers):
-                problems.append(f"{where} must be a finite number")
+                problems.append((f"{where} must be a finite number", [where]))
             elif isinstance(value, dict) and any(abs(v) > MAX_WEIGHT for v in numbers):
-                problems.append(f"{where}: weights must be within ±{MAX_WEIGHT:,.0f}")
+                problems.append((f"{where}: weights must be within ±{MAX_WEIGHT:,.0f}", [where]))
             elif f.name.endswith(("_days", "_minutes")):
                 most = MAX_WINDOW_DAYS * (1440 if f.name.endswith("_minutes") else 1)
                 if not 0 <= value <= most:
-                    problems.append(f"{where} must be from 0 to {most:,}")
+                    problems.append((f"{where} must be from 0 to {most:,}", [where]))
     return problems
 
 
-def _check(s: MeasureSettings) -> MeasureSettings:
-    problems = _out_of_bounds(s)
-    if not 0 < s.warmth.decay <= 1:
-        problems.append("warmth.decay must be in (0, 1]")
-    for name in ("core_share", "allies_share", "friends_share"):
-        if not 0 <= getattr(s.circles, name) <= 1:
-            problems.append(f"circles.{name} must be in [0, 1]")
-    if s.circles.core_share + s.circles.allies_share + s.circles.friends_share > 1:
-        problems.append("circles: core + allies + friends shares exceed 1")
-    if not 0 < s.rhythm.active_factor <= s.rhythm.resting_factor:
-        problems.append("rhythm: need 0 < active_factor <= resting_factor")
+def _relations(s: MeasureSettings) -> list[tuple[str, list[str]]]:
+    """The checks of one setting's range or of several settings together: (problem, keys)."""
+    shares = ["circles.core_share", "circles.allies_share", "circles.friends_share"]
+    lk = s.likelihood
+    checks = [
+        (0 < s.warmth.decay <= 1, "warmth.decay must be in (0, 1]", ["warmth.decay"]),
+        *((0 <= getattr(s.circles, k[8:]) <= 1, f"{k} must be in [0, 1]", [k]) for k in shares),
+        (s.circles.core_share + s.circles.allies_share + s.circles.friends_share <= 1,
+         "circles: core + allies + friends shares exceed 1", shares),
+        (0 < s.rhythm.active_factor <= s.rhythm.resting_factor,
+         "rhythm: need 0 < active_factor <= resting_factor",
+         ["rhythm.active_factor", "rhythm.resting_factor"]),
+        (s.nurture.welcome_back_days > s.nurture.window_days,
+         "nurture: welcome_back_days must be longer than window_days",
+         ["nurture.welcome_back_days", "nurture.window_days"]),
+        (s.affinity.method in ("bm25", "semantic"), "affinity.method must be bm25 or semantic",
+         ["affinity.method"]),
+        (s.planner.epsilon > 0 and s.planner.ell > 0 and 0 < s.planner.community_share <= 1,
+         "planner: need epsilon > 0, ell > 0 and community_share in (0, 1]",
+         ["planner.epsilon", "planner.ell", "planner.community_share"]),
+        (lk.horizon_days >= 1 and lk.response_days >= 1,
+         "likelihood: horizon_days and response_days must be at least 1",
+         ["likelihood.horizon_days", "likelihood.response_days"]),
+        (lk.min_positive >= 1 and lk.l2 >= 0 and lk.response_prior_asked > 0 and lk.max_splits >= 1,
+         "likelihood: need max_splits >= 1, min_positive >= 1, l2 >= 0, response_prior_asked > 0",
+         ["likelihood.max_splits", "likelihood.min_positive", "likelihood.l2",
+          "likelihood.response_prior_asked"]),
+        (lk.training_half_life_days > 0, "likelihood.training_half_life_days must be positive",
+         ["likelihood.training_half_life_days"]),
+    ]  # fmt: skip
+    problems = [(problem, keys) for ok, problem, keys in checks if not ok]
     bad = sorted({*s.ladder.verbs.values(), s.ladder.default_stage} - set(Stage))
     if bad:
-        problems.append(f"ladder: unknown stage {bad[0]!r} (stages: {', '.join(Stage)})")
-    if s.nurture.welcome_back_days <= s.nurture.window_days:
-        problems.append("nurture: welcome_back_days must be longer than window_days")
-    if s.affinity.method not in ("bm25", "semantic"):
-        problems.append("affinity.method must be bm25 or semantic")
-    if not (s.planner.epsilon > 0 and s.planner.ell > 0 and 0 < s.planner.community_share <= 1):
-        problems.append("planner: need epsilon > 0, ell > 0 and community_share in (0, 1]")
-    lk = s.likelihood
-    if lk.horizon_days < 1 or lk.response_days < 1:
-        problems.append("likelihood: horizon_days and response_days must be at least 1")
-    if lk.min_positive < 1 or lk.l2 < 0 or lk.response_prior_asked <= 0 or lk.max_splits < 1:
-        problems.append(
-            "likelihood: need max_splits >= 1, min_positive >= 1, l2 >= 0, response_prior_asked > 0"
-        )
-    if lk.training_half_life_days <= 0:
-        problems.append("likelihood.training_half_life_days must be positive")
+        problems.append((f"ladder: unknown stage {bad[0]!r} (stages: {', '.join(Stage)})",
+                         ["ladder.verbs", "ladder.default_stage"]))  # fmt: skip
+    return problems
+
+
+def _check(s: MeasureSettings, origins: Origins) -> MeasureSettings:
+    """`s` if every value is in range; else one ConfigError naming each problem and where the
+    values it involves were set (the file and key, or the environment variable)."""
+    problems = []
+    for problem, keys in [*_out_of_bounds(s), *_relations(s)]:
+        set_in = [origins[k] for k in keys if k in origins]
+        problems.append(f"{problem} (set in {', '.join(set_in)})" if set_in else problem)
     if problems:
         raise ConfigError("measure settings: " + "; ".join(problems))
     return s
 
 
-def load_measure_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
+def build_measure_settings(
+    *, tables: Mapping[str, Any], environ: Mapping[str, str], source: str
 ) -> MeasureSettings:
-    """Defaults, then `path` (a karmabank.toml, if it exists), then environment variables
-    `KARMABANK_<SECTION>_<KEY>` (e.g. `KARMABANK_WARMTH_DECAY=0.85`; tables as JSON)."""
-    env = os.environ if environ is None else environ
-    data: dict[str, Any] = {}
-    if path is not None and path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: {e}") from None
+    """Defaults, then `tables` (a karmabank.toml's, as read from the file `source`), then the
+    variables `KARMABANK_<SECTION>_<KEY>` of `environ` (e.g. `KARMABANK_WARMTH_DECAY=0.85`;
+    tables as JSON), checked. Every ConfigError names the key and the file (or the variable)."""
     settings = MeasureSettings()
     sections = {f.name: getattr(settings, f.name) for f in fields(settings)}
-    for name in data:
-        if name not in sections or not isinstance(data[name], dict):
-            raise ConfigError(f"{path}: unknown section [{name}] (sections: {', '.join(sections)})")
+    for name in tables:
+        if name not in sections or not isinstance(tables[name], dict):
+            raise ConfigError(
+                f"{source}: unknown section [{name}] (sections: {', '.join(sections)})"
+            )
+    origins: Origins = {}
     for name, section in sections.items():
+        given = tables.get(name, {})
+        unknown = set(given) - {f.name for f in fields(section)}
+        if unknown:
+            raise ConfigError(f"{source}: [{name}] has no setting {sorted(unknown)[0]!r}")
         changes: dict[str, Any] = {}
         for f in fields(section):
             current = getattr(section, f.name)
             env_name = f"KARMABANK_{name}_{f.name}".upper()
-            if f.name in data.get(name, {}):
-                current = _coerce(f"{path} [{name}] {f.name}", current, data[name][f.name])
-            if env_name in env:
-                current = _coerce(env_name, current, env[env_name])
+            if f.name in given:
+                origins[f"{name}.{f.name}"] = f"{source} [{name}] {f.name}"
+                current = _coerce(origins[f"{name}.{f.name}"], current, given[f.name])
+            if env_name in environ:
+                origins[f"{name}.{f.name}"] = env_name
+                current = _coerce(env_name, current, environ[env_name])
             changes[f.name] = current
-        unknown = set(data.get(name, {})) - {f.name for f in fields(section)}
-        if unknown:
-            raise ConfigError(f"{path}: [{name}] has no setting {sorted(unknown)[0]!r}")
         sections[name] = replace(section, **changes)
-    return _check(MeasureSettings(**sections))
+    return _check(MeasureSettings(**sections), origins)

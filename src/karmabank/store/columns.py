@@ -1,10 +1,11 @@
 """A columnar copy of the activities (Parquet segments), kept in step with the row store.
 
 The database stays the truth; this copy is a cache the rescore reads at Arrow speed. It lives
-beside a SQLite file (`karmabank.db-columns/`) or, for PostgreSQL, under
-`$KARMABANK_COLUMNS_DIR` (default `~/.cache/karmabank/columns/<database>`). Beside it, a copy
-of the circle and stage history the last rescore wrote (`scores-<token>.parquet`), used by the
-next rescore only if `score_state` still names that token; otherwise it reads the database.
+beside a SQLite file (`karmabank.db-columns/`) or, for PostgreSQL, under the folder the edge
+gives (`$KARMABANK_COLUMNS_DIR`, else `~/.cache/karmabank/columns`: `Store.columns_dir`).
+Beside it, a copy of the circle and stage history the last rescore wrote
+(`scores-<token>.parquet`), used by the next rescore only if `score_state` still names that
+token; otherwise it reads the database.
 
 `sync` appends the activities with ids past the copy's watermark. If the database was replaced,
 an activity was changed or removed (the organization's `activity_epoch` moved), or the row
@@ -15,7 +16,6 @@ copy. Deleting the directory is always safe.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import uuid
@@ -28,7 +28,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from karmabank.frames import ACTIVITY_SCHEMA, ParquetFiles
 from karmabank.store import arrow_io
@@ -38,17 +37,6 @@ ROW_GROUP = 1 << 20  # rows per Parquet row group: big groups scan several times
 SNAPSHOT_ROW_GROUP = 1 << 17  # the snapshot is read whole, by as many threads as groups
 _SOURCE = "activity"
 _SCHEMA = pa.schema([f.with_nullable(f.name in ("target_id", "weight")) for f in ACTIVITY_SCHEMA])
-
-
-def columns_dir(url: str, environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return Path(str(parsed.database) + "-columns")
-    base = env.get("KARMABANK_COLUMNS_DIR") or str(Path.home() / ".cache/karmabank/columns")
-    shown = parsed.render_as_string(hide_password=True)
-    digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
-    return Path(base) / f"{parsed.database or 'db'}-{digest}"
 
 
 @dataclass
@@ -73,12 +61,10 @@ class SyncReport:
 
 
 class ActivityColumns:
-    def __init__(
-        self, url: str, engine: Engine | None = None, directory: Path | None = None
-    ) -> None:
+    def __init__(self, url: str, engine: Engine | None = None, *, directory: Path) -> None:
         self.url = url
         self.engine = engine  # closed before the sync's own connection opens (see arrow_io)
-        self.dir = directory or columns_dir(url)
+        self.dir = directory  # `Store.columns_dir`
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture, people
-from karmabank.actions.freshness import measure_settings
 from karmabank.actions.listing import stream_people
 from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import network_status, person_scores
@@ -80,6 +79,7 @@ def _activity(a: Activity) -> s.ActivityOut:
 def list_people_route(
     auth: Reader,
     store: StoreDep,
+    state: StateDep,
     now: Clock,
     circle: Annotated[s.Short | None, Query(description=", ".join(Circle))] = None,
     status: Annotated[s.Short | None, Query(description=", ".join(RhythmStatus))] = None,
@@ -94,7 +94,7 @@ def list_people_route(
 ) -> dict[str, Any]:
     """People with their circle, rhythm status, warmth, balance and stage (warmest first)."""
     rows = [r for chunk in stream_people(
-        store=store, now=now, settings=measure_settings(store),
+        store=store, now=now, settings=state.measures,
         limit=offset + limit + 1, query=q, flag=flag, circle=circle, status=status,
         stage=stage, sort=sort, details=True,
     ) for r in chunk]  # fmt: skip
@@ -105,12 +105,12 @@ def list_people_route(
 
 
 @router.get("/people/{ref:path}", tags=["people"])
-def person_route(auth: Reader, store: StoreDep, ref: PersonRefPath,
+def person_route(auth: Reader, store: StoreDep, state: StateDep, ref: PersonRefPath,
                  now: Clock) -> dict[str, Any]:  # fmt: skip
     """One person: identities, flags, every score with its parts and the sentence that explains
     it (`why`), the ledger and the timeline."""
     return person_scores(store=store, ref=ref, now=now,
-                         settings=measure_settings(store)).as_json()  # fmt: skip
+                         settings=state.measures).as_json()  # fmt: skip
 
 
 @router.post("/people/{ref:path}/flags", response_model=s.FlagOut, tags=["people"])
@@ -137,9 +137,9 @@ def record_route(auth: Writer, store: StoreDep, body: s.ActivityIn,
 
 
 @router.get("/status", tags=["people"])
-def status_route(auth: Reader, store: StoreDep, now: Clock) -> dict[str, Any]:
+def status_route(auth: Reader, store: StoreDep, state: StateDep, now: Clock) -> dict[str, Any]:
     """The network at a glance: the share ratio, people per circle, rhythm status and stage."""
-    return network_status(store=store, now=now, settings=measure_settings(store))
+    return network_status(store=store, now=now, settings=state.measures)
 
 
 # -- issues and influencers --------------------------------------------------------------------
@@ -166,6 +166,7 @@ def add_issue_route(auth: Writer, store: StoreDep, body: s.IssueIn,
 def influencers_route(
     auth: Reader,
     store: StoreDep,
+    state: StateDep,
     now: Clock,
     issue: Annotated[
         s.Ref | None, Query(description="An issue's id or name (default: any).")
@@ -174,7 +175,7 @@ def influencers_route(
 ) -> dict[str, Any]:
     """People with warmth, reach and affinity for the organization's issues, with the parts."""
     found = influencers.find_influencers(
-        store=store, now=now, settings=measure_settings(store), issue=issue,
+        store=store, now=now, settings=state.measures, issue=issue,
         limit=limit,
     )  # fmt: skip
     return {
@@ -188,12 +189,12 @@ def influencers_route(
 
 @router.get("/nurture", response_model=list[s.NurtureItemOut], tags=["nurture"])
 def nurture_route(
-    auth: Reader, store: StoreDep, now: Clock,
+    auth: Reader, store: StoreDep, state: StateDep, now: Clock,
     limit: Annotated[int | None, Query(ge=1, le=100, description="Default 10.")] = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Today's queue: who to thank, answer, welcome, check in with, celebrate, share."""
     items = nurture.nurture_queue(store=store, now=now,
-                                  settings=measure_settings(store), limit=limit)  # fmt: skip
+                                  settings=state.measures, limit=limit)  # fmt: skip
     return [i.as_json() for i in items]
 
 
@@ -253,14 +254,14 @@ def list_campaigns_route(
 
 @router.post("/campaigns/{name:path}/plan", tags=["campaigns"])
 def plan_campaign_route(
-    auth: Writer, store: StoreDep, name: CampaignName, now: Clock,
+    auth: Writer, store: StoreDep, state: StateDep, name: CampaignName, now: Clock,
     excluded: Annotated[
         int, Query(ge=0, le=100_000, description="Show at most this many people left out.")
     ] = 100,
 ) -> dict[str, Any]:  # fmt: skip
     """Whom to ask, in order, with why and a draft; and who is left out, with the rule."""
     plan = campaigns.plan_campaign(store=store, name=name, now=now,
-                                   settings=measure_settings(store))  # fmt: skip
+                                   settings=state.measures)  # fmt: skip
     return {
         **plan.as_json(), "excluded": plan.excluded[:excluded],
         "excluded_count": len(plan.excluded), "excluded_by_rule": plan.excluded_by_rule,

@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -32,11 +32,14 @@ from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
 from karmabank.errors import AmbiguousError, KarmabankError, NotFoundError, StoreError
-from karmabank.settings import Settings
+from karmabank.settings import Settings, load_measure_settings, settings_path
 from karmabank.store.engine import DEFAULT_DB
 from karmabank.store.open import open_store
 from karmabank.web.limits import DEFAULT_MAX_BODY, BodyLimit
 from karmabank.web.security import LoginLimiter, SecurityHeaders, WebState
+
+if TYPE_CHECKING:
+    from karmabank.measures.settings import MeasureSettings
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class WebSettings:
     login_window: timedelta = timedelta(minutes=15)
     secret: bytes | None = None  # signs the login form's CSRF token; None: random per process
     max_body_bytes: int = DEFAULT_MAX_BODY  # larger request bodies: 413, before they are read
+    # None: read once by create_app (karmabank.toml beside the database, then KARMABANK_*)
+    measures: MeasureSettings | None = None
+    columns_base: Path | None = None  # Settings.columns_base
+    templates_dir: Path | None = None  # Settings.templates_dir
 
     def clock(self) -> datetime:
         return self.now if self.now is not None else datetime.now(UTC)
@@ -61,7 +68,9 @@ class WebSettings:
         max_body_bytes: int = DEFAULT_MAX_BODY,
     ) -> WebSettings:  # fmt: skip
         return cls(db=settings.db, now=settings.now, secure_cookies=secure_cookies,
-                   max_body_bytes=max_body_bytes)  # fmt: skip
+                   max_body_bytes=max_body_bytes, measures=settings.measures,
+                   columns_base=settings.columns_base,
+                   templates_dir=settings.templates_dir)  # fmt: skip
 
 
 def _problem(status: int, message: str) -> JSONResponse:
@@ -159,13 +168,14 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     from karmabank.web import api, auth, pages, team
 
     web = settings if isinstance(settings, WebSettings) else WebSettings.from_settings(settings)
-    store = open_store(web.db)
+    measures = web.measures or load_measure_settings(settings_path(web.db))  # once
+    store = open_store(web.db, columns_base=web.columns_base, templates_dir=web.templates_dir)
     if web.now is None:  # the database's fixed time (the demo's), else the clock
         web = replace(web, now=fixed_now(store))
     state = WebState(
         settings=web, store=store,
         limiter=LoginLimiter(attempts=web.login_attempts, window=web.login_window),
-        secret=web.secret or secrets.token_bytes(32),
+        secret=web.secret or secrets.token_bytes(32), measures=measures,
     )  # fmt: skip
 
     @asynccontextmanager

@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture
 from karmabank.actions.clock import stale_hint
-from karmabank.actions.freshness import measure_settings
 from karmabank.actions.listing import stream_people
 from karmabank.actions.people import iso
 from karmabank.actions.relationships import network_status, person_scores
@@ -110,7 +109,7 @@ def _htmx(request: Request) -> bool:
 @router.get("/", response_class=HTMLResponse)
 def home_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep) -> Response:
     now = state.settings.clock()
-    settings = measure_settings(store)
+    settings = state.measures
     queue = nurture.nurture_queue(store=store, now=now, settings=settings, limit=None)
     status = network_status(store=store, now=now, settings=settings)
     statuses = [(name, status["statuses"].get(name, 0)) for name in RhythmStatus]
@@ -177,7 +176,7 @@ def people_page(
                "stage": _choice(stage, tuple(Stage))}  # fmt: skip
     query = " ".join(q.split()) or None
     rows = [r for chunk in stream_people(
-        store=store, now=state.settings.clock(), settings=measure_settings(store),
+        store=store, now=state.settings.clock(), settings=state.measures,
         limit=offset + PAGE_SIZE + 1, query=query, circle=filters["circle"],
         status=filters["status"], stage=filters["stage"], details=True,
     ) for r in chunk]  # fmt: skip
@@ -202,7 +201,7 @@ def person_page(request: Request, auth: PageAuth, store: StoreDep, state: StateD
     if not 1 <= len(ref) <= 300:
         raise HTTPException(404, "no such person")
     person = person_scores(store=store, ref=ref, now=state.settings.clock(),
-                           settings=measure_settings(store)).as_json()  # fmt: skip
+                           settings=state.measures).as_json()  # fmt: skip
     title = person["name"] or f"person {person['id']}"
     return page("person.html", _context(request, auth, title, "people", person=person))
 
@@ -255,7 +254,7 @@ def new_campaign_page(
 def plan_campaign_page(request: Request, auth: PageWriter, store: StoreDep, state: StateDep,
                        name: CampaignField) -> Response:  # fmt: skip
     plan = campaigns.plan_campaign(store=store, name=name, now=state.settings.clock(),
-                                   settings=measure_settings(store))  # fmt: skip
+                                   settings=state.measures)  # fmt: skip
     planned = {**plan.as_json(), "excluded_by_rule": plan.excluded_by_rule,
                "budget_left": plan.budget_left}  # fmt: skip
     shown = campaigns.show_campaign(store=store, name=name).as_json()
@@ -291,7 +290,7 @@ def influencers_page(
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> Response:  # fmt: skip
     found = influencers.find_influencers(
-        store=store, now=state.settings.clock(), settings=measure_settings(store),
+        store=store, now=state.settings.clock(), settings=state.measures,
         issue=issue.strip() or None, limit=limit,
     )  # fmt: skip
     context = _context(

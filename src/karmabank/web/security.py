@@ -40,6 +40,7 @@ from karmabank.actions.import_runs import importing_note
 from karmabank.store.open import Store
 
 if TYPE_CHECKING:
+    from karmabank.measures.settings import MeasureSettings
     from karmabank.web.app import WebSettings
 
 SESSION_COOKIE = "kb_session"
@@ -131,6 +132,7 @@ class WebState:
     store: Store
     limiter: LoginLimiter
     secret: bytes
+    measures: MeasureSettings  # read once, by create_app: never per request
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     _hashing: dict[int, asyncio.Semaphore] = field(default_factory=dict)
 

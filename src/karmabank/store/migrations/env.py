@@ -8,11 +8,10 @@ from karmabank.store.tables import Base
 config = context.config
 engine = config.attributes.get("engine")
 if not isinstance(engine, Engine):  # `alembic` run by hand: KARMABANK_DB or ./karmabank.db
-    import os
-
+    from karmabank.settings import load_settings
     from karmabank.store.engine import database_url
 
-    engine = create_engine(database_url(os.environ.get("KARMABANK_DB", "./karmabank.db")))
+    engine = create_engine(database_url(load_settings().db))
 
 with engine.begin() as connection:
     context.configure(
