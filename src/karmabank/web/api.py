@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture, people
 from karmabank.actions.listing import stream_people
+from karmabank.actions.mobilization import plan_campaign
 from karmabank.actions.recording import record_activity
 from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
@@ -260,13 +261,9 @@ def plan_campaign_route(
     ] = 100,
 ) -> dict[str, Any]:  # fmt: skip
     """Whom to ask, in order, with why and a draft; and who is left out, with the rule."""
-    plan = campaigns.plan_campaign(store=store, name=name, now=now,
-                                   settings=state.measures)  # fmt: skip
-    return {
-        **plan.as_json(), "excluded": plan.excluded[:excluded],
-        "excluded_count": len(plan.excluded), "excluded_by_rule": plan.excluded_by_rule,
-        "budget_left": plan.budget_left, "candidates": plan.candidates,
-    }  # fmt: skip
+    plan = plan_campaign(store=store, name=name, now=now, settings=state.measures,
+                         excluded_limit=excluded)  # fmt: skip
+    return plan.report_json()
 
 
 @router.post("/campaigns/{name:path}/send", response_model=s.SendOut, tags=["campaigns"])
@@ -275,7 +272,7 @@ def send_campaign_route(auth: Writer, store: StoreDep, name: CampaignName,
     """Record the planned asks as sent (after you sent them yourself): the ledger moves."""
     report = campaigns.send_campaign(store=store, name=name, now=now,
                                      actor=auth.actor)  # fmt: skip
-    return {"campaign": report.campaign, "sent": report.sent, "refused": report.refused}
+    return report.as_json()
 
 
 @router.post("/campaigns/{name:path}/responses", response_model=s.ResponseOut, tags=["campaigns"])
@@ -284,8 +281,7 @@ def respond_route(auth: Writer, store: StoreDep, name: CampaignName,
     """What someone answered (yes, no) or that they acted (a thank joins the nurture queue)."""
     r = campaigns.respond(store=store, name=name, ref=body.person, response=body.response,
                           now=now, actor=auth.actor)  # fmt: skip
-    return {"campaign": r.campaign, "person": r.person, "status": r.status,
-            "recorded": r.recorded}  # fmt: skip
+    return r.as_json()
 
 
 @router.get("/campaigns/{name:path}", tags=["campaigns"])

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture
 from karmabank.actions.clock import stale_hint
 from karmabank.actions.listing import stream_people
+from karmabank.actions.mobilization import plan_campaign
 from karmabank.actions.people import iso
 from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
@@ -253,10 +254,9 @@ def new_campaign_page(
 @router.post("/campaigns/plan", response_class=HTMLResponse)
 def plan_campaign_page(request: Request, auth: PageWriter, store: StoreDep, state: StateDep,
                        name: CampaignField) -> Response:  # fmt: skip
-    plan = campaigns.plan_campaign(store=store, name=name, now=state.settings.clock(),
-                                   settings=state.measures)  # fmt: skip
-    planned = {**plan.as_json(), "excluded_by_rule": plan.excluded_by_rule,
-               "budget_left": plan.budget_left}  # fmt: skip
+    plan = plan_campaign(store=store, name=name, now=state.settings.clock(),
+                         settings=state.measures, excluded_limit=0)  # the page counts them
+    planned = plan.report_json()
     shown = campaigns.show_campaign(store=store, name=name).as_json()
     return page("campaigns.html", _campaign_context(request, auth, store, shown, planned))
 
