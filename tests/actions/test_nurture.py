@@ -189,3 +189,58 @@ def test_only_people_who_came_toward_us_have_an_anniversary(store: Store, tmp_pa
     items = by_name(nurture_queue(store=store, now=NOW, settings=S, limit=20))
     assert items["Ann Year"].kind == "celebrate"  # type: ignore[attr-defined]
     assert "Gil Given" not in items
+
+
+def test_done_is_one_transaction(network: Store) -> None:
+    """`done` records the give and closes the item together: a crash while closing the item
+    (here, at the flush that writes its status) leaves neither, and a retry records the give
+    exactly once."""
+    from sqlalchemy import event, func, select
+    from sqlalchemy.orm import Session
+
+    from karmabank.store.tables import Activity, Suggestion
+
+    nia = by_name(nurture_queue(store=network, now=NOW, settings=S))["Nia New"]
+
+    def crash(session: Session, *_: object) -> None:
+        if any(isinstance(o, Suggestion) and o.status == "done" for o in session.dirty):
+            raise RuntimeError("the process died here")
+
+    pid: int = nia.person["id"]  # type: ignore[attr-defined]
+
+    def gives() -> int:
+        mine = (Activity.person_id == pid) & (Activity.direction == "give")
+        with network.sessions() as session:
+            return int(session.scalar(select(func.count(Activity.id)).where(mine)) or 0)
+
+    event.listen(Session, "before_flush", crash)
+    try:
+        with pytest.raises(RuntimeError):
+            nurture_done(store=network, item_id=nia.id, now=NOW)  # type: ignore[attr-defined]
+    finally:
+        event.remove(Session, "before_flush", crash)
+    assert gives() == 0
+    item, act = nurture_done(store=network, item_id=nia.id, now=NOW)  # type: ignore[attr-defined]
+    assert (item.status, act.verb, gives()) == ("done", "reply", 1)
+    with pytest.raises(ConfigError):
+        nurture_done(store=network, item_id=nia.id, now=NOW)  # type: ignore[attr-defined]
+    assert gives() == 1
+
+
+def test_done_gives_to_the_items_person_not_an_identity_with_their_number(
+    store: Store, tmp_path: Path
+) -> None:
+    """An edge list's people have numbers for keys: the item's person is its database id, never
+    the person whose identity key happens to be that number."""
+    rows = ["occurred_at,person,name,verb,direction,channel,text"]
+    rows += [f"{iso(300)},x:{k},,like,in,x," for k in (*range(1, 10), 100)]  # ids 1 to 10
+    rows.append(f"{iso(1)},x:100,,comment,in,x,Hello")
+    f = tmp_path / "numbers.csv"
+    f.write_text("\n".join(rows) + "\n")
+    import_files(store=store, fmt="csv", paths=[f], options={}, now=NOW)
+    item = next(i for i in nurture_queue(store=store, now=NOW, settings=S, limit=20)
+                if i.kind == "reply")  # fmt: skip
+    assert item.person["identities"] == ["x:100"]
+    assert item.person["id"] <= 10  # a bare number names x:<number> (an identity comes first)
+    _, act = nurture_done(store=store, item_id=item.id, now=NOW)
+    assert act.person_id == item.person["id"]

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pyarrow as pa
 
 from karmabank.frames import FLAGS_SCHEMA, micros
-from karmabank.measures import nurture
+from karmabank.measures import nurture, nurture_rules
 from karmabank.measures.network import score_network
 from karmabank.measures.settings import MeasureSettings
 from tests.measures.helpers import NOW, act, activities
@@ -67,7 +67,7 @@ def queue_items(
     snapshot and its pool, as a rescore leaves them), "snapshot" (no pool) or "scan"."""
     scores, snapshot, pool_rows = rescored(acts)
     if way == "scan":
-        for name in ("last_in_before_window", *(f"gave_{n}" for n in nurture.GIVES)):
+        for name in ("last_in_before_window", *(f"gave_{n}" for n in nurture_rules.GIVES)):
             scores = scores.drop_columns([name]) if name in scores.column_names else scores
             scores = scores.append_column(name, pa.nulls(scores.num_rows, pa.int64()))
         snapshot = scores.select(nurture.SCORES_SCHEMA.names)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pyarrow as pa
@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import list_issues
-from karmabank.actions.people import person_refs
-from karmabank.actions.recording import record_activity
+from karmabank.actions.people import ID_PREFIX, person_refs
+from karmabank.actions.recording import record_in
 from karmabank.actions.scoring import flagged_people, nurture_pool_part
 from karmabank.actions.templates import (
     first_name,
@@ -31,13 +31,16 @@ from karmabank.actions.templates import (
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.frames import US_PER_DAY, micros
-from karmabank.measures import nurture
+from karmabank.measures import nurture, nurture_rules
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Direction
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, Ask, Organization, ScoreState, Suggestion
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,7 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
     )  # what only the rescore's snapshot knows
     scores_sql = f"""(SELECT person_id, circle, status, warmth, tenure_days, cadence_used, {unknown}
         FROM person_score
-        WHERE (status = 'drifting' AND circle IN ('core', 'allies')) OR circle = 'newcomers'
-           OR (tenure_days >= 365 AND tenure_days % 365 < {s.nurture.window_days})
+        WHERE {nurture_rules.concerned_sql(s)}
            OR person_id IN (SELECT person_id FROM activity WHERE occurred_at > {active_since})
            OR person_id IN (SELECT person_id FROM ask
                             WHERE status = 'acted' AND thanked_at IS NULL)
@@ -79,7 +81,7 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
         WHERE a.status = 'acted' AND a.thanked_at IS NULL) AS k"""
     transitions_sql = f"""(SELECT person_id, from_stage, to_stage, at FROM ladder_transition
         WHERE at > {since} AND at <= {micros(now)} AND from_stage IS NOT NULL
-          AND {nurture.promoted("from_stage", "to_stage")}) AS t"""  # promotions: celebrated
+          AND {nurture_rules.promoted("from_stage", "to_stage")}) AS t"""  # promotions: celebrated
     handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
         WHERE status <> 'open') AS h"""
     columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
@@ -210,51 +212,22 @@ def _days_ago(at: datetime, now: datetime) -> str:
 def _explain(
     c: dict[str, Any], act: Activity | None, now: datetime, issue_names: dict[int, str]
 ) -> tuple[str, str, dict[str, Any]]:
-    """(reason, next step, template context) of one chosen item."""
-    kind, detail = c["kind"], c["detail"] or ""
+    """(reason, next step, template context) of one chosen item: its rule's sentence
+    (`nurture_rules`), over the variables every draft has."""
     ctx: dict[str, Any] = {"verb": "", "text": "", "object": "", "campaign": "", "issue": "",
                            "days": 0, "years": 0, "stage": "", "what": "being with us",
                            "thing": "message"}  # fmt: skip
-    when = ""
+    issue = issue_names.get(c["issue_id"] or -1, "")
+    facts = nurture_rules.Facts(detail=c["detail"] or "", channel=c["channel"], issue=issue)
     if act is not None:
-        when = _days_ago(act.occurred_at, now)
         ctx.update(verb=act.verb, text=act.text or "", object=act.object or "",
                    what=what_they_did(act.verb, act.channel),
                    thing=thing_they_did(act.verb))  # fmt: skip
-    if kind == "thank_ask":
-        ctx.update(campaign=detail, what=f'acting on "{detail}"')
-        return f'acted on "{detail}": thank them', "send the thank-you below", ctx
-    if kind == "reply":
-        quote = (act.text or "").strip() if act else ""
-        step = f'answer: "{quote[:200]}"' if quote else "answer them where they wrote"
-        return f"{ctx['verb']} on {c['channel']} {when}, not answered yet", step, ctx
-    if kind == "thank":
-        return f"{ctx['verb']} on {c['channel']} {when}: say thank you", "send a thank-you", ctx
-    if kind == "welcome_back":
-        days = int(detail.split()[0]) if detail else 0
-        ctx.update(days=days)
-        return (f"back after {days} days of silence (a {ctx['verb']}, {when})",
-                "welcome them back", ctx)  # fmt: skip
-    if kind == "share":
-        issue = issue_names.get(c["issue_id"] or -1, "")
-        ctx.update(issue=issue)
-        about = f" about {detail}" if detail else ""
-        return (f"posted something for {issue}{about} {when}: share it",
-                f"share {ctx['object']}", ctx)  # fmt: skip
-    if kind == "check_in":
-        return (f"{detail}, drifting: quieter than their own rhythm — check in gently",
-                "a short personal note, no ask", ctx)  # fmt: skip
-    if kind == "celebrate":
-        what, _, value = detail.partition(" ")
-        if what == "tenure":
-            ctx.update(years=int(value))
-            return f"{value} year(s) with us this week: celebrate", "send congratulations", ctx
-        a_stage = ("an " if value[:1] in "aeiou" else "a ") + value
-        ctx.update(stage=a_stage)
-        return f"became {a_stage}: celebrate", "send congratulations", ctx
-    if kind == "welcome":
-        return f"new: first seen {detail} days ago, not welcomed yet", "welcome them", ctx
-    raise ValueError(f"unknown nurture kind {kind!r}")
+        facts = replace(facts, verb=act.verb, text=act.text or "", object=act.object or "",
+                        when=_days_ago(act.occurred_at, now))  # fmt: skip
+    said = nurture_rules.rule(c["kind"]).sentence(facts)
+    ctx.update(said.context)
+    return said.reason, said.next_step, ctx
 
 
 def _render(env: jinja2.Environment, kind: str, channel: str | None, ctx: dict[str, Any]) -> str:
@@ -262,53 +235,63 @@ def _render(env: jinja2.Environment, kind: str, channel: str | None, ctx: dict[s
     return render_template(env, names, ctx, f"nurture {kind}")
 
 
-def _suggestion(store: Store, item_id: int) -> Suggestion:
-    with store.sessions() as session:
-        s = session.get(Suggestion, item_id)
-        if s is None:
-            raise NotFoundError(f"no nurture item {item_id} (see `karmabank nurture`)")
-        session.expunge(s)
-        return s
+@dataclass(frozen=True)
+class HandledItem:
+    """A nurture item after `done`, `skip` or `snooze`."""
+
+    id: int
+    status: str
+    snoozed_until: datetime | None
+
+    @classmethod
+    def of(cls, row: Suggestion) -> HandledItem:
+        return cls(row.id, row.status, row.snoozed_until)
+
+
+def _open_item(session: Session, item_id: int) -> Suggestion:
+    """The item, locked for this transaction where the database can, if it is still open or
+    snoozed."""
+    row = session.get(Suggestion, item_id, with_for_update=True)
+    if row is None:
+        raise NotFoundError(f"no nurture item {item_id} (see `karmabank nurture`)")
+    if row.status in ("done", "skipped"):
+        raise ConfigError(f"nurture item {item_id} is already {row.status}")
+    return row
 
 
 def nurture_done(
     *, store: Store, item_id: int, now: datetime, actor: str = "cli"
-) -> tuple[Suggestion, Activity]:
-    """Record the give the item asked for (the ledger moves) and close the item."""
-    s = _suggestion(store, item_id)
-    if s.status in ("done", "skipped"):
-        raise ConfigError(f"nurture item {item_id} is already {s.status}")
-    act = record_activity(
-        store=store, direction=Direction.GIVE, ref=str(s.person_id), verb=s.give_verb or "thank",
-        at=now, now=now, channel=s.channel, text=s.draft, actor=actor,
-    )  # fmt: skip
+) -> tuple[HandledItem, Activity]:
+    """Record the give the item asked for (the ledger moves) and close the item, in one
+    transaction: a failure anywhere leaves neither, so a retry records the give once."""
     with store.sessions.begin() as session:
-        row = session.get(Suggestion, item_id)
-        assert row is not None
+        row = _open_item(session, item_id)
+        act = record_in(
+            session, direction=Direction.GIVE, ref=f"{ID_PREFIX}{row.person_id}",
+            verb=row.give_verb or "thank", at=now, now=now, channel=row.channel, text=row.draft,
+            actor=actor,
+        )  # fmt: skip
         row.status, row.done_at = "done", now
-        if row.kind == "thank_ask" and row.key.startswith("thank_ask:"):
-            ask = session.get(Ask, int(row.key.split(":", 1)[1]))
-            if ask is not None:
-                ask.thanked_at = now
-        return row, act
+        ask_id = nurture_rules.key_parts(row.key).get("ask_id")
+        if ask_id is not None and (ask := session.get(Ask, int(ask_id))) is not None:
+            ask.thanked_at = now  # a thank for acting on an ask: the ask is thanked
+        session.flush()
+        return HandledItem.of(row), act
 
 
-def nurture_skip(*, store: Store, item_id: int, now: datetime) -> Suggestion:
+def nurture_skip(*, store: Store, item_id: int, now: datetime) -> HandledItem:
     return _set_status(store, item_id, "skipped", None)
 
 
-def nurture_snooze(*, store: Store, item_id: int, now: datetime, days: int) -> Suggestion:
+def nurture_snooze(*, store: Store, item_id: int, now: datetime, days: int) -> HandledItem:
     if not 1 <= days <= MAX_SNOOZE_DAYS:
         raise ConfigError(f"--days must be from 1 to {MAX_SNOOZE_DAYS}, not {days}")
     return _set_status(store, item_id, "snoozed", now + timedelta(days=days))
 
 
-def _set_status(store: Store, item_id: int, status: str, until: datetime | None) -> Suggestion:
-    _suggestion(store, item_id)
+def _set_status(store: Store, item_id: int, status: str, until: datetime | None) -> HandledItem:
     with store.sessions.begin() as session:
-        row = session.get(Suggestion, item_id)
-        assert row is not None
-        if row.status in ("done", "skipped"):
-            raise ConfigError(f"nurture item {item_id} is already {row.status}")
+        row = _open_item(session, item_id)
         row.status, row.snoozed_until = status, until
-        return row
+        session.flush()
+        return HandledItem.of(row)
