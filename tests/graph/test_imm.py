@@ -375,3 +375,50 @@ def test_detect_communities_hangs_trees_on_the_core_they_grow_from() -> None:
     assert len({*m[[14, 15, 16]].tolist()}) == 1
     assert len({m[0], m[5], m[14], m[17]}) == 4
     assert sorted(set(m.tolist())) == list(range(4))
+
+
+def test_rr_sets_do_not_depend_on_the_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each coin is a function of (seed, set number, edge): batches of 1, 7 or all sets at once
+    # draw the same sets
+    from karmabank.graph import rr_sets
+
+    src, dst, prob = (np.asarray(x) for x in random_graph(400, 1600, seed=11))
+    csr = in_edge_csr(src, dst, prob, 400)
+
+    def draw() -> tuple[list[int], list[int], list[int]]:
+        store = RRStore(*csr, mix_seed(4))
+        store.extend_to(300)
+        store.extend_to(1000)
+        return (
+            store.nodes[: store.used].tolist(),
+            store.offsets[:1001].tolist(),
+            store.counts.tolist(),
+        )
+
+    whole = draw()
+    for sets in (1, 7):
+        monkeypatch.setattr(rr_sets, "BITMAP_BITS", sets * 400)
+        assert draw() == whole
+    sizes = np.diff(whole[1])
+    assert sizes.min() >= 1 and sizes.max() > 1  # roots, and more than roots
+
+
+def test_communities_asked_for_only_when_the_cap_binds() -> None:
+    edges = union(star(0, range(1, 20)), star(20, range(21, 38)), star(40, range(41, 46)))
+    n = 46
+    communities = np.zeros(n, dtype=np.int64)
+    communities[40:] = 1
+    asked: list[int] = []
+
+    def found() -> npt.NDArray[np.int64]:
+        asked.append(1)
+        return communities
+
+    free = plan(edges, n, 2, communities=found, max_per_community=2)  # 2 seeds fit a cap of 2
+    assert asked == [] and free.seeds.tolist() == [0, 20]
+    lazy = plan(edges, n, 2, communities=found, max_per_community=1)
+    assert asked == [1]
+    eager = plan(edges, n, 2, communities=communities, max_per_community=1)
+    assert lazy.seeds.tolist() == eager.seeds.tolist() == [0, 40]
+    assert lazy.marginal_gains.tolist() == eager.marginal_gains.tolist()
+    assert (lazy.rr_sets, lazy.theta) == (free.rr_sets, free.theta)  # one sample for both

@@ -49,7 +49,8 @@ Numba and load them (see `rr_sets`), more than the whole IMM run on higgs' plan 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -105,37 +106,49 @@ def _log_binomial(c: int, k: int) -> float:
     return math.lgamma(c + 1) - math.lgamma(k + 1) - math.lgamma(c - k + 1)
 
 
+Labels = npt.ArrayLike | Callable[[], npt.ArrayLike]
+
+
 @dataclass(frozen=True)
 class _Problem:
-    """maximize_influence's checked inputs: the in-edge CSR, n, k (at most the candidates),
-    the greedy limits, and the number of candidates c."""
+    """maximize_influence's checked inputs: the in-edge CSR, n, the greedy limits without
+    the diversity cap (k at most the candidates), the number of candidates c, and the cap
+    (the communities, or what gives them when asked, and the most seeds per community)."""
 
     csr: tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.uint64]]
     n: int
     limits: Limits
     c: int
+    diversity: tuple[Labels, int] | None
 
 
-def _community_ids(
-    communities: npt.ArrayLike | None, max_per_community: int | None, n: int
-) -> tuple[npt.NDArray[np.int64], int]:
-    """(a community 0 .. c − 1 per node, the cap; −1 for none)."""
+def _community_ids(labels: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
+    """A community 0 .. c − 1 per node."""
+    arr = np.asarray(labels)
+    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"communities must be {n} integer ids, one per node")
+    return np.unique(arr, return_inverse=True)[1].astype(np.int64)
+
+
+def _diversity(
+    communities: Labels | None, max_per_community: int | None, n: int
+) -> tuple[Labels, int] | None:
+    """The checked cap: (the communities, renumbered when given as an array, the cap)."""
     if (communities is None) != (max_per_community is None):
         raise ValueError("communities and max_per_community go together: give both or neither")
     if communities is None or max_per_community is None:
-        return np.zeros(n, dtype=np.int64), -1
-    labels = np.asarray(communities)
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"communities must be {n} integer ids, one per node")
+        return None
+    if not callable(communities):
+        communities = _community_ids(communities, n)
     if max_per_community < 1:
         raise ValueError(f"max_per_community must be >= 1, got {max_per_community}")
-    return np.unique(labels, return_inverse=True)[1].astype(np.int64), int(max_per_community)
+    return communities, int(max_per_community)
 
 
 def _problem(
     edges: tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike], n: int, k: int,
     candidates: npt.ArrayLike | None, weights: npt.ArrayLike | None,
-    communities: tuple[npt.ArrayLike | None, int | None],
+    communities: tuple[Labels | None, int | None],
 ) -> _Problem:  # fmt: skip
     """Checked inputs (ValueError naming the bad one)."""
     if not isinstance(n, int | np.integer) or n < 1:
@@ -155,13 +168,13 @@ def _problem(
         allowed[:] = False
         allowed[cand] = True
     w = np.ones(n) if weights is None else _unit_floats("weights", weights, n, "one per node")
-    community, cap = _community_ids(*communities, n)
+    diversity = _diversity(*communities, n)
     allowed &= w > 0.0  # with weights, a weight-0 node can add nothing: not a candidate at all
     c = int(allowed.sum())
     k = min(int(k), c)
     rows = max(INDEX_ROWS_PER_SEED * k, INDEX_ROWS_MIN)
-    limits = Limits(k, w, allowed, community, cap, GAIN_TOLERANCE, rows)
-    return _Problem(in_edge_csr(s, d, p, n), n, limits, c)
+    limits = Limits(k, w, allowed, np.zeros(n, dtype=np.int64), -1, GAIN_TOLERANCE, rows)
+    return _Problem(in_edge_csr(s, d, p, n), n, limits, c, diversity)
 
 
 @dataclass(frozen=True)
@@ -242,6 +255,21 @@ def _lower_bound(sampler: _Sampler, bounds: _Bounds, floor: float) -> tuple[floa
     return floor, None
 
 
+def _diverse(sampler: _Sampler, free: Cover) -> Cover:
+    """The final choice under the diversity cap, on the same sample. The communities are
+    asked for only when the choice without the cap has more seeds than the cap: while its
+    seeds stay within the cap, the capped greedy takes the same ones, step for step."""
+    problem = sampler.problem
+    if problem.diversity is None or free.seeds.size <= problem.diversity[1]:
+        return free
+    labels, cap = problem.diversity
+    community = _community_ids(labels() if callable(labels) else labels, problem.n)
+    if np.bincount(community[free.seeds]).max() <= cap:
+        return free
+    limits = replace(problem.limits, community=community, cap=cap)
+    return greedy_cover(sampler.store, limits, need=-1.0)
+
+
 def maximize_influence(
     src: npt.ArrayLike,
     dst: npt.ArrayLike,
@@ -253,7 +281,7 @@ def maximize_influence(
     ell: float = 1.0,
     candidates: npt.ArrayLike | None = None,
     weights: npt.ArrayLike | None = None,
-    communities: npt.ArrayLike | None = None,
+    communities: Labels | None = None,
     max_per_community: int | None = None,
     seed: int = 0,
     independent_final: bool = False,
@@ -270,10 +298,13 @@ def maximize_influence(
     candidates: the nodes that may be seeds (default: all). RR sets still run through every
         node; only coverage by candidates counts.
     weights: per node, the probability ∈ [0, 1] that it acts when asked (module docstring).
-    communities, max_per_community: a community id per node (e.g. `detect_communities`) and
-        the most seeds one community may get; a node of a full community is taken only when
-        no other candidate adds a positive expected spread. Both or neither. IMM's guarantee
-        is about the uncapped choice: with a cap, greedy is a diversity heuristic on top.
+    communities, max_per_community: a community id per node (e.g. `detect_communities`), or
+        a function giving them, called only when the choice without the cap would break it,
+        and the most seeds one community may get; a node of a full community is taken only
+        when no other candidate adds a positive expected spread. Both or neither. IMM's
+        guarantee is about the uncapped choice, so the sample is sized for it (phase 1 runs
+        without the cap) and the cap applies to the final greedy on that same sample: a
+        diversity heuristic on top, at no second sampling.
     seed: the random stream: the same seed gives the same plan, on any machine.
     independent_final: draw phase 2's RR sets fresh instead of reusing phase 1's.
     max_rr_sets: raise ValueError instead of sampling more RR sets than this.
@@ -307,6 +338,7 @@ def maximize_influence(
         sampler.store.extend_to(theta)
         last = sampler.select(-1.0)
     assert last is not None
+    last = _diverse(sampler, last)
     scale = n / sampler.store.count
     return InfluencePlan(
         seeds=last.seeds.copy(),

@@ -194,25 +194,18 @@ def choose_seeds(
     the cap, the capped greedy takes the same ones."""
     from karmabank.graph import detect_communities, maximize_influence
 
-    def plan(found: npt.NDArray[np.int64] | None) -> InfluencePlan:
-        return maximize_influence(
-            graph.src, graph.dst, graph.prob, graph.n, k, epsilon=p.epsilon, ell=p.ell,
-            candidates=candidates, weights=weights, communities=found,
-            max_per_community=cap if found is not None else None, seed=p.seed,
-            cap_rr_sets=p.max_rr_sets,
-        )  # fmt: skip
+    def found() -> npt.NDArray[np.int64]:
+        if communities is not None:
+            return communities(graph)
+        return detect_communities(graph.src, graph.dst, graph.n, seed=p.seed)
 
-    cap = max(1, math.ceil(p.community_share * k))
-    free = plan(None)
-    if free.seeds.size <= cap or not len(graph.src):
-        return free
-    if communities is None:
-        found = detect_communities(graph.src, graph.dst, graph.n, seed=p.seed)
-    else:
-        found = communities(graph)
-    if np.bincount(found[free.seeds]).max() <= cap:
-        return free
-    return plan(found)
+    # one IMM run: the communities are asked for only when its choice would break the cap
+    return maximize_influence(
+        graph.src, graph.dst, graph.prob, graph.n, k, epsilon=p.epsilon, ell=p.ell,
+        candidates=candidates, weights=weights, communities=found if len(graph.src) else None,
+        max_per_community=max(1, math.ceil(p.community_share * k)) if len(graph.src) else None,
+        seed=p.seed, cap_rr_sets=p.max_rr_sets,
+    )  # fmt: skip
 
 
 # -- the reasons -----------------------------------------------------------------------------
