@@ -557,7 +557,7 @@ def breakdown_phase(db: str, now_us: int) -> dict[str, Any]:
         fn = getattr(owner, name)
         setattr(owner, name, timer.wrap_iter(fn, str(label)) if each else timer.wrap(fn, label))
 
-    patch(scoring, "_data_version", "data version (revision, max id)")
+    patch(scoring, "data_version", "data version (revision, max id)")
     patch(columns.ActivityColumns, "sync", "sync the columnar copy")
     patch(arrow_io, "read_batches", "read batches (ADBC)", each=True)
     patch(arrow_io, "_fix", "rebuild nulls (_fix)")

@@ -16,14 +16,12 @@ import pyarrow as pa
 
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import IssueView, find_issue, list_issues
-from karmabank.actions.scoring import snapshot_of
 from karmabank.frames import ParquetFiles, activities_engine, engine, micros
 from karmabank.graph.reach import reach
 from karmabank.measures.affinity import IssueText, affinity, fallback_note
 from karmabank.measures.influence import influence, shown_percent
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io
-from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
 
 __all__ = ["Influencers", "find_influencers", "peer_edges", "shown_percent"]
@@ -63,11 +61,10 @@ def find_influencers(
     best), most influential first."""
     times: dict[str, float] = {}
     t = time.perf_counter()
-    state = ensure_scores(store=store, now=now, settings=settings)
+    snapshot = ensure_scores(store=store, now=now, settings=settings).snapshot(store)
     chosen = [find_issue(store=store, ref=issue)] if issue else list_issues(store=store)
-    columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
-    source = columns.up_to(state.activity_max_id).source()
-    kept = snapshot_of(columns, state.scored_at, micros(state.computed_at), _SCORES)
+    source = snapshot.activities()
+    kept = snapshot.table(_SCORES)
     with arrow_io.connect(store.url, store.engine) as conn:
         scores = kept if kept is not None else arrow_io.read_table(conn, "person_score", _SCORES)
         followers = arrow_io.read_table(

@@ -20,6 +20,7 @@ from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import list_issues
 from karmabank.actions.people import ID_PREFIX, person_refs
 from karmabank.actions.recording import record_in
+from karmabank.actions.scores import LastRescore
 from karmabank.actions.scoring import flagged_people, nurture_pool_part
 from karmabank.actions.templates import (
     first_name,
@@ -35,9 +36,8 @@ from karmabank.measures import nurture, nurture_rules
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Direction
 from karmabank.store import arrow_io
-from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store
-from karmabank.store.tables import Activity, Ask, Organization, ScoreState, Suggestion
+from karmabank.store.tables import Activity, Ask, Organization, Suggestion
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -63,7 +63,7 @@ class NurtureItem:
         }  # fmt: skip
 
 
-def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) -> dict[str, Any]:
+def _inputs(store: Store, now: datetime, s: MeasureSettings, last: LastRescore) -> dict[str, Any]:
     since = micros(now) - s.nurture.window_days * US_PER_DAY
     active_since = nurture.pool_since(s, micros(now))  # where the longest window starts
     unknown = ", ".join(
@@ -84,21 +84,20 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, state: ScoreState) 
           AND {nurture_rules.promoted("from_stage", "to_stage")}) AS t"""  # promotions: celebrated
     handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
         WHERE status <> 'open') AS h"""
-    columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
-    source = columns.up_to(state.activity_max_id).source()
-    token = f"{state.scored_at}-{micros(state.computed_at)}"
-    scores = columns.snapshot_files(token, nurture.SCORES_SCHEMA.names)
-    pool = columns.snapshot_files(token, nurture.SCORES_SCHEMA.names, nurture_pool_part(s))
+    snapshot = last.snapshot(store)
+    source = snapshot.activities()
+    scores = snapshot.files(nurture.SCORES_SCHEMA.names)
+    pool = snapshot.files(nurture.SCORES_SCHEMA.names, nurture_pool_part(s))
     with store.engine.connect() as conn:  # small reads: no need for the ADBC driver
         data: dict[str, Any] = {
             "acts": source,
             "scores": scores,
             # the snapshot knows each person's last activity, last visit before the rescore's
             # window and our last gives, as of the rescore's cutoff
-            "scored_at": None if scores is None else state.scored_at,
+            "scored_at": None if scores is None else last.scored_at,
             "pool": None
             if scores is None or pool is None
-            else nurture.Pool(pool, nurture.pool_since(s, state.scored_at)),
+            else nurture.Pool(pool, nurture.pool_since(s, last.scored_at)),
             "flags": flagged_people(conn),
             "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
@@ -157,8 +156,8 @@ def nurture_queue(
     n = limit if limit is not None else settings.nurture.limit
     if n < 1:
         raise ConfigError("--limit must be at least 1")
-    state = ensure_scores(store=store, now=now, settings=settings)
-    data = _inputs(store, now, settings, state)
+    last = ensure_scores(store=store, now=now, settings=settings)
+    data = _inputs(store, now, settings, last)
     matches, issue_names = _matches(store, now, settings)
     chosen = nurture.queue(
         data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],

@@ -17,19 +17,18 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.schema import CreateIndex
 
-from karmabank.actions.freshness import data_version, settings_digest
+from karmabank.actions.scores import LastRescore, data_version
 from karmabank.frames import (
     ACTED_SCHEMA,
     FLAGS_SCHEMA,
     PREVIOUS_SCHEMA,
     ParquetFiles,
-    micros,
 )
 from karmabank.measures import nurture
 from karmabank.measures.network import NetworkScores, NetworkSummary, score_network
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io
-from karmabank.store.columns import ActivityColumns, SyncReport
+from karmabank.store.columns import ActivityColumns, Snapshot, SyncReport
 from karmabank.store.open import Store
 from karmabank.store.tables import (
     Base,
@@ -53,13 +52,13 @@ SNAPSHOT_SCHEMA = pa.schema(
 
 
 def _save_snapshot(
-    columns: ActivityColumns, result: NetworkScores, acts: ParquetFiles, now: datetime,
-    settings: MeasureSettings, token: str,
+    snapshot: Snapshot, result: NetworkScores, acts: ParquetFiles | pa.Table, now: datetime,
+    settings: MeasureSettings,
 ) -> None:  # fmt: skip
     kept = result.scores.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
     # what the nurture queue filters on, per person, and the people it may concern
     kept, pool = nurture.snapshot_parts(kept, acts, now=now, settings=settings)
-    columns.save_snapshot(token, kept, {nurture_pool_part(settings): pool})
+    snapshot.save(kept, {nurture_pool_part(settings): pool})
 
 
 def nurture_pool_part(settings: MeasureSettings) -> str:
@@ -67,19 +66,6 @@ def nurture_pool_part(settings: MeasureSettings) -> str:
     the name: a queue with other windows does not use it)."""
     n = settings.nurture
     return f"nurture{max(n.window_days, n.share_window_days)}d"
-
-
-def snapshot_of(
-    columns: ActivityColumns, scored_at: int, computed_at: int, schema: pa.Schema
-) -> pa.Table | None:
-    """`schema`'s columns of the last rescore's snapshot, if it is the one `score_state` names."""
-    snap = columns.snapshot(f"{scored_at}-{computed_at}")
-    if snap is None or not set(schema.names) <= set(snap.column_names):
-        return None
-    try:
-        return snap.select(schema.names).cast(schema)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -132,67 +118,67 @@ def rescore(
 ) -> RescoreReport:
     """Recompute every score at `now`. Twice at the same `now`, the same scores."""
     started = time.perf_counter()
-    revision, max_id = data_version(store)
+    data = data_version(store)
+    before = LastRescore.read(store)
     columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
     sync = columns.sync()
     with arrow_io.connect(store.url, store.engine) as conn:
         flags = flagged_people(conn)
         acted = arrow_io.read_table(conn, _ACTED, ACTED_SCHEMA)
-        with conn.cursor() as cur:
-            cur.execute("SELECT scored_at, computed_at, summary FROM score_state WHERE id = 1")
-            row = cur.fetchone()
-        previous, previous_now = None, None
-        if row is not None:
-            previous_now = int(row[0])
-            previous = snapshot_of(columns, row[0], row[1], PREVIOUS_SCHEMA)
-            if previous is None:
-                previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
-            previous = pa.concat_tables([previous, set_apart_history(row[2])])
+        previous = _history(conn, store, before)
         result = score_network(
-            sync.source(), now=now, settings=settings, flags=flags,
-            acted=acted, previous=previous,
-            previous_now=previous_now, threads=threads,
+            sync.source(), now=now, settings=settings, flags=flags, acted=acted,
+            previous=previous, previous_now=None if before is None else before.scored_at,
+            threads=threads,
         )  # fmt: skip
-        computed = time.perf_counter() - started
-        state = {
-            "id": 1,
-            "scored_at": micros(now),
-            "computed_at": micros(datetime.now(UTC)),
-            "revision": revision,
-            "activity_max_id": max_id,
-            "settings_digest": settings_digest(settings),
-            "summary": json.dumps(
-                {**summary_json(result.summary), SET_APART: result.set_apart.to_pylist()}
-            ),
-            "seconds": computed,  # reading and computing; the writes follow
-        }
+        last = LastRescore.made(
+            now=now, clock=datetime.now(UTC), data=data, settings=settings,
+            summary={**summary_json(result.summary), SET_APART: result.set_apart.to_pylist()},
+            seconds=time.perf_counter() - started,  # reading and computing; the writes follow
+        )  # fmt: skip
+        snapshot = last.snapshot(store)
         # The snapshot (history, and what the nurture queue filters on) is computed and
         # written while the database takes the scores: both wait on C code, not on Python.
-        token = f"{state['scored_at']}-{state['computed_at']}"
         with ThreadPoolExecutor(max_workers=1) as background:  # (waits for it in any case)
-            saving = background.submit(_save_snapshot, columns, result, sync.source(), now,
-                                       settings, token)  # fmt: skip
-            rebuilt = _rebuilt_indexes(store)
-            with conn.cursor() as cur:
-                for name, _ in rebuilt:
-                    cur.execute(f"DROP INDEX IF EXISTS {name}")
-                cur.execute("DELETE FROM person_score")
-                cur.execute("DELETE FROM score_state")
-            arrow_io.append(
-                conn, "person_score", result.scores.select(SCORE_SCHEMA.names).cast(SCORE_SCHEMA)
-            )
-            with conn.cursor() as cur:
-                for _, create in rebuilt:
-                    cur.execute(create)
-            arrow_io.append(conn, "ladder_transition", result.transitions.cast(TRANSITION_SCHEMA))
-            arrow_io.append(conn, "score_state", pa.Table.from_pylist([state], STATE_SCHEMA))
+            saving = background.submit(_save_snapshot, snapshot, result, sync.source(), now,
+                                       settings)  # fmt: skip
+            _write(store, conn, result, last)
             saving.result()
             conn.commit()
-    columns.prune_snapshots(token)  # the previous snapshot answered for the previous scores
+    snapshot.prune_others()  # the previous snapshot answered for the previous scores
     seconds = time.perf_counter() - started  # everything, the commit included
     return RescoreReport(
         now, result.scores.num_rows, result.transitions.num_rows, seconds, sync, result.summary
     )
+
+
+def _history(conn: Any, store: Store, before: LastRescore | None) -> pa.Table | None:
+    """The circles and stages of the last rescore (`before`), from its snapshot if it is still
+    there, else from `person_score`, with the people it set apart; None before the first."""
+    if before is None:
+        return None
+    previous = before.snapshot(store).table(PREVIOUS_SCHEMA)
+    if previous is None:
+        previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
+    return pa.concat_tables([previous, set_apart_history(before.summary)])
+
+
+def _write(store: Store, conn: Any, result: NetworkScores, last: LastRescore) -> None:
+    """Replace `person_score` and `score_state`, add the new transitions (not committed)."""
+    rebuilt = _rebuilt_indexes(store)
+    with conn.cursor() as cur:
+        for name, _ in rebuilt:
+            cur.execute(f"DROP INDEX IF EXISTS {name}")
+        cur.execute("DELETE FROM person_score")
+        cur.execute("DELETE FROM score_state")
+    arrow_io.append(
+        conn, "person_score", result.scores.select(SCORE_SCHEMA.names).cast(SCORE_SCHEMA)
+    )
+    with conn.cursor() as cur:
+        for _, create in rebuilt:
+            cur.execute(create)
+    arrow_io.append(conn, "ladder_transition", result.transitions.cast(TRANSITION_SCHEMA))
+    arrow_io.append(conn, "score_state", pa.Table.from_pylist([last.as_row()], STATE_SCHEMA))
 
 
 def _rebuilt_indexes(store: Store) -> list[tuple[str, str]]:

@@ -3,9 +3,10 @@
 The database stays the truth; this copy is a cache the rescore reads at Arrow speed. It lives
 beside a SQLite file (`karmabank.db-columns/`) or, for PostgreSQL, under the folder the edge
 gives (`$KARMABANK_COLUMNS_DIR`, else `~/.cache/karmabank/columns`: `Store.columns_dir`).
-Beside it, a copy of the circle and stage history the last rescore wrote
-(`scores-<token>.parquet`), used by the next rescore only if `score_state` still names that
-token; otherwise it reads the database.
+Beside it, what the last rescore wrote (`Snapshot`): the circle and stage history and the
+scores the quick reads need (`scores-<token>.parquet`, and its parts), used only while
+`score_state` still names that token (`actions.scores.LastRescore`); otherwise its readers read
+the database.
 
 `sync` appends the activities with ids past the copy's watermark. If the database was replaced,
 an activity was changed or removed (the organization's `activity_epoch` moved), or the row
@@ -161,45 +162,63 @@ class ActivityColumns:
             if p.name.startswith(("seg-", "manifest.")) and p.name not in keep:
                 p.unlink(missing_ok=True)
 
-    # -- the previous rescore's history, kept beside the copy -------------------------------
-    # `scores-<token>.parquet`, and the parts it keeps for quick reads (`<part>-<token>.parquet`)
-    def snapshot(self, token: str) -> pa.Table | None:
-        """The history columns the last rescore wrote, if this copy holds them for `token`."""
-        path = self.dir / f"scores-{token}.parquet"
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one rescore left beside the copy, named by its token (`LastRescore.token`): its
+    history and the scores the quick reads need (`scores-<token>.parquet`), the parts it keeps
+    for them (`<part>-<token>.parquet`), and the caches later made from its scores. The
+    activities it saw are the copy up to `activity_max_id`."""
+
+    columns: ActivityColumns
+    token: str
+    activity_max_id: int
+
+    def activities(self) -> ParquetFiles | pa.Table:
+        """The activities the rescore saw, as the measures read them (`ActivityColumns.up_to`)."""
+        return self.columns.up_to(self.activity_max_id).source()
+
+    def path(self, part: str) -> Path:
+        return self.columns.dir / f"{part}-{self.token}.parquet"
+
+    def table(self, schema: pa.Schema) -> pa.Table | None:
+        """`schema`'s columns of the history and scores, if this copy holds them for the token."""
         try:
-            return pq.read_table(path)
+            found = pq.read_table(self.path("scores"))
         except (OSError, pa.ArrowInvalid):
             return None
+        if not set(schema.names) <= set(found.column_names):
+            return None
+        try:
+            return found.select(schema.names).cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
 
-    def snapshot_files(
-        self, token: str, names: Sequence[str], part: str = "scores"
-    ) -> ParquetFiles | None:
-        """A part of the snapshot for `token` as a file for the engine to read, if it is there
-        with `names`."""
-        path = self.dir / f"{part}-{token}.parquet"
+    def files(self, names: Sequence[str], part: str = "scores") -> ParquetFiles | None:
+        """A part as a file for the engine to read, if it is there with `names`."""
+        path = self.path(part)
         try:
             found = pq.read_schema(path).names
         except (OSError, pa.ArrowInvalid):
             return None
         return ParquetFiles((path,)) if set(names) <= set(found) else None
 
-    def save_snapshot(
-        self, token: str, table: pa.Table, parts: Mapping[str, pa.Table] | None = None
-    ) -> None:
-        """Write `table` (and `parts`) for `token`; the snapshots before stay until `prune`."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+    def save(self, table: pa.Table, parts: Mapping[str, pa.Table] | None = None) -> None:
+        """Write `table` (and `parts`); the snapshots before stay until `prune_others`."""
+        self.columns.dir.mkdir(parents=True, exist_ok=True)
         for part, data in {**(parts or {}), "scores": table}.items():  # scores last: it is
-            tmp = self.dir / f"snapshot.{uuid.uuid4().hex}.tmp"  # what readers look for first
-            pq.write_table(data, tmp, row_group_size=SNAPSHOT_ROW_GROUP)
-            os.replace(tmp, self.dir / f"{part}-{token}.parquet")
+            tmp = self.columns.dir / f"snapshot.{uuid.uuid4().hex}.tmp"  # what readers look
+            pq.write_table(data, tmp, row_group_size=SNAPSHOT_ROW_GROUP)  # for first
+            os.replace(tmp, self.path(part))
 
-    def prune_snapshots(self, token: str) -> None:
-        """Remove every snapshot file but `token`'s (and any a crash left half-written)."""
-        for p in self.dir.iterdir() if self.dir.exists() else ():
+    def prune_others(self) -> None:
+        """Remove every snapshot file but this one's (and any a crash left half-written)."""
+        folder = self.columns.dir
+        for p in folder.iterdir() if folder.exists() else ():
             if p.name.startswith(("scores", "snapshot.")) or (
                 p.suffix == ".parquet" and not p.name.startswith("seg-")
             ):
-                if not p.name.endswith(f"-{token}.parquet"):
+                if not p.name.endswith(f"-{self.token}.parquet"):
                     p.unlink(missing_ok=True)
 
 
