@@ -23,18 +23,19 @@ from typing import Any
 
 from karmabank.frames import US_PER_DAY, micros
 from karmabank.measures.settings import MeasureSettings
+from karmabank.model import Circle, RhythmStatus, Stage, Verb
 
 # Our last give of each kind to a person, and the verbs that count as one: what the rules ask
 # (`not_given`). The rescore keeps each as a `gave_<name>` column: names are stored, keep them.
 GIVES = {
-    "reply_at": "verb = 'reply'",
-    "thank_at": "verb IN ('thank', 'reply')",
-    "welcome_at": "verb = 'welcome'",
-    "share_at": "verb = 'share'",
+    "reply_at": f"verb = '{Verb.REPLY}'",
+    "thank_at": f"verb IN ('{Verb.THANK}', '{Verb.REPLY}')",
+    "welcome_at": f"verb = '{Verb.WELCOME}'",
+    "share_at": f"verb = '{Verb.SHARE}'",
     "any_at": "true",
 }
-_STAGE_LEVEL = "CASE {} WHEN 'aware' THEN 1 WHEN 'engaged' THEN 2 WHEN 'participant' THEN 3 " \
-    "WHEN 'advocate' THEN 4 WHEN 'leader' THEN 5 END"  # fmt: skip
+_LEVELS = " ".join(f"WHEN '{s}' THEN {n}" for n, s in enumerate(Stage, 1))  # lowest first
+_STAGE_LEVEL = f"CASE {{}} {_LEVELS} END"
 # The narrow columns an item may name besides its person (read back from its key when chosen).
 SUBJECT_TYPES = {"activity_id": "BIGINT", "ask_id": "BIGINT", "issue_id": "BIGINT",
                  "note": "VARCHAR"}  # fmt: skip
@@ -124,7 +125,7 @@ class Rule:
     concern whatever they did lately (the rescore keeps it per person)."""
 
     kind: str
-    give_verb: str  # what `nurture done` records
+    give_verb: Verb  # what `nurture done` records
     key: tuple[str, ...]
     items: Callable[[Window], tuple[Items, ...]]
     detail: str
@@ -132,8 +133,10 @@ class Rule:
     concerns: Callable[[MeasureSettings], str] | None = None
 
 
-_CLOSE_AND_DRIFTING = "status = 'drifting' AND circle IN ('core', 'allies')"
-_NEWCOMER = "circle = 'newcomers'"
+_CLOSE_AND_DRIFTING = (
+    f"status = '{RhythmStatus.DRIFTING}' AND circle IN ('{Circle.CORE}', '{Circle.ALLIES}')"
+)
+_NEWCOMER = f"circle = '{Circle.NEWCOMERS}'"
 
 
 def _inbound(w: Window) -> str:
@@ -278,20 +281,24 @@ def _welcome_said(f: Facts) -> Sentence:
 
 # The kinds, as docs/nurture.md lists them (most pressing first by default: `nurture.priorities`).
 RULES: tuple[Rule, ...] = (
-    Rule("thank_ask", "thank", ("ask_id",), _thank_ask, "k.campaign", _thank_ask_said),
-    Rule("reply", "reply", ("activity_id",), _reply, "r.verb || ' ' || r.occurred_at",
-         _reply_said),
-    Rule("thank", "thank", ("activity_id",), _thank, "r.verb || ' ' || r.occurred_at",
-         _thank_said),
-    Rule("check_in", "check_in", ("person_id", "period"), _check_in, "s.circle", _check_in_said,
-         concerns=lambda s: _CLOSE_AND_DRIFTING),
-    Rule("welcome_back", "welcome", ("activity_id",), _welcome_back,
-         f"((r.occurred_at - b.prev_at) // {US_PER_DAY})::VARCHAR", _welcome_back_said),
-    Rule("celebrate", "celebrate", ("person_id", "note"), _celebrate, "c.note", _celebrate_said,
+    Rule(kind="thank_ask", give_verb=Verb.THANK, key=("ask_id",), items=_thank_ask,
+         detail="k.campaign", sentence=_thank_ask_said),
+    Rule(kind="reply", give_verb=Verb.REPLY, key=("activity_id",), items=_reply,
+         detail="r.verb || ' ' || r.occurred_at", sentence=_reply_said),
+    Rule(kind="thank", give_verb=Verb.THANK, key=("activity_id",), items=_thank,
+         detail="r.verb || ' ' || r.occurred_at", sentence=_thank_said),
+    Rule(kind="check_in", give_verb=Verb.CHECK_IN, key=("person_id", "period"), items=_check_in,
+         detail="s.circle", sentence=_check_in_said, concerns=lambda s: _CLOSE_AND_DRIFTING),
+    Rule(kind="welcome_back", give_verb=Verb.WELCOME, key=("activity_id",), items=_welcome_back,
+         detail=f"((r.occurred_at - b.prev_at) // {US_PER_DAY})::VARCHAR",
+         sentence=_welcome_back_said),
+    Rule(kind="celebrate", give_verb=Verb.CELEBRATE, key=("person_id", "note"), items=_celebrate,
+         detail="c.note", sentence=_celebrate_said,
          concerns=lambda s: anniversary_sql("circle", "tenure_days", s)),
-    Rule("share", "share", ("activity_id", "issue_id"), _share, "m.terms", _share_said),
-    Rule("welcome", "welcome", ("person_id",), _welcome, "s.tenure_days::VARCHAR", _welcome_said,
-         concerns=lambda s: _NEWCOMER),
+    Rule(kind="share", give_verb=Verb.SHARE, key=("activity_id", "issue_id"), items=_share,
+         detail="m.terms", sentence=_share_said),
+    Rule(kind="welcome", give_verb=Verb.WELCOME, key=("person_id",), items=_welcome,
+         detail="s.tenure_days::VARCHAR", sentence=_welcome_said, concerns=lambda s: _NEWCOMER),
 )  # fmt: skip
 BY_KIND: dict[str, Rule] = {r.kind: r for r in RULES}
 
