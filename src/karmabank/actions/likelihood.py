@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from karmabank.actions.freshness import ensure_scores
-from karmabank.actions.scoring import flagged_people
 from karmabank.frames import ParquetFiles
 from karmabank.measures import likelihood as lk
 from karmabank.measures import planning
@@ -70,6 +69,7 @@ class _Inputs:
 
 def _inputs(store: Store, last: LastRescore, issue: str | None) -> _Inputs:
     from karmabank.actions.issues import find_issue
+    from karmabank.actions.scoring import flagged_people  # the rescore's imports: only now
     from karmabank.measures.affinity import IssueText
 
     snapshot = last.snapshot(store)
