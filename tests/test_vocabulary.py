@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from karmabank.actions.accounts import add_user, new_token
 from karmabank.actions.importing import import_files
-from karmabank.actions.recording import record_activity
+from karmabank.actions.recording import ActivityView, record_activity
 from karmabank.errors import ConfigError
 from karmabank.model import VERBS, Direction, check_channel, check_verb
 from karmabank.sources.edgelist import EdgeListSource
@@ -113,7 +113,7 @@ def test_edge_list_types_must_be_mapped_onto_verbs(store: Store, tmp_path: Path)
 def test_record_refuses_an_unknown_verb_or_channel_with_the_verbs_there_are(
     store: Store,
 ) -> None:
-    def record(verb: str, channel: str | None = None) -> Activity:
+    def record(verb: str, channel: str | None = None) -> ActivityView:
         return record_activity(store=store, direction=Direction.IN, ref="ada@example.org",
                                verb=verb, at=NOW, now=NOW, channel=channel)  # fmt: skip
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import list_issues
 from karmabank.actions.people import ID_PREFIX, person_refs
-from karmabank.actions.recording import record_in
+from karmabank.actions.recording import ActivityView, record_in
 from karmabank.actions.scores import LastRescore
 from karmabank.actions.scoring import flagged_people, nurture_pool_part
 from karmabank.actions.templates import (
@@ -260,7 +260,7 @@ def _open_item(session: Session, item_id: int) -> Suggestion:
 
 def nurture_done(
     *, store: Store, item_id: int, now: datetime, actor: str = "cli"
-) -> tuple[HandledItem, Activity]:
+) -> tuple[HandledItem, ActivityView]:
     """Record the give the item asked for (the ledger moves) and close the item, in one
     transaction: a failure anywhere leaves neither, so a retry records the give once."""
     with store.sessions.begin() as session:
@@ -275,7 +275,7 @@ def nurture_done(
         if ask_id is not None and (ask := session.get(Ask, int(ask_id))) is not None:
             ask.thanked_at = now  # a thank for acting on an ask: the ask is thanked
         session.flush()
-        return HandledItem.of(row), act
+        return HandledItem.of(row), ActivityView.of(act)
 
 
 def nurture_skip(*, store: Store, item_id: int, now: datetime) -> HandledItem:

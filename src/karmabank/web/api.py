@@ -14,13 +14,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture, people
 from karmabank.actions.listing import stream_people
 from karmabank.actions.mobilization import plan_campaign
-from karmabank.actions.recording import record_activity
+from karmabank.actions.recording import ActivityView, record_activity
 from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import ConfigError
 from karmabank.model import Circle, Direction, Flag, RhythmStatus, Stage
 from karmabank.settings import parse_instant
-from karmabank.store.tables import Activity
 from karmabank.web import schemas as s
 from karmabank.web.security import Owner, Reader, StateDep, StoreDep, Writer, session_csrf
 
@@ -65,12 +64,8 @@ def _clock(auth: Reader, state: StateDep, now: Now = None) -> datetime:
 Clock = Annotated[datetime, Depends(_clock)]
 
 
-def _activity(a: Activity) -> s.ActivityOut:
-    return s.ActivityOut(
-        id=a.id, person_id=a.person_id, direction=a.direction, verb=a.verb, channel=a.channel,
-        occurred_at=people.iso(a.occurred_at) or "", object=a.object, text=a.text,
-        weight=a.weight,
-    )  # fmt: skip
+def _activity(a: ActivityView) -> s.ActivityOut:
+    return s.ActivityOut(**a.as_json())
 
 
 # -- people ------------------------------------------------------------------------------------
