@@ -32,7 +32,8 @@ from sqlalchemy.exc import ArgumentError
 from karmabank.bounds import OutOfRange, check_instant, shown
 from karmabank.errors import ConfigError
 from karmabank.measures.settings import MeasureSettings, build_measure_settings
-from karmabank.store.engine import DEFAULT_DB
+
+DEFAULT_DB = "./karmabank.db"  # --db and $KARMABANK_DB unset
 
 
 @dataclass(frozen=True)

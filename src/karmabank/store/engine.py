@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from karmabank.errors import ConfigError
 
-DEFAULT_DB = "./karmabank.db"
 # every engine this process made, so that the console script can close what is still open
 # before it exits (see `karmabank.cli.run`): SQLite folds its WAL into the file on close
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()

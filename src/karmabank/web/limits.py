@@ -66,7 +66,7 @@ class BodyLimit:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        from karmabank.web.app import answer_for_path
+        from karmabank.web.answers import answer_for_path
 
         response = answer_for_path(scope.get("path", "/"), 413, _too_large(self.max_bytes))
         response.headers["Connection"] = "close"  # the rest of the body is not read

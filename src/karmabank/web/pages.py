@@ -10,7 +10,7 @@ place (the `HX-Request` header asks for that fragment).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
@@ -24,7 +24,6 @@ from karmabank.actions.people import iso
 from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.model import Circle, RhythmStatus, Stage
-from karmabank.store.open import Store
 from karmabank.web import schemas as s
 from karmabank.web.security import (
     CSRF_FIELD,
@@ -37,6 +36,9 @@ from karmabank.web.security import (
     session_csrf,
 )
 from karmabank.web.templating import page
+
+if TYPE_CHECKING:
+    from karmabank.store.open import Store
 
 router = APIRouter(include_in_schema=False)
 

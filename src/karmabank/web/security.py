@@ -37,10 +37,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from karmabank.actions.accounts import Permission, UserView, may, session_user, user_for_token
 from karmabank.actions.import_runs import importing_note
-from karmabank.store.open import Store
 
 if TYPE_CHECKING:
     from karmabank.measures.settings import MeasureSettings
+    from karmabank.store.open import Store
     from karmabank.web.app import WebSettings
 
 SESSION_COOKIE = "kb_session"
@@ -173,7 +173,10 @@ async def use_store(request: Request, response: Response) -> AsyncIterator[Store
         yield state.store
 
 
-StoreDep = Annotated[Store, Depends(use_store)]
+if TYPE_CHECKING:
+    StoreDep = Annotated[Store, Depends(use_store)]
+else:  # FastAPI reads only the dependency: the store is the actions' handle, not imported here
+    StoreDep = Annotated[object, Depends(use_store)]
 StateDep = Annotated[WebState, Depends(web_state)]
 
 bearer_scheme = HTTPBearer(
