@@ -17,6 +17,7 @@ percentage is rounded down (so at most 99%).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -125,46 +126,9 @@ def influence(
     `top`: keep only each issue's first `top` rows, known affinity first, then by influence
     (ties by person_id): whoever is among the `top` people of the whole network, on their best
     issue, is among them. The sentences are written for those rows only."""
-    person = _int64(scores["person_id"])
-    ordered = np.sort(person)  # (numpy's hash-based unique takes 0.9 s on a million)
-    if (ordered[1:] == ordered[:-1]).any():
-        raise ValueError("influence: duplicate person_id in scores")
-    warmth = np.asarray(pc.fill_null(scores["warmth"], 0.0).to_numpy(), dtype=np.float64)
-    in_circle = np.asarray(pc.is_valid(scores["circle"]).to_numpy(zero_copy_only=False), bool)
-    warmth_pct = np.zeros(person.size, dtype=np.float64)
-    warmth_pct[in_circle] = percentile_rank(warmth[in_circle])
-    circled = int(in_circle.sum())
-    at, found = _lookup(person, _int64(reach["person_id"]))
-    reach_value = np.asarray(pc.fill_null(reach["reach"], 0.0).to_numpy(), dtype=np.float64)
-    reach_pct = percentile_rank(np.where(found, reach_value[at] if reach.num_rows else 0.0, 0.0))
-    base = warmth_pct * reach_pct
-    n = person.size
-
-    def kept(known: npt.NDArray[np.bool_], value: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-        return np.arange(n) if top is None or top >= n else _first(known, value, person, top)
-
-    def head(rows: npt.NDArray[np.int64]) -> pa.Array:
-        return pc.binary_join_element_wise(
-            _warmth_words(warmth_pct[rows], in_circle[rows], circled),
-            _reach_words(reach_pct[rows]), " and ",
-        )  # fmt: skip
-
+    net = _Network.of(scores, reach, top)
     if not issue_ids:
-        rows = kept(np.zeros(n, dtype=bool), base)
-        return _sorted(
-            {
-                "person_id": person[rows],
-                "issue_id": pa.nulls(rows.size, pa.int64()),
-                "influence": base[rows],
-                "warmth_pct": warmth_pct[rows],
-                "reach_pct": reach_pct[rows],
-                "affinity": pa.nulls(rows.size, pa.float64()),
-                "affinity_known": np.zeros(rows.size, dtype=bool),
-                "terms": pa.nulls(rows.size, pa.string()),
-                "why": head(rows),
-            }
-        )
-
+        return _without_issue(net)
     if affinity is None:
         affinity = pa.table(
             {
@@ -174,52 +138,122 @@ def influence(
                 "terms": pa.array([], pa.string()),
             }
         )
-    has_texts = np.isin(person, _int64(affinity["person_id"]))
-    parts = []
-    for issue_id in issue_ids:  # one step per issue, column-wise over people
-        issue = affinity.filter(pc.equal(affinity["issue_id"], issue_id))
-        at, known = _lookup(person, _int64(issue["person_id"]))
-        value = pa.nulls(n, pa.float64())
-        if issue.num_rows:
-            value = issue["affinity"].take(at)
-        known &= np.asarray(pc.is_valid(value).to_numpy(zero_copy_only=False), dtype=bool)
-        aff = np.where(known, np.asarray(pc.fill_null(value, 0.0).to_numpy()), np.nan)
-        score = base * np.where(known, aff, 1.0)
-        rows = kept(known, score)
-        known_rows = known[rows]
-        terms = pa.nulls(rows.size, pa.string())
-        if issue.num_rows:
-            terms = issue["terms"].take(at[rows])
-        terms = pc.if_else(
-            pa.array(known_rows), pc.fill_null(terms, ""), pa.scalar(None, pa.string())
+    has_texts = np.isin(net.person, _int64(affinity["person_id"]))
+    # one step per issue, column-wise over people
+    return pa.concat_tables([_for_issue(net, i, affinity, has_texts) for i in issue_ids])
+
+
+@dataclass(frozen=True)
+class _Network:
+    """Everyone of `scores` with their warmth and reach percentiles (`influence`'s docstring)."""
+
+    person: npt.NDArray[np.int64]
+    warmth_pct: npt.NDArray[np.float64]
+    reach_pct: npt.NDArray[np.float64]
+    in_circle: npt.NDArray[np.bool_]
+    circled: int  # people in a circle
+    top: int | None
+
+    @classmethod
+    def of(cls, scores: pa.Table, reach: pa.Table, top: int | None) -> _Network:
+        person = _int64(scores["person_id"])
+        ordered = np.sort(person)  # (numpy's hash-based unique takes 0.9 s on a million)
+        if (ordered[1:] == ordered[:-1]).any():
+            raise ValueError("influence: duplicate person_id in scores")
+        warmth = np.asarray(pc.fill_null(scores["warmth"], 0.0).to_numpy(), dtype=np.float64)
+        in_circle = np.asarray(pc.is_valid(scores["circle"]).to_numpy(zero_copy_only=False), bool)
+        warmth_pct = np.zeros(person.size, dtype=np.float64)
+        warmth_pct[in_circle] = percentile_rank(warmth[in_circle])
+        at, found = _lookup(person, _int64(reach["person_id"]))
+        reach_value = np.asarray(pc.fill_null(reach["reach"], 0.0).to_numpy(), dtype=np.float64)
+        reach_pct = percentile_rank(
+            np.where(found, reach_value[at] if reach.num_rows else 0.0, 0.0)
         )
-        writes = pc.if_else(
-            pc.equal(terms, ""),
-            "writes about none of its terms",
-            pc.binary_join_element_wise("writes about ", terms, ""),
-        )
-        said = pc.binary_join_element_wise(
-            writes, " (affinity ", _two_decimals(np.where(known_rows, aff[rows], 0.0)), ")", ""
-        )
-        unknown = pc.if_else(pa.array(has_texts[rows]), NOT_SCORED, NO_TEXTS)
-        parts.append(
-            _sorted(
-                {
-                    "person_id": person[rows],
-                    "issue_id": np.full(rows.size, issue_id, dtype=np.int64),
-                    "influence": score[rows],
-                    "warmth_pct": warmth_pct[rows],
-                    "reach_pct": reach_pct[rows],
-                    "affinity": pa.array(aff[rows], pa.float64(), mask=~known_rows),
-                    "affinity_known": known_rows,
-                    "terms": terms,
-                    "why": pc.binary_join_element_wise(
-                        head(rows), pc.if_else(pa.array(known_rows), said, unknown), "; "
-                    ),
-                }
-            )
-        )
-    return pa.concat_tables(parts)
+        return cls(person, warmth_pct, reach_pct, in_circle, int(in_circle.sum()), top)
+
+    @property
+    def base(self) -> npt.NDArray[np.float64]:
+        """Influence without affinity: warmth_pct × reach_pct."""
+        return self.warmth_pct * self.reach_pct
+
+    def kept(
+        self, known: npt.NDArray[np.bool_], value: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int64]:
+        """The rows `top` keeps (all of them without `top`), known first, then by `value`."""
+        n = self.person.size
+        if self.top is None or self.top >= n:
+            return np.arange(n)
+        return _first(known, value, self.person, self.top)
+
+    def head(self, rows: npt.NDArray[np.int64]) -> pa.Array:
+        """The warmth and reach half of the sentence, for `rows`."""
+        return pc.binary_join_element_wise(
+            _warmth_words(self.warmth_pct[rows], self.in_circle[rows], self.circled),
+            _reach_words(self.reach_pct[rows]), " and ",
+        )  # fmt: skip
+
+
+def _without_issue(net: _Network) -> pa.Table:
+    """One row per person: influence = warmth_pct × reach_pct, no affinity."""
+    base = net.base
+    rows = net.kept(np.zeros(net.person.size, dtype=bool), base)
+    return _sorted(
+        {
+            "person_id": net.person[rows],
+            "issue_id": pa.nulls(rows.size, pa.int64()),
+            "influence": base[rows],
+            "warmth_pct": net.warmth_pct[rows],
+            "reach_pct": net.reach_pct[rows],
+            "affinity": pa.nulls(rows.size, pa.float64()),
+            "affinity_known": np.zeros(rows.size, dtype=bool),
+            "terms": pa.nulls(rows.size, pa.string()),
+            "why": net.head(rows),
+        }
+    )
+
+
+def _for_issue(
+    net: _Network, issue_id: int, affinity: pa.Table, has_texts: npt.NDArray[np.bool_]
+) -> pa.Table:
+    """Everyone's influence on one issue: the base times their affinity, where it is known."""
+    issue = affinity.filter(pc.equal(affinity["issue_id"], issue_id))
+    at, known = _lookup(net.person, _int64(issue["person_id"]))
+    value = pa.nulls(net.person.size, pa.float64())
+    if issue.num_rows:
+        value = issue["affinity"].take(at)
+    known &= np.asarray(pc.is_valid(value).to_numpy(zero_copy_only=False), dtype=bool)
+    aff = np.where(known, np.asarray(pc.fill_null(value, 0.0).to_numpy()), np.nan)
+    score = net.base * np.where(known, aff, 1.0)
+    rows = net.kept(known, score)
+    known_rows = known[rows]
+    terms = pa.nulls(rows.size, pa.string())
+    if issue.num_rows:
+        terms = issue["terms"].take(at[rows])
+    terms = pc.if_else(pa.array(known_rows), pc.fill_null(terms, ""), pa.scalar(None, pa.string()))
+    writes = pc.if_else(
+        pc.equal(terms, ""),
+        "writes about none of its terms",
+        pc.binary_join_element_wise("writes about ", terms, ""),
+    )
+    said = pc.binary_join_element_wise(
+        writes, " (affinity ", _two_decimals(np.where(known_rows, aff[rows], 0.0)), ")", ""
+    )
+    unknown = pc.if_else(pa.array(has_texts[rows]), NOT_SCORED, NO_TEXTS)
+    return _sorted(
+        {
+            "person_id": net.person[rows],
+            "issue_id": np.full(rows.size, issue_id, dtype=np.int64),
+            "influence": score[rows],
+            "warmth_pct": net.warmth_pct[rows],
+            "reach_pct": net.reach_pct[rows],
+            "affinity": pa.array(aff[rows], pa.float64(), mask=~known_rows),
+            "affinity_known": known_rows,
+            "terms": terms,
+            "why": pc.binary_join_element_wise(
+                net.head(rows), pc.if_else(pa.array(known_rows), said, unknown), "; "
+            ),
+        }
+    )
 
 
 def _first(

@@ -57,7 +57,7 @@ class NetworkSummary:
 
 @dataclass(frozen=True)
 class NetworkScores:
-    scores: pa.Table  # one row per scored person: the columns of `_finish`'s last SELECT
+    scores: pa.Table  # one row per scored person: the columns of `_scores`' SELECT
     transitions: pa.Table  # person_id, from_stage, to_stage, at
     summary: NetworkSummary
     # PREVIOUS_SCHEMA: the history of people a team or bot flag keeps out of `scores`, for the
@@ -118,11 +118,50 @@ def _define_activities(con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSe
     )
 
 
+@dataclass(frozen=True)
+class _NetworkParts:
+    """What `_aggregate` finds about the whole network, for `_finish`."""
+
+    network_cadence: float  # days: the median cadence, or the default with too few people
+    share: ShareRatio
+
+
 def _aggregate(
     con: duckdb.DuckDBPyConnection, now_us: int, now_day: int, s: MeasureSettings
-) -> dict[str, Any]:
-    w, lg, rh = s.warmth, s.ledger, s.rhythm
-    back = float(rh.drift_lookback_days)
+) -> _NetworkParts:
+    """The per-person tables every score is made of (`agg`, `ch`, `person_days`, `rh`,
+    `reached`, `st`), and the network's cadence and share ratio."""
+    _sums(con, now_us, s)
+    _channels(con, s)
+    con.execute(f"CREATE TEMP TABLE person_days AS {rhythm.person_days_sql(now_day, s.rhythm)}")
+    con.execute(f"CREATE TEMP TABLE rh AS {rhythm.rhythm_sql(now_day, s.rhythm)}")
+    lad = s.ladder
+    con.execute(
+        "CREATE TEMP TABLE reached AS "
+        + ladder.reached_sql(
+            now_us, lad.window_days * US_PER_DAY, lad.engagement_days * US_PER_DAY, lad
+        )
+    )
+    con.execute(f"CREATE TEMP TABLE st AS {ladder.stage_sql()}")
+    lg, rh = s.ledger, s.rhythm
+    cadence = con.execute("SELECT median(cadence_days) FROM rh").fetchone()
+    share = con.execute(
+        f"""SELECT count(*) FILTER (WHERE direction = 'give'),
+                  count(*) FILTER (WHERE direction = 'ask')
+        FROM acts_in WHERE direction IN ('give', 'ask') AND age < {lg.share_ratio_days}"""
+    ).fetchone()
+    assert cadence is not None and share is not None
+    return _NetworkParts(
+        float(cadence[0]) if cadence[0] is not None else rh.default_cadence_days,
+        ShareRatio(lg.share_ratio_days, int(share[0]), int(share[1]), lg.share_ratio_target),
+    )
+
+
+def _sums(con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSettings) -> None:
+    """Table `agg`: per person, their first and last times, counts and decayed sums (warmth's
+    base now and `drift_lookback_days` ago, the ledger's gives and asks)."""
+    w, lg = s.warmth, s.ledger
+    back = float(s.rhythm.drift_lookback_days)
     observer_verbs = ", ".join(f"'{v}'" for v in s.circles.observer_verbs) or "NULL"
     # the nurture queue's returns compare a person's first visit of its window with this
     before_window = now_us - s.nurture.window_days * US_PER_DAY
@@ -148,7 +187,13 @@ def _aggregate(
           max(occurred_at) FILTER (WHERE direction = 'ask') AS last_ask_at
         FROM acts_in GROUP BY person_id"""
     )
-    m = w.multiplexity_days
+
+
+def _channels(con: duckdb.DuckDBPyConnection, s: MeasureSettings) -> None:
+    """Table `ch`: per person, the channels they came toward us on lately (multiplexity), now
+    and `drift_lookback_days` ago."""
+    m = s.warmth.multiplexity_days
+    back = float(s.rhythm.drift_lookback_days)
     con.execute(
         f"""CREATE TEMP TABLE ch AS SELECT person_id,
           count(*) FILTER (WHERE recent) AS channels,
@@ -159,29 +204,6 @@ def _aggregate(
               GROUP BY person_id, channel)
         GROUP BY person_id"""
     )
-    con.execute(f"CREATE TEMP TABLE person_days AS {rhythm.person_days_sql(now_day, rh)}")
-    con.execute(f"CREATE TEMP TABLE rh AS {rhythm.rhythm_sql(now_day, rh)}")
-    lad = s.ladder
-    con.execute(
-        "CREATE TEMP TABLE reached AS "
-        + ladder.reached_sql(
-            now_us, lad.window_days * US_PER_DAY, lad.engagement_days * US_PER_DAY, lad
-        )
-    )
-    con.execute(f"CREATE TEMP TABLE st AS {ladder.stage_sql()}")
-    cadence = con.execute("SELECT median(cadence_days) FROM rh").fetchone()
-    share = con.execute(
-        f"""SELECT count(*) FILTER (WHERE direction = 'give'),
-                  count(*) FILTER (WHERE direction = 'ask')
-        FROM acts_in WHERE direction IN ('give', 'ask') AND age < {lg.share_ratio_days}"""
-    ).fetchone()
-    assert cadence is not None and share is not None
-    network_cadence = float(cadence[0]) if cadence[0] is not None else rh.default_cadence_days
-    return {
-        "network_cadence": network_cadence,
-        "share": ShareRatio(lg.share_ratio_days, int(share[0]), int(share[1]),
-                            lg.share_ratio_target),
-    }  # fmt: skip
 
 
 def _finish(
@@ -191,8 +213,40 @@ def _finish(
     s: MeasureSettings,
     use_previous: bool,
     time_travel: bool,
-    parts: dict[str, Any],
+    parts: _NetworkParts,
 ) -> NetworkScores:
+    """Everyone's scores from `_aggregate`'s tables: warmth, rhythm, circles (with their
+    history), stages and the ledger's rule; the transitions and the summary."""
+    _base(con, now_us, now_day, s, parts.network_cadence)
+    ranked = _circles(con, now_us, s, use_previous)
+    scores = _scores(con, s, ranked.warm_median)
+    transitions = _transitions(con, now_us, record=not time_travel)
+    counts = {
+        name: _counts(con, scores, name, order)
+        for name, order in (("circle", Circle), ("status", RhythmStatus), ("stage", Stage))
+    }
+    summary = NetworkSummary(
+        now=now_us,
+        people=scores.num_rows,
+        ranked=ranked.n,
+        cuts=ranked.cuts,
+        network_cadence=parts.network_cadence,
+        warmth_before_median=float(ranked.warm_median),
+        share=parts.share,
+        by_circle=counts["circle"],
+        by_status=counts["status"],
+        by_stage=counts["stage"],
+    )
+    set_apart = con.sql(circles.set_apart_sql()).to_arrow_table().cast(PREVIOUS_SCHEMA)
+    return NetworkScores(scores, transitions, summary, set_apart)
+
+
+def _base(
+    con: duckdb.DuckDBPyConnection, now_us: int, now_day: int, s: MeasureSettings,
+    network_cadence: float,
+) -> None:  # fmt: skip
+    """Table `base`: per person, every value the circles, the rhythm and the ledger's rule
+    are decided from."""
     w, c = s.warmth, s.circles
     newcomer_us = c.newcomer_days * US_PER_DAY
     con.execute(
@@ -210,7 +264,7 @@ def _finish(
           coalesce(r.presence_90, 0)::INTEGER AS presence_90,
           coalesce(r.presence_365, 0)::INTEGER AS presence_365,
           r.cadence_days::DOUBLE AS cadence_days,
-          coalesce(r.cadence_days, {parts["network_cadence"]!r})::DOUBLE AS cadence_used,
+          coalesce(r.cadence_days, {network_cadence!r})::DOUBLE AS cadence_used,
           g.given, g.asked, g.given - g.asked AS balance,
           g.given_decayed - g.asked_decayed AS balance_decayed,
           g.asks_recent::INTEGER AS asks_recent, g.asks_year::INTEGER AS asks_year,
@@ -222,6 +276,21 @@ def _finish(
         LEFT JOIN ch USING (person_id) LEFT JOIN rh r USING (person_id)
         LEFT JOIN st USING (person_id) LEFT JOIN flags f USING (person_id)"""
     )
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    n: int  # people ranked by warmth into the circles
+    cuts: tuple[int, int, int]
+    warm_median: Any  # the median warmth `drift_lookback_days` ago (of those with some)
+
+
+def _circles(
+    con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSettings, use_previous: bool
+) -> _Ranked:
+    """Tables `ranked` (warmth order of the people circles rank), `raw` (each person's circle
+    by the cuts alone) and `held` (with the demotion hold and the previous history)."""
+    c = s.circles
     eligible = f"n_in >= {c.min_activities} AND NOT newcomer AND NOT observer"
     con.execute(
         f"""CREATE TEMP TABLE ranked AS SELECT person_id,
@@ -240,12 +309,17 @@ def _finish(
     )
     hold_us = c.demotion_hold_days * US_PER_DAY
     con.execute(f"CREATE TEMP TABLE held AS {circles.history_sql(now_us, hold_us, use_previous)}")
+    return _Ranked(n_ranked, cuts, warm_median)
+
+
+def _scores(con: duckdb.DuckDBPyConnection, s: MeasureSettings, warm_median: Any) -> pa.Table:
+    """One row per scored person, with every value and its parts (`NetworkScores.scores`)."""
     warm_before = f"(b.warmth_before > 0 AND b.warmth_before >= {warm_median!r})"
     status = rhythm.status_sql("b.silence_days", "b.cadence_used", warm_before, s.rhythm)
     rule = ask_rule_sql(
         "b.do_not_contact", "b.balance_decayed", "b.asks_recent", "b.asks_year", s.ledger
     )
-    scores = con.sql(
+    return con.sql(
         f"""SELECT b.person_id, b.first_at, b.last_at, b.last_in_at, b.last_in_before_window,
           b.n_in::INTEGER AS n_in,
           b.warmth, b.warmth_base, b.multiplexity, b.channels, b.warmth_before,
@@ -258,25 +332,6 @@ def _finish(
         FROM base b JOIN raw r USING (person_id) JOIN held h USING (person_id)
         ORDER BY b.person_id"""
     ).to_arrow_table()
-    transitions = _transitions(con, now_us, record=not time_travel)
-    counts = {
-        name: _counts(con, scores, name, order)
-        for name, order in (("circle", Circle), ("status", RhythmStatus), ("stage", Stage))
-    }
-    summary = NetworkSummary(
-        now=now_us,
-        people=scores.num_rows,
-        ranked=n_ranked,
-        cuts=cuts,
-        network_cadence=parts["network_cadence"],
-        warmth_before_median=float(warm_median),
-        share=parts["share"],
-        by_circle=counts["circle"],
-        by_status=counts["status"],
-        by_stage=counts["stage"],
-    )
-    set_apart = con.sql(circles.set_apart_sql()).to_arrow_table().cast(PREVIOUS_SCHEMA)
-    return NetworkScores(scores, transitions, summary, set_apart)
 
 
 def _transitions(con: duckdb.DuckDBPyConnection, now_us: int, *, record: bool) -> pa.Table:
