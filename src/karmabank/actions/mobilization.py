@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from sqlalchemy import select
@@ -25,6 +25,13 @@ from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io
 from karmabank.store.open import Store
 from karmabank.store.tables import Ask
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from karmabank.actions.scores import LastRescore
+    from karmabank.graph.diffusion import DiffusionGraph
 
 _SCORES = pa.schema(
     [("person_id", pa.int64()), ("ask_ready", pa.bool_()), ("rule", pa.int64())]
@@ -117,6 +124,25 @@ def _pool(store: Store, likely: PlanLikelihood, asked: set[int]) -> planning.Poo
     )  # fmt: skip
 
 
+def _communities(store: Store, last: LastRescore, seed: int) -> planning.Communities:
+    """The diffusion graph's communities, read from the cache kept for these scores and
+    this graph (store/communities.py) or detected and kept there."""
+    from karmabank.graph.communities import communities_key, detect_communities
+    from karmabank.store.communities import cache_communities, cached_communities
+
+    directory = last.snapshot(store).columns.dir
+
+    def found(graph: DiffusionGraph) -> npt.NDArray[np.int64]:
+        key = communities_key(graph.src, graph.dst, graph.n, seed=seed)
+        labels = cached_communities(directory, last.token, key, graph.n)
+        if labels is None:
+            labels = detect_communities(graph.src, graph.dst, graph.n, seed=seed)
+            cache_communities(directory, last.token, key, labels)
+        return labels
+
+    return found
+
+
 def plan_campaign(
     *, store: Store, name: str, now: datetime, settings: MeasureSettings,
     excluded_limit: int | None = None,
@@ -139,7 +165,10 @@ def plan_campaign(
     if sent.budget_left and pool.candidates.size:
         edges = peer_edges(last.snapshot(store).activities(), now)
         k = min(sent.budget_left, int(pool.candidates.size))
-        seeds = planning.seeds_for(edges, pool, k, settings.planner)
+        seeds = planning.seeds_for(
+            edges, pool, k, settings.planner,
+            communities=_communities(store, last, settings.planner.seed),
+        )  # fmt: skip
     out = planning.left_out(pool, excluded_limit)
     refs = person_refs(store, seeds.people + out.people)
     excluded = [{"person": refs[p], "rule": r} for p, r in zip(out.people, out.rules, strict=True)]
