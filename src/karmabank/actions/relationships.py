@@ -3,7 +3,6 @@ scores with their reasons, and the network's status. Stale scores are recomputed
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -206,7 +205,7 @@ def person_scores(
     with store.sessions() as session:
         find_person(session, ref)
     state = ensure_scores(store=store, now=now, settings=settings)
-    scored_at = from_micros(state.scored_at)
+    scored_at = state.at
     with store.sessions() as session:
         story = read_story(session, ref=ref)
         score = session.get(PersonScore, story.ref.id)
@@ -217,7 +216,7 @@ def person_scores(
             reason = f"{excluded}: not scored" if excluded else "nothing from them toward us yet"
             return PersonScores(story, scored_at, None, reason)
         acts = _inbound(session, story.ref.id)
-    scores = _scores(score, acts, scored_at, json.loads(state.summary), settings)
+    scores = _scores(score, acts, scored_at, state.summary_json(), settings)
     return PersonScores(story, scored_at, scores)
 
 
@@ -260,13 +259,13 @@ def _scores(
 def network_status(*, store: Store, now: datetime, settings: MeasureSettings) -> dict[str, Any]:
     """The organization's share ratio and its people per circle, rhythm status and stage."""
     state = ensure_scores(store=store, now=now, settings=settings)
-    summary = json.loads(state.summary)
+    summary = state.summary_json()
     sr = summary["share_ratio"]
     share = ShareRatio(sr["days"], sr["gives"], sr["asks"], sr["target"])
     with store.sessions() as session:
         people = session.scalar(select(func.count()).select_from(Person).where(~Person.erased))
     return {
-        "scored_at": iso(from_micros(state.scored_at)),
+        "scored_at": iso(state.at),
         "people": int(people or 0),
         "scored": sum(summary["circles"].values()),
         "share_ratio": {**share.as_json(), "why": explain.share_sentence(share)},
