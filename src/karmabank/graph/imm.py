@@ -255,6 +255,33 @@ def _lower_bound(sampler: _Sampler, bounds: _Bounds, floor: float) -> tuple[floa
     return floor, None
 
 
+def _imm(sampler: _Sampler, bounds: _Bounds, independent_final: bool) -> InfluencePlan:
+    """IMM's two phases and the node selection (module docstring)."""
+    limits, n = sampler.problem.limits, sampler.problem.n
+    floor = float(np.sort(limits.weights[limits.allowed])[::-1][: limits.k].sum())
+    lower_bound, last = _lower_bound(sampler, bounds, floor)
+    # phase 2: the sample size, then node selection
+    theta = sampler.check(math.ceil(bounds.lambda_star / lower_bound))
+    if independent_final:
+        sampler.fresh()
+        last = None
+    if sampler.store.count < theta or last is None:
+        sampler.store.extend_to(theta)
+        last = sampler.select(-1.0)
+    assert last is not None
+    last = _diverse(sampler, last)
+    scale = n / sampler.store.count
+    return InfluencePlan(
+        seeds=last.seeds.copy(),
+        marginal_gains=last.gains * scale,
+        spread_estimate=last.covered * scale,
+        rr_sets=sampler.store.count,
+        theta=theta,
+        lower_bound=lower_bound,
+        capped=sampler.capped,
+    )
+
+
 def _diverse(sampler: _Sampler, free: Cover) -> Cover:
     """The final choice under the diversity cap, on the same sample. The communities are
     asked for only when the choice without the cap has more seeds than the cap: while its
@@ -321,31 +348,7 @@ def maximize_influence(
     problem = _problem(
         (src, dst, prob), n, k, candidates, weights, (communities, max_per_community)
     )
-    limits, n = problem.limits, problem.n
-    if limits.k == 0:
+    if problem.limits.k == 0:
         return InfluencePlan(np.empty(0, np.int64), np.empty(0, np.float64), 0.0, 0, 0, 0.0, False)
-    bounds = _Bounds.of(n, problem.c, limits.k, epsilon, ell)
-    w = limits.weights
-    floor = float(np.sort(w[limits.allowed])[::-1][: limits.k].sum())
-    sampler = _Sampler(problem, seed, max_rr_sets, cap_rr_sets)
-    lower_bound, last = _lower_bound(sampler, bounds, floor)
-    # phase 2: the sample size, then node selection
-    theta = sampler.check(math.ceil(bounds.lambda_star / lower_bound))
-    if independent_final:
-        sampler.fresh()
-        last = None
-    if sampler.store.count < theta or last is None:
-        sampler.store.extend_to(theta)
-        last = sampler.select(-1.0)
-    assert last is not None
-    last = _diverse(sampler, last)
-    scale = n / sampler.store.count
-    return InfluencePlan(
-        seeds=last.seeds.copy(),
-        marginal_gains=last.gains * scale,
-        spread_estimate=last.covered * scale,
-        rr_sets=sampler.store.count,
-        theta=theta,
-        lower_bound=lower_bound,
-        capped=sampler.capped,
-    )
+    bounds = _Bounds.of(problem.n, problem.c, problem.limits.k, epsilon, ell)
+    return _imm(_Sampler(problem, seed, max_rr_sets, cap_rr_sets), bounds, independent_final)

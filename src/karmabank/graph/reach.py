@@ -81,6 +81,43 @@ def _int64(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def _reported(
+    followers: pa.Table | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(person ids, audiences) of the rows of `followers` with both known."""
+    if followers is None:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    known = pc.and_(pc.is_valid(followers["person_id"]), pc.is_valid(followers["followers"]))
+    fv = followers.filter(known)
+    return _int64(fv["person_id"]), _int64(fv["followers"])
+
+
+def _pagerank_and_core(
+    s: npt.NDArray[np.int64], d: npt.NDArray[np.int64], weight: npt.NDArray[np.float64],
+    n: int, settings: ReachSettings,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:  # fmt: skip
+    """Weighted directed PageRank and the undirected k-core number of nodes 0 .. n − 1 over
+    the edges s → d (one per (s, d), weights summed; self-loops and weights ≤ 0 dropped)."""
+    link = (s != d) & (weight > 0)
+    pair, pair_of = np.unique(s[link] * n + d[link], return_inverse=True)
+    pair_weight = np.bincount(pair_of, weights=weight[link], minlength=pair.size)
+    tails, heads = np.divmod(pair, n)
+    graph = ig.Graph(
+        n=n, edges=list(zip(tails.tolist(), heads.tolist(), strict=True)), directed=True
+    )
+    pagerank = np.asarray(
+        graph.pagerank(
+            directed=True,
+            damping=settings.damping,
+            weights=pair_weight.tolist() if pair.size else None,
+            implementation="prpack",
+        ),
+        dtype=np.float64,
+    )
+    core = np.asarray(graph.as_undirected(mode="collapse").coreness(mode="all"), dtype=np.int32)
+    return pagerank, core
+
+
 def reach(
     edges: pa.Table,
     *,
@@ -110,37 +147,13 @@ def reach(
         pc.fill_null(kept["weight"].cast(pa.float64()), 1.0).to_numpy(), dtype=np.float64
     )
     extra = [] if people is None else [_int64(pc.drop_null(people))]
-    f_ids = np.empty(0, dtype=np.int64)
-    f_counts = np.empty(0, dtype=np.int64)
-    if followers is not None:
-        fv = followers.filter(
-            pc.and_(pc.is_valid(followers["person_id"]), pc.is_valid(followers["followers"]))
-        )
-        f_ids, f_counts = _int64(fv["person_id"]), _int64(fv["followers"])
+    f_ids, f_counts = _reported(followers)
     ids, inverse = dense_ids(np.concatenate([src, dst, *extra, f_ids]))
     n, m = ids.size, src.size
     if n == 0:
         return REACH_SCHEMA.empty_table()
 
-    # one edge per (src, dst), weights summed
-    s, d = inverse[:m], inverse[m : 2 * m]
-    link = (s != d) & (weight > 0)
-    pair, pair_of = np.unique(s[link] * n + d[link], return_inverse=True)
-    pair_weight = np.bincount(pair_of, weights=weight[link], minlength=pair.size)
-    tails, heads = np.divmod(pair, n)
-    graph = ig.Graph(
-        n=n, edges=list(zip(tails.tolist(), heads.tolist(), strict=True)), directed=True
-    )
-    pagerank = np.asarray(
-        graph.pagerank(
-            directed=True,
-            damping=settings.damping,
-            weights=pair_weight.tolist() if pair.size else None,
-            implementation="prpack",
-        ),
-        dtype=np.float64,
-    )
-    core = np.asarray(graph.as_undirected(mode="collapse").coreness(mode="all"), dtype=np.int32)
+    pagerank, core = _pagerank_and_core(inverse[:m], inverse[m : 2 * m], weight, n, settings)
     pct = percentile_rank(pagerank)
 
     # the largest reported audience per person
