@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from karmabank.identities import IdentityError, normalize_url, parse_identity
+from karmabank.errors import IdentityError
+from karmabank.identities import normalize_url, parse_identity
 from karmabank.model import IdentityKey
 
 

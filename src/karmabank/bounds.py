@@ -9,7 +9,7 @@ real interaction data. Counts (`followers`) are whole numbers from 0 to `MAX_FOL
 weights are finite numbers within ±`MAX_WEIGHT`; snoozes last 1 to `MAX_SNOOZE_DAYS` days;
 a measure setting's window (`*_days`) is at most `MAX_WINDOW_DAYS`.
 
-Nothing here does I/O. The checks raise `OutOfRange` (a `ValueError`): importers quarantine
+Nothing here does I/O. The checks raise `errors.OutOfRange` (a `ValueError`): importers quarantine
 the row with its message, the edges turn it into a one-line error or a 400.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from karmabank.errors import OutOfRange
 from karmabank.model import to_micros
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -30,10 +31,6 @@ MAX_FOLLOWERS = 10**12  # far above any platform's audience, far below int64
 MAX_WEIGHT = 1_000_000.0
 MAX_SNOOZE_DAYS = 3650
 MAX_WINDOW_DAYS = 36_525  # the longest window a measure setting may name: a century
-
-
-class OutOfRange(ValueError):
-    """A time or number outside what karmabank supports; the message says the range."""
 
 
 def shown(text: str, limit: int = 40) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from karmabank.errors import IdentityError
 from karmabank.model import IdentityKey, Platform
 
 PLATFORMS: frozenset[str] = frozenset(p.value for p in Platform)
@@ -24,10 +25,6 @@ PLATFORMS: frozenset[str] = frozenset(p.value for p in Platform)
 _EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[^@\s:/]+$")
 _MASTODON = re.compile(r"^@?([A-Za-z0-9_.\-]+)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})$")
 _MASTODON_URL = re.compile(r"^https?://([^/]+)/@([A-Za-z0-9_.\-]+)/?$")
-
-
-class IdentityError(ValueError):
-    """An identity string that cannot be understood; the message says why."""
 
 
 def parse_identity(text: str, default_platform: str | None = None) -> IdentityKey:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from karmabank.errors import KarmabankError
+from karmabank.errors import StoredTimeOutOfRange
 
 
 class Direction(StrEnum):
@@ -207,11 +207,6 @@ def to_micros(dt: datetime) -> int:
         dt = dt.replace(tzinfo=UTC)
     delta = dt - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-class StoredTimeOutOfRange(KarmabankError, OverflowError):
-    """A time in the database that no datetime can hold: stored before times were checked
-    (`karmabank.bounds`). The message says what to do; the CLI and the web show it."""
 
 
 def from_micros(us: int) -> datetime:

@@ -29,8 +29,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from karmabank.bounds import OutOfRange, check_instant, shown
-from karmabank.errors import ConfigError
+from karmabank.bounds import check_instant, shown
+from karmabank.errors import ConfigError, OutOfRange
 from karmabank.measures.settings import MeasureSettings, build_measure_settings
 
 DEFAULT_DB = "./karmabank.db"  # --db and $KARMABANK_DB unset

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from karmabank.actions.issues import find_issue
 from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.actions.people import find_person, person_ref_json, person_refs
-from karmabank.errors import ConfigError, NotFoundError
+from karmabank.errors import ConfigError, NotFoundError, OptionError
 from karmabank.model import Direction
 from karmabank.names import is_text, name_key
 from karmabank.store.open import Store
@@ -96,9 +96,9 @@ def new_campaign(
     if action not in ACTIONS:
         raise ConfigError(f"unknown action {action!r} (actions: {', '.join(ACTIONS)})")
     if budget < 1:
-        raise ConfigError("--budget must be at least 1 ask")
+        raise OptionError("budget", "must be at least 1 ask")
     if deadline is not None and deadline <= now:
-        raise ConfigError(f"--deadline {deadline.isoformat()} is not in the future")
+        raise OptionError("deadline", f"{deadline.isoformat()} is not in the future")
     issue_id = find_issue(store=store, ref=issue).id if issue else None
     with store.sessions.begin() as session:
         ensure_organization(session, now=now)

@@ -59,7 +59,7 @@ def add_issue(
         raise ConfigError(f"issue {name!r}: the name and keywords must be valid Unicode text")
     words = clean_keywords(keywords)
     if not words:
-        raise ConfigError(f"issue {name!r} needs at least one keyword (--keywords river cleanup)")
+        raise ConfigError(f"issue {name!r} needs at least one keyword (keywords: river cleanup)")
     with store.sessions.begin() as session:
         taken = session.scalar(
             select(Issue.id).where(Issue.name_key == name_key(name)).order_by(Issue.id).limit(1)

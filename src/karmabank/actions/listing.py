@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.people import as_time
-from karmabank.errors import ConfigError
+from karmabank.errors import ConfigError, OptionError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Circle, Flag, RhythmStatus, Stage
 from karmabank.names import like_pattern, name_key
@@ -81,7 +81,7 @@ def _filtered(
 def _checked(limit: int, circle: str | None, status: str | None, stage: str | None,
              sort: str) -> None:  # fmt: skip
     if limit < 1:
-        raise ConfigError("--limit must be at least 1")
+        raise OptionError("limit", "must be at least 1")
     _check(circle, tuple(Circle), "circle")
     _check(status, tuple(RhythmStatus), "status")
     _check(stage, tuple(Stage), "stage")

@@ -30,7 +30,7 @@ from karmabank.actions.templates import (
     what_they_did,
 )
 from karmabank.bounds import MAX_SNOOZE_DAYS
-from karmabank.errors import ConfigError, NotFoundError
+from karmabank.errors import ConfigError, NotFoundError, OptionError
 from karmabank.frames import US_PER_DAY, micros
 from karmabank.measures import nurture, nurture_rules
 from karmabank.measures.settings import MeasureSettings
@@ -155,7 +155,7 @@ def nurture_queue(
     """Today's queue, most pressing first, at most `limit` items, one per person."""
     n = limit if limit is not None else settings.nurture.limit
     if n < 1:
-        raise ConfigError("--limit must be at least 1")
+        raise OptionError("limit", "must be at least 1")
     last = ensure_scores(store=store, now=now, settings=settings)
     data = _inputs(store, now, settings, last)
     matches, issue_names = _matches(store, now, settings)
@@ -284,7 +284,7 @@ def nurture_skip(*, store: Store, item_id: int, now: datetime) -> HandledItem:
 
 def nurture_snooze(*, store: Store, item_id: int, now: datetime, days: int) -> HandledItem:
     if not 1 <= days <= MAX_SNOOZE_DAYS:
-        raise ConfigError(f"--days must be from 1 to {MAX_SNOOZE_DAYS}, not {days}")
+        raise OptionError("days", f"must be from 1 to {MAX_SNOOZE_DAYS}, not {days}")
     return _set_status(store, item_id, "snoozed", now + timedelta(days=days))
 
 

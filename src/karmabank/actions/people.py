@@ -11,8 +11,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from karmabank.actions.organization import write_audit
-from karmabank.errors import AmbiguousError, ConfigError, NotFoundError
-from karmabank.identities import PLATFORMS, IdentityError, normalize_identity, parse_identity
+from karmabank.errors import AmbiguousError, ConfigError, IdentityError, NotFoundError
+from karmabank.identities import PLATFORMS, normalize_identity, parse_identity
 from karmabank.model import Flag, IdentityKey
 from karmabank.names import is_text, name_key
 from karmabank.store import queries

@@ -11,18 +11,20 @@ from sqlalchemy.orm import Session
 
 from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.actions.people import find_person, iso, looks_like_identity, person_by_identity
-from karmabank.bounds import OutOfRange, check_instant, check_weight
-from karmabank.errors import ConfigError, KarmabankError
-from karmabank.identities import IdentityError, parse_identity
+from karmabank.bounds import check_instant, check_weight
+from karmabank.errors import (
+    ConfigError,
+    ContactRefused,
+    IdentityError,
+    OptionError,
+    OutOfRange,
+)
+from karmabank.identities import parse_identity
 from karmabank.model import VERBS, Direction, check_channel, check_verb
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, Identity, Person
 
 RECORDABLE = (Direction.IN, Direction.GIVE, Direction.ASK)
-
-
-class ContactRefused(KarmabankError):
-    """A give or ask toward someone who asked not to be contacted, or was erased."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +101,16 @@ def record_in(
     if direction not in RECORDABLE:
         raise ConfigError("record takes in, give or ask (peer activities come from imports)")
     v, where = _vocabulary(verb, channel)
-    try:
-        check_instant(at, at.isoformat(), "--at")
-        if weight is not None:
-            check_weight(weight, repr(weight), "--weight")
-    except OutOfRange as e:
-        raise ConfigError(str(e)) from None
+    for option, check in (
+        ("at", lambda: check_instant(at, at.isoformat(), "at")),
+        ("weight", lambda: weight is None or check_weight(weight, repr(weight), "weight")),
+    ):
+        try:
+            check()
+        except OutOfRange as e:
+            raise OptionError(option, str(e).removeprefix(f"{option} ")) from None
     if at > now:
-        raise ConfigError(f"--at {at.isoformat()} is in the future")
+        raise OptionError("at", f"{at.isoformat()} is in the future")
     ensure_organization(session, now=now)
     person = _find_or_create(session, ref, name, now)
     if direction is not Direction.IN and (person.do_not_contact or person.erased):

@@ -30,10 +30,12 @@ def main(argv: list[str] | None = None) -> None:
 
     app = _app()
 
-    from karmabank.errors import KarmabankError
+    from karmabank.errors import KarmabankError, OptionError
 
     try:
         app(args=argv, prog_name="karmabank")
+    except OptionError as e:  # the value of an option: named as the flag that gave it
+        _fail(f"--{e.option.replace('_', '-')} {e.problem}")
     except KarmabankError as e:
         _fail(str(e))
     except DBAPIError as e:

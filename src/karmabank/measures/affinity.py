@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
-from karmabank.errors import ConfigError
+from karmabank.errors import ConfigError, SemanticUnavailable
 from karmabank.measures import semantic
 from karmabank.measures.settings import AffinitySettings
 
@@ -179,7 +179,7 @@ def affinity(
     if method == "semantic":
         try:
             return _semantic(texts, issues, settings)
-        except semantic.SemanticUnavailable as e:
+        except SemanticUnavailable as e:
             return _bm25(texts, issues, settings).replace_schema_metadata(
                 {METHOD_KEY: b"bm25", NOTE_KEY: str(e).encode()}
             )

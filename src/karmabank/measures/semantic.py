@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from karmabank.errors import SemanticUnavailable
+
 MODEL_NAME = "all-MiniLM-L6-v2, int8 ONNX"
 DIMENSION = 384
 MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
@@ -65,10 +67,6 @@ TOKENIZER_FILE = _File(  # bundled: see measures/data/README.md
     "data/all-MiniLM-L6-v2-tokenizer.json",
     "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 )
-
-
-class SemanticUnavailable(Exception):
-    """The semantic method cannot run here; the message is one line ending in "using BM25"."""
 
 
 def _import_runtime() -> tuple[Any, Any]:

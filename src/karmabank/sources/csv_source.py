@@ -16,8 +16,8 @@ from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
 from karmabank.bounds import parse_count, parse_weight
-from karmabank.errors import ConfigError, InputFileError
-from karmabank.identities import IdentityError, parse_identity
+from karmabank.errors import ConfigError, IdentityError, InputFileError
+from karmabank.identities import parse_identity
 from karmabank.model import Direction, IdentityKey, normalize_verb
 from karmabank.sources.base import (
     BadRow,

@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
 from karmabank.bounds import parse_weight
-from karmabank.errors import ConfigError
-from karmabank.identities import IdentityError, normalize_identity
+from karmabank.errors import ConfigError, IdentityError
+from karmabank.identities import normalize_identity
 from karmabank.model import IdentityKey, check_verb, normalize_verb
 from karmabank.sources.base import (
     BadRow,

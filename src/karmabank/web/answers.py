@@ -20,7 +20,13 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
-from karmabank.errors import AmbiguousError, KarmabankError, NotFoundError, StoreError
+from karmabank.errors import (
+    AmbiguousError,
+    ContactRefused,
+    KarmabankError,
+    NotFoundError,
+    StoreError,
+)
 
 RETRY_AFTER = 5  # seconds: about one import batch
 
@@ -100,8 +106,6 @@ def _invalid(error: RequestValidationError) -> str:
 
 
 def _status_of(error: KarmabankError) -> int:
-    from karmabank.actions.recording import ContactRefused
-
     if isinstance(error, NotFoundError):
         return 404
     if isinstance(error, AmbiguousError | ContactRefused):

@@ -17,7 +17,6 @@ from karmabank.actions.mobilization import plan_campaign
 from karmabank.actions.recording import ActivityView, record_activity
 from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
-from karmabank.errors import ConfigError
 from karmabank.model import Circle, Direction, Flag, RhythmStatus, Stage
 from karmabank.settings import parse_instant
 from karmabank.web import schemas as s
@@ -44,13 +43,6 @@ PersonRefPath = Annotated[
 ]
 
 
-def _instant(text: str, what: str) -> datetime:
-    try:
-        return parse_instant(text, what)
-    except OverflowError:
-        raise ConfigError(f"{what}: {text!r} is out of range") from None
-
-
 def _clock(auth: Reader, state: StateDep, now: Now = None) -> datetime:
     """`?now=` (as the CLI's --now), else the clock. Computing as of another time rescores
     and records ladder moves at that time, so a viewer, who reads only, may not."""
@@ -58,7 +50,7 @@ def _clock(auth: Reader, state: StateDep, now: Now = None) -> datetime:
         return state.settings.clock()
     if not accounts.may(auth.user.role, accounts.Permission.WRITE):
         raise HTTPException(403, f"a {auth.user.role} may not compute as of another time (now)")
-    return _instant(now, "now")
+    return parse_instant(now, "now")
 
 
 Clock = Annotated[datetime, Depends(_clock)]
@@ -125,7 +117,7 @@ def record_route(auth: Writer, store: StoreDep, body: s.ActivityIn,
     organization gave or asked (a new identity creates its person)."""
     act = record_activity(
         store=store, direction=Direction(body.direction), ref=body.person, verb=body.verb,
-        at=_instant(body.at, "at") if body.at else now, now=now, channel=body.channel,
+        at=parse_instant(body.at, "at") if body.at else now, now=now, channel=body.channel,
         text=body.text, object_=body.object, weight=body.weight, name=body.name,
         actor=auth.actor,
     )  # fmt: skip
@@ -233,7 +225,7 @@ def new_campaign_route(auth: Writer, store: StoreDep, body: s.CampaignIn,
     c = campaigns.new_campaign(
         store=store, name=body.name, action=body.action, budget=body.budget,
         now=now, issue=body.issue,
-        deadline=_instant(body.deadline, "deadline") if body.deadline else None,
+        deadline=parse_instant(body.deadline, "deadline") if body.deadline else None,
         actor=auth.actor,
     )  # fmt: skip
     return c.as_json()
