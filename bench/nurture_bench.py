@@ -91,7 +91,8 @@ def main() -> int:
         f"(nurture / reference: {median / floor:.2f}x)"
     )
 
-    from karmabank.actions.influencers import find_influencers, peer_edges
+    from karmabank.actions.influencers import find_influencers
+    from karmabank.measures.peer_graph import peer_edges
     from karmabank.settings import load_measure_settings, parse_instant, settings_path
     from karmabank.store.columns import ActivityColumns
     from karmabank.store.open import open_store

@@ -115,11 +115,11 @@ def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
 
     from karmabank.actions.campaigns import new_campaign
     from karmabank.actions.freshness import ensure_scores
-    from karmabank.actions.influencers import peer_edges
     from karmabank.actions.likelihood import likelihood_inputs
     from karmabank.actions.mobilization import CampaignPlan, plan_campaign
     from karmabank.errors import ConfigError
     from karmabank.graph.diffusion import diffusion_graph
+    from karmabank.measures.peer_graph import peer_edges
     from karmabank.measures.planning import by_person, chance_of
     from karmabank.settings import load_measure_settings, settings_path
     from karmabank.store import arrow_io

@@ -16,15 +16,16 @@ import pyarrow as pa
 
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import IssueView, find_issue, list_issues
-from karmabank.frames import ParquetFiles, activities_engine, engine, micros
+from karmabank.frames import engine, micros
 from karmabank.graph.reach import reach
 from karmabank.measures.affinity import IssueText, affinity, fallback_note
 from karmabank.measures.influence import influence, shown_percent
+from karmabank.measures.peer_graph import peer_edges
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store import arrow_io
 from karmabank.store.open import Store
 
-__all__ = ["Influencers", "find_influencers", "peer_edges", "shown_percent"]
+__all__ = ["Influencers", "find_influencers", "shown_percent"]
 _SCORES = pa.schema([("person_id", pa.int64()), ("warmth", pa.float64()), ("circle", pa.string())])
 _FOLLOWERS = pa.schema([("person_id", pa.int64()), ("followers", pa.int64())])
 _TEXTS = pa.schema([("person_id", pa.int64()), ("text", pa.string())])
@@ -37,20 +38,6 @@ class Influencers:
     affinity_known: bool  # False: nobody has texts (e.g. a pure edge list)
     seconds: dict[str, float]
     note: str | None = None  # e.g. the semantic method fell back to BM25, and why
-
-
-def peer_edges(source: ParquetFiles | pa.Table, now: datetime) -> pa.Table:
-    """(src, dst, weight) of every peer activity up to `now`: who replied to, mentioned or
-    shared whom."""
-    con = activities_engine(source, "acts")
-    try:
-        return con.sql(
-            f"""SELECT person_id AS src, target_id AS dst, coalesce(weight, 1.0) AS weight
-            FROM acts WHERE direction = 'peer' AND target_id IS NOT NULL
-              AND occurred_at <= {micros(now)}"""
-        ).to_arrow_table()
-    finally:
-        con.close()
 
 
 def find_influencers(

@@ -153,7 +153,7 @@ def plan_campaign(
     likely to act first; the first `excluded_limit` of them, all by default; `excluded_by_rule`
     counts them all). Replaces the campaign's previous plan (asks already sent stay, and so do
     their expected reach). A campaign whose whole budget was sent cannot be planned again."""
-    from karmabank.actions.influencers import peer_edges
+    from karmabank.measures.peer_graph import peer_edges
 
     started = time.perf_counter()
     last = ensure_scores(store=store, now=now, settings=settings)
