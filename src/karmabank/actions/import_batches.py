@@ -1,0 +1,214 @@
+"""One batch of an import, stored in one transaction: its people resolved or created set-wise,
+its activities inserted (duplicates found by `source_key`), names and follower counts updated,
+bad rows quarantined and the run's counters moved, together; the counts an import reports are
+added up (`Tally`) only once a batch is sure to commit."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, text
+
+from karmabank.model import IdentityKey
+from karmabank.sources.base import BadRow, InputFile, ParsedRow, SkippedRow, Source, out_of_bounds
+from karmabank.sources.limits import read_items
+from karmabank.sources.vocabulary import RowVocabulary, row_text
+from karmabank.store.bulk import ActivityTuple, BulkWriter
+from karmabank.store.open import Store
+
+MAX_REPORTED_ERRORS = 100
+IDENTITY_CACHE_LIMIT = 500_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass
+class Tally:
+    """The counts of a running import, added to as its batches commit."""
+
+    imported: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    quarantined: int = 0
+    errors: list[RowError] = field(default_factory=list)  # the first quarantined rows
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+    damaged: list[RowError] = field(default_factory=list)  # files that broke off part-way
+
+
+Batch = list[ParsedRow | BadRow | SkippedRow]
+
+
+def batches(source: Source, file: InputFile, size: int) -> Iterator[Batch]:
+    """The file's rows in batches of `size`, each row's verb, channel and bounds checked (a row
+    out of them is quarantined)."""
+    batch: Batch = []
+    vocabulary = RowVocabulary()  # every source's verbs and channels: docs/importing.md
+    verbs, channels = vocabulary.verbs, vocabulary.channels
+    for item in read_items(source, file):  # the limits: karmabank.sources.limits
+        if type(item) is ParsedRow and (item.verb not in verbs or item.channel not in channels):
+            item = vocabulary.check(item)
+        if type(item) is ParsedRow and (reason := out_of_bounds(item)) is not None:
+            item = BadRow(item.line, row_text(item), reason)  # karmabank.bounds, any source
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Batcher:
+    """Stores batches of one run, each in one transaction, counting them in `tally` once it
+    is sure to commit; remembers resolved identities between batches."""
+
+    def __init__(
+        self, store: Store, run_id: int, org_keys: set[IdentityKey], now_us: int, tally: Tally,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.run_id = run_id
+        self.org_keys = org_keys
+        self.now_us = now_us
+        self.tally = tally
+        self.people: dict[IdentityKey, tuple[int, bool]] = {}
+
+    def store_batch(self, display: str, stored_as: str, batch: Batch) -> None:
+        with self.store.engine.begin() as conn:
+            self._store(conn, display, stored_as, batch)
+
+    def _store(self, conn: Connection, display: str, stored_as: str, batch: Batch) -> None:
+        # The first statement writes, so SQLite's write lock is held for the whole batch.
+        conn.execute(
+            text("UPDATE import_run SET rows_read = rows_read + :n WHERE id = :id"),
+            {"n": len(batch), "id": self.run_id},
+        )
+        writer = BulkWriter(conn)
+        rows, bad, skipped = _sorted(batch, self.org_keys)
+        people = self._resolve(writer, rows)
+        tuples, names, followers = self._activities(rows, people, skipped)
+        inserted = writer.insert_activities(tuples)
+        writer.update_names(names)
+        writer.update_followers(followers)
+        _quarantine(conn, self.run_id, stored_as, bad, self.now_us)
+        n_skipped = skipped.total()
+        conn.execute(
+            text(
+                "UPDATE import_run SET imported = imported + :i, duplicates = duplicates + :d,"
+                " skipped = skipped + :s, quarantined = quarantined + :q WHERE id = :id"
+            ),
+            {"i": inserted, "d": len(tuples) - inserted, "s": n_skipped, "q": len(bad),
+             "id": self.run_id},
+        )  # fmt: skip
+        # Counted only once the transaction is sure to commit (nothing below can fail).
+        rep = self.tally
+        rep.imported += inserted
+        rep.duplicates += len(tuples) - inserted
+        rep.skipped += n_skipped
+        rep.quarantined += len(bad)
+        rep.skip_reasons.update(skipped)
+        room = MAX_REPORTED_ERRORS - len(rep.errors)
+        rep.errors.extend(RowError(display, b.line, b.reason) for b in bad[: max(room, 0)])
+
+    def _activities(
+        self, rows: list[ParsedRow], people: dict[IdentityKey, tuple[int, bool]],
+        skipped: Counter[str],
+    ) -> tuple[list[ActivityTuple], dict[int, str], dict[int, int]]:  # fmt: skip
+        """The rows as activity tuples (those of or toward an erased person counted in
+        `skipped` instead), and the names and follower counts they give (the last one wins)."""
+        tuples: list[ActivityTuple] = []
+        names: dict[int, str] = {}
+        followers: dict[int, int] = {}
+        run_id = self.run_id
+        for r in rows:
+            pid, erased = people[r.person]
+            target_id = None
+            if r.target is not None:
+                target_id, target_erased = people[r.target]
+                erased = erased or target_erased
+            if erased:
+                skipped["erased person"] += 1
+                continue
+            if r.name:
+                names[pid] = r.name
+            if r.followers is not None:
+                followers[pid] = r.followers
+            tuples.append((
+                r.source_key, r.occurred_at, pid, r.verb, r.direction, r.channel,
+                r.object, r.text, target_id, r.weight, run_id,
+            ))  # fmt: skip
+        return tuples, names, followers
+
+    def _resolve(
+        self, writer: BulkWriter, rows: list[ParsedRow]
+    ) -> dict[IdentityKey, tuple[int, bool]]:
+        people = self.people
+        if len(people) > IDENTITY_CACHE_LIMIT:
+            people.clear()
+        wanted: set[IdentityKey] = set()
+        names: dict[IdentityKey, str] = {}
+        for r in rows:
+            if r.person not in people:
+                wanted.add(r.person)
+                if r.name:
+                    names.setdefault(r.person, r.name)
+            if r.target is not None and r.target not in people:
+                wanted.add(r.target)
+        if wanted:
+            found = writer.lookup(wanted)
+            people.update(found)
+            new = sorted(wanted - found.keys())
+            created = writer.create_persons(new, names, self.now_us)
+            people.update((k, (pid, False)) for k, pid in created.items())
+        return people
+
+
+def _sorted(
+    batch: Batch, org_keys: set[IdentityKey]
+) -> tuple[list[ParsedRow], list[BadRow], Counter[str]]:
+    """A batch's rows to store, its rows to quarantine, and why the others were skipped (a
+    row of the organization itself is not about a person)."""
+    rows: list[ParsedRow] = []
+    bad: list[BadRow] = []
+    skipped: Counter[str] = Counter()
+    for item in batch:
+        if type(item) is ParsedRow:
+            if item.person in org_keys:
+                skipped["the organization itself"] += 1
+            else:
+                rows.append(item)
+        elif type(item) is BadRow:
+            bad.append(item)
+        else:
+            assert isinstance(item, SkippedRow)
+            skipped[item.reason] += 1
+    return rows, bad, skipped
+
+
+def _quarantine(
+    conn: Connection, run_id: int, stored_as: str, bad: list[BadRow], now_us: int
+) -> None:
+    """Keep the bad rows with their file, line and reason (once per file, line and text)."""
+    if not bad:
+        return
+    conn.execute(
+        text(
+            "INSERT INTO quarantine (import_run_id, file, line, raw, raw_digest, reason,"
+            " created_at) VALUES (:run, :file, :line, :raw, :digest, :reason, :at)"
+            " ON CONFLICT (file, line, raw_digest) DO NOTHING"
+        ),
+        [
+            {
+                "run": run_id, "file": stored_as, "line": b.line, "raw": b.raw,
+                "digest": hashlib.blake2b(b.raw.encode(), digest_size=16).hexdigest(),
+                "reason": b.reason, "at": now_us,
+            }
+            for b in bad
+        ],
+    )  # fmt: skip
