@@ -147,7 +147,9 @@ def listing_parts(
 @dataclass(frozen=True, slots=True)
 class ListedPerson:
     """One row of the listing: the person, their scores (None: not scored) and flags.
-    `activities` and `last_seen` are read only when asked for (`details`)."""
+    `activities` and `last_seen` are read only when asked for (`details`). The one view of a
+    listed person: `people` (table, TSV, `--json`), `/api/people` and the `/people` page all
+    show these rows."""
 
     id: int
     name: str | None
@@ -167,7 +169,8 @@ class ListedPerson:
         return self.name or next(iter(self.identities), "")
 
     def as_json(self) -> dict[str, Any]:
-        """The listing's JSON object (as `people --json` and `/api/people` show a person)."""
+        """The listing's JSON object, the one shape of a listed person (`people --json`,
+        `/api/people` and the `/people` page's template)."""
         return {
             "id": self.id, "name": self.name, "identities": self.identities,
             "circle": self.circle, "status": self.status, "stage": self.stage,
