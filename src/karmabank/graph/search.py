@@ -39,12 +39,17 @@ def _step(indptr: Ints, indices: Ints, frontier: Ints) -> tuple[Ints, Ints]:
 
 def reached(indptr: Ints, indices: Ints, sources: Ints) -> npt.NDArray[np.bool_]:
     """Which nodes a path from `sources` reaches (the sources included)."""
-    seen = np.zeros(indptr.size - 1, dtype=np.bool_)
+    n = indptr.size - 1
+    seen = np.zeros(n, dtype=np.bool_)
+    slot = np.empty(n, dtype=np.int64)  # de-duplicates a level without sorting it
     frontier = np.unique(sources)
     seen[frontier] = True
     while frontier.size:
         _, to = _step(indptr, indices, frontier)
-        frontier = np.unique(to[~seen[to]])
+        to = to[~seen[to]]
+        order = np.arange(to.size)
+        slot[to] = order
+        frontier = to[slot[to] == order]  # one of each: the last written
         seen[frontier] = True
     return seen
 
