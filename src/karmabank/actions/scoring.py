@@ -1,8 +1,11 @@
 """Rescore: recompute every measure into the score tables, in one transaction.
 
 Reads the columnar copy of activities (synced first), the flags, the asks people acted on and
-the previous rescore's circles and stages; runs the pure `score_network`; writes `person_score`,
-new `ladder_transition` rows and `score_state` together through one ADBC transaction.
+the previous rescore's circles and stages (`LastRescore.read`, its snapshot); runs the pure
+`score_network`; writes `person_score`, new `ladder_transition` rows and `score_state` (the
+`LastRescore` it leaves, `LastRescore.made`) together through one ADBC transaction, and the
+snapshot beside the columnar copy meanwhile. Imports `actions.scores`, never `freshness` (which
+imports this module only when a rescore runs).
 """
 
 from __future__ import annotations
