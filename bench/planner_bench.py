@@ -9,9 +9,8 @@ self-loops stripped, as `../shared/data/README.md` says. Its anchor: the origina
 (ε = 0.1, ℓ = 1, k = 50) reaches 1,294 ± 0.7 nodes (10,000 Monte Carlo runs).
 
 What is timed (wall clock, this process)
-    cold        the first `maximize_influence` call: numba loads its compiled kernels from
-                the on-disk cache next to the module (or compiles them, ~10 s, when there is
-                none yet: the first run after an install or an edit of rr_sets.py).
+    cold        the first `maximize_influence` call (NumPy throughout: nothing to compile
+                or load; before 2026-12 this was Numba loading its cached kernels, ~1 s).
     warm        further calls with the same arguments (--repeat of them; best and median).
     reference   `--runs` independent cascade simulations of the warm call's seeds by
                 cynetdiff (`IndependentCascadeModel.compute_marginal_gains`, all in C++),
@@ -21,7 +20,7 @@ What is timed (wall clock, this process)
 
 Quality: the seeds' spread by `--runs` cynetdiff simulations (reset, run to completion,
 count; mean ± standard error), not timed, against the anchor: it must reach 99% of it.
-Peak memory: `ru_maxrss` of this process (interpreter, numpy, numba and the data included),
+Peak memory: `ru_maxrss` of this process (interpreter, numpy and the data included),
 also shown just before the first call. Exit status 1 when the spread misses 99%.
 
 A whole campaign plan at higgs-twitter's size (`--plan`, after the NetHEPT part, or alone with
@@ -35,7 +34,7 @@ the line of bench/README.md (`karmabank import edgelist higgs-activity_time.txt.
 --verb-map RT=share,MT=mention,RE=reply`); a campaign `bench` (share, budget `--plan-k`, 20)
 is planned `--now 2012-07-08` (after the last activity).
     first plan  `plan_campaign` in this process the first time: rescore if stale, likelihood
-                model fit (then cached), numba kernels loaded; not the target.
+                model fit (then cached); not the target.
     plan        further `plan_campaign` calls (--repeat; median, best): everyone's
                 likelihood (read from the cache of these scores), the diffusion graph, IMM,
                 communities when the cap binds, reasons, drafts, the plan written to the
@@ -46,8 +45,9 @@ is planned `--now 2012-07-08` (after the last activity).
                 communities), --repeat times: the floor of any plan on this graph.
     reference   `--runs` cynetdiff IC simulations of the plan's seeds on the same graph (the
                 fixed compiled yardstick of the NetHEPT part).
-    CLI         one `karmabank campaign plan bench` in a fresh process (wall clock, start-up
-                and imports included).
+    CLI         `karmabank campaign plan bench` in --repeat fresh processes (start-up and
+                imports included): median wall clock, median CPU (user + sys of the child),
+                and the load average before each run (the machine may be shared).
 Printed: each time, the ratios plan / IMM core and plan / reference, and the peak memory.
 """
 
@@ -56,17 +56,32 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 from cynetdiff.models import IndependentCascadeModel
 
-from karmabank.graph.imm import maximize_influence
+from karmabank.graph.imm import InfluencePlan, maximize_influence
+from karmabank.store import arrow_io
+from karmabank.store.columns import ActivityColumns
+
+if TYPE_CHECKING:
+    from karmabank.actions.mobilization import CampaignPlan
+    from karmabank.graph.diffusion import DiffusionGraph
+    from karmabank.measures.settings import MeasureSettings, PlannerSettings
+    from karmabank.store.open import Store
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "nethept" / "NetHEPT.txt"
@@ -105,135 +120,236 @@ def peak_mib() -> float:
 
 HIGGS = ROOT.parent / "shared" / "data" / "higgs-twitter" / "higgs-activity_time.txt.gz"
 PLAN_NOW = "2012-07-08T00:00:00Z"
+NOW = datetime(2012, 7, 8, tzinfo=UTC)
+
+
+def fresh_processes(cmd: list[str], runs: int) -> tuple[list[float], list[float], list[float]]:
+    """`cmd` run `runs` times as a person runs it, each a fresh process: (wall seconds, CPU
+    seconds of the child, user + sys, and the 1-minute load average before each run)."""
+    import os
+
+    env = {**os.environ, "KARMABANK_NOW": PLAN_NOW}
+    walls, cpus, loads = [], [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        loads.append(os.getloadavg()[0])
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return walls, cpus, loads
+
+
+@dataclass
+class Runs:
+    """Wall and CPU seconds (process time, all threads) of repeated calls."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def time(self, call: Callable[[], T]) -> T:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        out = call()
+        self.cpu.append(time.process_time() - start_cpu)
+        self.wall.append(time.perf_counter() - start)
+        return out
+
+    def line(self) -> str:
+        wall, cpu = statistics.median(self.wall), statistics.median(self.cpu)
+        best, count = min(self.wall), len(self.wall)
+        return f"median {wall:.3f} s, best {best:.3f} s, CPU median {cpu:.3f} s ({count} runs)"
+
+
+def bench_database(db: Path, cli: list[str]) -> None:
+    """The higgs bench database, imported once when missing (not timed)."""
+    if db.exists():
+        return
+    if not HIGGS.exists():
+        sys.exit(f"data file not found: {HIGGS}")
+    print(f"importing {HIGGS.name} into {db} (once; not timed)")
+    subprocess.run(
+        [*cli, "import", "edgelist", str(HIGGS), "--org", "88",
+         "--verb-map", "RT=share,MT=mention,RE=reply", "--db", str(db)],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def plans_in_process(
+    store: Store, name: str, settings: MeasureSettings, repeat: int
+) -> dict[str, Any]:
+    """The first plan, further plans, and plans on new scores (likelihood cache deleted)."""
+    from karmabank.actions.mobilization import plan_campaign
+
+    def plan_once() -> CampaignPlan:
+        return plan_campaign(store=store, name=name, now=NOW, settings=settings, excluded_limit=5)
+
+    first = Runs()
+    plan = first.time(plan_once)
+    print(f"peak memory after the first plan: {peak_mib():.0f} MiB")
+    plans, fresh = Runs(), Runs()
+    for _ in range(repeat):
+        plans.time(plan_once)
+    cache = ActivityColumns(store.url, store.engine, directory=store.columns_dir).dir
+    for _ in range(repeat):
+        for f in cache.glob("*.chance.parquet"):
+            f.unlink()
+        fresh.time(plan_once)
+    return {"plan": plan, "first": first, "plans": plans, "fresh": fresh}
+
+
+def plan_graph(store: Store, settings: MeasureSettings) -> tuple[DiffusionGraph, Any, Any]:
+    """The plan's graph, candidates (nodes) and weights, as the planner builds them."""
+    from karmabank.actions.freshness import ensure_scores
+    from karmabank.actions.likelihood import likelihood_inputs
+    from karmabank.graph.diffusion import diffusion_graph
+    from karmabank.measures.peer_graph import peer_edges
+    from karmabank.measures.planning import by_person, chance_of
+
+    last = ensure_scores(store=store, now=NOW, settings=settings)
+    model, feats = likelihood_inputs(store=store, now=NOW, settings=settings)
+    ready_schema = pa.schema([("person_id", pa.int64()), ("ask_ready", pa.bool_())])
+    with arrow_io.connect(store.url, store.engine) as conn:
+        scores = arrow_io.read_table(
+            conn, "(SELECT person_id, ask_ready FROM person_score) s", ready_schema
+        )
+    people = scores.column("person_id").to_numpy()
+    ready = scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool)
+    candidates = people[ready]
+    chance = by_person(chance_of(model, feats), people)
+    whole = diffusion_graph(peer_edges(last.snapshot(store).activities(), NOW), also=candidates)
+    graph = whole.within_reach(whole.nodes_of(candidates))
+    weights = np.zeros(graph.n)
+    known = np.isin(people, graph.people)
+    weights[graph.nodes_of(people[known])] = chance[known]
+    return graph, graph.nodes_of(candidates), weights
+
+
+def core_and_reference(
+    graph: DiffusionGraph, candidates: Any, weights: Any, p: PlannerSettings, plan: CampaignPlan,
+    k: int, repeat: int, runs: int, seed: int,
+) -> tuple[Runs, Runs]:  # fmt: skip
+    """IMM alone on the plan's graph (no communities), and the cynetdiff reference."""
+    kk = min(k, len(candidates))
+
+    def core_once() -> None:
+        got = maximize_influence(
+            graph.src, graph.dst, graph.prob, graph.n, kk, epsilon=p.epsilon, ell=p.ell,
+            candidates=candidates, weights=weights, seed=p.seed, cap_rr_sets=p.max_rr_sets,
+        )  # fmt: skip
+        assert got.seeds.size
+
+    core_once()
+    core, ref = Runs(), Runs()
+    for _ in range(repeat):
+        core.time(core_once)
+    seeds = graph.nodes_of([a.person["id"] for a in plan.asks]).tolist()
+    model_ic = ic_model((graph.src, graph.dst, graph.prob, graph.n), seed)
+    for _ in range(repeat):
+        ref.time(lambda: model_ic.compute_marginal_gains(seeds, [], runs))
+    return core, ref
 
 
 def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
     """The whole plan at higgs size against the IMM core alone (see the module docstring)."""
-    import os
-    import subprocess
-    from datetime import UTC, datetime
-
     from karmabank.actions.campaigns import new_campaign
-    from karmabank.actions.freshness import ensure_scores
-    from karmabank.actions.likelihood import likelihood_inputs
-    from karmabank.actions.mobilization import CampaignPlan, plan_campaign
     from karmabank.errors import ConfigError
-    from karmabank.graph.diffusion import diffusion_graph
-    from karmabank.measures.peer_graph import peer_edges
-    from karmabank.measures.planning import by_person, chance_of
     from karmabank.settings import load_measure_settings, settings_path
-    from karmabank.store import arrow_io
-    from karmabank.store.columns import ActivityColumns
     from karmabank.store.open import open_store
 
     cli = [sys.executable, "-m", "karmabank"]
-    if not db.exists():
-        if not HIGGS.exists():
-            sys.exit(f"data file not found: {HIGGS}")
-        print(f"importing {HIGGS.name} into {db} (once; not timed)")
-        subprocess.run(
-            [*cli, "import", "edgelist", str(HIGGS), "--org", "88",
-             "--verb-map", "RT=share,MT=mention,RE=reply", "--db", str(db)],
-            check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-    now = datetime(2012, 7, 8, tzinfo=UTC)
+    bench_database(db, cli)
     name = f"bench-{k}"
     with open_store(str(db)) as store:
         settings = load_measure_settings(settings_path(store.url))
         try:
-            new_campaign(store=store, name=name, action="share", budget=k, now=now)
+            new_campaign(store=store, name=name, action="share", budget=k, now=NOW)
         except ConfigError:  # it exists from an earlier run
             pass
-
-        cpu: list[float] = []  # process CPU seconds of each plan (all threads)
-
-        def plan_once() -> tuple[float, CampaignPlan]:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            plan = plan_campaign(store=store, name=name, now=now, settings=settings,
-                                 excluded_limit=5)  # fmt: skip
-            cpu.append(time.process_time() - start_cpu)
-            return time.perf_counter() - start, plan
-
-        first, plan = plan_once()
-        print(f"peak memory after the first plan: {peak_mib():.0f} MiB")
-        plan_times = [plan_once()[0] for _ in range(repeat)]
-        plan_cpu = statistics.median(cpu[-repeat:])
-        _, plan = plan_once()
-        cache = ActivityColumns(store.url, store.engine, directory=store.columns_dir).dir
-        fresh_times = []  # everyone's likelihood computed again, as for new scores
-        for _ in range(repeat):
-            for f in cache.glob("*.chance.parquet"):
-                f.unlink()
-            fresh_times.append(plan_once()[0])
-        fresh_cpu = statistics.median(cpu[-repeat:])
-
-        # the same graph, candidates and weights as the plan's, for the IMM core alone
-        state = ensure_scores(store=store, now=now, settings=settings)
-        columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
-        source = columns.up_to(state.activity_max_id).source()
-        model, feats = likelihood_inputs(store=store, now=now, settings=settings)
-        ready_schema = pa.schema([("person_id", pa.int64()), ("ask_ready", pa.bool_())])
-        with arrow_io.connect(store.url, store.engine) as conn:
-            scores = arrow_io.read_table(
-                conn, "(SELECT person_id, ask_ready FROM person_score) s", ready_schema
-            )
-        people = scores.column("person_id").to_numpy()
-        ready = scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool)
-        candidates = people[ready]
-        chance = by_person(chance_of(model, feats), people)
-        whole = diffusion_graph(peer_edges(source, now), also=candidates)
-        graph = whole.within_reach(whole.nodes_of(candidates))
-        weights = np.zeros(graph.n)
-        known = np.isin(people, graph.people)
-        weights[graph.nodes_of(people[known])] = chance[known]
-        p = settings.planner
-        kk = min(k, len(candidates))
-
-        def core_once() -> float:
-            start = time.perf_counter()
-            got = maximize_influence(
-                graph.src, graph.dst, graph.prob, graph.n, kk, epsilon=p.epsilon, ell=p.ell,
-                candidates=graph.nodes_of(candidates), weights=weights, seed=p.seed,
-                cap_rr_sets=p.max_rr_sets,
-            )  # fmt: skip
-            assert got.seeds.size
-            return time.perf_counter() - start
-
-        core_once()
-        core_times = [core_once() for _ in range(repeat)]
-        seeds = graph.nodes_of([a.person["id"] for a in plan.asks]).tolist()
-        model_ic = ic_model((graph.src, graph.dst, graph.prob, graph.n), seed)
-        ref_times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            model_ic.compute_marginal_gains(seeds, [], runs)
-            ref_times.append(time.perf_counter() - start)
-    env = {**os.environ, "KARMABANK_NOW": PLAN_NOW}
-    start = time.perf_counter()
-    subprocess.run([*cli, "campaign", "plan", name, "--db", str(db)], check=True, env=env,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
-    cli_time = time.perf_counter() - start
-
-    med = statistics.median(plan_times)
-    core = statistics.median(core_times)
-    ref = statistics.median(ref_times)
+        timed = plans_in_process(store, name, settings, repeat)
+        graph, candidates, weights = plan_graph(store, settings)
+        plan = timed["plan"]
+        core, ref = core_and_reference(graph, candidates, weights, settings.planner, plan, k,
+                                       repeat, runs, seed)  # fmt: skip
+    cli_wall, cli_cpu, loads = fresh_processes([*cli, "campaign", "plan", name, "--db", str(db)],
+                                               repeat)  # fmt: skip
     print(
         f"plan at higgs size: {graph.n:,} people within reach of {len(candidates):,} ask-ready "
         f"candidates, {len(graph.src):,} edges; {len(plan.asks)} asks of {k}, "
         f"expected reach {plan.expected_reach:,.1f}, {plan.rr_sets:,} RR sets"
     )
-    print(f"first plan (rescore if stale, model fit, kernels): {first:.3f} s")
-    print(f"plan: median {med:.3f} s, best {min(plan_times):.3f} s ({repeat} plans; target <= 2 s)")
-    fresh = statistics.median(fresh_times)
-    print(f"plan CPU (process time, all threads): median {plan_cpu:.3f} s")
-    print(f"plan on new scores (everyone's likelihood computed, not read): median {fresh:.3f} s, "
-          f"CPU {fresh_cpu:.3f} s")  # fmt: skip
-    print(f"IMM core alone: median {core:.3f} s, best {min(core_times):.3f} s")
-    print(f"reference ({runs:,} cynetdiff IC runs of the seeds): median {ref:.3f} s")
-    print(f"ratio plan/IMM core: {med / core:.1f} (new scores: {fresh / core:.1f}); "
-          f"plan/reference: {med / ref:.2f}")  # fmt: skip
-    print(f"CLI `karmabank campaign plan` (fresh process, start-up included): {cli_time:.3f} s")
+    print(f"first plan (rescore if stale, model fit): {timed['first'].line()}")
+    print(f"plan: {timed['plans'].line()}; target <= 2 s")
+    print(f"plan on new scores (everyone's likelihood computed, not read): {timed['fresh'].line()}")
+    print(f"IMM core alone: {core.line()}")
+    print(f"reference ({runs:,} cynetdiff IC runs of the seeds): {ref.line()}")
+    med, fresh = statistics.median(timed["plans"].wall), statistics.median(timed["fresh"].wall)
+    c_core = statistics.median(core.wall)
+    print(f"ratio plan/IMM core: {med / c_core:.1f} wall, "
+          f"{statistics.median(timed['plans'].cpu) / statistics.median(core.cpu):.1f} CPU "
+          f"(new scores: {fresh / c_core:.1f} wall); "
+          f"plan/reference: {med / statistics.median(ref.wall):.2f}")  # fmt: skip
+    print(f"CLI `karmabank campaign plan` (fresh process, start-up included, {repeat} runs): "
+          f"median {statistics.median(cli_wall):.3f} s wall (runs "
+          f"{', '.join(f'{x:.2f}' for x in cli_wall)}), CPU (user + sys) median "
+          f"{statistics.median(cli_cpu):.3f} s (runs {', '.join(f'{x:.2f}' for x in cli_cpu)}); "
+          f"load average {min(loads):.1f}-{max(loads):.1f}")  # fmt: skip
     print(f"peak memory: {peak_mib():.0f} MiB (ru_maxrss)")
+    return 0
+
+
+def simulated_spread(edges: Edges, seeds: list[int], runs: int, seed: int) -> tuple[float, float]:
+    """The seeds' spread in `runs` cynetdiff IC runs: (mean, standard error)."""
+    model = ic_model(edges, seed)
+    model.set_seeds(seeds)
+    spreads = np.empty(runs, dtype=np.float64)
+    for i in range(runs):
+        model.reset_model()
+        model.advance_until_completion()
+        spreads[i] = model.get_num_activated_nodes()
+    stderr = float(spreads.std(ddof=1) / np.sqrt(runs)) if runs > 1 else 0.0
+    return float(spreads.mean()), stderr
+
+
+def nethept_bench(args: argparse.Namespace) -> int:
+    """IMM on NetHEPT: cold and warm calls, the reference, the spread (module docstring)."""
+    edges = load_nethept(args.data)
+    src, dst, prob, n = edges
+    print(f"graph: {args.data.name}, {n:,} nodes, {src.size:,} edges (self-loops stripped)")
+    print(f"peak memory before the first call: {peak_mib():.0f} MiB")
+
+    def plan_once() -> InfluencePlan:
+        return maximize_influence(src, dst, prob, n, args.k, epsilon=args.epsilon, seed=args.seed)
+
+    cold, warm, ref = Runs(), Runs(), Runs()
+    cold.time(plan_once)
+    print(f"peak memory after the first call: {peak_mib():.0f} MiB")
+    for _ in range(args.repeat):
+        plan = warm.time(plan_once)
+    seeds = [int(s) for s in plan.seeds]
+    model = ic_model(edges, args.seed)
+    for _ in range(args.repeat):
+        ref.time(lambda: model.compute_marginal_gains(seeds, [], args.runs))
+    spread, stderr = simulated_spread(edges, seeds, args.runs, args.seed + 1)
+    print(
+        f"IMM k={args.k} eps={args.epsilon}: {plan.rr_sets:,} RR sets "
+        f"(theta {plan.theta:,}, LB {plan.lower_bound:,.1f}), "
+        f"estimated spread {plan.spread_estimate:,.1f}"
+    )
+    print(f"cold call (the first in the process): {cold.line()}")
+    print(f"warm call: {warm.line()}")
+    print(f"reference ({args.runs:,} cynetdiff IC runs of the seeds): {ref.line()}")
+    ratio = statistics.median(warm.wall) / statistics.median(ref.wall)
+    print(f"ratio warm/reference: {ratio:.3f} (target <= 0.4)")
+    pct = 100.0 * spread / args.anchor if args.anchor > 0 else float("nan")
+    print(
+        f"spread (cynetdiff, {args.runs:,} runs): {spread:,.1f} ± {stderr:.1f} "
+        f"= {pct:.1f}% of {args.anchor:,.0f} (target >= 99%)"
+    )
+    print(f"peak memory: {peak_mib():.0f} MiB (ru_maxrss)")
+    if args.anchor > 0 and spread < 0.99 * args.anchor:
+        print("FAIL: spread below 99% of the anchor")
+        return 1
     return 0
 
 
@@ -255,69 +371,10 @@ def main() -> int:
         return plan_bench(args.plan_db, args.plan_k, args.repeat, args.runs, args.seed)
     if not args.data.exists():
         sys.exit(f"data file not found: {args.data}")
-
-    edges = load_nethept(args.data)
-    src, dst, prob, n = edges
-    print(f"graph: {args.data.name}, {n:,} nodes, {src.size:,} edges (self-loops stripped)")
-    print(f"peak memory before the first call: {peak_mib():.0f} MiB")
-
-    def plan_once() -> tuple[float, object]:
-        start = time.perf_counter()
-        plan = maximize_influence(src, dst, prob, n, args.k, epsilon=args.epsilon, seed=args.seed)
-        return time.perf_counter() - start, plan
-
-    cold, _ = plan_once()
-    print(f"peak memory after the first call: {peak_mib():.0f} MiB")
-    warm_times = []
-    for _ in range(args.repeat):
-        elapsed, _ = plan_once()
-        warm_times.append(elapsed)
-    plan = maximize_influence(src, dst, prob, n, args.k, epsilon=args.epsilon, seed=args.seed)
-    seeds = [int(s) for s in plan.seeds]
-
-    model = ic_model(edges, args.seed)
-    ref_times = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        model.compute_marginal_gains(seeds, [], args.runs)
-        ref_times.append(time.perf_counter() - start)
-
-    model.set_rng(args.seed + 1)
-    model.set_seeds(seeds)
-    spreads = np.empty(args.runs, dtype=np.float64)
-    for i in range(args.runs):
-        model.reset_model()
-        model.advance_until_completion()
-        spreads[i] = model.get_num_activated_nodes()
-    spread = float(spreads.mean())
-    stderr = float(spreads.std(ddof=1) / np.sqrt(args.runs)) if args.runs > 1 else 0.0
-
-    warm = statistics.median(warm_times)
-    ref = statistics.median(ref_times)
-    print(
-        f"IMM k={args.k} eps={args.epsilon}: {plan.rr_sets:,} RR sets "
-        f"(theta {plan.theta:,}, LB {plan.lower_bound:,.1f}), "
-        f"estimated spread {plan.spread_estimate:,.1f}"
-    )
-    print(f"cold call (kernel cache load or compile): {cold:.3f} s")
-    print(f"warm call: median {warm:.3f} s, best {min(warm_times):.3f} s ({args.repeat} calls)")
-    print(
-        f"reference ({args.runs:,} cynetdiff IC runs of the seeds): median {ref:.3f} s, "
-        f"best {min(ref_times):.3f} s"
-    )
-    print(f"ratio warm/reference: {warm / ref:.3f} (target <= 0.4)")
-    pct = 100.0 * spread / args.anchor if args.anchor > 0 else float("nan")
-    print(
-        f"spread (cynetdiff, {args.runs:,} runs): {spread:,.1f} ± {stderr:.1f} "
-        f"= {pct:.1f}% of {args.anchor:,.0f} (target >= 99%)"
-    )
-    print(f"peak memory: {peak_mib():.0f} MiB (ru_maxrss)")
-    if args.anchor > 0 and spread < 0.99 * args.anchor:
-        print("FAIL: spread below 99% of the anchor")
-        return 1
-    if args.plan:
+    status = nethept_bench(args)
+    if status == 0 and args.plan:
         return plan_bench(args.plan_db, args.plan_k, args.repeat, args.runs, args.seed)
-    return 0
+    return status
 
 
 if __name__ == "__main__":
