@@ -301,3 +301,14 @@ def test_the_plan_s_json_is_one_shape_with_every_one_counted(
             "--json")  # fmt: skip
     assert r.code == 0, r.err
     assert json.loads(r.out) == json.loads(json.dumps(data))
+    sent = run(capsys, "campaign", "send", "Drive", "--db", network.url, "--now", NOW.isoformat(),
+               "--json")  # fmt: skip
+    assert sent.code == 0, sent.err
+    shown = json.loads(sent.out)  # the SendReport's as_json, as the API answers it
+    assert set(shown) == {"campaign", "sent", "refused"} and len(shown["sent"]) == 2
+    who = str(shown["sent"][0]["id"])
+    answer = run(capsys, "campaign", "respond", "Drive", who, "yes", "--db", network.url,
+                 "--now", NOW.isoformat(), "--json")  # fmt: skip
+    assert answer.code == 0, answer.err
+    assert json.loads(answer.out) == {"campaign": "Drive", "person": shown["sent"][0],
+                                      "status": "responded", "recorded": "answer"}  # fmt: skip

@@ -167,12 +167,16 @@ def campaign_respond(
     response: Annotated[str, typer.Argument(help="yes, no or acted.")],
     db: Db = None,
     now: Now = None,
+    json_: Json = False,
 ) -> None:
     """Record what someone answered, or that they acted (a thank joins the nurture queue)."""
     from karmabank.actions.campaigns import respond
 
     with opened(db, now) as (store, settings):
         r = respond(store=store, name=name, ref=person, response=response, now=settings.clock())
+    if json_:
+        _json(r.as_json())
+        return
     then = "; a thank is waiting in `karmabank nurture`" if r.status == "acted" else ""
     console().print(f"{safe(_who(r.person))}: {r.status} on {quoted(r.campaign)}{then}")
 
