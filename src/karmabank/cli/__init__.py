@@ -84,9 +84,9 @@ def run() -> None:
     except BaseException:
         gc.unfreeze()  # the normal way out, teardown included
         raise
-    from karmabank.store.engine import dispose_engines
+    from karmabank.actions.database import close_databases
 
-    dispose_engines()  # normally a no-op: every command closes its store
+    close_databases()  # normally a no-op: every command closes its store
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -38,8 +38,8 @@ def opened(db: str | None, now: str | None = None) -> Iterator[tuple[Store, Sett
     `--now` (else $KARMABANK_NOW, else the database's fixed time, as the demo's has, else the
     clock); the store is closed when the block ends, whatever happens in it."""
     from karmabank.actions.clock import with_database_clock
-    from karmabank.store.open import open_configured
+    from karmabank.actions.database import open_database
 
     settings = load_settings(db=db, now=now)
-    with open_configured(settings) as store:
+    with open_database(settings=settings) as store:
         yield store, with_database_clock(store, settings)

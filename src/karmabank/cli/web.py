@@ -56,11 +56,11 @@ def user_add(
 ) -> None:
     """Add a team member; the password is read from stdin (or typed twice, or generated)."""
     from karmabank.actions.accounts import add_user
-    from karmabank.store.open import open_configured
+    from karmabank.actions.database import open_database
 
     settings = load_settings(db=db, now=now)
     password = None if generate else _read_password()
-    with open_configured(settings) as store:
+    with open_database(settings=settings) as store:
         user, generated = add_user(
             store=store, email=email, role=role.value, now=settings.clock(), password=password
         )
