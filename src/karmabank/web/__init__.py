@@ -6,6 +6,7 @@ create_app(settings)   the app over one database (karmabank.settings.Settings or
 
 from __future__ import annotations
 
-from karmabank.web.app import WebSettings, create_app
+from karmabank.web.app import create_app
+from karmabank.web.settings import WebSettings
 
 __all__ = ["WebSettings", "create_app"]

@@ -13,54 +13,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from karmabank.actions.database import open_database
-from karmabank.settings import DEFAULT_DB, Settings, load_measure_settings, settings_path
+from karmabank.settings import Settings, load_measure_settings, settings_path
 from karmabank.web.answers import install_error_answers
-from karmabank.web.limits import DEFAULT_MAX_BODY, BodyLimit
+from karmabank.web.limits import BodyLimit
 from karmabank.web.security import LoginLimiter, SecurityHeaders, WebState
-
-if TYPE_CHECKING:
-    from karmabank.measures.settings import MeasureSettings
-
-
-@dataclass(frozen=True)
-class WebSettings:
-    """What the web app needs, read once by the caller (`karmabank serve`, a test)."""
-
-    db: str = DEFAULT_DB
-    now: datetime | None = None  # None: the clock (a fixed time for demos and tests)
-    secure_cookies: bool = False  # always mark cookies Secure (they are over https anyway)
-    session_lifetime: timedelta = timedelta(days=7)
-    login_attempts: int = 5  # failures per email and address within the window, then 429
-    login_window: timedelta = timedelta(minutes=15)
-    secret: bytes | None = None  # signs the login form's CSRF token; None: random per process
-    max_body_bytes: int = DEFAULT_MAX_BODY  # larger request bodies: 413, before they are read
-    # None: read once by create_app (karmabank.toml beside the database, then KARMABANK_*)
-    measures: MeasureSettings | None = None
-    columns_base: Path | None = None  # Settings.columns_base
-    templates_dir: Path | None = None  # Settings.templates_dir
-
-    def clock(self) -> datetime:
-        return self.now if self.now is not None else datetime.now(UTC)
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, secure_cookies: bool = False,
-        max_body_bytes: int = DEFAULT_MAX_BODY,
-    ) -> WebSettings:  # fmt: skip
-        return cls(db=settings.db, now=settings.now, secure_cookies=secure_cookies,
-                   max_body_bytes=max_body_bytes, measures=settings.measures,
-                   columns_base=settings.columns_base,
-                   templates_dir=settings.templates_dir)  # fmt: skip
+from karmabank.web.settings import WebSettings
 
 
 def _state(web: WebSettings) -> WebState:

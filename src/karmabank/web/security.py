@@ -41,7 +41,7 @@ from karmabank.actions.import_runs import importing_note
 if TYPE_CHECKING:
     from karmabank.measures.settings import MeasureSettings
     from karmabank.store.open import Store
-    from karmabank.web.app import WebSettings
+    from karmabank.web.settings import WebSettings
 
 SESSION_COOKIE = "kb_session"
 LOGIN_CSRF_COOKIE = "kb_csrf"
