@@ -70,7 +70,6 @@ class _Inputs:
 def _inputs(store: Store, last: LastRescore, issue: str | None) -> _Inputs:
     from karmabank.actions.issues import find_issue
     from karmabank.actions.scoring import flagged_people  # the rescore's imports: only now
-    from karmabank.measures.affinity import IssueText
 
     snapshot = last.snapshot(store)
     chosen = find_issue(store=store, ref=issue) if issue else None
@@ -81,11 +80,11 @@ def _inputs(store: Store, last: LastRescore, issue: str | None) -> _Inputs:
         if scores is None:
             scores = arrow_io.read_table(conn, "person_score", _SCORES)
         texts = cache.issue_texts(conn, last.scored_at) if chosen is not None else None
-    text = (
-        IssueText(chosen.id, chosen.name, chosen.keywords, chosen.description)
-        if chosen is not None
-        else None
-    )
+    text = None
+    if chosen is not None:  # affinity's imports (scipy: 0.15-0.3 s) only for an issue's plan
+        from karmabank.measures.affinity import IssueText
+
+        text = IssueText(chosen.id, chosen.name, chosen.keywords, chosen.description)
     return _Inputs(last, snapshot.activities(), scores, flags, acted, text, texts)
 
 
