@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from karmabank.actions.clock import fix_now, fixed_now
+from karmabank.actions.database import open_database
 from karmabank.actions.importing import ImportReport, import_files
 from karmabank.actions.people import set_flag
 from karmabank.actions.relationships import list_people
@@ -20,7 +21,7 @@ from karmabank.errors import ConfigError, StoreError
 from karmabank.model import Flag
 from karmabank.settings import Settings
 from karmabank.store.engine import database_url
-from karmabank.store.open import Store, columns_dir, open_configured, open_store
+from karmabank.store.open import Store, columns_dir, open_store
 from karmabank.store.tables import Activity, Person
 
 DEMO_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the demo's time unless --now says
@@ -79,7 +80,7 @@ def build_demo(
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(columns_dir(database_url(db)), ignore_errors=True)
     network = generate(seed=seed, now=now, people=people)
-    with open_configured(settings, create=True) as store:
+    with open_database(settings=settings, create=True) as store:
         with store.sessions() as session:
             if session.scalar(select(func.count()).select_from(Person)):
                 raise ConfigError(f"{db} already holds people: the demo needs an empty database")
@@ -104,7 +105,7 @@ def build_demo(
 def keep_demo(*, settings: Settings) -> DemoSummary:
     """The summary and tour of the demo database already at `settings.db`, which is kept as it
     is (its users, issues and whatever was recorded since), as of `settings.now` if given."""
-    with open_configured(settings) as store:
+    with open_database(settings=settings) as store:
         when = settings.now or fixed_now(store) or datetime.now(UTC)
         return _summary(store, settings, when, None)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -17,9 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from karmabank.errors import StoreError
 from karmabank.store import migrate
 from karmabank.store.engine import database_url, make_engine, make_sessions
-
-if TYPE_CHECKING:
-    from karmabank.settings import Settings
 
 COLUMNS_HOME = Path("~/.cache/karmabank/columns")  # PostgreSQL's copies, unless told elsewhere
 
@@ -92,12 +88,4 @@ def open_store(
     return Store(
         url, engine, make_sessions(engine), columns_dir=columns_dir(url, columns_base),
         templates_dir=templates_dir,
-    )  # fmt: skip
-
-
-def open_configured(settings: Settings, *, create: bool = False) -> Store:
-    """The store `settings` names (`settings.db`), with the folders they give."""
-    return open_store(
-        settings.db, create=create, columns_base=settings.columns_base,
-        templates_dir=settings.templates_dir,
     )  # fmt: skip
