@@ -85,7 +85,7 @@ def evaluate(
         who = "nobody" if pos == 0 else "everybody"
         raise ConfigError(
             f"{who} known at the cutoff came toward the organization between {_day(cut_us)} and "
-            f"{_day(micros(until))} UTC: nothing to rank; choose another --cutoff or --horizon"
+            f"{_day(micros(until))} UTC: nothing to rank; choose another cutoff or horizon"
         )
     ranked = _rankings(model, feats, scores)
     fitted, fit_auc = None, None
