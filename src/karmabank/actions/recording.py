@@ -12,13 +12,7 @@ from sqlalchemy.orm import Session
 from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.actions.people import find_person, iso, looks_like_identity, person_by_identity
 from karmabank.bounds import check_instant, check_weight
-from karmabank.errors import (
-    ConfigError,
-    ContactRefused,
-    IdentityError,
-    OptionError,
-    OutOfRange,
-)
+from karmabank.errors import ConfigError, ContactRefused, IdentityError, OptionError, OutOfRange
 from karmabank.identities import parse_identity
 from karmabank.model import VERBS, Direction, check_channel, check_verb
 from karmabank.store.open import Store

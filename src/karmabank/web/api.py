@@ -97,8 +97,7 @@ def person_route(auth: Reader, store: StoreDep, state: StateDep, ref: PersonRefP
                  now: Clock) -> dict[str, Any]:  # fmt: skip
     """One person: identities, flags, every score with its parts and the sentence that explains
     it (`why`), the ledger and the timeline."""
-    return person_scores(store=store, ref=ref, now=now,
-                         settings=state.measures).as_json()  # fmt: skip
+    return person_scores(store=store, ref=ref, now=now, settings=state.measures).as_json()
 
 
 @router.post("/people/{ref:path}/flags", response_model=s.FlagOut, tags=["people"])
