@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from karmabank.store import migrate
+from karmabank.store import merges, migrate
 from karmabank.store.engine import make_engine
 from karmabank.store.open import Store, open_store
 from karmabank.store.tables import Base
@@ -16,6 +16,7 @@ def test_models_and_migrations_agree(store: Store) -> None:
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)
+    assert merges.Merge.__table__.metadata is Base.metadata
     assert diff == [], f"models and migrations disagree: {diff}"
 
 

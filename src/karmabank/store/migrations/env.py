@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
+from karmabank.store import merges  # noqa: F401  (its tables join Base.metadata)
 from karmabank.store.tables import Base
 
 config = context.config
