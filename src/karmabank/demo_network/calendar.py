@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -11,10 +10,8 @@ from karmabank.demo_network.base import Base
 from karmabank.demo_network.parts import Campaign, Catalog, Item, slugify
 from karmabank.demo_network.vocabulary import (
     CAMPAIGNS,
-    DAY,
     EVENT_TITLES,
     GITHUB_LINES,
-    HOUR,
     LINES,
     ORG_DOMAIN,
     PLACES,
@@ -26,23 +23,6 @@ from karmabank.demo_network.vocabulary import (
 
 class Calendar(Base):
     """The calendar every activity is drawn against."""
-
-    def day_of(self, t: int) -> int:
-        return (t - self.epoch0) // DAY
-
-    def at(self, day: int, hour: float, spread: float = 2.5) -> int:
-        """A time on `day` around `hour` (UTC), kept inside the window."""
-        rng = self.rng
-        secs = int(rng.gauss(hour * HOUR, spread * HOUR)) % DAY
-        t = self.epoch0 + day * DAY + secs
-        if t > self.t_end or t < self.t_start:
-            lo = max(self.epoch0 + day * DAY, self.t_start)
-            hi = min(self.epoch0 + (day + 1) * DAY - 1, self.t_end)
-            t = rng.randint(lo, hi) if lo <= hi else min(max(t, self.t_start), self.t_end)
-        return t
-
-    def lag(self, t: int, median_hours: float, sigma: float = 0.9) -> int:
-        return t + max(60, int(median_hours * HOUR * math.exp(self.rng.gauss(0.0, sigma))))
 
     def build_calendar(self) -> None:
         rng = self.rng
