@@ -33,4 +33,9 @@ def test_two_fresh_processes_give_the_same_plan(tmp_path: Path) -> None:
     assert _cli("campaign", "plan", "drive", "--json", db=db) == first  # read from the cache
     cached[0].unlink()
     assert _cli("campaign", "plan", "drive", "--json", db=db) == first  # detected again
+    # the chosen are explained from everyone's features cached by the first plan, or, without
+    # them, from their own activities: the same reasons either way
+    (features,) = tmp_path.rglob("likelihood-*.features.parquet")
+    features.unlink()
+    assert _cli("campaign", "plan", "drive", "--json", db=db) == first
     assert '"asks": [' in first and first.count('"reason"') == 12

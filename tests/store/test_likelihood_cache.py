@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from karmabank.store.likelihood import cache_chances, cache_model, cached_chances, cached_model
+from karmabank.store.likelihood import (
+    cache_chances,
+    cache_features,
+    cache_model,
+    cached_chances,
+    cached_features,
+    cached_model,
+)
 
 CHANCE = pa.schema([("person_id", pa.int64()), ("likelihood", pa.float64())])
 
@@ -47,3 +54,16 @@ def test_an_unreadable_cache_reads_as_missing(tmp_path: Path) -> None:
     assert cached_chances(tmp_path, "1-2", None, CHANCE) is None
     (tmp_path / "likelihood-1-2.json").write_text("[1, 2]")  # JSON, but not a model's
     assert cached_model(tmp_path, "1-2", None) is None
+
+
+def test_features_are_read_back_for_the_people_asked_only(tmp_path: Path) -> None:
+    feats = pa.table({"person_id": pa.array([1, 2, 3], pa.int64()), "warmth": [0.5, 1.5, 2.5]})
+    assert cached_features(tmp_path, "1-2", None, [2]) is None
+    cache_features(tmp_path, "1-2", None, feats)
+    found = cached_features(tmp_path, "1-2", None, [3, 1])
+    assert found is not None and found.to_pydict() == {"person_id": [1, 3], "warmth": [0.5, 2.5]}
+    assert cached_features(tmp_path, "1-2", 4, [1]) is None  # not for this issue
+    cache_model(tmp_path, "7-8", None, "{}")  # new scores: the old features go
+    assert cached_features(tmp_path, "1-2", None, [1]) is None
+    (tmp_path / "likelihood-7-8.features.parquet").write_text("not parquet")
+    assert cached_features(tmp_path, "7-8", None, [1]) is None

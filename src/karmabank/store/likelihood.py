@@ -1,8 +1,9 @@
 """What likelihood to act reads from the database and keeps beside the columnar copy: the asks
 people acted on, the texts that say their affinity to an issue, and two caches named by the
 scores' token (the last rescore's: `LastRescore.token`) and the issue — the fitted model
-(`likelihood-<token>[-issue<id>].json`) and everyone's likelihood for the planner
-(`likelihood-<token>[-issue<id>].chance.parquet`).
+(`likelihood-<token>[-issue<id>].json`), and for the planner everyone's likelihood
+(`….chance.parquet`) and the features it was computed from (`….features.parquet`: what
+explains the few a plan chooses).
 
 Any change to the data, the flags or the settings makes new scores with a new token, so a
 cache is never read for scores it was not made from; saving a model prunes the caches of every
@@ -98,4 +99,26 @@ def cached_chances(
 def cache_chances(directory: Path, token: str, issue_id: int | None, table: pa.Table) -> None:
     """Keep everyone's likelihood for the scores `token` names (and the issue)."""
     path = directory / f"{_name(token, issue_id)}.chance.parquet"
+    _replace(directory, path, lambda p: pq.write_table(table, p))
+
+
+def cached_features(
+    directory: Path, token: str, issue_id: int | None, people: list[int]
+) -> pa.Table | None:
+    """The features of `people` cached for the scores `token` names (and the issue), if any
+    and readable (only their rows are kept in memory)."""
+    import pyarrow.compute as pc
+
+    try:
+        table = pq.read_table(directory / f"{_name(token, issue_id)}.features.parquet")
+    except (OSError, pa.ArrowException):
+        return None
+    if "person_id" not in table.column_names:
+        return None
+    return table.filter(pc.is_in(table["person_id"], pa.array(people, pa.int64())))
+
+
+def cache_features(directory: Path, token: str, issue_id: int | None, table: pa.Table) -> None:
+    """Keep everyone's features for the scores `token` names (and the issue)."""
+    path = directory / f"{_name(token, issue_id)}.features.parquet"
     _replace(directory, path, lambda p: pq.write_table(table, p))
