@@ -110,6 +110,6 @@ def test_the_api_names_the_parameter_and_the_cli_its_flag(
     body = {"direction": "in", "person": "ada@example.org", "verb": "like", "at": later}
     r = client.post("/api/activities", json=body, headers=auth)
     assert (r.status_code, r.json()) == (400, {"detail": f"at {later} is in the future"})
-    r = run(capsys, "record", "in", "ada@example.org", "like", "--db", db_url, "--at", later,
-            "--now", NOW.isoformat())  # fmt: skip
-    assert (r.code, r.err.strip()) == (1, f"error: --at {later} is in the future")
+    done = run(capsys, "record", "in", "ada@example.org", "like", "--db", db_url, "--at", later,
+               "--now", NOW.isoformat())  # fmt: skip
+    assert (done.code, done.err.strip()) == (1, f"error: --at {later} is in the future")
