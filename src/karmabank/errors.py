@@ -8,6 +8,7 @@
     ├── NotFoundError              an unknown person, format, campaign, ...
     ├── AmbiguousError             a reference that matches more than one thing
     ├── ContactRefused             a give or ask toward someone who asked for quiet, or was erased
+    ├── MergeRefused               a merge or unmerge that must not happen (bot + human, ...)
     ├── InputFileError             a file that cannot be read at all (missing, wrong header)
     │   └── DamagedFileError       a file that breaks off part-way (truncated gzip, bad CRC)
     ├── StoreError                 the database cannot be opened or is not at the right version
@@ -67,6 +68,12 @@ class AmbiguousError(KarmabankError):
 
 class ContactRefused(KarmabankError):
     """A give or ask toward someone who asked not to be contacted, or was erased."""
+
+
+class MergeRefused(KarmabankError):
+    """A merge that must not happen (the same person, a bot with a human, a team member with
+    someone else, a pair marked never to merge) or an unmerge that cannot (already undone, or a
+    later merge of the kept person must be undone first)."""
 
 
 class InputFileError(KarmabankError):

@@ -4,8 +4,8 @@ full), registered by importing this module (`migrations/env.py` does); migration
 
 Person ids here are plain integers, not foreign keys, on purpose: a merge removes the absorbed
 person's row (everything of theirs now belongs to the kept person) and `unmerge` puts it back
-with the same id, so a pair or a suggestion must outlive the row it names. Pairs are stored
-ordered (`person_a < person_b`).
+with the same id, so a merge, a pair or a suggestion must outlive the row it names (a kept
+person may be absorbed by a later merge). Pairs are stored ordered (`person_a < person_b`).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Merge(Base):
 
     __tablename__ = "merge"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kept_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kept_id: Mapped[int] = mapped_column(Integer, index=True)
     absorbed_id: Mapped[int] = mapped_column(Integer, index=True)
     decided_at: Mapped[datetime]
     decided_by: Mapped[str] = mapped_column(String(254))

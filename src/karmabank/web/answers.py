@@ -24,6 +24,7 @@ from karmabank.errors import (
     AmbiguousError,
     ContactRefused,
     KarmabankError,
+    MergeRefused,
     NotFoundError,
     StoreError,
 )
@@ -108,7 +109,7 @@ def _invalid(error: RequestValidationError) -> str:
 def _status_of(error: KarmabankError) -> int:
     if isinstance(error, NotFoundError):
         return 404
-    if isinstance(error, AmbiguousError | ContactRefused):
+    if isinstance(error, AmbiguousError | ContactRefused | MergeRefused):
         return 409
     if isinstance(error, StoreError):
         return 503

@@ -58,7 +58,6 @@ def upgrade() -> None:
         sa.Column("moved", sa.Text(), nullable=False),
         sa.Column("undone_at", karmabank.store.types.UtcTimestamp(), nullable=True),
         sa.Column("undone_by", sa.String(length=254), nullable=True),
-        sa.ForeignKeyConstraint(["kept_id"], ["person.id"], name=op.f("fk_merge_kept_id_person")),
         sa.ForeignKeyConstraint(
             ["suggestion_id"],
             ["merge_suggestion.id"],

@@ -1,0 +1,111 @@
+"""One person across channels: `merge A B`, `merge list`, `merge never A B`, `unmerge ID`.
+
+`merge` is a group (its subcommands: `pair`, `list`, `never`, and the matcher's) that also
+takes two persons directly: `_PairDefault` reads `merge A B` as `merge pair A B` when the first
+word is not one of its commands (a person named like a command: `merge pair list B`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from karmabank.cli import render
+from karmabank.cli.options import Db, Json, Now, opened
+from karmabank.cli.output import print_json
+
+DECIDED_BY = "cli"  # who decided a merge made at the command line
+
+
+class _PairDefault(TyperGroup):
+    """A group whose first word, when not a command nor an option, starts `pair`'s arguments."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click Context
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["pair", *args]
+        return super().parse_args(ctx, args)
+
+
+merge_app = typer.Typer(
+    cls=_PairDefault,
+    help=(
+        "Merge two persons into one: `karmabank merge A B [--why TEXT]` (the same as `merge "
+        "pair`); list, undo (`karmabank unmerge ID`) and mark pairs never to merge."
+    ),
+    no_args_is_help=True,
+)
+
+Ref = Annotated[str, typer.Argument(metavar="PERSON", help="An id (id:N), identity or name.")]
+Why = Annotated[str | None, typer.Option(help="Why (kept with the merge).")]
+
+
+@merge_app.command("pair")
+def merge_pair(
+    a: Ref, b: Ref, why: Why = None, db: Db = None, now: Now = None, json_: Json = False
+) -> None:
+    """Merge two persons into one (the one with the higher id is kept); undo with unmerge."""
+    from karmabank.actions.merging import merge_people
+
+    with opened(db, now) as (store, settings):
+        m = merge_people(
+            store=store, a=a, b=b, why=why, decided_by=DECIDED_BY, now=settings.clock()
+        )
+    if json_:
+        print_json(m.as_json())
+        return
+    render.console().print(
+        f"merge {m.id}: {_who(m.absorbed)} merged into {_who(m.kept)} "
+        f"(undo: karmabank unmerge {m.id})"
+    )
+
+
+@merge_app.command("list")
+def merge_list(db: Db = None, json_: Json = False) -> None:
+    """Every merge, oldest first: when, who decided, why, the persons, whether undone."""
+    from karmabank.actions.merging import list_merges
+
+    with opened(db) as (store, _settings):
+        merges = list_merges(store=store)
+    if json_:
+        print_json([m.as_json() for m in merges])
+        return
+    out = render.console()
+    if not merges:
+        out.print("no merges")
+    for m in merges:
+        undone = f", undone {m.undone_at.isoformat()}" if m.undone_at else ""
+        why = f": {render.safe(m.why)}" if m.why else ""
+        out.print(
+            f"{m.id}  {m.at.isoformat()}  {_who(m.absorbed)} into {_who(m.kept)} "
+            f"by {render.safe(m.decided_by)}{why}{undone}"
+        )
+
+
+@merge_app.command("never")
+def merge_never(a: Ref, b: Ref, why: Why = None, db: Db = None, now: Now = None) -> None:
+    """Mark two persons as never to merge, nor to suggest."""
+    from karmabank.actions.merging import merge_never as never
+
+    with opened(db, now) as (store, settings):
+        pair = never(store=store, a=a, b=b, why=why, decided_by=DECIDED_BY, now=settings.clock())
+    render.console().print(f"never merged: {_who(pair.a.as_json())} and {_who(pair.b.as_json())}")
+
+
+def unmerge(
+    merge_id: Annotated[str, typer.Argument(metavar="MERGE_ID", help="From `merge list`.")],
+    db: Db = None,
+    now: Now = None,
+) -> None:
+    """Undo a merge exactly: each person back with what they had."""
+    from karmabank.actions.merging import unmerge as undo
+
+    with opened(db, now) as (store, settings):
+        m = undo(store=store, merge_id=merge_id, decided_by=DECIDED_BY, now=settings.clock())
+    render.console().print(f"unmerged {m.id}: {_who(m.kept)} and {_who(m.absorbed)} again")
+
+
+def _who(person: dict[str, object]) -> str:
+    name = person.get("name")
+    return f"{render.safe(name)} (id:{person['id']})" if name else f"id:{person['id']}"
