@@ -59,6 +59,7 @@ def test_merge_list_and_unmerge(people: str, capsys: pytest.CaptureFixture[str])
     assert m["persons"]["absorbed"] == {"id": 1, "name": "Ada",
                                         "identities": ["email:ada@example.org"]}  # fmt: skip
     assert (m["decided_by"], m["why"], m["undone_at"]) == ("cli", "same Ada", None)
+    assert (m["confidence"], m["evidence"]) == (None, {})  # no suggestion lent its word
     text = run(capsys, "merge", "list", "--db", db)
     assert (
         text.out.startswith("1  ") and "Ada (id:1) into Ada L. (id:2) by cli: same Ada" in text.out

@@ -107,12 +107,12 @@ def merge_people(
         refs = {"kept_ref": PersonRef.of(kept).as_json(),
                 "absorbed_ref": PersonRef.of(absorbed).as_json()}  # fmt: skip
         suggestion = _pair_suggestion(session, kept.id, absorbed.id)
+        if suggestion is not None:  # the matcher's word, unless the caller gives its own
+            confidence = suggestion.confidence if confidence is None else confidence
+            evidence = json.loads(suggestion.evidence) if evidence is None else evidence
         merge = Merge(
             kept_id=kept.id, absorbed_id=absorbed.id, decided_at=now, decided_by=decided_by,
-            why=why, confidence=confidence if suggestion is None or confidence is not None
-            else suggestion.confidence,
-            evidence=json.dumps(evidence) if evidence is not None or suggestion is None
-            else suggestion.evidence,
+            why=why, confidence=confidence, evidence=json.dumps(evidence or {}),
             suggestion_id=None if suggestion is None else suggestion.id,
         )  # fmt: skip
         moved = _merge_rows(session, kept.id, absorbed.id)
@@ -122,7 +122,7 @@ def merge_people(
                 update(MergeSuggestion).where(MergeSuggestion.id == suggestion.id)
                 .values(status="merged")
             )  # fmt: skip
-        merge.moved = json.dumps({**refs, **moved}, sort_keys=True)
+        merge.moved = json.dumps({**refs, **moved})
         session.add(merge)
         session.flush()
         write_audit(
