@@ -57,7 +57,8 @@ def merge_pair(
         return
     render.console().print(
         f"merge {m.id}: {_who(m.absorbed)} merged into {_who(m.kept)} "
-        f"(undo: karmabank unmerge {m.id})"
+        f"(undo: karmabank unmerge {m.id})",
+        soft_wrap=True,
     )
 
 
@@ -79,7 +80,8 @@ def merge_list(db: Db = None, json_: Json = False) -> None:
         why = f": {render.safe(m.why)}" if m.why else ""
         out.print(
             f"{m.id}  {m.at.isoformat()}  {_who(m.absorbed)} into {_who(m.kept)} "
-            f"by {render.safe(m.decided_by)}{why}{undone}"
+            f"by {render.safe(m.decided_by)}{why}{undone}",
+            soft_wrap=True,  # one line per merge, whatever the width
         )
 
 
@@ -90,7 +92,9 @@ def merge_never(a: Ref, b: Ref, why: Why = None, db: Db = None, now: Now = None)
 
     with opened(db, now) as (store, settings):
         pair = never(store=store, a=a, b=b, why=why, decided_by=DECIDED_BY, now=settings.clock())
-    render.console().print(f"never merged: {_who(pair.a.as_json())} and {_who(pair.b.as_json())}")
+    render.console().print(
+        f"never merged: {_who(pair.a.as_json())} and {_who(pair.b.as_json())}", soft_wrap=True
+    )
 
 
 def unmerge(
@@ -103,7 +107,9 @@ def unmerge(
 
     with opened(db, now) as (store, settings):
         m = undo(store=store, merge_id=merge_id, decided_by=DECIDED_BY, now=settings.clock())
-    render.console().print(f"unmerged {m.id}: {_who(m.kept)} and {_who(m.absorbed)} again")
+    render.console().print(
+        f"unmerged {m.id}: {_who(m.kept)} and {_who(m.absorbed)} again", soft_wrap=True
+    )
 
 
 def _who(person: dict[str, object]) -> str:
