@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.schema import CreateIndex
 
+from karmabank.actions.merge_history import with_merged_history
 from karmabank.actions.scores import LastRescore, data_version
 from karmabank.frames import (
     ACTED_SCHEMA,
@@ -163,6 +164,8 @@ def _history(conn: Any, store: Store, before: LastRescore | None) -> pa.Table | 
     previous = before.snapshot(store).table(PREVIOUS_SCHEMA)
     if previous is None:
         previous = arrow_io.read_table(conn, "person_score", PREVIOUS_SCHEMA)
+    else:  # merges since changed person_score, not the snapshot
+        previous = with_merged_history(conn, previous)
     return pa.concat_tables([previous, set_apart_history(before.summary)])
 
 
