@@ -160,6 +160,17 @@ class LikelihoodSettings:
 
 
 @dataclass(frozen=True)
+class LinkageSettings:
+    """Identity resolution (`measures/identity/linkage.py`, `docs/benchmarks.md`)."""
+
+    auto_min_probability: float = 0.99  # `auto`: merged without a person deciding
+    review_min_probability: float = 0.05  # below this, not suggested at all
+    duplicates_per_person: float = 0.7  # the prior: true pairs ~ this x persons
+    u_sample_pairs: int = 1_200_000  # random pairs splink estimates the u probabilities on
+    seed: int = 0  # of that sampling (a run is reproducible)
+
+
+@dataclass(frozen=True)
 class MeasureSettings:
     warmth: WarmthSettings = field(default_factory=WarmthSettings)
     rhythm: RhythmSettings = field(default_factory=RhythmSettings)
@@ -171,6 +182,7 @@ class MeasureSettings:
     planner: PlannerSettings = field(default_factory=PlannerSettings)
     rescore: RescoreSettings = field(default_factory=RescoreSettings)
     likelihood: LikelihoodSettings = field(default_factory=LikelihoodSettings)
+    linkage: LinkageSettings = field(default_factory=LinkageSettings)
 
 
 Origins = dict[str, str]  # "section.key" -> where its value was set (a file's key, a variable)

@@ -1,0 +1,236 @@
+"""Who may be one person: a Fellegi–Sunter model in splink over persons and their identities.
+
+Pure: an Arrow table of persons in (`features.PERSONS_SCHEMA`), candidate pairs out, on a private
+in-memory DuckDB (splink's DuckDB backend; the same settings run on Spark). No database, no clock.
+
+The model (`comparisons`) compares four fields, each with a handful of levels:
+- **name** (folded, diacritics and nicknames too): the same name as written, with
+  term-frequency adjustment (two "Maria Garcia" are weak evidence, two "Ngozi Okafor" strong);
+  the same name once nicknames are resolved (Bob/Robert); an initial and the surname; the
+  first name alone (one side has no surname), term-frequency adjusted; the surname alone;
+- **handle**: a handle or email local part in common (stems: letters and digits, folded),
+  whether or not it is made of the name, or one side's handle made of the other's name
+  (`rsmith`, `robsmith`); one field, so a shared handle made of the name counts once;
+- **domain**: a website, a Bluesky handle that is a domain, a non-free email domain in common.
+The m probabilities (how often a true pair agrees at each level) are priors written here, fixed;
+the u probabilities (how often two random persons do) are estimated from the data by splink's
+random sampling (seeded), and the prior that two random persons are one comes from
+`LinkageSettings.duplicates_per_person`. Why not EM: on the test world (`bench/identity_bench.py`)
+EM let the correlated name fields inflate each other and auto precision fell under 0.99.
+
+Then the hard rules, after the model: a bot is never paired with a human, nor a team member with
+a non-team person; a pair where both hold an identity on one platform (two emails) is `review`
+only, however high its probability; `auto` needs `auto_min_probability` (conservative, see
+`measures/settings.py`), `review` `review_min_probability`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from karmabank.measures.identity.features import features
+from karmabank.measures.settings import LinkageSettings
+
+if TYPE_CHECKING:
+    from splink.internals.comparison_creator import ComparisonCreator
+
+Level = tuple[str, str, float, str | None]  # label, SQL condition, m probability, tf column
+# u of a handle (or a domain) in common that no one else holds: two strangers choosing one
+# handle out of all there are. Not estimated: random sampling cannot tell such pairs from true
+# ones (on the 4,000-person test world it gave 3.5e-5, nearly all of them true pairs); a value
+# instead, whose precision `bench/identity_bench.py` measures (docs/benchmarks.md)
+RARE_HANDLE_U = 1e-7
+
+
+def _null(cond: str) -> dict[str, Any]:
+    return {"sql_condition": cond, "label_for_charts": "missing", "is_null_level": True}
+
+
+NAME_LEVELS: tuple[Level, ...] = (
+    ("same name", "name_raw_l = name_raw_r", 0.5, "name_raw"),
+    ("same name, nicknames resolved", "name_full_l = name_full_r", 0.2, "name_full"),
+    ("initial and surname", "last_l = last_r AND initial_l = initial_r", 0.12, None),
+    ("first name alone agrees", "first_l = first_r AND (last_l IS NULL OR last_r IS NULL)",
+     0.08, None),
+    ("surname alone agrees", "last_l = last_r", 0.02, None),
+)  # fmt: skip
+_FROM_NAME = "list_has_any(handles_l, name_forms_r) OR list_has_any(handles_r, name_forms_l)"
+_FROM_OTHER = (  # one side's handle is made of the other's (uncommon) name, not of its own
+    "(list_has_any(handles_l, rare_forms_r) AND NOT list_has_any(handles_l, name_forms_l)) OR "
+    "(list_has_any(handles_r, rare_forms_l) AND NOT list_has_any(handles_r, name_forms_r))"
+)
+# one field, so a handle in common that is also made of the name is not counted twice
+_RARE = "list_has_any(rare_handles_l, rare_handles_r)"
+HANDLE_LEVELS: tuple[Level, ...] = (
+    ("a handle no one else has in common", f"{_RARE} AND NOT ({_FROM_NAME})", 0.3, None),
+    ("a handle no one else has in common, made of the name", _RARE, 0.2, None),
+    ("a handle in common", "list_has_any(handles_l, handles_r)", 0.05, None),
+    ("handles alike but for digits", "list_has_any(handle_roots_l, handle_roots_r)", 0.1, None),
+    # only when the surnames do not already agree: given the same name, a handle made of it
+    # is what anyone of that name picks (measured: 76 strangers to 51 true pairs)
+    ("a handle is made of the other's name",
+     f"({_FROM_OTHER}) AND NOT coalesce(last_l = last_r, false)", 0.08, None),
+)  # fmt: skip
+_RARE_DOMAIN = "list_has_any(rare_domains_l, rare_domains_r)"
+DOMAIN_LEVELS: tuple[Level, ...] = (
+    ("a domain no one else has in common", _RARE_DOMAIN, 0.8, None),
+    ("a domain in common", "list_has_any(domains_l, domains_r)", 0.1, None),
+)
+FIELDS: tuple[tuple[str, str, tuple[Level, ...]], ...] = (
+    ("name", "first_l IS NULL OR first_r IS NULL", NAME_LEVELS),
+    ("handle",
+     "(len(handles_l) = 0 OR len(handles_r) = 0) AND (len(handles_l) = 0 OR "
+     "len(name_forms_r) = 0) AND (len(handles_r) = 0 OR len(name_forms_l) = 0)",
+     HANDLE_LEVELS),
+    ("domain", "len(domains_l) = 0 OR len(domains_r) = 0", DOMAIN_LEVELS),
+)  # fmt: skip
+
+
+def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
+    """The model's comparisons as splink comparison dicts (levels in decreasing agreement)."""
+    out: list[ComparisonCreator | dict[str, Any]] = []
+    for name, null, levels in FIELDS:
+        rest = 1.0 - sum(m for _, _, m, _ in levels)
+        dicts = [_null(null)]
+        for label, cond, m, tf in levels:
+            level: dict[str, Any] = {"sql_condition": cond, "label_for_charts": label,
+                                     "m_probability": m, "fix_m_probability": True}  # fmt: skip
+            if tf:
+                level |= {"tf_adjustment_column": tf, "tf_adjustment_weight": 1.0}
+            if label == "a domain in common":  # a prior, when no pair of the sample shares one
+                level |= {"u_probability": 1e-3}
+            if cond.startswith((_RARE, _RARE_DOMAIN)):
+                level |= {"u_probability": RARE_HANDLE_U, "fix_u_probability": True}
+            dicts.append(level)
+        if name == "handle":  # a handle made of its own name, which the other shares: no more
+            dicts.append(_null(_FROM_NAME))  # than the name says, so no weight of its own
+        dicts.append({"sql_condition": "ELSE", "label_for_charts": "disagrees",
+                      "m_probability": rest, "fix_m_probability": True})  # fmt: skip
+        out.append({"output_column_name": name, "comparison_levels": dicts})
+    return out
+
+
+def level_labels() -> dict[str, dict[int, str]]:
+    """Each field's comparison vector value (splink's gamma) -> its level's label."""
+    labels = {}
+    for name, _null_cond, levels in FIELDS:
+        n = len(levels) + 1  # the non-null levels, `disagrees` included
+        by = {-1: "missing", 0: "disagrees"}
+        for i, (label, *_rest) in enumerate(levels):
+            by[n - 1 - i] = label
+        labels[name] = by
+    return labels
+
+
+def blocking_rules() -> list[Any]:
+    """Which pairs are compared at all: a name, an initial and surname, a handle or name form,
+    or a domain in common."""
+    from splink import block_on
+
+    return [
+        block_on("name_full"),
+        block_on("last", "initial"),
+        block_on("link_keys", arrays_to_explode=["link_keys"]),
+        block_on("domains", arrays_to_explode=["domains"]),
+    ]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    field: str
+    level: str  # the level's label: "same name", "disagrees", "missing"...
+    weight: float  # its match weight (log2 Bayes factor; term-frequency adjustment included)
+
+    def as_json(self) -> dict[str, object]:
+        return {"field": self.field, "level": self.level, "weight": round(self.weight, 3)}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    a: int  # the lower person id
+    b: int
+    probability: float
+    match_weight: float
+    evidence: tuple[Evidence, ...]
+    action: str  # "auto" or "review"
+    conflict: str | None  # a platform both hold an identity on (review only), if any
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """splink logs at INFO through the root logger's handlers; keep a run silent."""
+    log = logging.getLogger("splink")
+    level, log.level = log.level, logging.WARNING
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def linker(table: pa.Table, *, settings: LinkageSettings, model: str = "karmabank") -> Any:
+    """A trained splink Linker over `features(table)` on a private DuckDB (no external access)."""
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    feats = features(table)
+    con = duckdb.connect(config={"enable_external_access": False})
+    db = DuckDBAPI(con)
+    n = max(feats.num_rows, 2)
+    prior = min(0.5, settings.duplicates_per_person * 2.0 / (n - 1))
+    creator = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        probability_two_random_records_match=prior,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["bot", "team", "platforms"],
+    )
+    with _quiet():
+        lk = Linker(db.register(feats), creator, log_level=None)
+        lk.training.estimate_u_using_random_sampling(max_pairs=settings.u_sample_pairs,
+                                                     seed=settings.seed)  # fmt: skip
+    return lk
+
+
+def candidates(table: pa.Table, *, settings: LinkageSettings) -> list[Candidate]:
+    """Every candidate pair at or above `review_min_probability`, with its evidence and action,
+    the hard rules applied; most probable first."""
+    lk = linker(table, settings=settings)
+    with _quiet():
+        pred = lk.inference.predict(
+            threshold_match_probability=settings.review_min_probability
+        ).as_pyarrow_table()
+    return _decide(pred, settings=settings)
+
+
+def _decide(pred: pa.Table, *, settings: LinkageSettings) -> list[Candidate]:
+    labels = level_labels()
+    rows = pred.to_pylist()
+    out = []
+    for r in rows:
+        if r["bot_l"] != r["bot_r"] or r["team_l"] != r["team_r"]:
+            continue
+        shared = sorted(set(r["platforms_l"] or []) & set(r["platforms_r"] or []))
+        evidence = tuple(
+            Evidence(name, labels[name][r[f"gamma_{name}"]], _weight(r, name))
+            for name, _n, _l in FIELDS
+        )
+        p = float(r["match_probability"])
+        auto = p >= settings.auto_min_probability and not shared
+        a, b = sorted((int(r["unique_id_l"]), int(r["unique_id_r"])))
+        action = "auto" if auto else "review"
+        conflict = shared[0] if shared else None
+        out.append(Candidate(a, b, p, float(r["match_weight"]), evidence, action, conflict))
+    out.sort(key=lambda c: (-c.probability, c.a, c.b))
+    return out
+
+
+def _weight(row: dict[str, Any], name: str) -> float:
+    """A field's match weight (splink's `mw_<field>`), its term-frequency adjustment added."""
+    return float(row[f"mw_{name}"]) + float(row.get(f"mw_tf_adj_{name}") or 0.0)

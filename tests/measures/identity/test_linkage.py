@@ -1,0 +1,86 @@
+"""The linkage model on the seeded world: issue 15's quality bar (small and fast) and its hard
+rules, which no probability overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from karmabank.demo_network.identity_world import IdentityWorld, generate
+from karmabank.measures.identity.evaluation import quality
+from karmabank.measures.identity.features import persons_table, several_names
+from karmabank.measures.identity.linkage import Candidate, candidates, level_labels
+from karmabank.measures.settings import LinkageSettings
+
+
+@pytest.fixture(scope="module")
+def world() -> IdentityWorld:
+    return generate(seed=11, personas=600)
+
+
+@pytest.fixture(scope="module")
+def found(world: IdentityWorld) -> list[Candidate]:
+    return candidates(persons_table(world.rows()), settings=LinkageSettings())
+
+
+def test_quality_bar(world: IdentityWorld, found: list[Candidate]) -> None:
+    truth = world.true_pairs()
+    auto = quality([(c.a, c.b) for c in found if c.action == "auto"], truth)
+    every = quality([(c.a, c.b) for c in found], truth, merged=False)
+    assert auto.precision >= 0.99 and auto.recall > 0.34, auto
+    assert every.recall >= 2 / 3, every
+    assert len(found) < 2 * len(world.persons)  # the reviewer is not drowned
+
+
+def test_evidence_names_every_field(found: list[Candidate]) -> None:
+    labels = level_labels()
+    top = found[0]
+    assert [e.field for e in top.evidence] == list(labels)
+    assert all(e.level in labels[e.field].values() for c in found[:50] for e in c.evidence)
+    assert top.probability >= found[-1].probability
+    assert sum(e.weight for e in top.evidence) > 0
+
+
+def _person(pid: int, name: str, *idents: tuple[str, str], bot: bool = False,
+            team: bool = False) -> dict[str, object]:  # fmt: skip
+    return {"id": pid, "name": name, "names": [name], "bot": bot, "team": team,
+            "identities": list(idents)}  # fmt: skip
+
+
+def _pairs(rows: list[dict[str, object]]) -> dict[tuple[int, int], Candidate]:
+    filler = [_person(100 + i, f"Filler{i} Person{i}", ("x", f"filler{i}x")) for i in range(60)]
+    return {(c.a, c.b): c for c in candidates(persons_table(rows + filler),
+                                              settings=LinkageSettings())}  # fmt: skip
+
+
+def test_hard_rules() -> None:
+    rows = [
+        _person(1, "Ngozi Okafor", ("github", "ngoziokafor"), ("web", "https://ngozi.dev")),
+        _person(2, "Ngozi Okafor", ("x", "ngoziokafor"), ("bluesky", "ngozi.dev")),
+        _person(3, "Ngozi Okafor", ("mastodon", "@ngoziokafor@mas.to"), bot=True),
+        _person(4, "Kwame Mensah", ("github", "kwamemensah"), team=True),
+        _person(5, "Kwame Mensah", ("x", "kwamemensah"), ("web", "https://kwame.dev")),
+        _person(6, "Kwame Mensah", ("bluesky", "kwame.dev"), ("email", "k@kwame.dev")),
+        _person(7, "Kwame Mensah", ("email", "kwamemensah@gmail.com"), ("x", "kwame.m")),
+    ]
+    found = _pairs(rows)
+    assert found[(1, 2)].action == "auto"  # the same handle, name and domain
+    assert not any(3 in pair for pair in found)  # a bot is never paired with a human
+    assert not any(4 in pair for pair in found)  # nor a team member with anyone outside
+    assert found[(5, 6)].action == "auto"
+    # 7 and 5 each hold an X account, 7 and 6 each an email: review only, however alike
+    assert all(found[p].action == "review" and found[p].conflict for p in ((5, 7), (6, 7)))
+
+
+def test_several_names_on_one_identity() -> None:
+    rows = [
+        {**_person(1, "Jane Doe", ("email", "thedoes@gmail.com")),
+         "names": ["Jane Doe", "John Doe", "Fred Bloggs"]},
+        {**_person(2, "Bob Smith", ("email", "bob@smith.net")),
+         "names": ["Bob Smith", "Robert Smith", "R. Smith"]},
+    ]  # fmt: skip
+    assert several_names(persons_table(rows)) == [(1, ["Jane Doe", "John Doe", "Fred Bloggs"])]
+
+
+def test_shared_mailboxes_of_the_world_are_found(world: IdentityWorld) -> None:
+    flagged = {pid for pid, _names in several_names(persons_table(world.rows()))}
+    assert flagged == world.shared_mailboxes()
