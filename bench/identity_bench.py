@@ -21,6 +21,8 @@ import argparse
 import logging
 import time
 
+import pyarrow as pa
+
 from karmabank.demo_network.identity_world import generate
 from karmabank.measures.identity.evaluation import Quality, quality
 from karmabank.measures.identity.features import features, persons_table
@@ -28,14 +30,14 @@ from karmabank.measures.identity.linkage import blocking_rules, candidates
 from karmabank.measures.settings import LinkageSettings
 
 
-def splink_defaults(table: object, *, seed: int) -> tuple[list[tuple[int, int, float]], float]:
+def splink_defaults(table: pa.Table, *, seed: int) -> tuple[list[tuple[int, int, float]], float]:
     """Pairs with their probability from splink's library comparisons trained with EM."""
     import duckdb
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     start = time.perf_counter()
-    feats = features(table)  # type: ignore[arg-type]
+    feats = features(table)
     db = DuckDBAPI(duckdb.connect())
     creator = SettingsCreator(
         link_type="dedupe_only",
@@ -50,16 +52,16 @@ def splink_defaults(table: object, *, seed: int) -> tuple[list[tuple[int, int, f
     linker.training.estimate_u_using_random_sampling(max_pairs=3e6, seed=seed)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("name_raw"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("last", "initial"))
-    pred = linker.inference.predict(threshold_match_probability=0.01).as_pyarrow_table()
+    pred = linker.inference.predict(threshold_match_probability=0.01).as_pyarrow_table()  # type: ignore[no-untyped-call]
     pairs = [(min(a, b), max(a, b), p) for a, b, p in zip(
         pred.column("unique_id_l").to_pylist(), pred.column("unique_id_r").to_pylist(),
         pred.column("match_probability").to_pylist(), strict=True)]  # fmt: skip
     return pairs, time.perf_counter() - start
 
 
-def exact_name(table: object) -> list[tuple[int, int]]:
+def exact_name(table: pa.Table) -> list[tuple[int, int]]:
     by: dict[str, list[int]] = {}
-    feats = features(table)  # type: ignore[arg-type]
+    feats = features(table)
     for pid, name in zip(feats.column("unique_id").to_pylist(),
                          feats.column("name_raw").to_pylist(), strict=True):  # fmt: skip
         if name:

@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from karmabank.cli import render
+from karmabank.cli.merge_suggestions import suggestions
 from karmabank.cli.options import Db, Json, Now, opened
 from karmabank.cli.output import print_json
 
@@ -115,3 +116,6 @@ def unmerge(
 def _who(person: dict[str, object]) -> str:
     name = person.get("name")
     return f"{render.safe(name)} (id:{person['id']})" if name else f"id:{person['id']}"
+
+
+merge_app.command("suggestions")(suggestions)  # the matcher's: cli/merge_suggestions.py

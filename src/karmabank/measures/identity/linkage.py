@@ -47,6 +47,14 @@ Level = tuple[str, str, float, str | None]  # label, SQL condition, m probabilit
 # ones (on the 4,000-person test world it gave 3.5e-5, nearly all of them true pairs); a value
 # instead, whose precision `bench/identity_bench.py` measures (docs/benchmarks.md)
 RARE_HANDLE_U = 1e-7
+# u priors, which the random sampling replaces wherever its sample has such a pair (a small
+# network may have none): what it estimated on the 4,000-person test world
+U_PRIORS: dict[str, float] = {
+    "same name": 3e-4, "same name, nicknames resolved": 1.2e-4, "initial and surname": 3.3e-4,
+    "first name alone agrees": 5e-3, "surname alone agrees": 6e-3, "a handle in common": 5e-5,
+    "handles alike but for digits": 3.7e-3, "a handle is made of the other's name": 8e-5,
+    "a domain in common": 1e-3,
+}  # fmt: skip
 
 
 def _null(cond: str) -> dict[str, Any]:
@@ -104,15 +112,17 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
                                      "m_probability": m, "fix_m_probability": True}  # fmt: skip
             if tf:
                 level |= {"tf_adjustment_column": tf, "tf_adjustment_weight": 1.0}
-            if label == "a domain in common":  # a prior, when no pair of the sample shares one
-                level |= {"u_probability": 1e-3}
+            if label in U_PRIORS:
+                level |= {"u_probability": U_PRIORS[label]}
             if cond.startswith((_RARE, _RARE_DOMAIN)):
                 level |= {"u_probability": RARE_HANDLE_U, "fix_u_probability": True}
             dicts.append(level)
         if name == "handle":  # a handle made of its own name, which the other shares: no more
             dicts.append(_null(_FROM_NAME))  # than the name says, so no weight of its own
+        u_rest = 1.0 - sum(U_PRIORS.get(label, RARE_HANDLE_U) for label, *_ in levels)
         dicts.append({"sql_condition": "ELSE", "label_for_charts": "disagrees",
-                      "m_probability": rest, "fix_m_probability": True})  # fmt: skip
+                      "m_probability": rest, "fix_m_probability": True,
+                      "u_probability": u_rest})  # fmt: skip
         out.append({"output_column_name": name, "comparison_levels": dicts})
     return out
 
