@@ -13,6 +13,10 @@ For each seed, on `karmabank.demo_network.identity_world.generate(seed=, persona
 3. a plain exact-name rule: two persons with the same full name (folded) are one;
 4. profile links alone: the share of true account pairs an import already joins.
 Precision and recall are pairwise over persons; times are wall seconds of the linkage alone.
+
+    .venv/bin/python bench/identity_bench.py --scale 100000
+
+times `candidates` alone (and its features) on a world of that many personas, with the peak RSS.
 """
 
 from __future__ import annotations
@@ -99,12 +103,36 @@ def one_world(seed: int, personas: int) -> None:
     print(line("exact full name", quality(exact_name(table), truth)))
 
 
+def scale(personas: int) -> None:
+    """Time and peak memory of `candidates` alone on a world of `personas`."""
+    import resource
+
+    world = generate(seed=1, personas=personas)
+    table = persons_table(world.rows())
+    del world
+    start = time.perf_counter()
+    feats = features(table)
+    took_features = time.perf_counter() - start
+    del feats
+    found = candidates(table, settings=LinkageSettings())
+    took = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{table.num_rows} persons: candidates {took:.1f} s (features {took_features:.1f} s), "
+        f"{len(found)} pairs, peak RSS {peak:.0f} MB (the world's Python objects included)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--personas", type=int, default=2000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--scale", type=int, help="only time candidates on this many personas")
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.WARNING)
+    if args.scale:
+        scale(args.scale)
+        return
     for seed in args.seeds:
         one_world(seed, args.personas)
 

@@ -84,3 +84,14 @@ def test_several_names_on_one_identity() -> None:
 def test_shared_mailboxes_of_the_world_are_found(world: IdentityWorld) -> None:
     flagged = {pid for pid, _names in several_names(persons_table(world.rows()))}
     assert flagged == world.shared_mailboxes()
+
+
+def test_fewer_than_three_persons() -> None:
+    one = _person(1, "Ngozi Okafor", ("github", "ngoziokafor"))
+    two = _person(2, "Ngozi Okafor", ("x", "ngoziokafor"))
+    settings = LinkageSettings()
+    assert candidates(persons_table([]), settings=settings) == []
+    assert candidates(persons_table([one]), settings=settings) == []
+    assert [(c.a, c.b) for c in candidates(persons_table([one, two]), settings=settings)] == [
+        (1, 2)
+    ]

@@ -67,8 +67,11 @@ def features(persons: pa.Table) -> pa.Table:
     fulls: list[str | None] = []
     given: list[set[str | None]] = []  # a given name and digits (`anais83`) is no one's own
     cols = [persons.column(c).to_pylist() for c in ("id", "name", "bot", "team", "identities")]
+    named: dict[str | None, tuple[NameParts, list[str]]] = {}  # names repeat: each made once
     for pid, name, bot, team, idents in zip(*cols, strict=True):
-        parts = NameParts(name)
+        if name not in named:
+            named[name] = (NameParts(name), sorted(name_forms(name)))
+        parts, name_form_list = named[name]
         mine: dict[str, None] = {}
         domains: dict[str, None] = {}
         platforms: dict[str, None] = {}
@@ -79,7 +82,7 @@ def features(persons: pa.Table) -> pa.Table:
             if platform in ONE_PER_PERSON:
                 platforms[platform] = None
         handles.append(list(mine))
-        forms.append(sorted(name_forms(name)))
+        forms.append(name_form_list)
         fulls.append(parts.full)
         given.append({parts.given, parts.first})
         row = {
