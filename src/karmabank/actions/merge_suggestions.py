@@ -1,10 +1,10 @@
 """Who may be one person: run the linkage model, keep its pairs as open merge suggestions.
 
 `merge_suggestions` reads every person (not erased) and their identities column-wise, runs
-`measures.identity.linkage.candidates` (splink on a private DuckDB), and in one transaction
-stores each pair as an open `merge_suggestion` (a pair already suggested gets the new
-confidence, evidence and action; one marked `merge never`, or already merged or rejected, is
-left alone). A merged person no longer exists (`actions/merging.py` removes the absorbed row),
+`measures.identity.linkage.candidates` (splink on a private DuckDB) with no transaction open,
+and in one transaction stores each pair as an open `merge_suggestion` (a pair already
+suggested gets the new confidence, evidence and action; one marked `merge never`, or already
+merged or rejected, is left alone). A merged person no longer exists (`actions/merging.py` removes the absorbed row),
 so merged pairs are never found again. It returns the open suggestions, most confident first.
 """
 
@@ -66,10 +66,11 @@ def merge_suggestions(
 ) -> list[SuggestionView]:
     """Find the pairs, store them as open suggestions, return the open ones at or above
     `min_confidence` (at most `limit`), most confident first."""
-    with store.sessions() as session:
-        found = candidates(_persons(session), settings=settings)
+    with store.sessions() as session:  # read, then let go: the matching takes a while
+        persons = _persons(session)
+    found = candidates(persons, settings=settings)
+    with store.sessions.begin() as session:  # the writes, in one transaction
         _store(session, found, now=now)
-        session.commit()
         return _open(session, limit=limit, min_confidence=min_confidence)
 
 
