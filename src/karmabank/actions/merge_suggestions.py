@@ -4,8 +4,9 @@
 `measures.identity.linkage.candidates` (splink on a private DuckDB) with no transaction open,
 and in one transaction stores each pair as an open `merge_suggestion` (a pair already
 suggested gets the new confidence, evidence and action; one marked `merge never`, or already
-merged or rejected, is left alone). A merged person no longer exists (`actions/merging.py` removes the absorbed row),
-so merged pairs are never found again. It returns the open suggestions, most confident first.
+merged or rejected, is left alone). A merged person no longer exists (`actions/merging.py`
+removes the absorbed row), so merged pairs are never found again. It returns the open
+suggestions, most confident first.
 """
 
 from __future__ import annotations
