@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,8 @@ def product(db: str, a: int, b: int, repeat: int) -> dict[str, Any]:
             t, m = timed(lambda: merge_people(store=store, a=f"id:{a}", b=f"id:{b}", now=NOW,
                                               decided_by="bench"))  # fmt: skip
             merges.append(t)
-            t, _ = timed(lambda m=m: unmerge(store=store, merge_id=m.id, now=NOW,
-                                             decided_by="bench"))  # fmt: skip
+            undo = partial(unmerge, store=store, merge_id=m.id, now=NOW, decided_by="bench")
+            t, _ = timed(undo)
             unmerges.append(t)
     return {"merge_s": _s(merges), "unmerge_s": _s(unmerges)}
 
