@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -92,15 +93,24 @@ def _model(store: Store, found: _Inputs, settings: MeasureSettings) -> lk.Likeli
     """The model cached for these scores and issue, else fitted now (and cached)."""
     directory = found.last.snapshot(store).columns.dir
     token, issue_id = found.last.token, found.issue.id if found.issue is not None else None
-    data = cache.cached_model(directory, token, issue_id)
-    if data is not None:
-        try:
-            return lk.LikelihoodModel.from_json(data)
-        except (ValueError, TypeError):  # not a model this version reads: fitted again
-            pass
+    cached = _cached_model(directory, token, issue_id)
+    if cached is not None:
+        return cached
     model = _fit(found, settings)
     cache.cache_model(directory, token, issue_id, model.dumps())
     return model
+
+
+def _cached_model(directory: Path, token: str, issue_id: int | None) -> lk.LikelihoodModel | None:
+    """The model cached for the scores `token` names (and the issue), if there and readable
+    by this version."""
+    data = cache.cached_model(directory, token, issue_id)
+    if data is None:
+        return None
+    try:
+        return lk.LikelihoodModel.from_json(data)
+    except (ValueError, TypeError):  # not a model this version reads
+        return None
 
 
 def _fit(found: _Inputs, settings: MeasureSettings) -> lk.LikelihoodModel:
@@ -139,6 +149,7 @@ class PlanLikelihood:
     likely: pa.Table  # person_id, likelihood (planning.CHANCE_SCHEMA)
     model: lk.LikelihoodModel | None  # with everyone's features, when they were computed
     feats: pa.Table | None
+    cached_in: tuple[Path, str, int | None] | None = None  # read from: directory, token, issue
 
 
 def plan_likelihood(
@@ -155,7 +166,7 @@ def plan_likelihood(
     issue_id = find_issue(store=store, ref=issue).id if issue else None
     cached = cache.cached_chances(directory, last.token, issue_id, planning.CHANCE_SCHEMA)
     if cached is not None:
-        return PlanLikelihood(cached, None, None)
+        return PlanLikelihood(cached, None, None, (directory, last.token, issue_id))
     model, feats = likelihood_inputs(store=store, now=now, settings=settings, issue=issue)
     likely = planning.chance_of(model, feats)
     cache.cache_features(directory, last.token, issue_id, feats)
@@ -173,28 +184,20 @@ def explain_chosen(
         return {}
     model, feats = known.model, known.feats
     if model is None or feats is None:
-        model, feats = _cached_inputs(store, now, settings, issue, people) or likelihood_inputs(
+        model, feats = _cached_inputs(known, people) or likelihood_inputs(
             store=store, now=now, settings=settings, issue=issue, people=people
         )
     return planning.whys_of(model, feats, people, settings.likelihood.parts)
 
 
 def _cached_inputs(
-    store: Store, now: datetime, settings: MeasureSettings, issue: str | None, people: list[int]
+    known: PlanLikelihood, people: list[int]
 ) -> tuple[lk.LikelihoodModel, pa.Table] | None:
-    """The model and `people`'s features cached by `plan_likelihood` for the scores that
-    answer for `now` (and the issue), if both are there and readable: the same values it
-    computed them from (0.2 s at higgs size to compute again for three people)."""
-    from karmabank.actions.issues import find_issue
-
-    last = ensure_scores(store=store, now=now, settings=settings)
-    directory = last.snapshot(store).columns.dir
-    issue_id = find_issue(store=store, ref=issue).id if issue else None
-    data = cache.cached_model(directory, last.token, issue_id)
-    feats = cache.cached_features(directory, last.token, issue_id, people)
-    if data is None or feats is None:
+    """The model and `people`'s features cached beside the likelihood `known` was read from,
+    if both are there and readable: the values it was computed from (0.2 s at higgs size to
+    compute again for three people)."""
+    if known.cached_in is None:
         return None
-    try:
-        return lk.LikelihoodModel.from_json(data), feats
-    except (ValueError, TypeError):  # not a model this version reads
-        return None
+    model = _cached_model(*known.cached_in)
+    feats = cache.cached_features(*known.cached_in, people)
+    return None if model is None or feats is None else (model, feats)
