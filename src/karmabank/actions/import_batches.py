@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, text
 
 from karmabank.model import IdentityKey
-from karmabank.sources.base import BadRow, InputFile, ParsedRow, SkippedRow, Source, out_of_bounds
+from karmabank.sources.base import (
+    BadRow,
+    InputFile,
+    ParsedRow,
+    SkippedRow,
+    Source,
+    SourceItem,
+    out_of_bounds,
+)
 from karmabank.sources.limits import read_items
 from karmabank.sources.vocabulary import RowVocabulary, row_text
 from karmabank.store.bulk import ActivityTuple, BulkWriter
@@ -43,7 +51,7 @@ class Tally:
     damaged: list[RowError] = field(default_factory=list)  # files that broke off part-way
 
 
-Batch = list[ParsedRow | BadRow | SkippedRow]
+Batch = list[SourceItem]
 
 
 def batches(source: Source, file: InputFile, size: int) -> Iterator[Batch]:

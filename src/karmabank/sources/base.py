@@ -51,6 +51,11 @@ class ParsedRow:
     weight: float | None = None
     name: str | None = None
     followers: int | None = None  # the person's audience on that platform, if the source says
+    # Other identities of the same person, as the source itself states them (a profile's
+    # links, a comment's email and website: the CSV column `also`). Unowned ones are given to
+    # `person`; one owned by a different person yields a merge suggestion with this row as its
+    # evidence, never a silent join (`actions/import_batches.py`).
+    also: tuple[IdentityKey, ...] = ()
 
 
 @dataclass(slots=True, frozen=True)
@@ -70,7 +75,31 @@ class SkippedRow:
     reason: str
 
 
-SourceItem = ParsedRow | BadRow | SkippedRow
+@dataclass(slots=True, frozen=True)
+class OrgIdentityRow:
+    """The file says who the organization is (an archive's owner, a site's author): this
+    identity is added to the organization's identities before the rows after it are stored."""
+
+    line: int
+    identity: IdentityKey
+
+
+@dataclass(slots=True, frozen=True)
+class OrgContentRow:
+    """A piece of the organization's own content (a post, a page, a status): not a supporter's
+    activity, kept so "their shares of our content" and affinity can use it. `object` is its
+    URL (or id), `source_key` the platform's own id, as for activities."""
+
+    line: int
+    source_key: str
+    occurred_at: int  # UTC microseconds since the epoch
+    channel: str
+    object: str
+    title: str | None = None
+    text: str | None = None
+
+
+SourceItem = ParsedRow | BadRow | SkippedRow | OrgIdentityRow | OrgContentRow
 
 
 class Source(Protocol):
@@ -93,6 +122,14 @@ class Source(Protocol):
     def organization_identities(self) -> list[IdentityKey]:
         """Identities that are the organization itself (e.g. `--org 88` of an edge list)."""
         ...
+
+
+class KnowsOrganization(Protocol):
+    """Optional: a source whose rows' direction depends on who the organization is (an
+    ActivityStreams collection) also defines `use_organization`, called with the organization's
+    identities before `read`."""
+
+    def use_organization(self, identities: frozenset[IdentityKey]) -> None: ...
 
 
 def digest(*parts: str) -> str:
