@@ -99,7 +99,19 @@ class OrgContentRow:
     text: str | None = None
 
 
-SourceItem = ParsedRow | BadRow | SkippedRow | OrgIdentityRow | OrgContentRow
+@dataclass(slots=True, frozen=True)
+class OptOutRow:
+    """The file says this person opted out of being contacted on `channel` (a Mailchimp
+    unsubscribed or cleaned file: the email channel): stored as a per-channel opt-out
+    (`karmabank optout`), creating the person if needed; not an activity."""
+
+    line: int
+    person: IdentityKey
+    channel: str
+    name: str | None = None
+
+
+SourceItem = ParsedRow | BadRow | SkippedRow | OrgIdentityRow | OrgContentRow | OptOutRow
 
 
 class Source(Protocol):
