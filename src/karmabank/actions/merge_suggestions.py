@@ -75,6 +75,15 @@ def merge_suggestions(
         return _open(session, limit=limit, min_confidence=min_confidence)
 
 
+def open_suggestions(
+    *, store: Store, limit: int | None = None, offset: int = 0, min_confidence: float = 0.0
+) -> list[SuggestionView]:
+    """The stored open suggestions at or above `min_confidence`, most confident first (from
+    `offset`, at most `limit`), without running the matcher: what the merge review lists."""
+    with store.sessions() as session:
+        return _open(session, limit=limit, min_confidence=min_confidence, offset=offset)
+
+
 def _persons(session: Session) -> Any:
     """Every person who is not erased, with their identities, as `PERSONS_SCHEMA`."""
     import pyarrow as pa
@@ -122,11 +131,14 @@ def _store(session: Session, found: list[Candidate], *, now: datetime) -> None:
             session.execute(update(MergeSuggestion).where(MergeSuggestion.id == sid).values(values))
 
 
-def _open(session: Session, *, limit: int | None, min_confidence: float) -> list[SuggestionView]:
+def _open(
+    session: Session, *, limit: int | None, min_confidence: float, offset: int = 0
+) -> list[SuggestionView]:
     query = (
         select(MergeSuggestion)
         .where(MergeSuggestion.status == "open", MergeSuggestion.confidence >= min_confidence)
         .order_by(MergeSuggestion.confidence.desc(), MergeSuggestion.id)
+        .offset(offset)
         .limit(limit)
     )
     suggestions = session.scalars(query).all()
