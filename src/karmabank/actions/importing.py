@@ -101,7 +101,8 @@ def import_files(
     source = registry.load(fmt, options)
     files: list[InputFile] = []
     try:  # open them all first: a missing file fails before anything is written
-        files.extend(InputFile(p, encoding) for p in paths)
+        opened = getattr(source, "input_path", None)  # sources.base.ReadsFolders
+        files.extend(InputFile(opened(p) if opened else p, encoding) for p in paths)
     except BaseException:
         for file in files:
             file.close()

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from karmabank.bounds import (
@@ -142,6 +143,14 @@ class KnowsOrganization(Protocol):
     identities before `read`."""
 
     def use_organization(self, identities: frozenset[IdentityKey]) -> None: ...
+
+
+class ReadsFolders(Protocol):
+    """Optional: a source that takes a folder on the command line (a Mastodon archive's)
+    defines `input_path`, which names the file to open for each path given (a folder's
+    `outbox.json`); `import_files` opens that file instead."""
+
+    def input_path(self, path: Path) -> Path: ...
 
 
 def digest(*parts: str) -> str:

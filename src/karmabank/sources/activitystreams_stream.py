@@ -1,0 +1,171 @@
+"""Reading ActivityStreams 2.0 JSON in bounded memory, with line numbers (ijson, C backend).
+
+- JSON is UTF-8 (RFC 8259; a byte-order mark is dropped), plain or gzip (`open_binary`).
+- `LineReader` hands the file to ijson one line per read, so the line an item ends on is
+  known (`line`); a very long line (minified JSON) is read in 64 KiB pieces.
+- `check_json` parses a whole file once without building anything: malformed JSON is an
+  error naming the file and line *before* any row is stored (nothing half-imported).
+- `ordered_items` yields each item of a top-level `orderedItems` list. A Mastodon outbox may
+  hold the key twice, the first one empty: every `orderedItems` is read, so whichever of the
+  two holds the activities is taken (`json.load` keeps only the last one).
+- `Collection` yields the items of any collection: `orderedItems` or `items` at the top,
+  in an embedded `first` page and its embedded `next` pages (to any depth), or a top-level
+  array; a page given only by URI is not fetched (pass each page's file instead).
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import re
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO, Any, cast
+
+import ijson  # type: ignore[import-untyped]
+
+from karmabank.errors import InputFileError
+
+_ITEMS = re.compile(r"^(?:(?:first|next)\.)*(?:orderedItems|items)\.item$")
+_PAGE = re.compile(r"^(?:(?:first|next)\.)*(?:first|next)$")
+_LINE_PIECE = 64 * 1024  # a longer line (minified JSON) is read in pieces of this size
+Opener = Callable[[], AbstractContextManager[IO[bytes]]]  # opens the JSON, once per pass
+Fail = Callable[[str], InputFileError]  # the error for a problem (sniff.wrong_format names
+# the format a file looks like)
+READ_ERRORS = (EOFError, OSError, zlib.error)
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """A file's bytes, gunzipped when it starts like gzip."""
+    raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    try:
+        magic = raw.read(2)
+        raw.seek(0)
+    except BaseException:
+        raw.close()
+        raise
+    if magic == b"\x1f\x8b":
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    return raw
+
+
+class LineReader:
+    """A binary reader for ijson: one line per `read` (pieces of a very long line), so the
+    line an item ends on is known (`line`); a UTF-8 byte-order mark is dropped."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._ended = 0  # complete lines read
+        self.line = 1  # the line of the last byte read
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        data = self._stream.readline(_LINE_PIECE)
+        if self._ended == 0 and data.startswith(codecs.BOM_UTF8):
+            data = data[3:]
+        self.line = self._ended + 1
+        if data.endswith(b"\n"):
+            self._ended += 1
+        return data
+
+
+class _Chunks:
+    """A binary reader for ijson handing out the stream as it comes (BOM dropped)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._start = True
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        data = self._stream.read(size)
+        if self._start:
+            self._start = False
+            if data.startswith(codecs.BOM_UTF8):
+                data = data[3:]
+        return data
+
+
+def json_problem(line: int, error: Exception) -> str:
+    """What is wrong with JSON that does not parse at `line`, in one line."""
+    if isinstance(error, READ_ERRORS) and not isinstance(error, ValueError):
+        return f"line {line}: the file cannot be read ({error or type(error).__name__})"
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    if first.startswith(("b'", 'b"')):
+        first = first[2:].strip("'\"").split("\\n")[0]
+    return f"line {max(line, 1)}: not valid JSON ({first})"
+
+
+def check_json(open_: Opener, fail: Fail) -> None:
+    """Parse the whole file, building nothing; raise `fail(problem)` naming the line if it is
+    not one well-formed JSON value (found by reading it again line by line)."""
+    try:
+        with open_() as stream:
+            for _ in ijson.items(_Chunks(stream), "\x00"):  # a prefix no file holds
+                pass
+        return
+    except (ijson.JSONError, UnicodeError, ValueError, *READ_ERRORS):
+        pass
+    with open_() as stream:
+        reader = LineReader(stream)
+        try:
+            for _ in ijson.items(reader, "\x00"):
+                pass
+        except (ijson.JSONError, UnicodeError, ValueError, *READ_ERRORS) as e:
+            raise fail(json_problem(reader.line, e)) from None
+    raise fail("not valid JSON")  # it failed once: never import what may be broken
+
+
+def ordered_items(reader: LineReader) -> Iterator[tuple[int, Any]]:
+    """(line, item) for every item of every top-level `orderedItems` list."""
+    for item in ijson.items(reader, "orderedItems.item", use_float=True):
+        yield reader.line, item
+
+
+class Collection:
+    """The items of a collection file (see the module docstring); after iterating, `found`
+    says how many there were and `elsewhere` the URI of a page not in the file, if any."""
+
+    def __init__(self, reader: LineReader) -> None:
+        self.reader = reader
+        self.found = 0
+        self.elsewhere: str | None = None
+        self.kind: str | None = None  # the top-level `type`
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        builder: ijson.ObjectBuilder | None = None
+        depth = 0
+        array = False
+        first = True
+        for prefix, event, value in ijson.parse(self.reader, use_float=True):
+            if builder is not None:
+                builder.event(event, value)
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                elif event in ("end_map", "end_array"):
+                    depth -= 1
+                    if depth == 0:
+                        self.found += 1
+                        yield self.reader.line, builder.value
+                        builder = None
+                continue
+            if first:
+                array, first = event == "start_array", False
+                continue
+            if (prefix == "item" and array) or (not array and _ITEMS.match(prefix)):
+                if event in ("start_map", "start_array"):
+                    builder, depth = ijson.ObjectBuilder(), 1
+                    builder.event(event, value)
+                elif event not in ("end_array", "map_key"):
+                    self.found += 1
+                    yield self.reader.line, value
+            elif event == "string" and not array:
+                if prefix == "type":
+                    self.kind = value
+                elif _PAGE.match(prefix) and self.elsewhere is None:
+                    self.elsewhere = value

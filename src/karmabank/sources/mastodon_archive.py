@@ -1,0 +1,183 @@
+"""The organization's Mastodon archive ("Request your archive"): the `.zip`, its folder, or
+its `outbox.json` (plain or .gz).
+
+- **Whose archive**: `actor.json` (next to the outbox, or in the zip) names the owner; without
+  it, the outbox's first activity's actor does. The owner is yielded first as the
+  organization's identity (`@user@host`); every activity of the outbox is the owner's.
+- **Rows** (`karmabank.sources.activitystreams_common`): a reply to someone else's status is
+  a `reply` give to its author, a boost of someone else's status a `share` give, each account a
+  public or unlisted post mentions a `feature` give, each own public or unlisted status the
+  organization's content. Authors are taken from status URIs whose path shows them; a URI that
+  does not is skipped with the reason, never guessed. Direct messages are skipped unless
+  `--include-direct`. A reply in its own thread or a boost of its own status is no give.
+- **Likes** (`likes.json`) list only the liked statuses' URIs, with no time: each is skipped
+  with that reason (an activity needs when it happened). Bookmarks are private: not read.
+- **Quirks**: `orderedItems` may appear twice, the first empty: both are read, so the full
+  one is taken in either order; `totalItems` is not trusted (it can disagree with the list).
+- **Malformed JSON**: the outbox is parsed once before any row is yielded, so a broken file
+  is one error naming the file and line, with nothing imported.
+- A folder given on the command line reads its `outbox.json` (`input_path`); lines in row
+  reports are where each activity ends in `outbox.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, ClassVar
+from urllib.parse import urlsplit
+
+import ijson  # type: ignore[import-untyped]
+
+from karmabank.errors import ConfigError, InputFileError
+from karmabank.model import IdentityKey
+from karmabank.sources.activitystreams_common import Interpreter, actor_identity, ref, uri_account
+from karmabank.sources.activitystreams_stream import (
+    LineReader,
+    check_json,
+    open_binary,
+    ordered_items,
+)
+from karmabank.sources.base import InputFile, OrgIdentityRow, SkippedRow, SourceItem, check_options
+from karmabank.sources.sniff import wrong_format
+
+OUTBOX = "outbox.json"
+NO_TIME = "a like without a time (likes.json lists only the liked statuses' URIs)"
+_ZIP_MAGIC = b"PK\x03\x04"
+MAX_ACTOR = 16 * 1024 * 1024  # bytes of actor.json read (an account is a few KiB)
+Stream = IO[bytes]
+Opener = Callable[[str], Stream | None]
+
+
+class MastodonArchiveSource:
+    name: ClassVar[str] = "mastodon-archive"
+    description: ClassVar[str] = (
+        "the organization's Mastodon archive (.zip, its folder or outbox.json): its replies, "
+        "boosts and mentions as gives, its public posts as its content"
+    )
+    option_names: ClassVar[frozenset[str]] = frozenset({"include_direct"})
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        check_options(self.name, options, self.option_names)
+        self.include_direct = flag(options, "include_direct")
+
+    def organization_identities(self) -> list[IdentityKey]:
+        return []  # the archive says who it is: yielded as an OrgIdentityRow
+
+    @staticmethod
+    def input_path(path: Path) -> Path:
+        """The file to open for a path given on the command line: a folder's outbox.json."""
+        return path / OUTBOX if path.is_dir() else path
+
+    def read(self, file: InputFile) -> Iterator[SourceItem]:
+        if _is_zip(file.path):
+            with zipfile.ZipFile(file.path) as archive:
+                yield from self._archive(file.display, _zip_opener(file.display, archive))
+            return
+        folder = file.path.parent
+
+        def beside(name: str) -> Stream | None:
+            if name == OUTBOX:
+                return open_binary(file.path)
+            path = folder / name
+            return open(path, "rb") if path.is_file() else None  # noqa: SIM115
+
+        check_json(lambda: open_binary(file.path), lambda why: wrong_format(file, self.name, why))
+        yield from self._archive(file.display, beside, checked=True)
+
+    def _archive(self, display: str, open_: Opener, checked: bool = False) -> Iterator[SourceItem]:
+        if not checked:
+            check_json(lambda: _required(open_, OUTBOX, display),
+                       lambda why: InputFileError(f"{display}: {OUTBOX}: {why}"))  # fmt: skip
+        owner = _owner(open_, display)
+        interpreter = Interpreter(frozenset(), self.include_direct)
+        if owner is not None:
+            yield OrgIdentityRow(1, owner)
+            interpreter.org = frozenset({owner})
+        with _required(open_, OUTBOX, display) as outbox:
+            for line, item in ordered_items(LineReader(outbox)):
+                if not interpreter.org and isinstance(item, dict):
+                    found = actor_identity(item.get("actor"))
+                    if found is not None:
+                        yield OrgIdentityRow(line, found)
+                        interpreter.org = frozenset({found})
+                yield from interpreter.activity(line, item)
+        likes = open_("likes.json")
+        if likes is not None:
+            with likes as stream:
+                yield from _likes(stream)
+
+
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == _ZIP_MAGIC
+
+
+def _zip_opener(display: str, archive: zipfile.ZipFile) -> Opener:
+    """Opens a member by its name, at the top or in one folder (the shallowest wins)."""
+    names = sorted(
+        (n for n in archive.namelist() if len(PurePosixPath(n).parts) <= 2),
+        key=lambda n: len(PurePosixPath(n).parts),
+    )
+
+    def open_(name: str) -> Stream | None:
+        member = next((n for n in names if PurePosixPath(n).name == name), None)
+        if member is None:
+            return None
+        try:
+            return archive.open(member)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as e:
+            raise InputFileError(f"{display}: cannot read {member} in the zip: {e}") from None
+
+    return open_
+
+
+def _required(open_: Opener, name: str, display: str) -> Stream:
+    stream = open_(name)
+    if stream is None:
+        raise InputFileError(
+            f"{display}: no {name} in it: give the archive's .zip, its folder or its {name}"
+        )
+    return stream
+
+
+def _owner(open_: Opener, display: str) -> IdentityKey | None:
+    """The owner `actor.json` names: `@user@host` from its id, else its preferredUsername at
+    the id's host, else the id as a web identity; None without actor.json."""
+    stream = open_("actor.json")
+    if stream is None:
+        return None
+    with stream as f:
+        try:
+            actor: Any = json.loads(f.read(MAX_ACTOR).decode("utf-8-sig"))
+        except (ValueError, UnicodeError) as e:
+            raise InputFileError(f"{display}: actor.json is not valid JSON ({e})") from None
+    if not isinstance(actor, dict):
+        raise InputFileError(f"{display}: actor.json does not describe an account")
+    uri, username = ref(actor.get("id")), actor.get("preferredUsername")
+    found = actor_identity(uri)
+    if found is not None and found.platform == "web" and isinstance(username, str) and uri:
+        host = urlsplit(uri).hostname or ""
+        found = uri_account(f"https://{host}/@{username}") or found
+    if found is None:
+        raise InputFileError(f"{display}: actor.json has no account id")
+    return found
+
+
+def _likes(stream: IO[bytes]) -> Iterator[SourceItem]:
+    reader = LineReader(stream)
+    try:
+        for _ in ijson.items(reader, "orderedItems.item"):
+            yield SkippedRow(reader.line, NO_TIME)
+    except (ijson.JSONError, UnicodeError, ValueError):
+        yield SkippedRow(reader.line, "likes.json is not valid JSON: its likes are not read")
+
+
+def flag(options: Mapping[str, str], name: str) -> bool:
+    """A yes/no option (`--include-direct` -> "true")."""
+    value = options.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"--{name.replace('_', '-')}: expected true or false, not {value!r}")
+    return value in ("true", "1", "yes")
