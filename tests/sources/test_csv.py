@@ -125,3 +125,18 @@ def test_followers_column_feeds_the_person(tmp_path: Path) -> None:
         assert report.errors[0].reason == "followers is not a count: 'many'"
         with store.sessions() as s:
             assert s.scalars(select(Person.followers)).all() == [1250]
+
+
+def test_the_also_column_states_other_identities_of_the_person(tmp_path: Path) -> None:
+    p = tmp_path / "also.csv"
+    p.write_text(
+        "occurred_at,person,verb,direction,also\n"
+        "2026-05-01,ada@example.org,comment,in,GitHub:Ada  https://ada.example ada@example.org\n"
+        "2026-05-01,ada@example.org,comment,in,\n"
+        "2026-05-01,ada@example.org,comment,in,github:ada nobody\n"
+    )
+    a, b, c = read(p)
+    assert isinstance(a, ParsedRow) and isinstance(b, ParsedRow) and isinstance(c, BadRow)
+    assert a.also == (IdentityKey("github", "ada"), IdentityKey("web", "https://ada.example"))
+    assert b.also == ()
+    assert c.line == 4 and c.reason.startswith("also: cannot tell the platform of 'nobody'")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
+from karmabank.actions.source_links import Owner, StatedLink, plan_owners, store_links
 from karmabank.model import IdentityKey
 from karmabank.sources.base import (
     BadRow,
@@ -99,7 +100,8 @@ class Batcher:
         )
         writer = BulkWriter(conn)
         rows, bad, skipped = _sorted(batch, self.org_keys)
-        people = self._resolve(writer, rows)
+        people, links = self._resolve(writer, rows)
+        store_links(conn, links, file=display, now_us=self.now_us)
         tuples, names, followers = self._activities(rows, people, skipped)
         inserted = writer.insert_activities(tuples)
         writer.update_names(names)
@@ -155,12 +157,16 @@ class Batcher:
 
     def _resolve(
         self, writer: BulkWriter, rows: list[ParsedRow]
-    ) -> dict[IdentityKey, tuple[int, bool]]:
+    ) -> tuple[dict[IdentityKey, tuple[int, bool]], list[tuple[int, int, StatedLink]]]:
+        """Every identity of the rows -> (person id, erased), creating persons for new ones
+        and giving a row's person the `also` identities nobody holds (`source_links`); and
+        the stated links to persons who hold them, as person ids."""
         people = self.people
         if len(people) > IDENTITY_CACHE_LIMIT:
             people.clear()
         wanted: set[IdentityKey] = set()
         names: dict[IdentityKey, str] = {}
+        stating = False  # whether a row states other identities of its person
         for r in rows:
             if r.person not in people:
                 wanted.add(r.person)
@@ -168,13 +174,26 @@ class Batcher:
                     names.setdefault(r.person, r.name)
             if r.target is not None and r.target not in people:
                 wanted.add(r.target)
-        if wanted:
-            found = writer.lookup(wanted)
-            people.update(found)
-            new = sorted(wanted - found.keys())
-            created = writer.create_persons(new, names, self.now_us)
+            if r.also:
+                stating = True
+                wanted.update(k for k in r.also if k not in people)
+        found = writer.lookup(wanted) if wanted else {}
+        people.update(found)
+        if not stating:
+            created = writer.create_persons(sorted(wanted - found.keys()), names, self.now_us)
             people.update((k, (pid, False)) for k, pid in created.items())
-        return people
+            return people, []
+        plan = plan_owners(rows, people)
+        created = writer.create_persons(sorted(plan.new), names, self.now_us)
+        people.update((k, (pid, False)) for k, pid in created.items())
+
+        def pid(owner: Owner) -> int:
+            return people[owner][0] if isinstance(owner, IdentityKey) else owner
+
+        attached = {k: pid(owner) for k, owner in plan.attached.items()}
+        writer.add_identities(attached)
+        people.update((k, (p, False)) for k, p in attached.items())
+        return people, [(pid(x.mine), pid(x.theirs), x) for x in plan.links]
 
 
 def _sorted(

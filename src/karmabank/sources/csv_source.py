@@ -4,7 +4,9 @@ Required columns: `occurred_at` (ISO-8601 or unix seconds), `person` (an identit
 `platform:key`; a bare email is an email), `verb`, `direction` (`in`, `give`, `ask`, `peer`).
 Optional: `name`, `channel` (default: the person's platform), `object`, `text`, `target` (an
 identity; required for `peer`), `weight`, `source_key` (default: a digest of the normalized
-row), `followers` (the person's audience on that platform: feeds reach). `--map
+row), `followers` (the person's audience on that platform: feeds reach), `also` (other
+identities of the same person as the file states them, space-separated, each written as
+`person` is: a profile's links, a comment's email and website; see `ParsedRow.also`). `--map
 "When=occurred_at,Email=person"` renames the file's columns onto these fields.
 """
 
@@ -33,8 +35,9 @@ from karmabank.sources.input_file import printable
 
 REQUIRED = ("occurred_at", "person", "verb", "direction")
 OPTIONAL = (
-    "name", "channel", "object", "text", "target", "weight", "source_key", "followers",
+    "name", "channel", "object", "text", "target", "weight", "source_key", "followers", "also",
 )  # fmt: skip
+MAX_ALSO = 16  # identities in one row's `also`: a profile lists a few links, not a directory
 FIELDS = frozenset(REQUIRED + OPTIONAL)
 DIRECTIONS = frozenset(d.value for d in Direction)
 
@@ -227,6 +230,7 @@ class CsvSource:
         weight = None if weight_text is None else parse_weight(weight_text)
         followers_text = get("followers")
         followers = None if followers_text is None else parse_count(followers_text, "followers")
+        also = _also(get("also"), person)
         channel = (get("channel") or person.platform).lower()
         obj, text = get("object"), get("text")
         key = get("source_key") or keys.key(
@@ -236,5 +240,23 @@ class CsvSource:
         return ParsedRow(
             line, key, at, person, verb, direction, channel,
             object=obj, text=text, target=target, weight=weight, name=get("name"),
-            followers=followers,
+            followers=followers, also=also,
         )  # fmt: skip
+
+
+def _also(text: str | None, person: IdentityKey) -> tuple[IdentityKey, ...]:
+    """The `also` column's identities (space-separated), each once and not the person's own;
+    one that does not parse makes the row bad (ValueError naming it)."""
+    if text is None:
+        return ()
+    found: dict[IdentityKey, None] = {}
+    for word in text.split():
+        try:
+            key = parse_identity(word)
+        except IdentityError as e:
+            raise ValueError(f"also: {e}") from None
+        if key != person:
+            found[key] = None
+    if len(found) > MAX_ALSO:
+        raise ValueError(f"also: {len(found)} identities, at most {MAX_ALSO} in one row")
+    return tuple(found)

@@ -70,6 +70,7 @@ def _values(r: ParsedRow) -> tuple[tuple[str, str | None], ...]:
         ("person", r.person.key), ("target", target.key if target else None),
         ("verb", r.verb), ("channel", r.channel), ("source_key", r.source_key),
         ("name", r.name), ("object", r.object), ("text", r.text),
+        *(("also", k.key) for k in r.also),
     )  # fmt: skip
 
 
@@ -77,7 +78,7 @@ def _joined(r: ParsedRow) -> str:
     target = r.target
     return (
         f"{r.person.key}{target.key if target else ''}{r.verb}{r.channel}{r.source_key}"
-        f"{r.name or ''}{r.object or ''}{r.text or ''}"
+        f"{r.name or ''}{r.object or ''}{r.text or ''}{''.join(k.key for k in r.also)}"
     )
 
 
@@ -114,7 +115,9 @@ def character_problem(value: str, encoding_hint: str) -> str | None:
 
 
 def _too_long(r: ParsedRow) -> str | None:
-    for what, key in (("person", r.person.key), ("target", r.target and r.target.key)):
+    keys = (("person", r.person.key), ("target", r.target and r.target.key),
+            *(("also", k.key) for k in r.also))  # fmt: skip
+    for what, key in keys:
         if key and len(key) > MAX_IDENTITY_BYTES // 4:
             size = len(key.encode("utf-8"))
             if size > MAX_IDENTITY_BYTES:

@@ -96,6 +96,14 @@ class BulkWriter:
                         cp.write_row(row)
         return dict(zip(keys, ids, strict=True))
 
+    def add_identities(self, owners: dict[IdentityKey, int]) -> None:
+        """Give existing persons identities nobody holds (a source stated them: `also`)."""
+        if owners:
+            self.conn.execute(
+                text("INSERT INTO identity (person_id, platform, key) VALUES (:p, :platform, :k)"),
+                [{"p": pid, "platform": k.platform, "k": k.key} for k, pid in owners.items()],
+            )
+
     def _reserve_ids(self, table: str, n: int) -> list[int]:
         if self.dialect == "sqlite":
             # The batch's transaction already holds SQLite's write lock (see begin_batch),
