@@ -21,12 +21,12 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from karmabank.errors import IdentityError
+from karmabank.errors import ConfigError, IdentityError
 from karmabank.identities import normalize_identity, normalize_url
 from karmabank.model import IdentityKey
 from karmabank.sources.base import (
@@ -316,3 +316,11 @@ class Interpreter:
 
 def _shown(kind: str) -> str:
     return kind if len(kind) <= 40 and kind.isprintable() else repr(kind[:40]) + "…"
+
+
+def flag(options: Mapping[str, str], name: str) -> bool:
+    """A yes/no option (`--include-direct` -> "true")."""
+    value = options.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"--{name.replace('_', '-')}: expected true or false, not {value!r}")
+    return value in ("true", "1", "yes")

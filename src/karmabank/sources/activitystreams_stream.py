@@ -64,6 +64,8 @@ class LineReader:
         if size == 0:
             return b""
         data = self._stream.readline(_LINE_PIECE)
+        if not data:
+            return data
         if self._ended == 0 and data.startswith(codecs.BOM_UTF8):
             data = data[3:]
         self.line = self._ended + 1
@@ -125,6 +127,14 @@ def ordered_items(reader: LineReader) -> Iterator[tuple[int, Any]]:
     """(line, item) for every item of every top-level `orderedItems` list."""
     for item in ijson.items(reader, "orderedItems.item", use_float=True):
         yield reader.line, item
+
+
+def has_ordered_items(stream: IO[bytes]) -> bool:
+    """Whether the JSON holds a top-level `orderedItems` list (an empty outbox does)."""
+    for prefix, event, _ in ijson.parse(_Chunks(stream)):
+        if prefix == "orderedItems" and event == "start_array":
+            return True
+    return False
 
 
 class Collection:

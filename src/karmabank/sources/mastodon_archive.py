@@ -31,12 +31,19 @@ from urllib.parse import urlsplit
 
 import ijson  # type: ignore[import-untyped]
 
-from karmabank.errors import ConfigError, InputFileError
+from karmabank.errors import InputFileError
 from karmabank.model import IdentityKey
-from karmabank.sources.activitystreams_common import Interpreter, actor_identity, ref, uri_account
+from karmabank.sources.activitystreams_common import (
+    Interpreter,
+    actor_identity,
+    flag,
+    ref,
+    uri_account,
+)
 from karmabank.sources.activitystreams_stream import (
     LineReader,
     check_json,
+    has_ordered_items,
     open_binary,
     ordered_items,
 )
@@ -74,7 +81,7 @@ class MastodonArchiveSource:
     def read(self, file: InputFile) -> Iterator[SourceItem]:
         if _is_zip(file.path):
             with zipfile.ZipFile(file.path) as archive:
-                yield from self._archive(file.display, _zip_opener(file.display, archive))
+                yield from self._archive(file, _zip_opener(file.display, archive))
             return
         folder = file.path.parent
 
@@ -85,9 +92,16 @@ class MastodonArchiveSource:
             return open(path, "rb") if path.is_file() else None  # noqa: SIM115
 
         check_json(lambda: open_binary(file.path), lambda why: wrong_format(file, self.name, why))
-        yield from self._archive(file.display, beside, checked=True)
+        yield from self._archive(file, beside, checked=True)
 
-    def _archive(self, display: str, open_: Opener, checked: bool = False) -> Iterator[SourceItem]:
+    def _archive(
+        self, file: InputFile, open_: Opener, checked: bool = False
+    ) -> Iterator[SourceItem]:
+        display = file.display
+
+        def wrong(why: str) -> InputFileError:
+            return wrong_format(file, self.name, why)
+
         if not checked:
             check_json(lambda: _required(open_, OUTBOX, display),
                        lambda why: InputFileError(f"{display}: {OUTBOX}: {why}"))  # fmt: skip
@@ -96,14 +110,20 @@ class MastodonArchiveSource:
         if owner is not None:
             yield OrgIdentityRow(1, owner)
             interpreter.org = frozenset({owner})
+        found_any = False
         with _required(open_, OUTBOX, display) as outbox:
             for line, item in ordered_items(LineReader(outbox)):
+                found_any = True
                 if not interpreter.org and isinstance(item, dict):
                     found = actor_identity(item.get("actor"))
                     if found is not None:
                         yield OrgIdentityRow(line, found)
                         interpreter.org = frozenset({found})
                 yield from interpreter.activity(line, item)
+        if not found_any:
+            with _required(open_, OUTBOX, display) as outbox:
+                if not has_ordered_items(outbox):
+                    raise wrong(f"{OUTBOX}: no orderedItems list: not a Mastodon outbox")
         likes = open_("likes.json")
         if likes is not None:
             with likes as stream:
@@ -173,11 +193,3 @@ def _likes(stream: IO[bytes]) -> Iterator[SourceItem]:
             yield SkippedRow(reader.line, NO_TIME)
     except (ijson.JSONError, UnicodeError, ValueError):
         yield SkippedRow(reader.line, "likes.json is not valid JSON: its likes are not read")
-
-
-def flag(options: Mapping[str, str], name: str) -> bool:
-    """A yes/no option (`--include-direct` -> "true")."""
-    value = options.get(name, "false").strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError(f"--{name.replace('_', '-')}: expected true or false, not {value!r}")
-    return value in ("true", "1", "yes")
