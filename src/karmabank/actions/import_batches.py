@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
+from karmabank.actions.import_org import sort_items, store_org_items
 from karmabank.actions.source_links import Owner, StatedLink, plan_owners, store_links
 from karmabank.model import IdentityKey
 from karmabank.sources.base import (
     BadRow,
     InputFile,
+    OrgIdentityRow,
     ParsedRow,
-    SkippedRow,
     Source,
     SourceItem,
     out_of_bounds,
@@ -50,6 +51,11 @@ class Tally:
     errors: list[RowError] = field(default_factory=list)  # the first quarantined rows
     skip_reasons: Counter[str] = field(default_factory=Counter)
     damaged: list[RowError] = field(default_factory=list)  # files that broke off part-way
+    # the organization's part (import_org): content and opt-outs stored (among `imported`),
+    # identities added
+    org_content: int = 0
+    opt_outs: int = 0
+    org_identities: list[str] = field(default_factory=list)
 
 
 Batch = list[SourceItem]
@@ -94,18 +100,23 @@ class Batcher:
 
     def _store(self, conn: Connection, display: str, stored_as: str, batch: Batch) -> None:
         # The first statement writes, so SQLite's write lock is held for the whole batch.
-        conn.execute(
+        conn.execute(  # organization identities are not data rows (import_org)
             text("UPDATE import_run SET rows_read = rows_read + :n WHERE id = :id"),
-            {"n": len(batch), "id": self.run_id},
+            {"n": sum(type(i) is not OrgIdentityRow for i in batch), "id": self.run_id},
         )
         writer = BulkWriter(conn)
-        rows, bad, skipped = _sorted(batch, self.org_keys)
+        rows, bad, skipped, org = sort_items(conn, display, batch, self.org_keys)
         people, links = self._resolve(writer, rows)
         store_links(conn, links, file=display, now_us=self.now_us)
         tuples, names, followers = self._activities(rows, people, skipped)
         inserted = writer.insert_activities(tuples)
         writer.update_names(names)
         writer.update_followers(followers)
+        ours = store_org_items(conn, writer, org, run_id=self.run_id, now_us=self.now_us,
+                               skipped=skipped)  # fmt: skip
+        duplicates = len(tuples) - inserted + ours.duplicates
+        inserted += ours.imported
+        bad.extend(ours.bad)
         _quarantine(conn, self.run_id, stored_as, bad, self.now_us)
         n_skipped = skipped.total()
         conn.execute(
@@ -113,13 +124,15 @@ class Batcher:
                 "UPDATE import_run SET imported = imported + :i, duplicates = duplicates + :d,"
                 " skipped = skipped + :s, quarantined = quarantined + :q WHERE id = :id"
             ),
-            {"i": inserted, "d": len(tuples) - inserted, "s": n_skipped, "q": len(bad),
-             "id": self.run_id},
-        )  # fmt: skip
+            {"i": inserted, "d": duplicates, "s": n_skipped, "q": len(bad), "id": self.run_id},
+        )
         # Counted only once the transaction is sure to commit (nothing below can fail).
         rep = self.tally
         rep.imported += inserted
-        rep.duplicates += len(tuples) - inserted
+        rep.duplicates += duplicates
+        rep.org_content += ours.content
+        rep.opt_outs += ours.opt_outs
+        rep.org_identities.extend(ours.identities)
         rep.skipped += n_skipped
         rep.quarantined += len(bad)
         rep.skip_reasons.update(skipped)
@@ -194,28 +207,6 @@ class Batcher:
         writer.add_identities(attached)
         people.update((k, (p, False)) for k, p in attached.items())
         return people, [(pid(x.mine), pid(x.theirs), x) for x in plan.links]
-
-
-def _sorted(
-    batch: Batch, org_keys: set[IdentityKey]
-) -> tuple[list[ParsedRow], list[BadRow], Counter[str]]:
-    """A batch's rows to store, its rows to quarantine, and why the others were skipped (a
-    row of the organization itself is not about a person)."""
-    rows: list[ParsedRow] = []
-    bad: list[BadRow] = []
-    skipped: Counter[str] = Counter()
-    for item in batch:
-        if type(item) is ParsedRow:
-            if item.person in org_keys:
-                skipped["the organization itself"] += 1
-            else:
-                rows.append(item)
-        elif type(item) is BadRow:
-            bad.append(item)
-        else:
-            assert isinstance(item, SkippedRow)
-            skipped[item.reason] += 1
-    return rows, bad, skipped
 
 
 def _quarantine(

@@ -53,6 +53,11 @@ class ImportReport:
     skip_reasons: dict[str, int]
     interrupted: tuple[int, ...]  # earlier runs found killed
     damaged: tuple[RowError, ...]  # files that broke off part-way
+    # the organization's part (actions/import_org.py): its own content and opt-outs stored
+    # (counted among `imported`), and the identities the files said are the organization's
+    org_content: int = 0
+    opt_outs: int = 0
+    org_identities: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, run_id: int, tally: Tally, interrupted: list[int]) -> ImportReport:
@@ -60,7 +65,8 @@ class ImportReport:
             run_id=run_id, imported=tally.imported, duplicates=tally.duplicates,
             skipped=tally.skipped, quarantined=tally.quarantined, errors=tuple(tally.errors),
             skip_reasons=dict(tally.skip_reasons), interrupted=tuple(interrupted),
-            damaged=tuple(tally.damaged),
+            damaged=tuple(tally.damaged), org_content=tally.org_content,
+            opt_outs=tally.opt_outs, org_identities=tuple(tally.org_identities),
         )  # fmt: skip
 
     @property
@@ -74,6 +80,12 @@ class ImportReport:
         if self.damaged:  # also among the errors, unless 100 came before
             found["damaged"] = [{"file": e.file, "line": e.line, "reason": e.reason}
                                 for e in self.damaged]  # fmt: skip
+        if self.org_content or self.opt_outs or self.org_identities:
+            found["organization"] = {
+                "identities_added": list(self.org_identities),
+                "content": self.org_content,
+                "opt_outs": self.opt_outs,
+            }
         return {
             "imported": self.imported,
             "duplicates": self.duplicates,
@@ -116,6 +128,7 @@ def import_files(
         for file in files:
             file.close()
         raise
+    _tell_organization(source, org_keys)
     with lock:
         tally = _import_run(store, run_id, org_keys, source, files, batch_size, progress, now)
         report = ImportReport.of(run_id, tally, interrupted)
@@ -129,6 +142,14 @@ def import_files(
     if report.imported:
         _sync_columns(store)
     return report
+
+
+def _tell_organization(source: Source, org_keys: set[IdentityKey]) -> None:
+    """A source whose rows' direction depends on who the organization is (`KnowsOrganization`)
+    is told its identities before it reads."""
+    use = getattr(source, "use_organization", None)
+    if callable(use):
+        use(frozenset(org_keys))
 
 
 def _start_run(

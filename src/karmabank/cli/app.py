@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from karmabank.cli import data, merging, network, nurture, recording
+from karmabank.cli import data, merging, network, nurture, organization, recording
 from karmabank.cli.backtest import backtest
 from karmabank.cli.campaigns import campaign_app
 from karmabank.cli.web import serve, token_app, user_app
@@ -48,12 +48,13 @@ def _options(
 
 app.command()(data.init)
 app.command("import")(data.import_)
-app.command()(data.formats)
+app.command()(organization.formats)
 app.command()(network.people)
 app.command()(network.person)
 app.command()(network.status)
 app.command()(recording.record)
 app.command()(recording.flag)
+app.command()(organization.optout)
 app.command()(merging.unmerge)
 app.command()(network.influencers)
 app.command()(network.rescore)
@@ -64,5 +65,6 @@ app.add_typer(recording.issue_app, name="issue")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(nurture.nurture_app, name="nurture")
 app.add_typer(merging.merge_app, name="merge")
+app.add_typer(organization.org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")

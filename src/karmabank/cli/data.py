@@ -1,4 +1,4 @@
-"""Getting data in: `init`, `import`, `formats`, `demo`."""
+"""Getting data in: `init`, `import`, `demo` (`formats`: cli/organization.py)."""
 
 from __future__ import annotations
 
@@ -80,14 +80,6 @@ def import_(
         print_json(report.as_json())
     else:
         render.import_report(report)
-
-
-def formats() -> None:
-    """List the import formats installed."""
-    from karmabank.actions.formats import import_formats
-
-    for name, target in sorted(import_formats().items()):
-        render.console().print(f"{render.safe(name):10} {render.safe(target)}")
 
 
 def demo(

@@ -1,0 +1,120 @@
+"""Per-channel opt-outs (`karmabank optout PERSON CHANNEL [--off]`, and imports that carry one:
+a Mailchimp unsubscribed file): a person who opted out of a channel is never asked on it; an
+ask goes through the first of their identities' channels they did not opt out of, and a
+person opted out of every channel they have is left out of a plan (`opted_out`).
+`do_not_contact` stays the all-channel switch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+from sqlalchemy.orm import Session
+
+from karmabank.actions.organization import write_audit
+from karmabank.actions.people import PersonRef, find_person
+from karmabank.errors import ConfigError
+from karmabank.model import check_channel
+from karmabank.store.open import Store
+from karmabank.store.org_tables import OptOut
+
+
+@dataclass(frozen=True)
+class OptOutChange:
+    person: PersonRef
+    channel: str
+    on: bool
+    changed: bool  # False: it was already so
+
+    def as_json(self) -> dict[str, Any]:
+        return {"person": self.person.as_json(), "channel": self.channel, "opted_out": self.on,
+                "changed": self.changed}  # fmt: skip
+
+
+def channel_of(given: str) -> str:
+    try:
+        return check_channel(given)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+def set_opt_out(
+    *, store: Store, ref: str, channel: str, on: bool, now: datetime, actor: str
+) -> OptOutChange:
+    """Opt a person out of a channel (or, `on=False`, back in), audited, in one transaction."""
+    c = channel_of(channel)
+    with store.sessions.begin() as session:
+        p = find_person(session, ref)
+        row = session.scalar(select(OptOut).where(OptOut.person_id == p.id, OptOut.channel == c))
+        changed = (row is None) == on
+        if on and row is None:
+            session.add(OptOut(person_id=p.id, channel=c, created_at=now, source=actor))
+        elif not on and row is not None:
+            session.delete(row)
+        if changed:
+            write_audit(session, now=now, actor=actor, action="optout", subject=f"person:{p.id}",
+                        details={"channel": c, "on": on}, scored=False)  # fmt: skip
+        return OptOutChange(PersonRef.of(p), c, on, changed)
+
+
+def opt_outs_of(session: Session, person_id: int) -> list[str]:
+    """The channels a person opted out of, in name order."""
+    return list(
+        session.scalars(
+            select(OptOut.channel).where(OptOut.person_id == person_id).order_by(OptOut.channel)
+        )
+    )
+
+
+def store_opt_outs(
+    conn: Connection, wanted: Iterable[tuple[int, str]], now_us: int, source: str
+) -> int:
+    """Opt each (person, channel) out (an import's `OptOutRow`s); how many were new."""
+    pairs = set(wanted)
+    if not pairs:
+        return 0
+    people = sorted({p for p, _ in pairs})
+    for start in range(0, len(people), 1_000):
+        chunk = people[start : start + 1_000]
+        found = conn.execute(
+            select(OptOut.person_id, OptOut.channel).where(OptOut.person_id.in_(chunk))
+        )
+        pairs -= {(int(p), str(c)) for p, c in found}
+    if pairs:
+        conn.execute(
+            text(
+                "INSERT INTO opt_out (person_id, channel, created_at, source)"
+                " VALUES (:p, :c, :at, :source)"
+            ),
+            [{"p": p, "c": c, "at": now_us, "source": source} for p, c in sorted(pairs)],
+        )
+    return len(pairs)
+
+
+def ask_channels(identities: Sequence[str], opted_out: Iterable[str]) -> list[str]:
+    """The channels an ask may go through, in the order of the person's identities
+    (`platform:key`): their platforms, less those opted out of."""
+    out = set(opted_out)
+    seen: dict[str, None] = {}
+    for identity in identities:
+        platform = identity.split(":", 1)[0]
+        if platform not in out:
+            seen.setdefault(platform, None)
+    return list(seen)
+
+
+def opted_out_everywhere(conn: Connection) -> set[int]:
+    """The people with an opt-out who have no identity on a channel they did not opt out of
+    (no channel is left to ask them on)."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT o.person_id FROM opt_out o WHERE NOT EXISTS ("
+            " SELECT 1 FROM identity i WHERE i.person_id = o.person_id AND NOT EXISTS ("
+            "  SELECT 1 FROM opt_out o2 WHERE o2.person_id = i.person_id"
+            "  AND o2.channel = i.platform))"
+        )
+    )
+    return {int(r[0]) for r in rows}

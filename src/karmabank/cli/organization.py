@@ -1,0 +1,118 @@
+"""The organization and consent: `org name`, `org identity add|list`, `optout`, `formats`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from karmabank.cli import render
+from karmabank.cli.options import Db, Json, opened
+from karmabank.cli.output import print_json
+from karmabank.settings import load_settings
+
+org_app = typer.Typer(
+    help="The organization: its name (drafts are signed with it) and its own identities.",
+    no_args_is_help=True,
+)
+identity_app = typer.Typer(
+    help="The organization's own accounts: activity by one of them is the organization's.",
+    no_args_is_help=True,
+)
+org_app.add_typer(identity_app, name="identity")
+
+
+@org_app.command("name")
+def org_name(
+    name: Annotated[str, typer.Argument(help="e.g. 'River Friends'.")],
+    db: Db = None,
+) -> None:
+    """Name the organization: drafts (nurture and campaign) are signed with it."""
+    from karmabank.actions.database import open_database
+    from karmabank.actions.organization import set_org_name
+
+    settings = load_settings(db=db)
+    with open_database(settings=settings, create=True) as store:
+        org = set_org_name(store=store, name=name, now=settings.clock(), actor="cli")
+    render.console().print(f"the organization is now {render.safe(org.name)}")
+
+
+@identity_app.command("add")
+def identity_add(
+    identities: Annotated[
+        list[str], typer.Argument(metavar="ID...", help="e.g. mastodon:@us@social.example.")
+    ],
+    take: Annotated[
+        bool,
+        typer.Option("--take", help="An identity a person has leaves them for the organization."),
+    ] = False,
+    db: Db = None,
+    json_: Json = False,
+) -> None:
+    """Add the organization's own identities (an identity a person has needs --take)."""
+    from karmabank.actions.database import open_database
+    from karmabank.actions.organization import add_org_identities
+
+    settings = load_settings(db=db)
+    with open_database(settings=settings, create=True) as store:
+        added = add_org_identities(
+            store=store, identities=identities, take=take, now=settings.clock(), actor="cli"
+        )
+    if json_:
+        print_json([a.as_json() for a in added])
+        return
+    for a in added:
+        how = {"added": "added", "already": "already the organization's",
+               "taken": f"taken from person id:{a.from_person}"}[a.outcome]  # fmt: skip
+        render.console().print(f"{render.safe(a.identity)}: {how}")
+
+
+@identity_app.command("list")
+def identity_list(db: Db = None, json_: Json = False) -> None:
+    """List the organization's identities."""
+    from karmabank.actions.organization import org_view
+
+    with opened(db) as (store, _settings):
+        org = org_view(store)
+    if json_:
+        print_json(org.as_json())
+        return
+    render.console().print(f"{render.safe(org.name)}:")
+    for identity in org.identities:
+        render.console().print(f"  {render.safe(identity)}")
+    if not org.identities:
+        render.console().print("  no identities yet: `karmabank org identity add ID...`")
+
+
+def optout(
+    ref: Annotated[str, typer.Argument(metavar="PERSON", help="An id, identity or unique name.")],
+    channel: Annotated[str, typer.Argument(help="e.g. email, mastodon, bluesky.")],
+    off: Annotated[bool, typer.Option("--off", help="Opt them back in instead.")] = False,
+    db: Db = None,
+) -> None:
+    """Opt a person out of being contacted on one channel (do_not_contact: every channel)."""
+    from karmabank.actions.opt_outs import set_opt_out
+
+    with opened(db) as (store, settings):
+        c = set_opt_out(
+            store=store, ref=ref, channel=channel, on=not off, now=settings.clock(), actor="cli"
+        )
+    who = f"{render.safe(c.person.name or 'person')} (id:{c.person.id})"
+    state = "opted out of" if c.on else "opted in to"
+    already = "" if c.changed else " (already)"
+    render.console().print(f"{who} {state} {render.safe(c.channel)}{already}")
+
+
+def formats(json_: Json = False) -> None:
+    """List the import formats installed, each with what it reads."""
+    from karmabank.actions.formats import import_formats
+
+    found = import_formats()
+    if json_:
+        print_json([f.as_json() for f in found])
+        return
+    width = max((len(f.name) for f in found), default=0)
+    for f in found:
+        render.console().print(
+            f"{render.safe(f.name):{width}}  {render.safe(f.description)}", soft_wrap=True
+        )
