@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import re
+import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -34,21 +35,16 @@ _LINE_PIECE = 64 * 1024  # a longer line (minified JSON) is read in pieces of th
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]  # opens the JSON, once per pass
 Fail = Callable[[str], InputFileError]  # the error for a problem (sniff.wrong_format names
 # the format a file looks like)
-READ_ERRORS = (EOFError, OSError, zlib.error)
+READ_ERRORS = (EOFError, OSError, zlib.error, zipfile.BadZipFile)
 
 
 def open_binary(path: Path) -> IO[bytes]:
     """A file's bytes, gunzipped when it starts like gzip."""
-    raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
-    try:
-        magic = raw.read(2)
-        raw.seek(0)
-    except BaseException:
-        raw.close()
-        raise
+    with open(path, "rb") as f:
+        magic = f.read(2)
     if magic == b"\x1f\x8b":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
-    return raw
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return open(path, "rb")  # noqa: SIM115 - the caller closes it
 
 
 class LineReader:

@@ -94,6 +94,8 @@ def _encoding(display: str, head: bytes, given: str | None) -> str:
         return "utf-8-sig" if given == "utf-8" else given
     if bom is not None:
         return bom
+    if head.startswith(b"PK\x03\x04"):  # a zip (a Mastodon archive): its importer unpacks it
+        return "utf-8-sig"
     sample = head[:1024]
     if len(sample) >= 4:
         quarter = len(sample) // 4

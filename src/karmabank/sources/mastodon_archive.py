@@ -80,7 +80,11 @@ class MastodonArchiveSource:
 
     def read(self, file: InputFile) -> Iterator[SourceItem]:
         if _is_zip(file.path):
-            with zipfile.ZipFile(file.path) as archive:
+            try:
+                archive = zipfile.ZipFile(file.path)
+            except (zipfile.BadZipFile, OSError) as e:
+                raise InputFileError(f"{file.display}: not a readable zip archive ({e})") from None
+            with archive:
                 yield from self._archive(file, _zip_opener(file.display, archive))
             return
         folder = file.path.parent
