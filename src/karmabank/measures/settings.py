@@ -168,6 +168,8 @@ class LinkageSettings:
     duplicates_per_person: float = 0.7  # the prior: true pairs ~ this x persons
     u_sample_pairs: int = 1_200_000  # random pairs splink estimates the u probabilities on
     seed: int = 0  # of that sampling (a run is reproducible)
+    max_block: int = 60  # a name, handle or domain more persons hold pairs no one by itself
+    memory_mb: int = 2500  # the matcher's DuckDB at most (beyond, it spills to disk)
 
 
 @dataclass(frozen=True)

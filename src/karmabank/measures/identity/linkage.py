@@ -147,14 +147,15 @@ def level_labels() -> dict[str, dict[int, str]]:
 
 def blocking_rules() -> list[Any]:
     """Which pairs are compared at all: a name, an initial and surname, a handle or name form,
-    or a domain in common."""
+    or a domain in common, each only where at most `LinkageSettings.max_block` persons hold it
+    (`features`: a name thousands share pairs no one, and would pair millions)."""
     from splink import block_on
 
     return [
-        block_on("name_full"),
-        block_on("last", "initial"),
-        block_on("link_keys", arrays_to_explode=["link_keys"]),
-        block_on("domains", arrays_to_explode=["domains"]),
+        block_on("block_name"),
+        block_on("block_surname"),
+        block_on("block_keys", arrays_to_explode=["block_keys"]),
+        block_on("block_domains", arrays_to_explode=["block_domains"]),
     ]
 
 
@@ -194,8 +195,9 @@ def linker(table: pa.Table, *, settings: LinkageSettings, model: str = "karmaban
     """A trained splink Linker over `features(table)` on a private DuckDB (no external access)."""
     from splink import DuckDBAPI, Linker, SettingsCreator
 
-    feats = features(table)
-    con = duckdb.connect(config={"enable_external_access": False})
+    feats = features(table, max_block=settings.max_block)
+    con = duckdb.connect(config={"enable_external_access": False, "threads": 2,
+                                 "memory_limit": f"{settings.memory_mb}MB"})  # fmt: skip
     db = DuckDBAPI(con)
     n = max(feats.num_rows, 2)
     prior = min(0.5, settings.duplicates_per_person * 2.0 / (n - 1))
@@ -205,6 +207,7 @@ def linker(table: pa.Table, *, settings: LinkageSettings, model: str = "karmaban
         blocking_rules_to_generate_predictions=blocking_rules(),
         probability_two_random_records_match=prior,
         retain_intermediate_calculation_columns=True,
+        retain_matching_columns=False,
         additional_columns_to_retain=["bot", "team", "platforms"],
     )
     with _quiet():
@@ -221,34 +224,63 @@ def candidates(table: pa.Table, *, settings: LinkageSettings) -> list[Candidate]
         return []
     lk = linker(table, settings=settings)
     with _quiet():
-        pred = lk.inference.predict(
-            threshold_match_probability=settings.review_min_probability
-        ).as_pyarrow_table()
-    return _decide(pred, settings=settings)
+        pred = lk.inference.predict(threshold_match_probability=settings.review_min_probability)
+    con = lk._db_api._con  # the private DuckDB the pairs are in: read only the columns needed
+    levels = _levels_by_weight(lk)
+    weights = ", ".join(
+        f"{levels[name]} AS gamma_{name}, mw_{name}"
+        + (f" + coalesce(mw_tf_adj_{name}, 0)" if _has_tf(name) else "")
+        + f" AS w_{name}"
+        for name, _null, _levels in FIELDS
+    )
+    kept = con.sql(
+        f"""SELECT least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b,
+                   match_probability, match_weight, {weights},
+                   list_sort(list_intersect(platforms_l, platforms_r))[1] AS conflict
+            FROM {pred.physical_name}
+            WHERE bot_l = bot_r AND team_l = team_r
+            ORDER BY match_probability DESC, a, b"""
+    ).to_arrow_table()
+    pred.drop_table_from_database_and_remove_from_cache()
+    return _decide(kept, settings=settings)
 
 
-def _decide(pred: pa.Table, *, settings: LinkageSettings) -> list[Candidate]:
-    labels = level_labels()
-    rows = pred.to_pylist()
-    out = []
-    for r in rows:
-        if r["bot_l"] != r["bot_r"] or r["team_l"] != r["team_r"]:
-            continue
-        shared = sorted(set(r["platforms_l"] or []) & set(r["platforms_r"] or []))
-        evidence = tuple(
-            Evidence(name, labels[name][r[f"gamma_{name}"]], _weight(r, name))
-            for name, _n, _l in FIELDS
+def _levels_by_weight(lk: Any) -> dict[str, str]:
+    """Each field's level (splink's gamma) from its match weight, as SQL: the prediction keeps
+    the weights but not the levels unless it keeps every compared column too (lists of each
+    pair's handles and forms: gigabytes on a million persons). The trained levels' weights
+    differ (different m or u); where two were equal, the more agreeing level would be named."""
+    out = {}
+    for comparison in lk._settings_obj.comparisons:
+        whens = " ".join(
+            f"WHEN mw_{comparison.output_column_name} = {float(level._match_weight)!r} "
+            f"THEN {level.comparison_vector_value}"
+            for level in comparison.comparison_levels
+            if not level.is_null_level
         )
-        p = float(r["match_probability"])
-        auto = p >= settings.auto_min_probability and not shared
-        a, b = sorted((int(r["unique_id_l"]), int(r["unique_id_r"])))
-        action = "auto" if auto else "review"
-        conflict = shared[0] if shared else None
-        out.append(Candidate(a, b, p, float(r["match_weight"]), evidence, action, conflict))
-    out.sort(key=lambda c: (-c.probability, c.a, c.b))
+        out[comparison.output_column_name] = f"CASE {whens} ELSE -1 END"
     return out
 
 
-def _weight(row: dict[str, Any], name: str) -> float:
-    """A field's match weight (splink's `mw_<field>`), its term-frequency adjustment added."""
-    return float(row[f"mw_{name}"]) + float(row.get(f"mw_tf_adj_{name}") or 0.0)
+def _has_tf(name: str) -> bool:
+    return any(tf for _label, _cond, _m, tf in dict((f, lv) for f, _n, lv in FIELDS)[name])
+
+
+def _decide(kept: pa.Table, *, settings: LinkageSettings) -> list[Candidate]:
+    """The pairs as candidates: `auto` at `auto_min_probability` unless both hold an identity
+    on one platform."""
+    labels = level_labels()
+    names = [name for name, _n, _l in FIELDS]
+    cols = [kept.column(c).to_pylist() for c in ("a", "b", "match_probability", "match_weight",
+                                                  "conflict")]  # fmt: skip
+    gammas = [kept.column(f"gamma_{n}").to_pylist() for n in names]
+    weights = [kept.column(f"w_{n}").to_pylist() for n in names]
+    out = []
+    for i, (a, b, p, w, conflict) in enumerate(zip(*cols, strict=True)):
+        evidence = tuple(
+            Evidence(n, labels[n][gammas[j][i]], float(weights[j][i])) for j, n in enumerate(names)
+        )
+        auto = p >= settings.auto_min_probability and conflict is None
+        out.append(Candidate(int(a), int(b), float(p), float(w), evidence,
+                             "auto" if auto else "review", conflict))  # fmt: skip
+    return out

@@ -29,9 +29,8 @@ NICKNAMES: dict[str, str] = {
     "ed": "edward", "eddie": "edward", "joe": "joseph", "sam": "samuel", "ben": "benjamin",
     "nacho": "ignacio", "chema": "jose maria", "lupe": "guadalupe", "sandy": "alexandra",
 }  # fmt: skip
-_SPELLED = str.maketrans({
-    "ł": "l", "ø": "o", "ß": "ss", "þ": "th", "æ": "ae", "œ": "oe", "đ": "d", "ı": "i",
-})  # fmt: skip
+SPELLED = {"ł": "l", "ø": "o", "ß": "ss", "þ": "th", "æ": "ae", "œ": "oe", "đ": "d", "ı": "i"}
+_SPELLED = str.maketrans(SPELLED)
 # email local parts that name a role, not a person: never compared
 ROLE_MAILBOXES = frozenset({
     "info", "contact", "hello", "admin", "office", "mail", "team", "noreply", "no-reply",
