@@ -26,8 +26,8 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": s.Problem, "description": "A value the action refused (the detail says why)"},
     401: {"model": s.Problem, "description": "No valid bearer token or session"},
     403: {"model": s.Problem, "description": "The role may not, or a cookie POST without CSRF"},
-    404: {"model": s.Problem, "description": "No such person, campaign or item"},
-    409: {"model": s.Problem, "description": "Ambiguous reference, or do-not-contact"},
+    404: {"model": s.Problem, "description": "No such person, campaign, item or merge"},
+    409: {"model": s.Problem, "description": "Ambiguous name, do-not-contact, refused merge"},
 }
 router = APIRouter(prefix="/api", responses=_PROBLEMS)
 

@@ -25,6 +25,7 @@ from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.model import Circle, RhythmStatus, Stage
 from karmabank.web import schemas as s
+from karmabank.web.merge_views import merged_from
 from karmabank.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -199,14 +200,18 @@ def people_page(
 
 
 @router.get("/people/{ref:path}", response_class=HTMLResponse)
-def person_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
-                ref: Annotated[str, Path(), s.STORABLE]) -> Response:  # fmt: skip
+def person_page(
+    request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
+    ref: Annotated[str, Path(), s.STORABLE],
+    unmerged: Annotated[int | None, Query(ge=1, le=s.MAX_ID)] = None,
+) -> Response:  # fmt: skip
     if not 1 <= len(ref) <= 300:
         raise HTTPException(404, "no such person")
     person = person_scores(store=store, ref=ref, now=state.settings.clock(),
                            settings=state.measures).as_json()  # fmt: skip
     title = person["name"] or f"person {person['id']}"
-    return page("person.html", _context(request, auth, title, "people", person=person))
+    merges = merged_from(store, person["id"], unmerged)  # "Merged from", and an Unmerge's note
+    return page("person.html", _context(request, auth, title, "people", person=person, **merges))
 
 
 # -- campaigns: new, plan, send, responses, the funnel ------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer
 
@@ -241,3 +241,87 @@ class Me(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+# -- merging (identity resolution) ---------------------------------------------------------------
+
+
+class EvidenceField(BaseModel):
+    field: str = Field(description="name, handle or domain")
+    level: str = Field(description="How they compare, e.g. 'same name', 'missing', 'disagrees'.")
+    weight: float = Field(description="Its match weight: log2(m/u), how much it moved the pair.")
+
+
+class Evidence(BaseModel):
+    """The matcher's evidence field by field; other keys (a source that linked the two) pass
+    through as they are stored. A merge no suggestion lent its word to has none: `{}`."""
+
+    model_config = ConfigDict(extra="allow")
+    fields: list[EvidenceField] | None = None
+    match_weight: float | None = Field(None, description="The prior plus the fields' weights.")
+    same_platform: str | None = Field(
+        None, description="A platform both hold an identity on: review only, never auto."
+    )
+
+
+class ChannelCount(BaseModel):
+    channel: str
+    activities: int
+
+
+class SuggestedPerson(PersonRef):
+    flags: list[str]
+    activities: int = Field(description="What they did (direction in).")
+    last_activity_at: str | None
+    channels: list[ChannelCount] = Field(description="Where they did it, most used first.")
+
+
+class SuggestionOut(BaseModel):
+    id: int
+    a: SuggestedPerson
+    b: SuggestedPerson
+    confidence: float = Field(description="The probability (0-1) that they are one person.")
+    evidence: Evidence
+    action: Literal["auto", "review"]
+
+
+class SuggestionPage(BaseModel):
+    items: list[SuggestionOut]
+    total: int = Field(description="Open suggestions at or above min_confidence, in all.")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="Ask again from here; null on the last page.")
+
+
+class MergeIn(BaseModel):
+    a: Ref = Field(description="A person: an id `id:N`, an identity platform:key or a name.")
+    b: Ref
+    why: Description | None = None
+
+
+class NeverIn(MergeIn):
+    pass
+
+
+class MergedPersons(BaseModel):
+    kept: PersonRef
+    absorbed: PersonRef = Field(description="As they were when merged; back on unmerge.")
+
+
+class MergeOut(BaseModel):
+    id: int
+    at: str
+    decided_by: str = Field(description="web:EMAIL, cli, auto or source.")
+    why: str | None
+    confidence: float | None
+    evidence: Evidence
+    persons: MergedPersons
+    undone_at: str | None
+
+
+class NeverOut(BaseModel):
+    a: PersonRef
+    b: PersonRef
+    at: str
+    decided_by: str
+    why: str | None

@@ -1,0 +1,61 @@
+"""What the merge pages show of a suggestion's or a merge's evidence, and a person's "Merged
+from": plain values for the templates (`merge_review.html`, `_evidence.html`, `person.html`),
+which escape every one of them. Used by `merge_pages` and by `pages.person_page`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from karmabank.actions.merge_review import merge_by_id, merged_into
+from karmabank.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from karmabank.store.open import Store
+
+_KNOWN = ("fields", "match_weight", "same_platform")
+
+
+def evidence_rows(evidence: dict[str, Any]) -> dict[str, Any]:
+    """The evidence as the page lays it out: each field's level and weight (agreed when it
+    raised the match weight, disagreed when it lowered it, missing when a side has none), the
+    prior (what the weight is before any field: the match weight less the fields'), the match
+    weight, a platform both hold an identity on, and anything else stored (a source's link)."""
+    fields = [
+        {**f, "verdict": _verdict(f)} for f in evidence.get("fields") or [] if isinstance(f, dict)
+    ]
+    weight = evidence.get("match_weight")
+    prior = None
+    if isinstance(weight, int | float):
+        weights = [f["weight"] for f in fields if isinstance(f.get("weight"), int | float)]
+        prior = weight - sum(weights)
+    other = [(k, v if isinstance(v, str) else _text(v)) for k, v in evidence.items()
+             if k not in _KNOWN]  # fmt: skip
+    return {"fields": fields, "prior": prior, "match_weight": weight,
+            "same_platform": evidence.get("same_platform"), "other": other}  # fmt: skip
+
+
+def _verdict(f: dict[str, Any]) -> str:
+    w = f.get("weight")
+    if f.get("level") == "missing" or not isinstance(w, int | float) or w == 0:
+        return "missing"
+    return "agreed" if w > 0 else "disagreed"
+
+
+def _text(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def merged_from(store: Store, person_id: int, unmerged: int | None) -> dict[str, Any]:
+    """The person page's "Merged from" (each active merge kept by the person, newest first, with
+    its evidence laid out) and, after an Unmerge, the merge just undone (None if unknown)."""
+    merges = [{**m.as_json(), "shown": evidence_rows(m.evidence)}
+              for m in merged_into(store=store, person_id=person_id)]  # fmt: skip
+    undone = None
+    if unmerged is not None:
+        try:
+            undone = merge_by_id(store=store, merge_id=unmerged).as_json()
+        except NotFoundError:
+            undone = None
+    return {"merges": merges, "unmerged": undone}
