@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from karmabank.actions.import_org import sort_items, store_org_items
+from karmabank.actions.import_org import org_identity_adder, sort_items, store_org_items
 from karmabank.actions.source_links import Owner, StatedLink, plan_owners, store_links
 from karmabank.model import IdentityKey
 from karmabank.sources.base import (
@@ -105,7 +105,9 @@ class Batcher:
             {"n": sum(type(i) is not OrgIdentityRow for i in batch), "id": self.run_id},
         )
         writer = BulkWriter(conn)
-        rows, bad, skipped, org = sort_items(conn, display, batch, self.org_keys)
+        rows, bad, skipped, org = sort_items(
+            batch, self.org_keys, org_identity_adder(conn, display)
+        )
         people, links = self._resolve(writer, rows)
         store_links(conn, links, file=display, now_us=self.now_us)
         tuples, names, followers = self._activities(rows, people, skipped)

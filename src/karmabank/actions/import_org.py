@@ -17,12 +17,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select, text
 
 from karmabank.actions.opt_outs import store_opt_outs
-from karmabank.actions.organization import add_org_identity, org_identity_owner, owned_refusal
+from karmabank.actions.organization import (
+    add_org_identity,
+    org_identity_known,
+    org_identity_owner,
+    owned_refusal,
+)
 from karmabank.bounds import check_micros
 from karmabank.errors import InputFileError
 from karmabank.model import Direction, IdentityKey, check_channel
@@ -48,6 +54,7 @@ from karmabank.store.bulk import BulkWriter
 from karmabank.store.org_tables import OrgContent
 
 ITSELF = "the organization itself"
+IdentityAdder = Callable[[OrgIdentityRow], bool]
 
 
 @dataclass
@@ -92,17 +99,38 @@ def attributed(row: ParsedRow, org_keys: set[IdentityKey]) -> ParsedRow | None:
     )  # fmt: skip
 
 
+def org_identity_adder(conn: Connection, display: str, *, write: bool = True) -> IdentityAdder:
+    """What `sort_items` calls for an identity the file says is the organization's: refused
+    (the import stops) when a person has it, else added (`write`: in the database); whether
+    it was new."""
+    org_id: list[int] = []
+
+    def add(item: OrgIdentityRow) -> bool:
+        owner = org_identity_owner(conn, item.identity)
+        if owner is not None:
+            raise InputFileError(
+                f"{display} line {item.line}: the file says the organization is "
+                f"{owned_refusal(item.identity, owner)}; then import it again"
+            )
+        if not write:
+            return not org_identity_known(conn, item.identity)
+        if not org_id:
+            org_id.append(int(conn.scalar(text("SELECT min(id) FROM organization")) or 0))
+        return add_org_identity(conn, org_id[0], item.identity)
+
+    return add
+
+
 def sort_items(
-    conn: Connection, display: str, batch: list[SourceItem], org_keys: set[IdentityKey]
+    batch: list[SourceItem], org_keys: set[IdentityKey], add_identity: IdentityAdder
 ) -> tuple[list[ParsedRow], list[BadRow], Counter[str], OrgItems]:
     """A batch's rows to store, its rows to quarantine, why the others were skipped, and its
-    organization items. An organization identity is added (to the database and `org_keys`)
+    organization items. An organization identity is added (`add_identity`, and to `org_keys`)
     where it comes, so the rows after it are the organization's."""
     rows: list[ParsedRow] = []
     bad: list[BadRow] = []
     skipped: Counter[str] = Counter()
     org = OrgItems()
-    org_id: int | None = None
     for item in batch:
         kind = type(item)
         if kind is ParsedRow:
@@ -123,15 +151,7 @@ def sort_items(
         elif kind is OrgIdentityRow:
             assert isinstance(item, OrgIdentityRow)
             if item.identity not in org_keys:
-                owner = org_identity_owner(conn, item.identity)
-                if owner is not None:
-                    raise InputFileError(
-                        f"{display} line {item.line}: the file says the organization is "
-                        f"{owned_refusal(item.identity, owner)}; then import it again"
-                    )
-                if org_id is None:
-                    org_id = int(conn.scalar(text("SELECT min(id) FROM organization")) or 0)
-                if add_org_identity(conn, org_id, item.identity):
+                if add_identity(item):
                     org.identities.append(item)
                 org_keys.add(item.identity)
         elif kind is OrgContentRow:

@@ -116,14 +116,19 @@ def org_identity_owner(conn: Connection, key: IdentityKey) -> int | None:
     )
 
 
-def add_org_identity(conn: Connection, org_id: int, key: IdentityKey) -> bool:
-    """Make `key` one of the organization's identities; False when it was already."""
-    exists = conn.scalar(
+def org_identity_known(conn: Connection, key: IdentityKey) -> bool:
+    """Whether `key` is one of the organization's identities."""
+    found = conn.scalar(
         select(OrgIdentity.id).where(
             OrgIdentity.platform == key.platform, OrgIdentity.key == key.key
         )
     )
-    if exists is not None:
+    return found is not None
+
+
+def add_org_identity(conn: Connection, org_id: int, key: IdentityKey) -> bool:
+    """Make `key` one of the organization's identities; False when it was already."""
+    if org_identity_known(conn, key):
         return False
     conn.execute(
         insert(OrgIdentity).values(organization_id=org_id, platform=key.platform, key=key.key)

@@ -54,6 +54,12 @@ def import_(
         str | None,
         typer.Option(help="The files' text encoding, e.g. cp1252, latin-1 (default: UTF-8)."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Read the files and show the counts and first rows; store nothing."
+        ),
+    ] = False,
     json_: Json = False,
 ) -> None:
     """Import activities from files; bad rows are quarantined, re-runs import nothing twice."""
@@ -68,6 +74,11 @@ def import_(
         if v is not None
     }  # fmt: skip
     settings = load_settings(db=db)
+    if dry_run:
+        from karmabank.cli.organization import dry_run_import
+
+        dry_run_import(settings, format, paths, options, encoding, batch_size, json_)
+        return
     with (
         open_database(settings=settings, create=True) as store,
         render.import_progress() as progress,

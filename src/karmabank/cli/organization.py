@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,7 +10,7 @@ import typer
 from karmabank.cli import render
 from karmabank.cli.options import Db, Json, opened
 from karmabank.cli.output import print_json
-from karmabank.settings import load_settings
+from karmabank.settings import Settings, load_settings
 
 org_app = typer.Typer(
     help="The organization: its name (drafts are signed with it) and its own identities.",
@@ -115,4 +116,63 @@ def formats(json_: Json = False) -> None:
     for f in found:
         render.console().print(
             f"{render.safe(f.name):{width}}  {render.safe(f.description)}", soft_wrap=True
+        )
+
+
+def dry_run_import(
+    settings: Settings, fmt: str, paths: list[Path], options: dict[str, str],
+    encoding: str | None, batch_size: int, json_: bool,
+) -> None:  # fmt: skip
+    """`import --dry-run`: the counts and first rows of an import, nothing stored (the
+    database, if there is one at the current schema, is only read)."""
+    from karmabank.actions.database import open_database
+    from karmabank.actions.import_preview import preview_files
+    from karmabank.errors import StoreError
+
+    try:
+        store = open_database(settings=settings)
+    except StoreError:  # no database yet (or behind): nothing is stored already
+        store = None
+    try:
+        preview = preview_files(
+            store=store, fmt=fmt, paths=paths, options=options, encoding=encoding,
+            batch_size=batch_size,
+        )  # fmt: skip
+    finally:
+        if store is not None:
+            store.close()
+    if json_:
+        print_json(preview.as_json())
+        return
+    out = render.console()
+    out.print(
+        f"dry run, nothing stored: would import {preview.imported:,}; "
+        f"{preview.duplicates:,} already there; {preview.skipped:,} skipped; "
+        f"{preview.quarantined:,} quarantined ({preview.rows_read:,} rows read)",
+        soft_wrap=True,
+    )
+    for reason, n in sorted(preview.skip_reasons.items()):
+        out.print(f"  skipped {n:,}: {render.safe(reason)}")
+    for e in preview.errors[:20]:
+        out.print(f"  {render.safe(e.file)}:{e.line}: {render.safe(e.reason)}", soft_wrap=True)
+    if preview.org_identities or preview.org_content or preview.opt_outs:
+        ids = ", ".join(preview.org_identities) or "none new"
+        out.print(
+            f"  the organization: identities {render.safe(ids)}; {preview.org_content:,} of "
+            f"its own content; {preview.opt_outs:,} opt-outs",
+            soft_wrap=True,
+        )
+    if not preview.checked_database:
+        out.print("  (no database yet: nothing is stored already)")
+    if preview.first_rows:
+        out.print("first rows:")
+    for r in preview.first_rows:
+        toward = f" -> {r['target']}" if r["target"] else ""
+        what = f"  {r['object']}" if r["object"] else ""
+        out.print(
+            render.safe(
+                f"  line {r['line']}  {r['occurred_at']}  {r['person']}{toward}  "
+                f"{r['direction']} {r['verb']} ({r['channel']}){what}"
+            ),
+            soft_wrap=True,
         )

@@ -143,6 +143,10 @@ def import_report(report: ImportReport) -> None:
     )
     for reason, n in sorted(report.skip_reasons.items()):
         out.print(f"  skipped {n:,}: {safe(reason)}")
+    if report.org_identities or report.org_content or report.opt_outs:  # among the imported
+        ids = ", ".join(report.org_identities) or "none new"
+        out.print(f"  the organization: identities added {safe(ids)}; {report.org_content:,} of "
+                  f"its own content; {report.opt_outs:,} opt-outs", soft_wrap=True)  # fmt: skip
     for e in report.errors[:20]:
         out.print(f"  {safe(e.file)}:{e.line}: {safe(e.reason)}")
     if report.quarantined > min(len(report.errors), 20):
