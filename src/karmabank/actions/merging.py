@@ -102,34 +102,54 @@ def merge_people(
     none are given. `decided_by`: a user's email, `cli`, `auto` or `source`."""
     with store.sessions.begin() as session:
         one, other = find_person(session, a), find_person(session, b)
-        _check_mergeable(session, one, other)
-        kept, absorbed = (one, other) if one.id > other.id else (other, one)
-        refs = {"kept_ref": PersonRef.of(kept).as_json(),
-                "absorbed_ref": PersonRef.of(absorbed).as_json()}  # fmt: skip
-        suggestion = _pair_suggestion(session, kept.id, absorbed.id)
-        if suggestion is not None:  # the matcher's word, unless the caller gives its own
-            confidence = suggestion.confidence if confidence is None else confidence
-            evidence = json.loads(suggestion.evidence) if evidence is None else evidence
-        merge = Merge(
-            kept_id=kept.id, absorbed_id=absorbed.id, decided_at=now, decided_by=decided_by,
-            why=why, confidence=confidence, evidence=json.dumps(evidence or {}),
-            suggestion_id=None if suggestion is None else suggestion.id,
+        return merge_in_session(
+            session, one, other, now=now, decided_by=decided_by, why=why,
+            confidence=confidence, evidence=evidence,
         )  # fmt: skip
-        moved = _merge_rows(session, kept.id, absorbed.id)
-        if suggestion is not None:
-            moved["suggestion_status"] = suggestion.status
-            session.execute(
-                update(MergeSuggestion).where(MergeSuggestion.id == suggestion.id)
-                .values(status="merged")
-            )  # fmt: skip
-        merge.moved = json.dumps({**refs, **moved})
-        session.add(merge)
-        session.flush()
-        write_audit(
-            session, now=now, actor=decided_by, action="merge", subject=f"merge:{merge.id}",
-            details={"kept": kept.id, "absorbed": absorbed.id, "why": why},
+
+
+def merge_in_session(
+    session: Session, one: Person, other: Person, *, now: datetime, decided_by: str,
+    why: str | None = None, confidence: float | None = None,
+    evidence: dict[str, Any] | None = None, suggestion_id: int | None = None,
+) -> MergeView:  # fmt: skip
+    """`merge_people` inside the caller's transaction, for two persons loaded in `session`:
+    refused (`MergeRefused`) before anything is written. `suggestion_id` names the suggestion
+    the merge applies (`merge auto`: in a chain it may be of persons merged since); without it,
+    the pair's own open suggestion, if any. The session's objects are expunged."""
+    _check_mergeable(session, one, other)
+    kept, absorbed = (one, other) if one.id > other.id else (other, one)
+    refs = {"kept_ref": PersonRef.of(kept).as_json(),
+            "absorbed_ref": PersonRef.of(absorbed).as_json()}  # fmt: skip
+    suggestion = (
+        _pair_suggestion(session, kept.id, absorbed.id)
+        if suggestion_id is None
+        else session.get(MergeSuggestion, suggestion_id)
+    )
+    if suggestion is not None:  # the matcher's word, unless the caller gives its own
+        confidence = suggestion.confidence if confidence is None else confidence
+        evidence = json.loads(suggestion.evidence) if evidence is None else evidence
+    merge = Merge(
+        kept_id=kept.id, absorbed_id=absorbed.id, decided_at=now, decided_by=decided_by,
+        why=why, confidence=confidence, evidence=json.dumps(evidence or {}),
+        suggestion_id=None if suggestion is None else suggestion.id,
+    )  # fmt: skip
+    suggestion_state = None if suggestion is None else (suggestion.id, suggestion.status)
+    moved = _merge_rows(session, kept.id, absorbed.id)
+    if suggestion_state is not None:
+        moved["suggestion_status"] = suggestion_state[1]
+        session.execute(
+            update(MergeSuggestion).where(MergeSuggestion.id == suggestion_state[0])
+            .values(status="merged")
         )  # fmt: skip
-        return MergeView.of(merge)
+    merge.moved = json.dumps({**refs, **moved})
+    session.add(merge)
+    session.flush()
+    write_audit(
+        session, now=now, actor=decided_by, action="merge", subject=f"merge:{merge.id}",
+        details={"kept": kept.id, "absorbed": absorbed.id, "why": why},
+    )  # fmt: skip
+    return MergeView.of(merge)
 
 
 def _merge_rows(session: Session, kept: int, absorbed: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from karmabank.cli import render
 from karmabank.cli.merge_suggestions import suggestions
 from karmabank.cli.options import Db, Json, Now, opened
 from karmabank.cli.output import print_json
+from karmabank.errors import OptionError
 
 DECIDED_BY = "cli"  # who decided a merge made at the command line
 
@@ -33,7 +34,8 @@ merge_app = typer.Typer(
     cls=_PairDefault,
     help=(
         "Merge two persons into one: `karmabank merge A B [--why TEXT]` (the same as `merge "
-        "pair`); list, undo (`karmabank unmerge ID`) and mark pairs never to merge."
+        "pair`); list, undo (`karmabank unmerge ID`), mark pairs never to merge, find who may "
+        "be one (`suggestions`), apply the sure ones (`auto`)."
     ),
     no_args_is_help=True,
 )
@@ -119,3 +121,54 @@ def _who(person: dict[str, object]) -> str:
 
 
 merge_app.command("suggestions")(suggestions)  # the matcher's: cli/merge_suggestions.py
+
+
+@merge_app.command("auto")
+def merge_auto(
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--min-confidence",
+            help="Only suggestions at least this probable (0-1; default "
+            "linkage.auto_min_probability, 0.99).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be merged; change nothing.")
+    ] = False,
+    db: Db = None,
+    now: Now = None,
+    json_: Json = False,
+) -> None:
+    """Apply the open `auto` suggestions (run `merge suggestions` first), each an audited
+    merge by `auto` that `unmerge` undoes."""
+    from karmabank.actions.merge_auto import merge_auto as apply
+
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise OptionError("min_confidence", "must be between 0 and 1")
+    with opened(db, now) as (store, settings):
+        run = apply(
+            store=store, settings=settings.measures.linkage, now=settings.clock(),
+            min_confidence=min_confidence, dry_run=dry_run,
+        )  # fmt: skip
+    if json_:
+        print_json(run.as_json())
+        return
+    out = render.console()
+    for step in run.merged:
+        pair = f"{_who(step.absorbed)} into {_who(step.kept)}"
+        if step.merge is None:
+            out.print(f"would merge {pair} (suggestion {step.suggestion}, "
+                      f"{step.confidence:.3f})", soft_wrap=True)  # fmt: skip
+        else:
+            out.print(f"merge {step.merge}: {pair} (suggestion {step.suggestion}, "
+                      f"{step.confidence:.3f}; undo: karmabank unmerge {step.merge})",
+                      soft_wrap=True)  # fmt: skip
+    for step in run.skipped:
+        out.print(f"skipped suggestion {step.suggestion} ({step.confidence:.3f}), "
+                  f"{_who(step.absorbed)} ~ {_who(step.kept)}: {render.safe(step.skipped or '')}",
+                  soft_wrap=True)  # fmt: skip
+    verb = "would merge" if run.dry_run else "merged"
+    one = f", {len(run.already_one)} already one person" if run.already_one else ""
+    out.print(f"{verb} {len(run.merged)}, skipped {len(run.skipped)}{one} of the open auto "
+              f"suggestions at confidence >= {run.min_confidence:g}", soft_wrap=True)  # fmt: skip
