@@ -12,6 +12,7 @@ import pyarrow as pa
 from sqlalchemy import delete, select
 
 from karmabank.actions.campaigns import CampaignView, campaign_view
+from karmabank.actions.opt_outs import ask_channels, opt_outs_of
 from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.measures.planning import Facts, ask_reason
 from karmabank.store import arrow_io
@@ -65,17 +66,19 @@ def facts_of(store: Store, people: list[int]) -> dict[int, Facts]:
 
 
 def _draft(
-    env: jinja2.Environment, view: CampaignView, org: str | None, ref: dict[str, Any]
-) -> str:
+    env: jinja2.Environment, view: CampaignView, org: str | None, ref: dict[str, Any],
+    opted_out: list[str],
+) -> str:  # fmt: skip
     """The campaign's ask to this person, from the most specific template there is
-    (`ask.<action>.<channel>`, `ask.<action>`, `ask.<channel>`, `ask`)."""
+    (`ask.<action>.<channel>`, `ask.<action>`, `ask.<channel>`, `ask`), on the first channel of
+    theirs they did not opt out of."""
     name = first_name(ref["name"])
     context = {
         "name": name, "hi": f"Hi {name}" if name else "Hi", "org": org or "us",
         "campaign": view.name, "action": view.action, "issue": view.issue or "",
         "deadline": view.deadline.strftime("%-d %B") if view.deadline else "",
     }  # fmt: skip
-    channel = ref["identities"][0].split(":")[0] if ref["identities"] else "other"
+    channel = next(iter(ask_channels(ref["identities"], opted_out)), "other")
     names = [f"ask.{view.action}.{channel}", f"ask.{view.action}", f"ask.{channel}", "ask"]
     return render_template(env, names, context, "campaign ask")
 
@@ -95,7 +98,7 @@ def write_plan(
         session.execute(delete(Ask).where(Ask.campaign_id == view.id, Ask.status == "planned"))
         for position, (person_id, gain, chance) in enumerate(chosen, start=1):
             ref = refs[person_id]
-            draft = _draft(env, view, org, ref)
+            draft = _draft(env, view, org, ref, opt_outs_of(session, person_id))
             fact = facts.get(person_id, (None, None, None))
             reason = ask_reason(fact, gain, chance, whys.get(person_id, ""))
             session.add(Ask(campaign_id=view.id, person_id=person_id, status="planned",

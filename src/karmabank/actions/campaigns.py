@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from karmabank.actions.issues import find_issue
+from karmabank.actions.opt_outs import ask_channels, opt_outs_of
 from karmabank.actions.organization import ensure_organization, write_audit
 from karmabank.actions.people import find_person, person_ref_json, person_refs
 from karmabank.errors import ConfigError, NotFoundError, OptionError
@@ -147,13 +148,17 @@ def send_campaign(*, store: Store, name: str, now: datetime, actor: str = "cli")
         for ask in planned:
             person = session.get(Person, ask.person_id)
             assert person is not None
-            if person.do_not_contact or person.erased or room <= 0:
+            ref = person_ref_json(person)
+            channels = ask_channels(ref["identities"], opt_outs_of(session, person.id))
+            if person.do_not_contact or person.erased or room <= 0 or not channels:
                 why = ("over the budget" if room <= 0 else
-                       "erased" if person.erased else "asked not to be contacted")  # fmt: skip
-                refused.append({"person": person_ref_json(person), "reason": why})
+                       "erased" if person.erased else "asked not to be contacted"
+                       if person.do_not_contact else
+                       "opted out of every channel they have")  # fmt: skip
+                refused.append({"person": ref, "reason": why})
                 session.delete(ask)
                 continue
-            platform = person.identities[0].platform if person.identities else "other"
+            platform = channels[0]
             act = Activity(
                 source_key=f"campaign:{c.id}:ask:{person.id}", occurred_at=now,
                 person_id=person.id, verb=c.action, direction=Direction.ASK.value,

@@ -18,6 +18,7 @@ from karmabank.actions.campaign_plan import PlannedAsk, facts_of, write_plan
 from karmabank.actions.campaigns import CampaignView, campaign_view, find_campaign
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.likelihood import PlanLikelihood, explain_chosen, plan_likelihood
+from karmabank.actions.opt_outs import opted_out_everywhere
 from karmabank.actions.people import person_refs
 from karmabank.errors import ConfigError
 from karmabank.measures import planning
@@ -117,10 +118,12 @@ def _pool(store: Store, likely: PlanLikelihood, asked: set[int]) -> planning.Poo
                    FROM person_score) s""", _SCORES,
         )  # fmt: skip
     people = scores.column("person_id").to_numpy()
+    with store.engine.connect() as db:
+        opted_out = opted_out_everywhere(db)  # no channel left to ask them on
     return planning.pool_of(
         people, scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool),
         scores.column("rule").to_numpy(zero_copy_only=False),
-        planning.by_person(likely.likely, people), asked,
+        planning.by_person(likely.likely, people), asked, opted_out,
     )  # fmt: skip
 
 

@@ -96,8 +96,11 @@ def store_opt_outs(
 
 def ask_channels(identities: Sequence[str], opted_out: Iterable[str]) -> list[str]:
     """The channels an ask may go through, in the order of the person's identities
-    (`platform:key`): their platforms, less those opted out of."""
+    (`platform:key`): their platforms, less those opted out of (a person without identities:
+    `other`, unless they opted out of anything)."""
     out = set(opted_out)
+    if not identities:
+        return [] if out else ["other"]
     seen: dict[str, None] = {}
     for identity in identities:
         platform = identity.split(":", 1)[0]

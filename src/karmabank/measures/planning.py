@@ -43,6 +43,7 @@ RULES = {
     "cooldown": "recent_ask",  # asked within ledger.ask_cooldown_days
     "frequency": "yearly_cap",  # ledger.max_asks asks within ledger.max_asks_days
     "campaign": "asked_in_campaign",  # already asked in this campaign
+    "opted_out": "opted_out",  # opted out of every channel they have (actions/opt_outs.py)
 }
 _SHOWN = np.asarray([None, *RULES.values()], dtype=object)  # by rule code (0: none)
 CHANCE_SCHEMA = pa.schema([("person_id", pa.int64()), ("likelihood", pa.float64())])
@@ -108,13 +109,17 @@ class Pool:
 
 
 def pool_of(people: Ids, ready: npt.NDArray[np.bool_], code: Ids, chance: Floats,
-            asked: set[int]) -> Pool:  # fmt: skip
+            asked: set[int], opted_out: set[int] | None = None) -> Pool:  # fmt: skip
     """The ask-ready people not `asked` in this campaign yet are eligible; the asked are kept
-    out by the campaign's own rule."""
+    out by the campaign's own rule, the ask-ready `opted_out` of every channel they have by
+    theirs."""
     in_campaign = np.isin(people, np.fromiter(asked, np.int64, len(asked)))
     code = np.array(code, dtype=np.int64)
     code[in_campaign] = list(RULES).index("campaign") + 1
-    return Pool(people, chance, ready & ~in_campaign, code)
+    out = set() if opted_out is None else opted_out
+    no_channel = np.isin(people, np.fromiter(out, np.int64, len(out))) & ready & ~in_campaign
+    code[no_channel] = list(RULES).index("opted_out") + 1
+    return Pool(people, chance, ready & ~in_campaign & ~no_channel, code)
 
 
 @dataclass(frozen=True)
