@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from karmabank.actions.import_org import org_identity_adder, sort_items, store_org_items
 from karmabank.actions.source_links import Owner, StatedLink, plan_owners, store_links
 from karmabank.model import IdentityKey
+from karmabank.names import name_key
 from karmabank.sources.base import (
     BadRow,
     InputFile,
@@ -93,6 +94,7 @@ class Batcher:
         self.now_us = now_us
         self.tally = tally
         self.people: dict[IdentityKey, tuple[int, bool]] = {}
+        self.names_seen: set[tuple[IdentityKey, str]] = set()  # recorded in this run
 
     def store_batch(self, display: str, stored_as: str, batch: Batch) -> None:
         with self.store.engine.begin() as conn:
@@ -113,6 +115,7 @@ class Batcher:
         tuples, names, followers = self._activities(rows, people, skipped)
         inserted = writer.insert_activities(tuples)
         writer.update_names(names)
+        writer.record_names(self._new_names(rows, people))
         writer.update_followers(followers)
         ours = store_org_items(conn, writer, org, run_id=self.run_id, now_us=self.now_us,
                                skipped=skipped)  # fmt: skip
@@ -140,6 +143,23 @@ class Batcher:
         rep.skip_reasons.update(skipped)
         room = MAX_REPORTED_ERRORS - len(rep.errors)
         rep.errors.extend(RowError(display, b.line, b.reason) for b in bad[: max(room, 0)])
+
+    def _new_names(
+        self, rows: list[ParsedRow], people: dict[IdentityKey, tuple[int, bool]]
+    ) -> list[tuple[IdentityKey, str, str]]:
+        """The (identity, name key, name) pairs of the rows not recorded yet in this run (none
+        for an erased person)."""
+        seen = self.names_seen
+        if len(seen) > IDENTITY_CACHE_LIMIT:
+            seen.clear()
+        new: list[tuple[IdentityKey, str, str]] = []
+        for r in rows:
+            if not r.name or people[r.person][1]:
+                continue
+            if (key := name_key(r.name)) is not None and (r.person, key) not in seen:
+                seen.add((r.person, key))
+                new.append((r.person, key, r.name))
+        return new
 
     def _activities(
         self, rows: list[ParsedRow], people: dict[IdentityKey, tuple[int, bool]],

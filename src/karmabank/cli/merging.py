@@ -123,6 +123,32 @@ def _who(person: dict[str, object]) -> str:
 merge_app.command("suggestions")(suggestions)  # the matcher's: cli/merge_suggestions.py
 
 
+@merge_app.command("shared")
+def merge_shared(
+    limit: Annotated[int | None, typer.Option(help="At most this many identities.")] = None,
+    db: Db = None,
+    json_: Json = False,
+) -> None:
+    """Identities seen with several people's names (a shared mailbox): possibly several
+    people, for a person to review. Changes nothing."""
+    from karmabank.actions.shared_identities import shared_identities
+
+    if limit is not None and limit < 1:
+        raise OptionError("limit", "must be at least 1")
+    with opened(db) as (store, _settings):
+        found = shared_identities(store=store, limit=limit)
+    if json_:
+        print_json([f.as_json() for f in found])
+        return
+    out = render.console()
+    if not found:
+        out.print("no identity seen with several people's names")
+    for f in found:
+        names = ", ".join(render.safe(n) for n in f.names)
+        out.print(f"{render.safe(f.identity)} of {_who(f.person.as_json())}: {names}",
+                  soft_wrap=True)  # fmt: skip
+
+
 @merge_app.command("auto")
 def merge_auto(
     min_confidence: Annotated[

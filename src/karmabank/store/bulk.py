@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from karmabank.model import IdentityKey
 from karmabank.names import name_key
+from karmabank.store.identity_names import MAX_NAMES_PER_IDENTITY
 
 ACTIVITY_COLUMNS = (
     "source_key", "occurred_at", "person_id", "verb", "direction", "channel",
@@ -127,6 +128,27 @@ class BulkWriter:
                 ),
                 [{"id": pid, "name": name, "key": name_key(name)} for pid, name in names.items()],
             )
+
+    def record_names(self, seen: Sequence[tuple[IdentityKey, str, str]]) -> None:
+        """Keep each (identity, name key, name) as a distinct name the identity was seen with,
+        at most `MAX_NAMES_PER_IDENTITY` per identity (`store/identity_names.py`)."""
+        if not seen:
+            return
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        sql = (
+            "INSERT INTO identity_name (identity_id, name_key, name)"
+            f" SELECT i.id, {mark}, {mark} FROM identity i"
+            f" WHERE i.platform = {mark} AND i.key = {mark}"
+            " AND (SELECT count(*) FROM identity_name n WHERE n.identity_id = i.id)"
+            f" < {MAX_NAMES_PER_IDENTITY}"
+            " ON CONFLICT (identity_id, name_key) DO NOTHING"
+        )
+        rows = [(key, name, k.platform, k.key) for k, key, name in seen]
+        if self.dialect == "sqlite":
+            self.dbapi.cursor().executemany(sql, rows)
+        else:
+            with self.dbapi.cursor() as cur:
+                cur.executemany(sql, rows)
 
     def update_followers(self, counts: dict[int, int]) -> None:
         """Audience sizes a source reported (they feed reach)."""
