@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
+from karmabank.actions.opt_outs import opt_outs_of
 from karmabank.actions.people import ID_PREFIX, PersonRef, as_time, iso, resolve_person
 from karmabank.errors import NotFoundError
 from karmabank.model import Direction
@@ -84,10 +85,12 @@ class PersonStory:
     last_seen: datetime | None
     timeline: tuple[TimelineItem, ...]  # the newest first
     note: str | None  # which of two people a bare number meant (`people.Found`)
+    opt_outs: tuple[str, ...] = ()  # the channels they opted out of (`karmabank optout`)
 
     def head_json(self) -> dict[str, Any]:
         """Who they are: what a person's JSON starts with (the scores come between)."""
-        return {**self.ref.as_json(), "flags": self.flags.as_json()}
+        return {**self.ref.as_json(), "flags": self.flags.as_json(),
+                "opt_outs": list(self.opt_outs)}  # fmt: skip
 
     def tail_json(self) -> dict[str, Any]:
         """What they did: what a person's JSON ends with."""
@@ -121,6 +124,7 @@ def read_story(session: Session, *, ref: str, timeline_limit: int = TIMELINE_LIM
         flags=PersonFlags(team=p.team, bot=p.bot, do_not_contact=p.do_not_contact,
                           erased=p.erased),  # fmt: skip
         counts=counts, first_seen=first, last_seen=last, timeline=timeline, note=found.note,
+        opt_outs=tuple(opt_outs_of(session, p.id)),
     )  # fmt: skip
 
 

@@ -173,6 +173,8 @@ def person_view(d: dict[str, Any]) -> None:
     out.print(f"[bold]{safe(d['name'] or '(no name)')}[/bold]  person {d['id']}"
               + (safe(f"  [{', '.join(flags)}]") if flags else ""))  # fmt: skip
     out.print("identities: " + safe(", ".join(d["identities"])))
+    if d.get("opt_outs"):
+        out.print("opted out of: " + safe(", ".join(d["opt_outs"])))
     out.print(f"\n[bold]why[/bold] (scores as of {d['scored_at'][:16].replace('T', ' ')} UTC)")
     why = Table.grid(padding=(0, 2))
     why.add_column(no_wrap=True)
