@@ -1,6 +1,7 @@
 """A small world for merge tests: eight persons with every kind of row that names a person
 (identities, activities as actor and as target, asks with a clash, nurture suggestions, ladder
-transitions, scores with circle history, merge suggestions, a pair never to merge), and a dump
+transitions, scores with circle history, merge suggestions, a pair never to merge, per-channel
+opt-outs with a clash), and a dump
 of every table a merge touches, to compare before and after."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from karmabank.model import to_micros
 from karmabank.store.merges import MergeNever, MergeSuggestion
 from karmabank.store.open import Store
+from karmabank.store.org_tables import OptOut
 from karmabank.store.tables import (
     Activity,
     Ask,
@@ -28,7 +30,7 @@ from tests.conftest import NOW
 
 DUMPED = (
     "person", "identity", "activity", "ask", "suggestion", "ladder_transition", "person_score",
-    "merge_suggestion", "merge_never",
+    "merge_suggestion", "merge_never", "opt_out",
 )  # fmt: skip
 # id: (name, manual, flags, identities, circle, stage)
 PEOPLE: dict[int, tuple[str | None, bool, tuple[str, ...], tuple[str, ...], str | None, str]] = {
@@ -91,6 +93,8 @@ def _activities_and_asks(s: Any) -> None:
                          priority=1.0, created_at=NOW))  # fmt: skip
     for pid in PEOPLE:
         s.add(LadderTransition(person_id=pid, from_stage=None, to_stage="aware", at=pid))
+    for pid, channel in ((1, "email"), (2, "email"), (2, "mastodon"), (5, "x")):  # 1, 2 clash
+        s.add(OptOut(person_id=pid, channel=channel, created_at=NOW, source="cli"))
 
 
 def _scores(s: Any) -> None:

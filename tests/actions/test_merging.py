@@ -65,6 +65,9 @@ def test_a_merge_moves_everything_and_combines_flags_and_history(world: Store) -
     # both had an ask in campaign 1: the kept one's stays, the other is kept aside in the merge
     assert _scalar(world, "SELECT count(*) FROM ask WHERE person_id = 2") == 2
     assert _scalar(world, "SELECT count(*) FROM suggestion WHERE person_id = 2") == 2
+    # per-channel opt-outs: both had email (the kept one's stays), 2's mastodon stays
+    assert _scalar(world, "SELECT count(*) FROM opt_out WHERE person_id = 2") == 2
+    assert _scalar(world, "SELECT count(*) FROM opt_out WHERE person_id = 1") == 0
     assert _scalar(world, "SELECT revision FROM organization") == 1
     assert _scalar(world, "SELECT activity_epoch FROM organization") == 1
     assert _scalar(world, "SELECT action FROM audit_log") == "merge"

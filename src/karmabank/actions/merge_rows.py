@@ -21,6 +21,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from karmabank.model import Circle, Stage, to_micros
+from karmabank.store.org_tables import OptOut
 from karmabank.store.tables import (
     Activity,
     Ask,
@@ -40,6 +41,7 @@ MOVES: tuple[tuple[str, Table, str], ...] = (
     ("ask", Ask.__table__, "person_id"),
     ("suggestion", Suggestion.__table__, "person_id"),
     ("ladder_transition", LadderTransition.__table__, "person_id"),
+    ("opt_out", OptOut.__table__, "person_id"),
 )  # type: ignore[assignment]
 # the person columns a merge may change on the kept person
 COMBINED = ("name", "name_key", "name_manual", "do_not_contact", "followers", "created_at")
@@ -47,6 +49,7 @@ CHUNK = 10_000  # ids per IN (...) list
 PERSON_TABLE: Table = Person.__table__  # type: ignore[assignment]
 _SCORE: Table = PersonScore.__table__  # type: ignore[assignment]
 _ASK: Table = Ask.__table__  # type: ignore[assignment]
+_OPT_OUT: Table = OptOut.__table__  # type: ignore[assignment]
 
 
 def plain(row: Any) -> dict[str, Any]:
@@ -78,15 +81,12 @@ def combined_person(kept: dict[str, Any], absorbed: dict[str, Any]) -> dict[str,
 
 def move_rows(session: Session, *, kept: int, absorbed: int) -> dict[str, Any]:
     """Move everything of `absorbed` to `kept`; what moved, by key of `MOVES`, plus the asks
-    removed whole (`asks_removed`)."""
-    kept_campaigns = select(_ASK.c.campaign_id).where(_ASK.c.person_id == kept)
-    clashing = select(_ASK).where(
-        _ASK.c.person_id == absorbed, _ASK.c.campaign_id.in_(kept_campaigns)
-    )
-    removed = [plain(r) for r in session.execute(clashing)]
-    if removed:
-        session.execute(delete(_ASK).where(_ASK.c.id.in_([r["id"] for r in removed])))
-    moved: dict[str, Any] = {"asks_removed": removed}
+    and the per-channel opt-outs removed whole (`asks_removed`, `opt_outs_removed`: one per
+    person and campaign, or channel, and the kept person has one already)."""
+    moved: dict[str, Any] = {
+        "asks_removed": _remove_clashing(session, _ASK, "campaign_id", kept, absorbed),
+        "opt_outs_removed": _remove_clashing(session, _OPT_OUT, "channel", kept, absorbed),
+    }
     for key, table, column in MOVES:
         ids = list(session.scalars(select(table.c.id).where(table.c[column] == absorbed)))
         for chunk in _chunks(ids):
@@ -102,17 +102,32 @@ def move_rows(session: Session, *, kept: int, absorbed: int) -> dict[str, Any]:
     return moved
 
 
+def _remove_clashing(
+    session: Session, table: Table, unique: str, kept: int, absorbed: int
+) -> list[dict[str, Any]]:
+    """Remove (and return) the absorbed person's rows whose `unique` value the kept person
+    has a row with already."""
+    kept_values = select(table.c[unique]).where(table.c.person_id == kept)
+    clashing = select(table).where(table.c.person_id == absorbed, table.c[unique].in_(kept_values))
+    removed = [plain(r) for r in session.execute(clashing)]
+    if removed:
+        session.execute(delete(table).where(table.c.id.in_([r["id"] for r in removed])))
+    return removed
+
+
 def restore_rows(session: Session, *, moved: dict[str, Any], absorbed: int) -> None:
-    """Put back what `move_rows` moved (by id, wherever the rows are now) and the asks it
-    removed."""
+    """Put back what `move_rows` moved (by id, wherever the rows are now) and the asks and
+    opt-outs it removed (a merge recorded before opt-outs moved has none)."""
     for key, table, column in MOVES:
-        for chunk in _chunks(moved[key]):
+        for chunk in _chunks(moved.get(key, [])):
             session.execute(
                 update(table).where(table.c.id.in_(chunk)).values({column: absorbed}),
                 execution_options={"synchronize_session": False},
             )
     if moved["asks_removed"]:
         session.execute(insert(_ASK), moved["asks_removed"])
+    if moved.get("opt_outs_removed"):
+        session.execute(insert(_OPT_OUT), moved["opt_outs_removed"])
     if moved["activity"] or moved["activity_target"]:
         session.execute(update(Organization).values(activity_epoch=Organization.activity_epoch + 1))
 
