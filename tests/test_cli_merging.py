@@ -89,3 +89,31 @@ def test_refusals_are_one_line_and_change_nothing(
     assert never.code == 0 and never.out.strip() == "never merged: Ada (id:1) and Ada L. (id:2)"
     _one_line_error(run(capsys, "merge", "id:2", "id:1", "--db", db), "Ada L. (id:2) and Ada")
     assert json.loads(run(capsys, "merge", "list", "--json", "--db", db).out) == []
+
+
+def test_more_refusals_are_one_line_and_change_nothing(
+    people: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = people
+    r = run(capsys, "record", "in", "email:tess@org.example", "comment", "--name", "Tess",
+            "--at", AT, "--now", AT, "--db", db)  # fmt: skip
+    assert r.code == 0, r.err
+    assert run(capsys, "flag", "email:tess@org.example", "team", "--db", db).code == 0
+    with open_store(db) as store:
+        before = dump(store)
+    _one_line_error(run(capsys, "merge", "id:1", "email:tess@org.example", "--db", db),
+                    "Tess (id:4) is a team member and Ada (id:1) is not")  # fmt: skip
+    _one_line_error(run(capsys, "merge", "nobody@example.org", "id:1", "--db", db),
+                    "no person with the identity")  # fmt: skip
+    _one_line_error(run(capsys, "merge", "never", "id:1", "Ada", "--db", db), "'id:1' and 'Ada'")
+    _one_line_error(run(capsys, "merge", "never", "id:1", "id:42", "--db", db), "no person")
+    _one_line_error(run(capsys, "unmerge", "x", "--db", db), "no merge with id 'x'")
+    _one_line_error(run(capsys, "merge", "auto", "--min-confidence", "-1", "--db", db), "")
+    with open_store(db) as store:
+        assert dump(store) == before
+    auto = run(capsys, "merge", "auto", "--db", db)  # nothing suggested: nothing to do
+    assert auto.code == 0 and auto.out.strip() == (
+        "merged 0, skipped 0 of the open auto suggestions at confidence >= 0.99"
+    )
+    with open_store(db) as store:
+        assert dump(store) == before
