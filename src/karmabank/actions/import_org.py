@@ -1,8 +1,8 @@
 """The organization's part of an import batch (`import_batches.Batcher` calls these in the
 batch's transaction):
 
-- `OrgIdentityRow`: the identity joins the organization's before the rows after it (in the same
-  batch too); one a person has stops the import (`org identity add ID --take` moves it).
+- `OrgIdentityRow`: the identity joins the organization's before the rows of its batch and of
+  every batch after; one a person has stops the import (`org identity add ID --take` moves it).
 - a `ParsedRow` of an organization identity is the organization's: toward a `target` it is the
   organization's give to that person; a `peer` row toward an organization identity is the
   person's inbound activity; any other row of the organization itself is skipped.
@@ -125,12 +125,18 @@ def sort_items(
     batch: list[SourceItem], org_keys: set[IdentityKey], add_identity: IdentityAdder
 ) -> tuple[list[ParsedRow], list[BadRow], Counter[str], OrgItems]:
     """A batch's rows to store, its rows to quarantine, why the others were skipped, and its
-    organization items. An organization identity is added (`add_identity`, and to `org_keys`)
-    where it comes, so the rows after it are the organization's."""
+    organization items. The organization identities a batch states are added first
+    (`add_identity`, and to `org_keys`), so they hold for the whole batch and every one after
+    (a row before one in its batch would otherwise make a person of the organization)."""
     rows: list[ParsedRow] = []
     bad: list[BadRow] = []
     skipped: Counter[str] = Counter()
     org = OrgItems()
+    for item in batch:
+        if type(item) is OrgIdentityRow and item.identity not in org_keys:
+            if add_identity(item):
+                org.identities.append(item)
+            org_keys.add(item.identity)
     for item in batch:
         kind = type(item)
         if kind is ParsedRow:
@@ -149,11 +155,7 @@ def sort_items(
             assert isinstance(item, SkippedRow)
             skipped[item.reason] += 1
         elif kind is OrgIdentityRow:
-            assert isinstance(item, OrgIdentityRow)
-            if item.identity not in org_keys:
-                if add_identity(item):
-                    org.identities.append(item)
-                org_keys.add(item.identity)
+            continue  # added above
         elif kind is OrgContentRow:
             assert isinstance(item, OrgContentRow)
             org.content.append(item)
