@@ -14,9 +14,12 @@ For each seed, on `karmabank.demo_network.identity_world.generate(seed=, persona
 4. profile links alone: the share of true account pairs an import already joins.
 Precision and recall are pairwise over persons; times are wall seconds of the linkage alone.
 
-    .venv/bin/python bench/identity_bench.py --scale 100000
+    .venv/bin/python bench/identity_bench.py --scale 1000000 [--db PATH]
 
-times `candidates` alone (and its features) on a world of that many personas, with the peak RSS.
+builds (once) a SQLite database of that many persons of the seeded world with about 1.5
+identities each (`generate(links=0.9)`: profiles name other accounts often), then runs the use
+case of `karmabank merge suggestions --limit 20` on it in a fresh process, from no stored
+suggestions, and prints its wall time and peak RSS (that process's alone).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -103,35 +107,106 @@ def one_world(seed: int, personas: int) -> None:
     print(line("exact full name", quality(exact_name(table), truth)))
 
 
-def scale(personas: int) -> None:
-    """Time and peak memory of `candidates` alone on a world of `personas`."""
-    import resource
+# the scale world: profiles name other accounts often, so ~1.5 identities per person
+SCALE_LINKS = 0.9
+PERSONS_PER_PERSONA = 1.46  # what that gives (measured on 20,000 personas)
 
-    world = generate(seed=1, personas=personas)
-    table = persons_table(world.rows())
-    del world
+
+def build_scale_db(path: Path, persons: int) -> None:
+    """A SQLite database of about `persons` persons of the seeded world (and their identities),
+    written column-wise as an import would have stored them."""
+    import pyarrow as pa
+
+    from karmabank.names import name_key
+    from karmabank.store import arrow_io
+    from karmabank.store.open import open_store
+
     start = time.perf_counter()
-    feats = features(table)
-    took_features = time.perf_counter() - start
-    del feats
-    found = candidates(table, settings=LinkageSettings())
-    took = time.perf_counter() - start
+    world = generate(seed=1, personas=round(persons / PERSONS_PER_PERSONA), links=SCALE_LINKS)
+    people = world.persons
+    del world
+    print(f"generated {len(people):,} persons ({time.perf_counter() - start:.0f} s)", flush=True)
+    with open_store(str(path), create=True) as store:
+        url = store.url
+    now = 1_764_547_200_000_000  # 2025-12-01, microseconds
+    person = pa.table({
+        "id": pa.array([p.id for p in people], pa.int32()),
+        "name": [p.name for p in people], "name_key": [name_key(p.name) for p in people],
+        "name_manual": pa.array([False] * len(people)), "team": [p.team for p in people],
+        "bot": [p.bot for p in people], "do_not_contact": pa.array([False] * len(people)),
+        "erased": pa.array([False] * len(people)),
+        "created_at": pa.array([now] * len(people), pa.int64()),
+    })  # fmt: skip
+    owner = [p.id for p in people for _ in p.identities]
+    identity = pa.table({
+        "id": pa.array(range(1, len(owner) + 1), pa.int32()),
+        "person_id": pa.array(owner, pa.int32()),
+        "platform": [k[0] for p in people for k in p.identities],
+        "key": [k[1] for p in people for k in p.identities],
+    })  # fmt: skip
+    del people
+    with arrow_io.connect(url) as conn:
+        arrow_io.append(conn, "person", person)
+        arrow_io.append(conn, "identity", identity)
+        conn.commit()
+    print(f"stored {person.num_rows:,} persons, {identity.num_rows:,} identities in {path} "
+          f"({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
+
+
+def scale(persons: int, db: Path | None) -> None:
+    """`karmabank merge suggestions --limit 20` on a database of `persons` persons, in a fresh
+    process (its wall time and peak RSS alone; the database is built first, once)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = db or Path(f"/tmp/identity-scale-{persons}.sqlite")
+    if not path.exists():
+        build_scale_db(path, persons)
+    with sqlite3.connect(path) as con:  # every run starts from no suggestions
+        con.execute("DELETE FROM merge_suggestion")
+    subprocess.run([sys.executable, __file__, "--run-db", str(path)], check=True)
+
+
+def run_db(path: Path) -> None:
+    """The child: the use case `karmabank merge suggestions --limit 20` runs, timed."""
+    import resource
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from karmabank.actions.merge_suggestions import merge_suggestions
+    from karmabank.store.merges import MergeSuggestion
+    from karmabank.store.open import open_store
+
+    start = time.perf_counter()
+    with open_store(str(path)) as store:
+        shown = merge_suggestions(store=store, settings=LinkageSettings(),
+                                  now=datetime(2025, 12, 2, tzinfo=UTC), limit=20)  # fmt: skip
+        took = time.perf_counter() - start
+        with store.sessions() as session:
+            stored = dict(session.execute(select(MergeSuggestion.action, func.count())
+                                          .group_by(MergeSuggestion.action)).all())  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"{table.num_rows} persons: candidates {took:.1f} s (features {took_features:.1f} s), "
-        f"{len(found)} pairs, peak RSS {peak:.0f} MB (the world's Python objects included)"
-    )
+    print(f"merge suggestions: {took:.1f} s wall, peak RSS {peak:,.0f} MB; stored "
+          f"{stored.get('auto', 0):,} auto and {stored.get('review', 0):,} review suggestions; "
+          f"shown {len(shown)}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--personas", type=int, default=2000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--scale", type=int, help="only time candidates on this many personas")
+    parser.add_argument("--scale", type=int, help="time `merge suggestions` on this many persons")
+    parser.add_argument("--db", type=Path, help="with --scale: the database (built if missing)")
+    parser.add_argument("--run-db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.WARNING)
+    if args.run_db:
+        run_db(args.run_db)
+        return
     if args.scale:
-        scale(args.scale)
+        scale(args.scale, args.db)
         return
     for seed in args.seeds:
         one_world(seed, args.personas)

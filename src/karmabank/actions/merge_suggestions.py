@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from karmabank.actions.people import PersonRef
@@ -25,7 +25,7 @@ from karmabank.measures.identity.linkage import Candidate, candidates
 from karmabank.measures.settings import LinkageSettings
 from karmabank.store.merges import MergeNever, MergeSuggestion
 from karmabank.store.open import Store
-from karmabank.store.tables import Identity, Person
+from karmabank.store.tables import Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +67,7 @@ def merge_suggestions(
 ) -> list[SuggestionView]:
     """Find the pairs, store them as open suggestions, return the open ones at or above
     `min_confidence` (at most `limit`), most confident first."""
-    with store.sessions() as session:  # read, then let go: the matching takes a while
-        persons = _persons(session)
+    persons = _persons(store)  # read, then let go: the matching takes a while
     found = candidates(persons, settings=settings)
     with store.sessions.begin() as session:  # the writes, in one transaction
         _store(session, found, now=now)
@@ -84,51 +83,92 @@ def open_suggestions(
         return _open(session, limit=limit, min_confidence=min_confidence, offset=offset)
 
 
-def _persons(session: Session) -> Any:
+# from this many persons on, they are read column-wise (ADBC: no Python object per row)
+COLUMN_WISE = 50_000
+
+
+def _persons(store: Store) -> Any:
     """Every person who is not erased, with their identities, as `PERSONS_SCHEMA`."""
+    import duckdb
     import pyarrow as pa
 
-    rows = session.execute(
-        select(Person.id, Person.name, Person.bot, Person.team)
-        .where(Person.erased.is_(False))
-        .order_by(Person.id)
-    ).all()
-    held: dict[int, list[dict[str, str]]] = {}
-    for pid, platform, key in session.execute(
-        select(Identity.person_id, Identity.platform, Identity.key).order_by(Identity.id)
-    ):
-        held.setdefault(pid, []).append({"platform": platform, "key": key})
-    return pa.table(
-        {
-            "id": [r[0] for r in rows], "name": [r[1] for r in rows],
-            "names": [[r[1]] if r[1] else [] for r in rows],
-            "bot": [bool(r[2]) for r in rows], "team": [bool(r[3]) for r in rows],
-            "identities": [held.get(r[0], []) for r in rows],
-        },
-        schema=PERSONS_SCHEMA,
-    )  # fmt: skip
+    from karmabank.store import arrow_io
+
+    persons_schema = pa.schema([("id", pa.int64()), ("name", pa.string()),
+                                ("bot", pa.bool_()), ("team", pa.bool_())])  # fmt: skip
+    idents_schema = pa.schema([("id", pa.int64()), ("person_id", pa.int64()),
+                               ("platform", pa.string()), ("key", pa.string())])  # fmt: skip
+    alive = "WHERE erased = false" if store.url.startswith("postgresql") else "WHERE erased = 0"
+    with store.sessions() as session:
+        count = session.scalar(select(func.count()).select_from(Person)) or 0
+        if count < COLUMN_WISE:  # a few rows: no ADBC driver to load
+            conn = session.connection()
+            people = arrow_io.read_table(conn, "person", persons_schema, alive)
+            idents = arrow_io.read_table(conn, "identity", idents_schema)
+    if count >= COLUMN_WISE:
+        with arrow_io.connect(store.url, store.engine) as adbc:
+            people = arrow_io.read_table(adbc, "person", persons_schema, alive)
+            idents = arrow_io.read_table(adbc, "identity", idents_schema)
+    con = duckdb.connect(config={"enable_external_access": False, "threads": 2})
+    try:
+        con.register("people", people)
+        con.register("idents", idents)
+        table = con.sql(
+            """SELECT p.id, p.name, CASE WHEN p.name IS NULL THEN [] ELSE [p.name] END AS names,
+                      p.bot, p.team, coalesce(i.identities, []) AS identities
+               FROM people p LEFT JOIN (
+                 SELECT person_id, list({'platform': platform, 'key': key} ORDER BY id)
+                   AS identities
+                 FROM idents GROUP BY person_id) i ON i.person_id = p.id
+               ORDER BY p.id"""
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return table.rename_columns(PERSONS_SCHEMA.names).cast(PERSONS_SCHEMA)
 
 
 def _store(session: Session, found: list[Candidate], *, now: datetime) -> None:
+    """Each pair as an open suggestion: new pairs inserted, open ones updated; a pair marked
+    `merge never`, merged or rejected is left alone, and one a source stated (`source` set,
+    `actions/source_links.py`) keeps its evidence, action and source and takes the higher
+    confidence."""
     never = {(a, b) for a, b in session.execute(select(MergeNever.person_a, MergeNever.person_b))}
     known = {
-        (a, b): (sid, status)
-        for sid, a, b, status in session.execute(
+        (a, b): (sid, status, source, confidence)
+        for sid, a, b, status, source, confidence in session.execute(
             select(MergeSuggestion.id, MergeSuggestion.person_a, MergeSuggestion.person_b,
-                   MergeSuggestion.status)
+                   MergeSuggestion.status, MergeSuggestion.source, MergeSuggestion.confidence)
         )
     }  # fmt: skip
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for c in found:
         if (c.a, c.b) in never:
             continue
-        values = {"confidence": c.probability, "evidence": json.dumps(evidence_json(c)),
-                  "action": c.action}  # fmt: skip
-        if (c.a, c.b) not in known:
-            session.add(MergeSuggestion(person_a=c.a, person_b=c.b, status="open",
-                                        created_at=now, source=None, **values))  # fmt: skip
-        elif known[(c.a, c.b)][1] == "open":
-            sid = known[(c.a, c.b)][0]
-            session.execute(update(MergeSuggestion).where(MergeSuggestion.id == sid).values(values))
+        had = known.get((c.a, c.b))
+        if had is None:
+            new.append({"person_a": c.a, "person_b": c.b, "status": "open", "created_at": now,
+                        "source": None, "confidence": c.probability,
+                        "evidence": json.dumps(evidence_json(c)), "action": c.action})  # fmt: skip
+        elif had[1] != "open":
+            continue
+        elif had[2] is not None:  # a source's word: only ever more confident
+            if c.probability > had[3]:
+                changed.append({"id": had[0], "confidence": c.probability})
+        else:
+            evidence = json.dumps(evidence_json(c))
+            changed.append({"id": had[0], "confidence": c.probability, "evidence": evidence,
+                            "action": c.action})  # fmt: skip
+    for chunk in _chunks(new):
+        session.execute(insert(MergeSuggestion), chunk)
+    plain = [v for v in changed if "evidence" in v]
+    for rows in (plain, [v for v in changed if "evidence" not in v]):
+        for chunk in _chunks(rows):
+            session.execute(update(MergeSuggestion), chunk)
+
+
+def _chunks(rows: list[dict[str, Any]], size: int = 20_000) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def _open(

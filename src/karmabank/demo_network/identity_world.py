@@ -204,7 +204,9 @@ def _key(platform: str, handle: str, domain: str | None, d: _Draw) -> str:
     return handle
 
 
-def _persona(pid: int, d: _Draw, name: tuple[str, tuple[str, ...], str]) -> list[Account]:
+def _persona(
+    pid: int, d: _Draw, name: tuple[str, tuple[str, ...], str], links: float
+) -> list[Account]:
     first, nick, last = name
     rng = d.rng
     n = rng.choices((1, 2, 3, 4), weights=(3, 4, 3, 1))[0]
@@ -219,7 +221,7 @@ def _persona(pid: int, d: _Draw, name: tuple[str, tuple[str, ...], str]) -> list
         if domain and platform in ("github", "mastodon") and rng.random() < 0.5:
             also.append(f"web:https://{domain}")
         accounts.append(Account(pid, platform, key, d.display(first, nick, last), tuple(also)))
-    if len(accounts) > 1 and rng.random() < 0.25:  # a profile names another account
+    if len(accounts) > 1 and rng.random() < links:  # a profile names another account
         a, b = rng.sample(range(len(accounts)), 2)
         link = f"{accounts[b].platform}:{accounts[b].key}"
         accounts[a] = Account(pid, accounts[a].platform, accounts[a].key, accounts[a].name,
@@ -278,8 +280,12 @@ def _join(accounts: list[Account]) -> list[WorldPerson]:
     return persons
 
 
-def generate(*, seed: int = 0, personas: int = 1000, team: int = 5) -> IdentityWorld:
-    """A world of about `personas` humans (plus bots and shared mailboxes) and its truth."""
+def generate(
+    *, seed: int = 0, personas: int = 1000, team: int = 5, links: float = 0.25
+) -> IdentityWorld:
+    """A world of about `personas` humans (plus bots and shared mailboxes) and its truth; a
+    persona on several platforms has a profile that names another of its accounts with
+    probability `links` (the import joins those into one person)."""
     d = _Draw(seed)
     names = [(FIRST_NAMES[d.zipf(len(FIRST_NAMES), 0.5)], d.surname()) for _ in range(personas)]
     full = [(f[0], f[1], s) for f, s in names]
@@ -287,7 +293,7 @@ def generate(*, seed: int = 0, personas: int = 1000, team: int = 5) -> IdentityW
         full[i + 1] = full[i]
     accounts: list[Account] = []
     for pid, name in enumerate(full):
-        accs = _persona(pid, d, name)
+        accs = _persona(pid, d, name, links)
         if pid < team:
             accs = [Account(a.persona, a.platform, a.key, a.name, a.also, team=True) for a in accs]
         accounts.extend(accs)
