@@ -47,6 +47,15 @@ def import_(
         str | None,
         typer.Option("--map", help="csv: rename columns, e.g. When=occurred_at,Email=person"),
     ] = None,
+    person: Annotated[
+        str | None, typer.Option(help="feed: whose posts these are (an identity).")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="wxr, feed: the channel (default blog).")
+    ] = None,
+    comments: Annotated[
+        bool, typer.Option("--comments", help="feed: the file is a comment feed.")
+    ] = False,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows per transaction.")
     ] = 50_000,
@@ -70,6 +79,7 @@ def import_(
         k: v
         for k, v in {
             "org": org, "columns": columns, "verb_map": verb_map, "platform": platform, "map": map_,
+            "person": person, "channel": channel, "comments": "yes" if comments else None,
         }.items()
         if v is not None
     }  # fmt: skip
