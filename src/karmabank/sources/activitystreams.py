@@ -69,7 +69,7 @@ class ActivityStreamsSource:
         if collection.found == 0:
             if collection.elsewhere is not None:
                 raise fail(
-                    f"its items are in pages elsewhere ({collection.elsewhere[:200]}): karmabank "
+                    f"its items are in pages elsewhere ({collection.elsewhere[:200]!r}): karmabank "
                     "fetches nothing; save each page and import the pages' files"
                 )
             kind = collection.kind

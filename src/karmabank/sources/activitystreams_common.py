@@ -183,8 +183,8 @@ class Interpreter:
         kind = _type(item.get("type"))
         uri = ref(item.get("id"))
         if kind is None or uri is None:
-            what = "type" if kind is None else "id"
-            yield BadRow(line, raw_text(item), f"an activity without an {what}")
+            what = "a type" if kind is None else "an id"
+            yield BadRow(line, raw_text(item), f"an activity without {what}")
             return
         actor = actor_identity(item.get("actor"))
         obj = item.get("object")

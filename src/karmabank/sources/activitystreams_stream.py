@@ -121,7 +121,7 @@ def check_json(open_: Opener, fail: Fail) -> None:
 
 def ordered_items(reader: LineReader) -> Iterator[tuple[int, Any]]:
     """(line, item) for every item of every top-level `orderedItems` list."""
-    for item in ijson.items(reader, "orderedItems.item", use_float=True):
+    for item in ijson.items(reader, "orderedItems.item"):
         yield reader.line, item
 
 
@@ -148,7 +148,7 @@ class Collection:
         depth = 0
         array = False
         first = True
-        for prefix, event, value in ijson.parse(self.reader, use_float=True):
+        for prefix, event, value in ijson.parse(self.reader):
             if builder is not None:
                 builder.event(event, value)
                 if event in ("start_map", "start_array"):
