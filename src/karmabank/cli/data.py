@@ -29,7 +29,12 @@ def init(db: Db = None) -> None:
 
 def import_(
     format: Annotated[str, typer.Argument(help="csv or edgelist (see `karmabank formats`).")],
-    paths: Annotated[list[Path], typer.Argument(help="Files to import (plain or .gz).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files to import (plain or .gz; mastodon-archive: a .zip or folder too)."
+        ),
+    ],
     db: Db = None,
     org: Annotated[
         str | None, typer.Option(help="edgelist: the node that is the organization.")
@@ -56,6 +61,12 @@ def import_(
     comments: Annotated[
         bool, typer.Option("--comments", help="feed: the file is a comment feed.")
     ] = False,
+    include_direct: Annotated[
+        bool,
+        typer.Option(
+            "--include-direct", help="mastodon-archive, activitystreams: direct messages too."
+        ),
+    ] = False,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows per transaction.")
     ] = 50_000,
@@ -80,6 +91,7 @@ def import_(
         for k, v in {
             "org": org, "columns": columns, "verb_map": verb_map, "platform": platform, "map": map_,
             "person": person, "channel": channel, "comments": "yes" if comments else None,
+            "include_direct": "yes" if include_direct else None,
         }.items()
         if v is not None
     }  # fmt: skip
