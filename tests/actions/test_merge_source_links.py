@@ -173,3 +173,21 @@ def test_a_bad_also_identity_quarantines_the_row(store: Store, tmp_path: Path, a
     assert error["file"] == str(f) and error["line"] == 2
     assert error["reason"].startswith("also: cannot tell the platform of")
     assert _owners(store) == {}
+
+
+def test_stored_suggestions_show_the_source_in_the_cli(
+    store: Store, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli_helpers import run
+
+    _import(store, tmp_path / "first.csv", "2026-05-01T10:00:00Z,github:ada,Ada L.,share,in,\n")
+    f = tmp_path / "second.csv"
+    _import(store, f, "2026-05-02T10:00:00Z,ada@example.org,Ada,comment,in,github:ada\n")
+    listed = run(capsys, "merge", "suggestions", "--stored", "--db", db_url)
+    assert listed.code == 0 and listed.out.strip() == (
+        "1  0.990  review  Ada L. (id:1) ~ Ada (id:2): source: the source linked them (+6.6) "
+        f"[{f} line 2]"
+    )
+    [item] = json.loads(run(capsys, "merge", "suggestions", "--stored", "--json", "--db",
+                            db_url).out)  # fmt: skip
+    assert item["evidence"]["source"]["line"] == 2 and item["action"] == "review"

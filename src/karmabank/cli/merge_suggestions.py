@@ -20,25 +20,39 @@ MinConfidence = Annotated[
 ]
 
 
+Stored = Annotated[
+    bool,
+    typer.Option(
+        "--stored",
+        help="List the open suggestions already stored (by the last run, or by imports whose "
+        "rows link identities) without running the matcher.",
+    ),
+]
+
+
 def suggestions(
     limit: Limit = None,
     min_confidence: MinConfidence = 0.0,
+    stored: Stored = False,
     db: Db = None,
     now: Now = None,
     json_: Json = False,
 ) -> None:
     """Find persons who may be one (names, handles, emails, domains), most confident first."""
-    from karmabank.actions.merge_suggestions import merge_suggestions
+    from karmabank.actions.merge_suggestions import merge_suggestions, open_suggestions
 
     if not 0.0 <= min_confidence <= 1.0:
         raise OptionError("min_confidence", "must be between 0 and 1")
     if limit is not None and limit < 1:
         raise OptionError("limit", "must be at least 1")
     with opened(db, now) as (store, settings):
-        found = merge_suggestions(
-            store=store, settings=settings.measures.linkage, now=settings.clock(),
-            limit=limit, min_confidence=min_confidence,
-        )  # fmt: skip
+        if stored:
+            found = open_suggestions(store=store, limit=limit, min_confidence=min_confidence)
+        else:
+            found = merge_suggestions(
+                store=store, settings=settings.measures.linkage, now=settings.clock(),
+                limit=limit, min_confidence=min_confidence,
+            )  # fmt: skip
     if json_:
         print_json([s.as_json() for s in found])
         return
@@ -50,9 +64,11 @@ def suggestions(
             f"{f['field']}: {f['level']} ({f['weight']:+.1f})"
             for f in s.evidence["fields"] if f["level"] != "missing"
         )  # fmt: skip
+        source = s.evidence.get("source")
+        where = f" [{source['file']} line {source['line']}]" if source else ""
         out.print(
             f"{s.id}  {s.confidence:.3f}  {s.action}  {_who(s.a.as_json())} ~ "
-            f"{_who(s.b.as_json())}: {render.safe(fields)}",
+            f"{_who(s.b.as_json())}: {render.safe(fields + where)}",
             soft_wrap=True,
         )
 
