@@ -282,3 +282,29 @@ def test_refresh_runs_the_matcher(db_url: str) -> None:
         assert r.status_code == 200, r.text
         names = [(i["a"]["name"], i["b"]["name"]) for i in r.json()["items"]]
         assert names == [("Zanele Mbeki", "Zanele Mbeki")]
+
+
+def test_a_source_stated_link_shows_its_file_line_and_identities_escaped(site: Site) -> None:
+    """A suggestion an import wrote (`actions/source_links.py`'s evidence: a `source` field and
+    where it was stated) shows as a sentence, not as a matcher's field with a prior."""
+    stated = {
+        "fields": [{"field": "source", "level": "the source linked them", "weight": 6.629}],
+        "match_weight": 6.629, "same_platform": None,
+        "source": {"file": "<b>links</b>.csv", "line": 3,
+                   "identities": ["email:bo@example.org", "web:https://bo.example/<i>"]},
+    }  # fmt: skip
+    with open_store(site.db) as store, store.sessions.begin() as session:
+        session.add(MergeSuggestion(person_a=6, person_b=7, confidence=0.99, action="review",
+                                    evidence=json.dumps(stated), status="open", created_at=NOW,
+                                    source="{}"))  # fmt: skip
+    api = site.client.get("/api/merge-suggestions", headers=site.as_("viewer")).json()
+    assert api["items"][0]["evidence"] == stated  # every key passes through, typed or not
+    assert log_in(site.client, "owner@example.org").status_code == 303
+    text = site.client.get("/merge-review").text
+    card = text[text.index('id="suggestion-3"') :]
+    assert "&lt;b&gt;links&lt;/b&gt;.csv line 3 states" in card and "<b>links" not in card
+    assert (
+        "<code>email:bo@example.org</code> and <code>web:https://bo.example/&lt;i&gt;</code>"
+        in card
+    )
+    assert "(+6.6)" in card and "prior" not in card[: card.index("</li>")]

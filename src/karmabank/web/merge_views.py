@@ -12,26 +12,36 @@ from karmabank.errors import NotFoundError
 if TYPE_CHECKING:
     from karmabank.store.open import Store
 
-_KNOWN = ("fields", "match_weight", "same_platform")
+_KNOWN = ("fields", "match_weight", "same_platform", "source")
+SOURCE_FIELD = "source"  # a field an import adds (`actions/source_links.py`): not the matcher's
 
 
 def evidence_rows(evidence: dict[str, Any]) -> dict[str, Any]:
-    """The evidence as the page lays it out: each field's level and weight (agreed when it
-    raised the match weight, disagreed when it lowered it, missing when a side has none), the
-    prior (what the weight is before any field: the match weight less the fields'), the match
-    weight, a platform both hold an identity on, and anything else stored (a source's link)."""
-    fields = [
-        {**f, "verdict": _verdict(f)} for f in evidence.get("fields") or [] if isinstance(f, dict)
-    ]
+    """The evidence as the page lays it out: the matcher's fields, each with its level and
+    weight (agreed when it raised the match weight, disagreed when it lowered it, missing when
+    a side has none), the prior (the match weight less the fields': what it is before any
+    field) and the match weight; apart from them, what a source stated (its level, weight,
+    file, line and identities); a platform both hold an identity on; anything else stored."""
+    listed = [f for f in evidence.get("fields") or [] if isinstance(f, dict)]
+    fields = [{**f, "verdict": _verdict(f)} for f in listed if f.get("field") != SOURCE_FIELD]
     weight = evidence.get("match_weight")
     prior = None
-    if isinstance(weight, int | float):
+    if fields and isinstance(weight, int | float):
         weights = [f["weight"] for f in fields if isinstance(f.get("weight"), int | float)]
         prior = weight - sum(weights)
+    stated = evidence.get("source")
+    where: dict[str, Any] = stated if isinstance(stated, dict) else {}
+    sources = [
+        {"level": f.get("level"), "weight": f.get("weight"), "file": where.get("file"),
+         "line": where.get("line"),
+         "identities": [str(i) for i in where.get("identities") or [] if i is not None]}
+        for f in listed if f.get("field") == SOURCE_FIELD
+    ]  # fmt: skip
     other = [(k, v if isinstance(v, str) else _text(v)) for k, v in evidence.items()
-             if k not in _KNOWN]  # fmt: skip
-    return {"fields": fields, "prior": prior, "match_weight": weight,
-            "same_platform": evidence.get("same_platform"), "other": other}  # fmt: skip
+             if k not in _KNOWN or (k == "source" and not sources)]  # fmt: skip
+    return {"fields": fields, "prior": prior, "match_weight": weight if fields else None,
+            "sources": sources, "same_platform": evidence.get("same_platform"),
+            "other": other}  # fmt: skip
 
 
 def _verdict(f: dict[str, Any]) -> str:
