@@ -32,6 +32,7 @@ from karmabank.sources.base import (
     parse_time,
 )
 from karmabank.sources.input_file import printable
+from karmabank.sources.sniff import wrong_format
 
 REQUIRED = ("occurred_at", "person", "verb", "direction")
 OPTIONAL = (
@@ -133,11 +134,12 @@ class CsvSource:
                 index[field] = i
         missing = [f for f in REQUIRED if f not in index]
         if missing:
-            raise InputFileError(
-                f"{file.display}: missing required column(s) {', '.join(missing)} "
+            raise wrong_format(  # "...; this looks like a Mailchimp audience export: use ..."
+                file, self.name,
+                f"missing required column(s) {', '.join(missing)} "
                 f"(found: {printable(', '.join(h.strip() for h in header), 200) or 'nothing'}); "
-                "rename columns with --map column=field"
-            )
+                "rename columns with --map column=field",
+            )  # fmt: skip
         return index
 
     def read(self, file: InputFile) -> Iterator[SourceItem]:
