@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -95,8 +96,11 @@ def one_world(seed: int, personas: int) -> None:
     auto = [(c.a, c.b) for c in found if c.action == "auto"]
     every = [(c.a, c.b) for c in found]
     print(line("karmabank auto", quality(auto, truth), f"  ({took:.1f} s)"))
+    review = [(c.a, c.b) for c in found if c.action == "review"]
+    right = sum(pair in truth for pair in review) / len(review) if review else 1.0
     print(line("karmabank auto + all suggestions", quality(every, truth),
-               f"  ({len(found) - len(auto)} review suggestions)"))  # fmt: skip
+               f"  ({len(review)} review suggestions, {len(review) / len(world.persons):.3f} "
+               f"per person, {right:.3f} of them right)"))  # fmt: skip
     print(line("  same, pair by pair (auto)", quality(auto, truth, merged=False)))
     print(line("  same, pair by pair (all)", quality(every, truth, merged=False)))
     pairs, took = splink_defaults(table, seed=seed)
@@ -187,8 +191,11 @@ def run_db(path: Path) -> None:
         with store.sessions() as session:
             stored = dict(session.execute(select(MergeSuggestion.action, func.count())
                                           .group_by(MergeSuggestion.action)).all())  # fmt: skip
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"merge suggestions: {took:.1f} s wall, peak RSS {peak:,.0f} MB; stored "
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss / 1024
+    load = os.getloadavg()[0]
+    print(f"merge suggestions: {took:.1f} s wall ({usage.ru_utime + usage.ru_stime:.1f} s CPU, "
+          f"load average {load:.1f} on {os.cpu_count()} cores), peak RSS {peak:,.0f} MB; stored "
           f"{stored.get('auto', 0):,} auto and {stored.get('review', 0):,} review suggestions; "
           f"shown {len(shown)}")  # fmt: skip
 

@@ -49,7 +49,7 @@ def test_suggestions_are_stored_once_and_shown_most_confident_first(world: Store
     assert set(top["a"]) == {"id", "name", "identities"}
     assert top["a"]["id"] < top["b"]["id"]
     fields = [f["field"] for f in top["evidence"]["fields"]]
-    assert fields == ["name", "handle", "domain"]
+    assert fields == ["name", "handle", "domain", "platform"]
     confidences = [s["confidence"] for s in first]
     assert confidences == sorted(confidences, reverse=True)
     again = _suggest(world)
@@ -78,3 +78,36 @@ def test_cli_json(world: Store, db_url: str, capsys: pytest.CaptureFixture[str])
     assert len(shown) == 2 and shown[0]["confidence"] >= shown[1]["confidence"]
     bad = run(capsys, "merge", "suggestions", "--db", url, "--min-confidence", "2")
     assert bad.code == 1 and "--min-confidence must be between 0 and 1" in bad.err
+
+
+def test_a_source_stated_suggestion_keeps_its_evidence_and_source(world: Store) -> None:
+    """A suggestion a source stated (`actions/source_links.py`) is not overwritten: its source,
+    evidence and action stay, its confidence only ever rises."""
+    first = _suggest(world)
+    low, high = first[-1], first[0]
+    with world.sessions.begin() as s:
+        for stated, confidence in ((low, 0.99), (high, 0.2)):
+            row = s.get(MergeSuggestion, stated["id"])
+            assert row is not None
+            row.source, row.evidence = '{"file": "people.csv"}', '{"fields": [], "source": {}}'
+            row.confidence, row.action = confidence, "review"
+    again = {s["id"]: s for s in _suggest(world)}
+    with world.sessions() as s:
+        kept = {r.id: r for r in s.scalars(select(MergeSuggestion))}
+    for stated in (low, high):
+        assert kept[stated["id"]].source == '{"file": "people.csv"}'
+        assert json.loads(kept[stated["id"]].evidence) == {"fields": [], "source": {}}
+        assert kept[stated["id"]].action == "review"
+    assert kept[low["id"]].confidence == 0.99  # the source's was higher: kept
+    assert kept[high["id"]].confidence == pytest.approx(high["confidence"])  # the matcher's
+    assert again[high["id"]]["confidence"] == pytest.approx(high["confidence"])
+
+
+def test_persons_read_column_wise_give_the_same_suggestions(
+    world: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import karmabank.actions.merge_suggestions as use_case
+
+    row_wise = _suggest(world)
+    monkeypatch.setattr(use_case, "COLUMN_WISE", 1)  # through ADBC, as for a big network
+    assert _suggest(world) == row_wise

@@ -164,7 +164,7 @@ class LinkageSettings:
     """Identity resolution (`measures/identity/linkage.py`, `docs/benchmarks.md`)."""
 
     auto_min_probability: float = 0.99  # `auto`: merged without a person deciding
-    review_min_probability: float = 0.05  # below this, not suggested at all
+    review_min_probability: float = 0.1  # below this, not suggested at all
     duplicates_per_person: float = 0.7  # the prior: true pairs ~ this x persons
     u_sample_pairs: int = 1_200_000  # random pairs splink estimates the u probabilities on
     seed: int = 0  # of that sampling (a run is reproducible)

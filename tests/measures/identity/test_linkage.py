@@ -25,10 +25,24 @@ def found(world: IdentityWorld) -> list[Candidate]:
 def test_quality_bar(world: IdentityWorld, found: list[Candidate]) -> None:
     truth = world.true_pairs()
     auto = quality([(c.a, c.b) for c in found if c.action == "auto"], truth)
-    every = quality([(c.a, c.b) for c in found], truth, merged=False)
+    every = quality([(c.a, c.b) for c in found], truth)  # every suggestion merged
+    review = [(c.a, c.b) for c in found if c.action == "review"]
     assert auto.precision >= 0.99 and auto.recall > 0.34, auto
     assert every.recall >= 2 / 3, every
-    assert len(found) < 2 * len(world.persons)  # the reviewer is not drowned
+    assert quality([(c.a, c.b) for c in found], truth, merged=False).recall > 0.6
+    # the reviewer is not drowned: under a third of an item per person, most of them right
+    assert len(review) < 0.35 * len(world.persons)
+    assert sum(pair in truth for pair in review) / len(review) > 0.5
+
+
+def test_a_common_name_pairs_no_one_by_itself() -> None:
+    """Two hundred "Maria Garcia" with unrelated handles: a block that big is not paired (a
+    name everyone has says nothing), but two of them who share a handle still are."""
+    rows = [_person(i, "Maria Garcia", ("github", f"stargazer{i}x"), ("x", f"moss{i}")) for i in
+            range(1, 201)]  # fmt: skip
+    rows.append(_person(201, "Maria Garcia", ("mastodon", "@stargazer7x@mas.to")))
+    found = _pairs(rows)
+    assert set(found) == {(7, 201)} and found[(7, 201)].action == "auto"
 
 
 def test_evidence_names_every_field(found: list[Candidate]) -> None:
@@ -68,7 +82,9 @@ def test_hard_rules() -> None:
     assert not any(4 in pair for pair in found)  # nor a team member with anyone outside
     assert found[(5, 6)].action == "auto"
     # 7 and 5 each hold an X account, 7 and 6 each an email: review only, however alike
-    assert all(found[p].action == "review" and found[p].conflict for p in ((5, 7), (6, 7)))
+    assert (5, 7) in found
+    assert all(found[p].action == "review" and found[p].conflict for p in ((5, 7), (6, 7))
+               if p in found)  # fmt: skip
 
 
 def test_several_names_on_one_identity() -> None:

@@ -36,6 +36,7 @@ _TEXT = pa.list_(pa.string())
 FEATURES_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("name_raw", pa.string()), ("name_full", pa.string()),
     ("first", pa.string()), ("last", pa.string()), ("initial", pa.string()),
+    ("initial_last", pa.string()),
     ("handles", _TEXT), ("rare_handles", _TEXT), ("handle_roots", _TEXT),
     ("name_forms", _TEXT), ("rare_forms", _TEXT), ("link_keys", _TEXT), ("domains", _TEXT),
     ("rare_domains", _TEXT), ("platforms", _TEXT), ("bot", pa.bool_()), ("team", pa.bool_()),
@@ -176,7 +177,8 @@ WITH held AS (SELECT stem, count(DISTINCT person) AS c FROM ih WHERE stem IS NOT
                 SELECT id, unnest(list_concat(handles, forms)) AS k FROM f) x
               JOIN form_held USING (k) WHERE c <= $max_block GROUP BY id)
 SELECT fc.id AS unique_id, CASE WHEN full_name IS NOT NULL THEN name_raw END AS name_raw,
-       full_name AS name_full, first, last, initial, handles,
+       full_name AS name_full, first, last, initial,
+       CASE WHEN last IS NOT NULL THEN initial || ' ' || last END AS initial_last, handles,
        list_filter(rare_stems, lambda h: rtrim(h, '0123456789') IS DISTINCT FROM given
                                   AND rtrim(h, '0123456789') IS DISTINCT FROM first)
          AS rare_handles,

@@ -59,7 +59,7 @@ U_PRIORS: dict[str, float] = {
     "same name": 3e-4, "same name, nicknames resolved": 1.2e-4, "initial and surname": 3.3e-4,
     "first name alone agrees": 5e-3, "surname alone agrees": 6e-3, "a handle in common": 5e-5,
     "handles alike but for digits": 3.7e-3, "a handle is made of the other's name": 8e-5,
-    "a domain in common": 1e-3,
+    "a domain in common": 1e-3, "no platform both hold an identity on": 0.6,
 }  # fmt: skip
 
 
@@ -70,10 +70,10 @@ def _null(cond: str) -> dict[str, Any]:
 NAME_LEVELS: tuple[Level, ...] = (
     ("same name", "name_raw_l = name_raw_r", 0.5, "name_raw"),
     ("same name, nicknames resolved", "name_full_l = name_full_r", 0.2, "name_full"),
-    ("initial and surname", "last_l = last_r AND initial_l = initial_r", 0.12, None),
+    ("initial and surname", "initial_last_l = initial_last_r", 0.12, "initial_last"),
     ("first name alone agrees", "first_l = first_r AND (last_l IS NULL OR last_r IS NULL)",
-     0.08, None),
-    ("surname alone agrees", "last_l = last_r", 0.02, None),
+     0.08, "first"),
+    ("surname alone agrees", "last_l = last_r", 0.02, "last"),
 )  # fmt: skip
 _FROM_NAME = "list_has_any(handles_l, name_forms_r) OR list_has_any(handles_r, name_forms_l)"
 _FROM_OTHER = (  # one side's handle is made of the other's (uncommon) name, not of its own
@@ -97,6 +97,15 @@ DOMAIN_LEVELS: tuple[Level, ...] = (
     ("a domain no one else has in common", _RARE_DOMAIN, 0.8, None),
     ("a domain in common", "list_has_any(domains_l, domains_r)", 0.1, None),
 )
+# two persons who each hold an identity on one platform (two emails, two GitHub accounts): people
+# do have two, but far fewer than strangers do (on the test world no one does), so it weighs
+# against, and never `auto` (`_decide`)
+PLATFORM_LEVELS: tuple[Level, ...] = (
+    ("no platform both hold an identity on", "NOT list_has_any(platforms_l, platforms_r)", 0.9,
+     None),
+)  # fmt: skip
+CONFLICT = "both hold an identity on one platform"
+ELSE_LABELS = {"platform": CONFLICT}  # a field's last level, when not "disagrees"
 FIELDS: tuple[tuple[str, str, tuple[Level, ...]], ...] = (
     ("name", "first_l IS NULL OR first_r IS NULL", NAME_LEVELS),
     ("handle",
@@ -104,6 +113,7 @@ FIELDS: tuple[tuple[str, str, tuple[Level, ...]], ...] = (
      "len(name_forms_r) = 0) AND (len(handles_r) = 0 OR len(name_forms_l) = 0)",
      HANDLE_LEVELS),
     ("domain", "len(domains_l) = 0 OR len(domains_r) = 0", DOMAIN_LEVELS),
+    ("platform", "len(platforms_l) = 0 OR len(platforms_r) = 0", PLATFORM_LEVELS),
 )  # fmt: skip
 
 
@@ -118,6 +128,8 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
                                      "m_probability": m, "fix_m_probability": True}  # fmt: skip
             if tf:
                 level |= {"tf_adjustment_column": tf, "tf_adjustment_weight": 1.0}
+                if cond != f"{tf}_l = {tf}_r":  # its own u, not an exact match's
+                    level |= {"disable_tf_exact_match_detection": True}
             if label in U_PRIORS:
                 level |= {"u_probability": U_PRIORS[label]}
             if cond.startswith((_RARE, _RARE_DOMAIN)):
@@ -126,7 +138,8 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
         if name == "handle":  # a handle made of its own name, which the other shares: no more
             dicts.append(_null(_FROM_NAME))  # than the name says, so no weight of its own
         u_rest = 1.0 - sum(U_PRIORS.get(label, RARE_HANDLE_U) for label, *_ in levels)
-        dicts.append({"sql_condition": "ELSE", "label_for_charts": "disagrees",
+        dicts.append({"sql_condition": "ELSE",
+                      "label_for_charts": ELSE_LABELS.get(name, "disagrees"),
                       "m_probability": rest, "fix_m_probability": True,
                       "u_probability": u_rest})  # fmt: skip
         out.append({"output_column_name": name, "comparison_levels": dicts})
@@ -138,7 +151,7 @@ def level_labels() -> dict[str, dict[int, str]]:
     labels = {}
     for name, _null_cond, levels in FIELDS:
         n = len(levels) + 1  # the non-null levels, `disagrees` included
-        by = {-1: "missing", 0: "disagrees"}
+        by = {-1: "missing", 0: ELSE_LABELS.get(name, "disagrees")}
         for i, (label, *_rest) in enumerate(levels):
             by[n - 1 - i] = label
         labels[name] = by
