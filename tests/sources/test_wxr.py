@@ -165,7 +165,7 @@ def test_threaded_fixture_attribution_row_by_row(sqlite: Store) -> None:
     assert ada_keys == {"ada@example.net", "https://ada.example.net"}
     # no GMT time: the local 09:30 moved by the offset the comment before showed (+1 h)
     assert ben_at is not None and ben_at.isoformat().startswith("2024-03-03T08:30:00")
-    assert text == "What a morning!\nCount me in for April."
+    assert text == "What a morning! Count me in for April."
     assert obj == "Saturday’s river clean-up (https://riverside.example.org/2024/03/clean-up/)"
     assert run == "done"
 
@@ -268,7 +268,7 @@ def test_wordpress_times_and_text() -> None:
         wp_time("2024-03-02 25:15:00")
     with pytest.raises(ValueError):
         wp_time("0000-00-00 00:00:00")
-    assert plain_text("a<br />b &amp; <a href='x'>c</a></p>") == "a\nb & c"
+    assert plain_text("a<br />b &amp;\n\n <a href='x'>c</a></p>") == "a b & c"
     assert plain_text("<p></p>") is None
     skipped = [i for i in read(FIXTURE) if isinstance(i, SkippedRow)]
     assert [s.line for s in skipped] == [81, 107, 120, 133, 196]

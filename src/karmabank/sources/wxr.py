@@ -73,10 +73,11 @@ _BREAK = re.compile(r"<br\s*/?>|</p>", re.IGNORECASE)
 
 
 def plain_text(markup: str | None) -> str | None:
-    """A comment's or post's HTML as text: line breaks kept, tags out, entities decoded."""
+    """A comment's or post's HTML as one line of text: tags out (a line break or paragraph
+    end is a space), entities decoded, runs of white space one space."""
     if not markup:
         return None
-    text = html.unescape(_TAG.sub("", _BREAK.sub("\n", markup))).strip()
+    text = " ".join(html.unescape(_TAG.sub("", _BREAK.sub(" ", markup))).split())
     return text or None
 
 
@@ -325,7 +326,7 @@ class _Reader:
         if site is None:
             return BadRow(line, _raw(record), f"a {kind} without the linking page's URL")
         title = _one_line(fields.get(self.wp + "comment_author"))
-        said = "\n".join(part for part in (f"{title} {url}".strip(), text or "") if part)
+        said = " — ".join(part for part in (f"{title} {url}".strip(), text or "") if part)
         return ParsedRow(line, key, at, site, "mention", "in", self.channel, object=post.object,
                          text=said)  # fmt: skip
 
