@@ -291,7 +291,7 @@ def test_the_plan_s_json_is_one_shape_with_every_one_counted(
     plan = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
     data = plan.report_json()
     assert set(data) == set(plan.as_json()) | {
-        "excluded_count", "excluded_by_rule", "budget_left", "candidates"
+        "excluded_count", "excluded_by_rule", "budget_left", "candidates", "likelihood_model"
     }  # fmt: skip
     assert data["excluded_count"] == len(plan.excluded) == sum(plan.excluded_by_rule.values())
     assert (data["budget_left"], data["candidates"]) == (2, plan.candidates)

@@ -9,6 +9,7 @@ their own activities (`likelihood_inputs(people=...)`: the same values as in eve
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 from karmabank.actions.freshness import ensure_scores
 from karmabank.frames import ParquetFiles
 from karmabank.measures import likelihood as lk
+from karmabank.measures import likelihood_refit as refit
 from karmabank.measures import planning
 from karmabank.measures.likelihood_features import activities_of
 from karmabank.measures.settings import MeasureSettings
@@ -90,14 +92,60 @@ def _inputs(store: Store, last: LastRescore, issue: str | None) -> _Inputs:
 
 
 def _model(store: Store, found: _Inputs, settings: MeasureSettings) -> lk.LikelihoodModel:
-    """The model cached for these scores and issue, else fitted now (and cached)."""
+    """The model cached for these scores and issue, else the last fit while it is kept
+    (`likelihood_refit`), else fitted now; cached for these scores."""
     directory = found.last.snapshot(store).columns.dir
     token, issue_id = found.last.token, found.issue.id if found.issue is not None else None
     cached = _cached_model(directory, token, issue_id)
     if cached is not None:
         return cached
-    model = _fit(found, settings)
+    model = _kept_or_fitted(directory, found, settings)
     cache.cache_model(directory, token, issue_id, model.dumps())
+    return model
+
+
+def _basis_digest(found: _Inputs) -> str:
+    """The measure settings' digest, and the issue's text for an issue's model."""
+    issue = found.issue
+    text = "" if issue is None else repr((issue.name, issue.keywords, issue.description))
+    return hashlib.sha256(f"{found.last.settings_digest}|{text}".encode()).hexdigest()[:32]
+
+
+def _last_fit(
+    directory: Path, issue_id: int | None
+) -> tuple[refit.FitBasis, lk.LikelihoodModel] | None:
+    found = cache.cached_fit(directory, issue_id)
+    if found is None:
+        return None
+    try:
+        return refit.FitBasis.from_json(found[0]), lk.LikelihoodModel.from_json(found[1])
+    except (KeyError, ValueError, TypeError):  # not a fit this version reads
+        return None
+
+
+def _kept_or_fitted(
+    directory: Path, found: _Inputs, settings: MeasureSettings
+) -> lk.LikelihoodModel:
+    """The last fit when `likelihood_refit.refit_reason` keeps it for these scores, else a
+    new fit, kept as the last one."""
+    issue_id = found.issue.id if found.issue is not None else None
+    at, digest, flags = found.last.scored_at, _basis_digest(found), refit.flags_digest(found.flags)
+    last = _last_fit(directory, issue_id)
+    if last is not None:
+        basis, model = last
+        before, later = refit.history_counts(found.source, basis.scored_at, at)
+        seen = refit.FitBasis(digest, flags, basis.scored_at, before,
+                              refit.acted_count(found.acted, basis.scored_at))  # fmt: skip
+        why = refit.refit_reason(
+            basis, seen, later=later, scored_at=at, window_days=model.window_days,
+            settings=settings.likelihood,
+        )  # fmt: skip
+        if why is None:
+            return model
+    model = _fit(found, settings)
+    history, _ = refit.history_counts(found.source, at, at)
+    basis = refit.FitBasis(digest, flags, at, history, refit.acted_count(found.acted, at))
+    cache.cache_fit(directory, issue_id, basis.as_json(), model.as_json())
     return model
 
 
@@ -150,6 +198,7 @@ class PlanLikelihood:
     model: lk.LikelihoodModel | None  # with everyone's features, when they were computed
     feats: pa.Table | None
     cached_in: tuple[Path, str, int | None] | None = None  # read from: directory, token, issue
+    note: str = ""  # the model it came from, and how old it is (`likelihood_refit.model_note`)
 
 
 def plan_likelihood(
@@ -165,13 +214,15 @@ def plan_likelihood(
     directory = last.snapshot(store).columns.dir
     issue_id = find_issue(store=store, ref=issue).id if issue else None
     cached = cache.cached_chances(directory, last.token, issue_id, planning.CHANCE_SCHEMA)
-    if cached is not None:
-        return PlanLikelihood(cached, None, None, (directory, last.token, issue_id))
+    found = _cached_model(directory, last.token, issue_id) if cached is not None else None
+    if cached is not None and found is not None:
+        note = refit.model_note(found, last.scored_at)
+        return PlanLikelihood(cached, None, None, (directory, last.token, issue_id), note)
     model, feats = likelihood_inputs(store=store, now=now, settings=settings, issue=issue)
     likely = planning.chance_of(model, feats)
     cache.cache_features(directory, last.token, issue_id, feats)
     cache.cache_chances(directory, last.token, issue_id, likely)  # last: it says "all cached"
-    return PlanLikelihood(likely, model, feats)
+    return PlanLikelihood(likely, model, feats, note=refit.model_note(model, last.scored_at))
 
 
 def explain_chosen(

@@ -51,6 +51,7 @@ class CampaignPlan:
     rr_sets: int
     capped: bool  # the sample stopped at planner.max_rr_sets: no IMM guarantee
     seconds: float
+    likelihood_model: str = ""  # the model the likelihoods came from, and its age
 
     @property
     def excluded_count(self) -> int:
@@ -71,7 +72,7 @@ class CampaignPlan:
         return {
             **self.as_json(), "excluded_count": self.excluded_count,
             "excluded_by_rule": self.excluded_by_rule, "budget_left": self.budget_left,
-            "candidates": self.candidates,
+            "candidates": self.candidates, "likelihood_model": self.likelihood_model,
         }  # fmt: skip
 
 
@@ -183,4 +184,4 @@ def plan_campaign(
     )  # fmt: skip
     return CampaignPlan(view, seeds.expected, asks, excluded, out.by_rule, sent.budget_left,
                         int(pool.candidates.size), seeds.rr_sets, seeds.capped,
-                        time.perf_counter() - started)  # fmt: skip
+                        time.perf_counter() - started, likely.note)  # fmt: skip

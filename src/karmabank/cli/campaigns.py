@@ -136,6 +136,8 @@ def plan_view(plan: CampaignPlan) -> None:
         out.print(f"left out: {total:,} ({rules}); the most likely to act:")
         for e in plan.excluded:
             out.print(f"     {safe(_who(e['person']))}: {safe(e['rule'])}")
+    if plan.likelihood_model:
+        out.print(f"likelihood to act: {safe(plan.likelihood_model)}")
     if plan.capped:
         out.print(f"note: sampling stopped at {plan.rr_sets:,} reverse-reachable sets "
                   "(planner.max_rr_sets): a good plan, without IMM's guarantee")  # fmt: skip

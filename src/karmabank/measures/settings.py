@@ -145,6 +145,8 @@ class LikelihoodSettings:
     min_positive: int = 10  # fewer who came (or who did not) after the training times: prior
     l2: float = 10.0  # ridge penalty on the standardized coefficients
     max_rows: int = 300_000  # more training rows: everyone who came, a sample of the others
+    refit_days: float = 7.0  # the last fit is kept this long after its time (likelihood_refit)
+    refit_growth: float = 0.05  # ... while the data it was fitted on changed by at most this
     response_days: int = 14  # a give or ask answered by an inbound activity this soon
     response_prior_acted: float = 1.0  # response rate = (responded + this) / ...
     response_prior_asked: float = 2.0  # ... (touches + this): one in two before any evidence
@@ -266,6 +268,9 @@ def _relations(s: MeasureSettings) -> list[tuple[str, list[str]]]:
           "likelihood.response_prior_asked"]),
         (lk.training_half_life_days > 0, "likelihood.training_half_life_days must be positive",
          ["likelihood.training_half_life_days"]),
+        (lk.refit_days >= 0 and lk.refit_growth >= 0,
+         "likelihood: refit_days and refit_growth must be at least 0",
+         ["likelihood.refit_days", "likelihood.refit_growth"]),
     ]  # fmt: skip
     problems = [(problem, keys) for ok, problem, keys in checks if not ok]
     bad = sorted({*s.ladder.verbs.values(), s.ladder.default_stage} - set(Stage))
