@@ -110,13 +110,16 @@ def test_a_comment_feed_is_inbound_comments(
     report = imported(capsys, db, str(COMMENTS))
     assert (report["imported"], report["skipped"], report["quarantined"]) == (3, 0, 0)
     post = "https://riverside.example.org/2024/03/clean-up/"
-    site = "https://riverside.example.org/?p=10"
+    site = "wxr:https://riverside.example.org"  # the keys the site's WordPress export gives
     assert stored(db) == {
-        f"feed:{site}#comment-101": ("email:ada@example.net", "comment", "in", post),
-        f"feed:{site}#comment-103": ("web:https://ben.example.com", "comment", "in", post),
+        f"{site}:101": ("email:ada@example.net", "comment", "in", post),
+        f"{site}:103": ("web:https://ben.example.com", "comment", "in", post),
         # only a name: the name on that site
-        f"feed:{site}#comment-111": ("other:riverside.example.org/Chidi", "comment", "in", post),
+        f"{site}:111": ("other:riverside.example.org/Chidi", "comment", "in", post),
     }
+    # the site's WordPress export holds 101 and 103 too: imported once
+    wxr = run(capsys, "import", "wxr", str(WXR), "--db", str(db), "--json")
+    assert json.loads(wxr.out)["duplicates"] == 2
     texts = [i.text for i in read(COMMENTS) if isinstance(i, ParsedRow)]
     assert texts[0] == "What a morning! Count me in for April."
 

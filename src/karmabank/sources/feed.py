@@ -19,7 +19,9 @@ with feedparser: a supporter's blog posts, and comment feeds.
   for", or `--comments`): each entry is an inbound `comment` from its author: their email, else
   their URL, else their name on that site (`other:HOST/NAME`); the object is the post's URL.
 - **Keys**: `feed:` + the entry's id (`guid`/`id`), else its link, else a digest of its title,
-  time and text: a feed saved again later imports only the new entries.
+  time and text: a feed saved again later imports only the new entries. A WordPress comment
+  (its id `SITE/?p=POST#comment-ID`) gets the key the site's WordPress export gives it
+  (`wxr:SITE:ID`), so the export and the comment feed of one site import each comment once.
 - **Quarantined**: an entry without a date feedparser can read. **Refused**: a file feedparser
   finds no feed in (naming the format it looks like), a file over 64 MB (feedparser reads a file
   whole; feeds are small, an archive of years is still a few MB).
@@ -39,7 +41,7 @@ from urllib.parse import urlsplit
 import feedparser  # type: ignore[import-untyped]
 
 from karmabank.errors import ConfigError, IdentityError, InputFileError
-from karmabank.identities import normalize_identity, parse_identity
+from karmabank.identities import normalize_identity, normalize_url, parse_identity
 from karmabank.model import IdentityKey, check_channel
 from karmabank.sources.base import (
     BadRow,
@@ -57,6 +59,7 @@ from karmabank.sources.wxr import plain_text
 MAX_FEED_CHARS = 64 * 1024 * 1024
 _ENTRY = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]")
 _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_WP_COMMENT = re.compile(r"^(https?://[^?#\s]+?)/?\?p=\d+#comment-(\d+)$")
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
 _COMMENT_TITLE = re.compile(r"^\s*comments (?:on|for)\b", re.IGNORECASE)
 
@@ -243,6 +246,12 @@ class _Feed:
     def _comment(
         self, entry: Any, line: int, key: str, at: int, link: str, text: str | None
     ) -> SourceItem:
+        wordpress = _WP_COMMENT.match(str(_get(entry, "id") or "").strip())
+        if wordpress is not None:  # the key the site's WordPress export (wxr) gives it
+            try:
+                key = f"wxr:{normalize_url(wordpress.group(1))}:{wordpress.group(2)}"
+            except IdentityError:
+                pass
         detail = _get(entry, "author_detail")
         name = _name(detail) or " ".join(str(_get(entry, "author") or "").split()) or None
         person = _email(detail) or _web(_get(detail, "href"))
