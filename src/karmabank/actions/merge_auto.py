@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from karmabank.actions.merging import merge_in_session
+from karmabank.actions.merging import MergeView, merge_in_session
 from karmabank.actions.people import PersonRef
 from karmabank.errors import MergeRefused
 from karmabank.measures.identity.features import ONE_PER_PERSON
@@ -152,13 +152,16 @@ def merge_auto(
                 already.append(sid)
                 continue
             kept, absorbed = max(x, y), min(x, y)
-            refs = {"kept": _ref(session, kept), "absorbed": _ref(session, absorbed)}
             reason = world.refusal(x, y)
+            view = None
             if reason is None and not dry_run:
-                reason, merge_id = _apply(session, sid, kept, absorbed, now)
-            else:
-                merge_id = None
-            step = AutoStep(sid, confidence, merge=merge_id, skipped=reason, **refs)
+                reason, view = _apply(session, sid, kept, absorbed, now)
+            if view is None:
+                refs = {"kept": _ref(session, kept), "absorbed": _ref(session, absorbed)}
+            else:  # the persons as the merge found them
+                refs = {"kept": view.kept, "absorbed": view.absorbed}
+            step = AutoStep(sid, confidence, merge=None if view is None else view.id,
+                            skipped=reason, **refs)  # fmt: skip
             if reason is not None:
                 skipped.append(step)
                 continue
@@ -169,7 +172,7 @@ def merge_auto(
 
 def _apply(
     session: Session, suggestion: int, kept: int, absorbed: int, now: datetime
-) -> tuple[str | None, int | None]:
+) -> tuple[str | None, MergeView | None]:
     one, other = session.get(Person, kept), session.get(Person, absorbed)
     assert one is not None and other is not None  # _world read them in this transaction
     try:
@@ -179,7 +182,7 @@ def _apply(
         )  # fmt: skip
     except MergeRefused as e:  # checked before anything is written: the run goes on
         return str(e), None
-    return None, view.id
+    return None, view
 
 
 def _ref(session: Session, person: int) -> dict[str, Any]:
