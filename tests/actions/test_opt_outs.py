@@ -1,6 +1,8 @@
 """Per-channel opt-outs on both backends: a person opted out of every channel they have is left
 out of a campaign plan (`opted_out`) and refused at send; one with another channel is asked on
-that one; drafts are signed with the organization's name."""
+that one; drafts are signed with the organization's name; the nurture queue suggests nothing
+about an activity on a channel its person opted out of, nor anything for one opted out of every
+channel."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from karmabank.actions.campaigns import new_campaign, send_campaign
 from karmabank.actions.mobilization import plan_campaign
+from karmabank.actions.nurture import nurture_queue
 from karmabank.actions.opt_outs import ask_channels, set_opt_out
 from karmabank.actions.organization import set_org_name
 from karmabank.actions.people import find_person
@@ -16,11 +19,12 @@ from karmabank.actions.person_story import person_detail
 from karmabank.errors import ConfigError, NotFoundError
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, AuditLog, Identity
-from tests.actions import test_campaigns
+from tests.actions import test_campaigns, test_nurture
 from tests.actions.test_campaigns import S, names
 from tests.conftest import NOW
 
 world = test_campaigns.network  # the campaign tests' network, as this module's fixture
+quiet_world = test_nurture.network  # the nurture tests' one
 
 HUB = "hub@example.org"
 
@@ -102,3 +106,23 @@ def test_ask_channels_keep_the_identities_order() -> None:
     assert ask_channels(ids, ["email", "mastodon"]) == []
     assert ask_channels([], []) == ["other"]
     assert ask_channels([], ["sms"]) == []
+
+
+def test_the_nurture_queue_respects_opt_outs(quiet_world: Store) -> None:
+    def queue() -> dict[str, tuple[str, str | None]]:
+        items = nurture_queue(store=quiet_world, now=NOW, settings=S, limit=50)
+        return {i.person["name"]: (i.kind, i.channel) for i in items}
+
+    before = queue()
+    assert before["Nia New"] == ("reply", "blog")
+    assert before["Gia Giver"] == ("thank", "donations")
+    assert before["Dee Dee"][0] == "check_in"
+    _opt_out(quiet_world, "nia@example.org", "blog")  # where she asked
+    _opt_out(quiet_world, "gia@example.org", "donations")
+    _opt_out(quiet_world, "dee@example.org", "email")  # Dee's only channel
+    after = queue()
+    assert after.get("Nia New", ("", None))[1] != "blog"
+    assert after.get("Gia Giver", ("", None))[1] != "donations"
+    assert "Dee Dee" not in after
+    others = {n: v for n, v in before.items() if n not in ("Nia New", "Gia Giver", "Dee Dee")}
+    assert {n: after[n] for n in others} == others  # nobody else changed

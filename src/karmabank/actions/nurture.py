@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import list_issues
+from karmabank.actions.opt_outs import opted_out_everywhere
 from karmabank.actions.people import ID_PREFIX, person_refs
 from karmabank.actions.recording import ActivityView, record_in
 from karmabank.actions.scores import LastRescore
@@ -63,6 +64,25 @@ class NurtureItem:
         }  # fmt: skip
 
 
+_OPT_OUTS = pa.schema([("person_id", pa.int64()), ("channel", pa.string())])
+
+
+def _flags_and_opted_out(conn: Any) -> pa.Table:
+    """The flagged people, and as do-not-contact those opted out of every channel they have
+    (`opt_outs.opted_out_everywhere`): the queue suggests nothing for either."""
+    flags = flagged_people(conn)
+    everywhere = sorted(opted_out_everywhere(conn))
+    if not everywhere:
+        return flags
+    n = len(everywhere)
+    extra = {name: pa.array([False] * n, flags.schema.field(name).type)
+             for name in flags.schema.names if name != "person_id"}  # fmt: skip
+    extra["do_not_contact"] = pa.array([True] * n, flags.schema.field("do_not_contact").type)
+    added = pa.table({"person_id": pa.array(everywhere, flags.schema.field("person_id").type),
+                      **extra}).select(flags.schema.names).cast(flags.schema)  # fmt: skip
+    return pa.concat_tables([flags, added])
+
+
 def _inputs(store: Store, now: datetime, s: MeasureSettings, last: LastRescore) -> dict[str, Any]:
     since = micros(now) - s.nurture.window_days * US_PER_DAY
     active_since = nurture.pool_since(s, micros(now))  # where the longest window starts
@@ -98,7 +118,10 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, last: LastRescore) 
             "pool": None
             if scores is None or pool is None
             else nurture.Pool(pool, nurture.pool_since(s, last.scored_at)),
-            "flags": flagged_people(conn),
+            "flags": _flags_and_opted_out(conn),
+            "opt_outs": arrow_io.read_table(
+                conn, "(SELECT person_id, channel FROM opt_out) AS o", _OPT_OUTS
+            ),
             "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
             "handled": arrow_io.read_table(conn, handled_sql, nurture.HANDLED_SCHEMA),
@@ -163,6 +186,7 @@ def nurture_queue(
         data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],
         transitions=data["transitions"], asks=data["asks"], matches=matches,
         handled=data["handled"], limit=n, scored_at=data["scored_at"], pool=data["pool"],
+        opt_outs=data["opt_outs"],
     ).to_pylist()  # fmt: skip
     return _store_items(store, now, chosen, issue_names)
 
