@@ -127,7 +127,7 @@ class MastodonArchiveSource:
         if not found_any:
             with _required(open_, OUTBOX, display) as outbox:
                 if not has_ordered_items(outbox):
-                    raise wrong(f"{OUTBOX}: no orderedItems list: not a Mastodon outbox")
+                    raise wrong("no orderedItems list: not a Mastodon outbox")
         likes = open_("likes.json")
         if likes is not None:
             with likes as stream:
