@@ -191,3 +191,22 @@ def test_stored_suggestions_show_the_source_in_the_cli(
     [item] = json.loads(run(capsys, "merge", "suggestions", "--stored", "--json", "--db",
                             db_url).out)  # fmt: skip
     assert item["evidence"]["source"]["line"] == 2 and item["action"] == "review"
+
+
+def test_a_batch_that_fails_leaves_no_link_behind(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from karmabank.actions import import_batches, source_links
+
+    _import(store, tmp_path / "first.csv", "2026-05-01T10:00:00Z,github:ada,Ada L.,share,in,\n")
+    before = dump(store)
+
+    def crash(*args: object, **kwargs: object) -> int:
+        source_links.store_links(*args, **kwargs)  # type: ignore[arg-type]
+        raise RuntimeError("the machine stops here")
+
+    monkeypatch.setattr(import_batches, "store_links", crash)
+    body = "2026-05-02T10:00:00Z,ada@example.org,Ada,comment,in,github:ada https://ada.example\n"
+    with pytest.raises(RuntimeError, match="the machine stops here"):
+        _import(store, tmp_path / "second.csv", body)
+    assert dump(store) == before  # no person, identity, suggestion or activity of the batch
