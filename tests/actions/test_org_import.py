@@ -188,3 +188,42 @@ def test_dry_run_counts_what_the_import_would_and_stores_nothing(
 def test_dry_run_without_a_database(archive: Path) -> None:
     preview = preview_files(store=None, fmt="archive", paths=[archive], options={})
     assert (preview.imported, preview.duplicates, preview.checked_database) == (5, 2, False)
+
+
+class _BadContentSource(_ArchiveSource):
+    """Content no database stores (NUL, too long, out of range) and an erased person's
+    opt-out."""
+
+    def read(self, file: InputFile) -> Iterator[SourceItem]:
+        yield OrgContentRow(1, "b:1", AT, "blog", "https://x.example/1", text="a\x00b")
+        yield OrgContentRow(2, "b:2", AT, "blog", "https://x.example/2", title="t" * 5_000)
+        yield OrgContentRow(3, "b:3", 2**62, "blog", "https://x.example/3")
+        yield OrgContentRow(4, "b:4", AT, "blog", "")
+        yield OrgContentRow(5, "b:5", AT, "blog", "https://x.example/5", "Fine")
+        yield OptOutRow(6, BO, "email")
+
+
+def test_content_no_database_stores_is_quarantined_and_an_erased_person_skipped(
+    store: Store, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with store.sessions.begin() as s:
+        p = Person(name=None, created_at=NOW, erased=True)
+        s.add(p)
+        s.flush()
+        s.add(Identity(person_id=p.id, platform=BO.platform, key=BO.key))
+    monkeypatch.setattr(registry, "load", lambda name, options: _BadContentSource(options))
+    report = import_files(store=store, fmt="archive", paths=[archive], options={}, now=NOW)
+    assert (report.imported, report.duplicates, report.skipped, report.quarantined) == (1, 0, 1, 4)
+    assert report.skip_reasons == {"erased person": 1}
+    reasons = [e.reason for e in report.errors]
+    assert reasons[0].startswith("text contains a NUL character")
+    assert reasons[1] == "title is too long: 5,000 characters (at most 2,048)"
+    assert reasons[2].startswith("occurred_at (microseconds) out of range")
+    assert reasons[3] == "content without a source_key or object"
+    with store.sessions() as s:
+        assert s.scalars(select(OrgContent.source_key)).all() == ["b:5"]
+        assert s.scalar(select(func.count()).select_from(OptOut)) == 0
+    preview = preview_files(store=store, fmt="archive", paths=[archive], options={})
+    assert (preview.imported, preview.duplicates, preview.skipped, preview.quarantined) == (
+        0, 1, 1, 4,
+    )  # fmt: skip
