@@ -230,6 +230,10 @@ def test_the_review_page_merges_and_the_person_page_unmerges(site: Site) -> None
     after = site.client.get(done.headers["location"]).text
     assert 'id="merged-note"' in after and "suggestion-1" not in after
 
+    old_link = site.client.get("/people/id:1")  # the absorbed person's page: the kept one's
+    assert old_link.status_code == 303 and old_link.headers["location"] == "/people/id:2?absorbed=1"
+    assert 'id="absorbed-note"' in site.client.get(old_link.headers["location"]).text
+    assert 'id="absorbed-note"' not in site.client.get("/people/id:2?absorbed=3").text
     person = site.client.get("/people/id:2").text
     assert 'id="merged-from"' in person and "Ngozi Okafor" in person
     assert 'action="/merges/1/unmerge"' in person and "by web:organizer@example.org" in person
@@ -238,6 +242,8 @@ def test_the_review_page_merges_and_the_person_page_unmerges(site: Site) -> None
     back = site.client.get(undone.headers["location"]).text
     assert 'id="unmerged-note"' in back and 'href="/people/id:1"' in back
     assert 'id="merged-from"' not in back
+    assert site.client.get("/people/id:1").status_code == 200  # back: no redirect
+    assert site.client.get("/people/id:99").status_code == 404
     again = site.client.post("/merges/1/unmerge", data={"csrf_token": token})
     assert again.status_code == 409 and "already undone" in again.text
 

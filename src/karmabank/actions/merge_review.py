@@ -131,3 +131,19 @@ def merge_by_id(*, store: Store, merge_id: int) -> MergeView:
         if merge is None:
             raise NotFoundError(f"no merge with id {merge_id}")
         return MergeView.of(merge)
+
+
+def kept_for(*, store: Store, person_id: int) -> int | None:
+    """The person an absorbed `person_id` is now part of: the kept person of the active merge
+    that absorbed them, through later merges of that one; None when they were not absorbed."""
+    with store.sessions() as session:
+        current, seen = person_id, {person_id}
+        while True:
+            kept = session.scalar(
+                select(Merge.kept_id).where(Merge.absorbed_id == current, Merge.undone_at.is_(None))
+                .order_by(Merge.id.desc()).limit(1)
+            )  # fmt: skip
+            if kept is None or kept in seen:
+                return None if current == person_id else current
+            current = kept
+            seen.add(kept)

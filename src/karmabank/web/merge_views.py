@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from karmabank.actions.merge_review import merge_by_id, merged_into
+from karmabank.actions.merge_review import kept_for, merge_by_id, merged_into
+from karmabank.actions.people import ID_PREFIX, is_database_id
 from karmabank.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -57,9 +58,12 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def merged_from(store: Store, person_id: int, unmerged: int | None) -> dict[str, Any]:
+def merged_from(
+    store: Store, person_id: int, unmerged: int | None, absorbed: int | None = None
+) -> dict[str, Any]:
     """The person page's "Merged from" (each active merge kept by the person, newest first, with
-    its evidence laid out) and, after an Unmerge, the merge just undone (None if unknown)."""
+    its evidence laid out); after an Unmerge, the merge just undone (None if unknown); after
+    an old link to an absorbed person, that person's id (if they are part of this one)."""
     merges = [{**m.as_json(), "shown": evidence_rows(m.evidence)}
               for m in merged_into(store=store, person_id=person_id)]  # fmt: skip
     undone = None
@@ -68,4 +72,16 @@ def merged_from(store: Store, person_id: int, unmerged: int | None) -> dict[str,
             undone = merge_by_id(store=store, merge_id=unmerged).as_json()
         except NotFoundError:
             undone = None
-    return {"merges": merges, "unmerged": undone}
+    if absorbed is not None and kept_for(store=store, person_id=absorbed) != person_id:
+        absorbed = None
+    return {"merges": merges, "unmerged": undone, "absorbed": absorbed}
+
+
+def merged_away(store: Store, ref: str) -> str | None:
+    """Where the page of an absorbed person (`id:N`, an old link) now is: the person they
+    were merged into; None for any other reference, or a person never absorbed."""
+    digits = ref.strip()[len(ID_PREFIX) :].strip() if is_database_id(ref) else ""
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
+        return None
+    kept = kept_for(store=store, person_id=int(digits))
+    return None if kept is None else f"/people/{ID_PREFIX}{kept}?absorbed={int(digits)}"

@@ -23,9 +23,10 @@ from karmabank.actions.mobilization import plan_campaign
 from karmabank.actions.people import iso
 from karmabank.actions.relationships import network_status, person_scores
 from karmabank.bounds import MAX_SNOOZE_DAYS
+from karmabank.errors import NotFoundError
 from karmabank.model import Circle, RhythmStatus, Stage
 from karmabank.web import schemas as s
-from karmabank.web.merge_views import merged_from
+from karmabank.web.merge_views import merged_away, merged_from
 from karmabank.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -204,13 +205,19 @@ def person_page(
     request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
     ref: Annotated[str, Path(), s.STORABLE],
     unmerged: Annotated[int | None, Query(ge=1, le=s.MAX_ID)] = None,
+    absorbed: Annotated[int | None, Query(ge=1, le=s.MAX_ID)] = None,
 ) -> Response:  # fmt: skip
     if not 1 <= len(ref) <= 300:
         raise HTTPException(404, "no such person")
-    person = person_scores(store=store, ref=ref, now=state.settings.clock(),
-                           settings=state.measures).as_json()  # fmt: skip
+    try:
+        person = person_scores(store=store, ref=ref, now=state.settings.clock(),
+                               settings=state.measures).as_json()  # fmt: skip
+    except NotFoundError:
+        if (kept := merged_away(store, ref)) is None:  # an old link to an absorbed person
+            raise
+        return RedirectResponse(kept, status_code=303)
     title = person["name"] or f"person {person['id']}"
-    merges = merged_from(store, person["id"], unmerged)  # "Merged from", and an Unmerge's note
+    merges = merged_from(store, person["id"], unmerged, absorbed)  # "Merged from", notes
     return page("person.html", _context(request, auth, title, "people", person=person, **merges))
 
 
