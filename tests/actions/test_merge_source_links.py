@@ -210,3 +210,18 @@ def test_a_batch_that_fails_leaves_no_link_behind(
     with pytest.raises(RuntimeError, match="the machine stops here"):
         _import(store, tmp_path / "second.csv", body)
     assert dump(store) == before  # no person, identity, suggestion or activity of the batch
+
+
+def test_an_identity_of_the_organization_is_never_given_nor_linked(
+    store: Store, tmp_path: Path
+) -> None:
+    from karmabank.actions.organization import add_org_identities
+
+    add_org_identities(
+        store=store, identities=["https://org.example"], take=False, now=NOW, actor="cli"
+    )
+    _import(store, tmp_path / "first.csv", "2026-05-01T10:00:00Z,github:ada,Ada,share,in,\n")
+    body = "2026-05-02T10:00:00Z,ada@example.org,Ada,comment,in,https://org.example\n"
+    _import(store, tmp_path / "second.csv", body)  # a commenter giving the site as her website
+    assert _owners(store) == {"github:ada": 1, "email:ada@example.org": 2}
+    assert _suggestions(store) == []

@@ -211,14 +211,14 @@ class Batcher:
                 wanted.add(r.target)
             if r.also:
                 stating = True
-                wanted.update(k for k in r.also if k not in people)
+                wanted.update(k for k in r.also if k not in people and k not in self.org_keys)
         found = writer.lookup(wanted) if wanted else {}
         people.update(found)
         if not stating:
             created = writer.create_persons(sorted(wanted - found.keys()), names, self.now_us)
             people.update((k, (pid, False)) for k, pid in created.items())
             return people, []
-        plan = plan_owners(rows, people)
+        plan = plan_owners(rows, people, organization=self.org_keys)
         created = writer.create_persons(sorted(plan.new), names, self.now_us)
         people.update((k, (pid, False)) for k, pid in created.items())
 

@@ -6,7 +6,7 @@ batch's own transaction (`actions/import_batches.py`), rows are taken in file or
 stored one by one, so the outcome does not depend on the batch size:
 
 - an `also` identity nobody holds yet is given to the row's person (a new identity row);
-- one the row's person already holds changes nothing;
+- one the row's person already holds changes nothing, nor one of the organization's;
 - one another person holds is never joined silently: the pair becomes an open merge
   suggestion with this row as its evidence (`SOURCE_CONFIDENCE`, action `review`: one row's
   word, and a person decides whether two histories are one), unless the pair may never be
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,10 +58,13 @@ class OwnerPlan:
 
 
 def plan_owners(
-    rows: Sequence[ParsedRow], known: Mapping[IdentityKey, tuple[int, bool]]
-) -> OwnerPlan:
+    rows: Sequence[ParsedRow], known: Mapping[IdentityKey, tuple[int, bool]],
+    organization: Collection[IdentityKey] = (),
+) -> OwnerPlan:  # fmt: skip
     """The plan for `rows`, given the identities already held (`known`: key -> (person id,
-    erased)). Nothing is given to an erased person, nor suggested with one."""
+    erased)). Nothing is given to an erased person, nor suggested with one; an identity of
+    the organization's (`organization`: a commenter's website that is the site itself) is
+    nobody's to be given and links no one."""
     plan = OwnerPlan()
     owner: dict[IdentityKey, Owner] = {}
     erased: set[int] = set()
@@ -87,6 +90,8 @@ def plan_owners(
         if not r.also or mine in erased:
             continue
         for key in r.also:
+            if key in organization:
+                continue
             if key not in owner and key not in known:
                 owner[key] = plan.attached[key] = mine
                 continue
