@@ -167,6 +167,9 @@ def scale(persons: int, db: Path | None) -> None:
     path = db or Path(f"/tmp/identity-scale-{persons}.sqlite")
     if not path.exists():
         build_scale_db(path, persons)
+    from karmabank.store.open import open_store
+
+    open_store(str(path), create=True).close()  # a database built before a new migration
     with sqlite3.connect(path) as con:  # every run starts from no suggestions
         con.execute("DELETE FROM merge_suggestion")
     subprocess.run([sys.executable, __file__, "--run-db", str(path)], check=True)

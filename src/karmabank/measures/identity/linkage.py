@@ -3,26 +3,30 @@
 Pure: an Arrow table of persons in (`features.PERSONS_SCHEMA`), candidate pairs out, on a private
 in-memory DuckDB (splink's DuckDB backend; the same settings run on Spark). No database, no clock.
 
-The model (`comparisons`) compares three fields, each with a handful of levels:
+The model (`comparisons`) compares four fields, each with a handful of levels:
 - **name** (folded, diacritics and nicknames too): the same name as written, and the same name
-  once nicknames are resolved (Bob/Robert), both with term-frequency adjustment (two "Maria
-  Garcia" are weak evidence, two "Ngozi Okafor" strong); an initial and the surname; the first
-  name alone (one side has no surname); the surname alone;
+  once nicknames are resolved (Bob/Robert); an initial and the surname; the first name alone
+  (one side has no surname); the surname alone; each with term-frequency adjustment (two
+  "Maria Garcia" are weak evidence, two "Ngozi Okafor" strong; "R. Garcia" ~ "Robert Garcia"
+  weaker than "R. Okafor" ~ "Rosa Okafor");
 - **handle**: a handle or email local part in common (stems: letters and digits, folded), the
   strongest when no one else holds it (`features.RARE_HANDLE`), whether or not it is made of
   the name; handles alike but for their digits; one side's handle made of the other's uncommon
   name (`rsmith`, `robsmith`) when the surnames do not already agree. One field, so a shared
   handle made of the name counts once, and a handle made of a name both share counts nothing;
 - **domain**: a website, a Bluesky handle that is a domain, a non-free email domain in common
-  (the strongest when no one else holds it).
+  (the strongest when no one else holds it);
+- **platform**: whether both hold an identity on one platform (`features.ONE_PER_PERSON`: two
+  emails, two GitHub accounts), which people do, but far less often than strangers.
 The m probabilities (how often a true pair agrees at each level) are priors written here, fixed:
 they say what each level means whatever the network, and a small network trains nothing badly.
 The u probabilities (how often two strangers do) are estimated by splink's seeded random
 sampling, from priors (`U_PRIORS`) where its sample has no such pair; a handle or domain no one
 else holds has a fixed u (`RARE_HANDLE_U`). The prior that two random persons are one comes
 from `LinkageSettings.duplicates_per_person`. Against splink's defaults trained by EM on the
-same world (`bench/identity_bench.py`): at p >= 0.99 those find 15% of true pairs, this 37%,
-both at precision >= 0.99.
+same world (`bench/identity_bench.py`): at p >= 0.99 those find 15% of true pairs, this 37-40%,
+both at precision >= 0.99. Pairs are only compared within blocks (`blocking_rules`) of at most
+`LinkageSettings.max_block` persons, so a million persons take about a minute and a half of CPU.
 
 Then the hard rules, after the model: a bot is never paired with a human, nor a team member with
 a non-team person; a pair where both hold an identity on one platform (two emails) is `review`
