@@ -60,7 +60,7 @@ def test_a_paged_collection_row_by_row() -> None:
     }
     first = next(i for i in items if isinstance(i, ParsedRow))
     assert (first.source_key, first.occurred_at, first.channel, first.line) == (
-        "as2:https://activities.example/1", 1714552200_000000, "mastodon", 20,
+        "as2:https://activities.example/1", 1714552200_000000, "mastodon", 15,
     )  # fmt: skip
     assert first.object == "https://example.social/users/org/statuses/1"
     web = next(i for i in items if isinstance(i, ParsedRow) and i.person.platform == "web")
@@ -138,3 +138,19 @@ def test_the_real_outbox_as_a_collection_of_the_organizations_activities() -> No
 def test_accounts_only_from_uris_that_show_them(uri: str, account: str | None) -> None:
     found = uri_account(uri)
     assert (found.key if found else None) == account
+
+
+def test_an_id_spelled_with_escaped_slashes_gets_its_chunks_line(tmp_path: Path) -> None:
+    path = tmp_path / "escaped.json"
+    path.write_text(
+        '{"type": "OrderedCollection",\n "orderedItems": [\n'
+        '  {"id": "https://a.example/1", "type": "Like", "actor": "https://b.example/users/bo",'
+        ' "published": "2024-01-01T00:00:00Z", "object": "https://example.social/users/org/statuses/1"},\n'
+        '  {"id": "https:\\/\\/a.example\\/2", "type": "Like", "actor": "https://b.example/users/bo",'
+        ' "published": "2024-01-01T00:00:00Z", "object": "https://example.social/users/org/statuses/1"}\n'
+        "]}\n"
+    )
+    first, second = read(path)
+    assert isinstance(first, ParsedRow) and isinstance(second, ParsedRow)
+    assert (first.line, second.line) == (3, 6)  # 6: the last line read with it
+    assert second.source_key == "as2:https://a.example/2"

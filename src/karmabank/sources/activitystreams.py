@@ -29,7 +29,6 @@ from karmabank.model import IdentityKey
 from karmabank.sources.activitystreams_common import Interpreter, flag
 from karmabank.sources.activitystreams_stream import (
     Collection,
-    LineReader,
     check_json,
     open_binary,
 )
@@ -63,7 +62,7 @@ class ActivityStreamsSource:
         check_json(lambda: open_binary(file.path), fail)
         interpreter = Interpreter(self.org, self.include_direct)
         with open_binary(file.path) as stream:
-            collection = Collection(LineReader(stream))
+            collection = Collection(stream)
             for line, item in collection:
                 yield from interpreter.activity(line, item)
         if collection.found == 0:

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -62,6 +63,11 @@ def uri_account(uri: object) -> IdentityKey | None:
     """`@user@host` from an actor or status URI whose path shows the account, else None."""
     if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
         return None
+    return _uri_account(uri)
+
+
+@functools.lru_cache(maxsize=65_536)  # an outbox names the same few accounts again and again
+def _uri_account(uri: str) -> IdentityKey | None:
     try:
         parts = urlsplit(uri)
         host = parts.hostname
@@ -130,7 +136,10 @@ def visibility(*objects: dict[str, Any]) -> str:
 
 def _strings(value: object) -> set[str]:
     items = value if isinstance(value, list) else [value]
-    return {s for s in (ref(v) for v in items) if s}
+    out = {v for v in items if type(v) is str and v}
+    if len(out) < len(items):
+        out.update(s for s in (ref(v) for v in items if type(v) is not str) if s)
+    return out
 
 
 def plain_text(markup: object) -> str | None:

@@ -1,8 +1,10 @@
 """Reading ActivityStreams 2.0 JSON in bounded memory, with line numbers (ijson, C backend).
 
 - JSON is UTF-8 (RFC 8259; a byte-order mark is dropped), plain or gzip (`open_binary`).
-- `LineReader` hands the file to ijson one line per read, so the line an item ends on is
-  known (`line`); a very long line (minified JSON) is read in 64 KiB pieces.
+- `ItemLines` hands the file to ijson in 64 KiB chunks and keeps what it read since the last
+  item, so each item's line is found exactly: the line of its `"id"` (an item without one, or
+  whose id the file spells differently, e.g. with escaped slashes, gets the line its chunk ends on).
+  `LineReader` reads line by line (the exact line of a syntax error).
 - `check_json` parses a whole file once without building anything: malformed JSON is an
   error naming the file and line *before* any row is stored (nothing half-imported).
 - `ordered_items` yields each item of a top-level `orderedItems` list. A Mastodon outbox may
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import json
 import re
 import zipfile
 import zlib
@@ -119,10 +122,62 @@ def check_json(open_: Opener, fail: Fail) -> None:
     raise fail("not valid JSON")  # it failed once: never import what may be broken
 
 
-def ordered_items(reader: LineReader) -> Iterator[tuple[int, Any]]:
+class ItemLines:
+    """A binary reader for ijson in chunks that finds the line of each item it yields (see the
+    module docstring). Memory: the bytes since the last item found (at most `_KEEP` more)."""
+
+    _CHUNK = 64 * 1024
+    _KEEP = 4 * 1024 * 1024
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._buffer = bytearray()  # the bytes read from the cursor on
+        self._lines_before = 0  # newlines before the buffer's cursor
+        self._cursor = 0
+        self._read_lines = 0  # newlines read in all
+        self._start = True
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        data = self._stream.read(self._CHUNK)
+        if self._start:
+            self._start = False
+            if data.startswith(codecs.BOM_UTF8):
+                data = data[3:]
+        self._buffer += data
+        self._read_lines += data.count(b"\n")
+        if len(self._buffer) - self._cursor > self._KEEP:  # ids not found: let go of the oldest
+            self._move(len(self._buffer) - self._KEEP // 2)
+        return data
+
+    def _move(self, to: int) -> None:
+        self._lines_before += self._buffer.count(b"\n", self._cursor, to)
+        self._cursor = to
+        if self._cursor > self._CHUNK * 4:
+            del self._buffer[: self._cursor]
+            self._cursor = 0
+
+    def line_of(self, item: object) -> int:
+        """The line of `item`'s id (the item just parsed), else the line read up to."""
+        uri = item.get("id") if isinstance(item, dict) else item
+        if isinstance(uri, str) and uri:
+            try:
+                key = json.dumps(uri, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                key = b""
+            at = self._buffer.find(key, self._cursor) if key else -1
+            if at >= 0:
+                self._move(at)
+                return self._lines_before + 1
+        return self._read_lines + 1
+
+
+def ordered_items(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     """(line, item) for every item of every top-level `orderedItems` list."""
+    reader = ItemLines(stream)
     for item in ijson.items(reader, "orderedItems.item"):
-        yield reader.line, item
+        yield reader.line_of(item), item
 
 
 def has_ordered_items(stream: IO[bytes]) -> bool:
@@ -137,8 +192,8 @@ class Collection:
     """The items of a collection file (see the module docstring); after iterating, `found`
     says how many there were and `elsewhere` the URI of a page not in the file, if any."""
 
-    def __init__(self, reader: LineReader) -> None:
-        self.reader = reader
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.reader = ItemLines(stream)
         self.found = 0
         self.elsewhere: str | None = None
         self.kind: str | None = None  # the top-level `type`
@@ -157,7 +212,7 @@ class Collection:
                     depth -= 1
                     if depth == 0:
                         self.found += 1
-                        yield self.reader.line, builder.value
+                        yield self.reader.line_of(builder.value), builder.value
                         builder = None
                 continue
             if first:
@@ -169,7 +224,7 @@ class Collection:
                     builder.event(event, value)
                 elif event not in ("end_array", "map_key"):
                     self.found += 1
-                    yield self.reader.line, value
+                    yield self.reader.line_of(value), value
             elif event == "string" and not array:
                 if prefix == "type":
                     self.kind = value

@@ -17,7 +17,7 @@ its `outbox.json` (plain or .gz).
 - **Malformed JSON**: the outbox is parsed once before any row is yielded, so a broken file
   is one error naming the file and line, with nothing imported.
 - A folder given on the command line reads its `outbox.json` (`input_path`); lines in row
-  reports are where each activity ends in `outbox.json`.
+  reports are the line of each activity's `"id"` in `outbox.json`.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class MastodonArchiveSource:
             interpreter.org = frozenset({owner})
         found_any = False
         with _required(open_, OUTBOX, display) as outbox:
-            for line, item in ordered_items(LineReader(outbox)):
+            for line, item in ordered_items(outbox):
                 found_any = True
                 if not interpreter.org and isinstance(item, dict):
                     found = actor_identity(item.get("actor"))
