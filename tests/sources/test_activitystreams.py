@@ -63,6 +63,8 @@ def test_a_paged_collection_row_by_row() -> None:
         "as2:https://activities.example/1", 1714552200_000000, "mastodon", 15,
     )  # fmt: skip
     assert first.object == "https://example.social/users/org/statuses/1"
+    bob = next(i for i in items if isinstance(i, ParsedRow) and i.person == BOB)
+    assert bob.name == "Bob"  # the embedded actor's name
     web = next(i for i in items if isinstance(i, ParsedRow) and i.person.platform == "web")
     assert web.channel == "web"
 

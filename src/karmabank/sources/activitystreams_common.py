@@ -23,7 +23,7 @@ import html
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -180,6 +180,7 @@ class Interpreter:
 
     org: frozenset[IdentityKey]
     include_direct: bool = False
+    _actor_name: str | None = field(default=None, init=False, repr=False)  # of this activity
 
     def activity(self, line: int, item: object) -> Iterator[SourceItem]:
         """The rows of one item of a collection."""
@@ -196,6 +197,9 @@ class Interpreter:
             yield BadRow(line, raw_text(item), f"an activity without {what}")
             return
         actor = actor_identity(item.get("actor"))
+        named = item.get("actor")
+        named = named.get("name") if isinstance(named, dict) else None
+        self._actor_name = named.strip()[:200] or None if isinstance(named, str) else None
         obj = item.get("object")
         if actor is None:
             yield BadRow(line, raw_text(item), "an activity without an actor URI")
@@ -319,8 +323,10 @@ class Interpreter:
             return ParsedRow(line, key, at, other, verb, "give", channel, obj, text)
         if theirs:
             verb = "mention" if verb == "feature" else verb
-            return ParsedRow(line, key, at, actor, verb, "in", channel, obj, text)
-        return ParsedRow(line, key, at, actor, verb, "peer", channel, obj, text, target=other)
+            return ParsedRow(line, key, at, actor, verb, "in", channel, obj, text,
+                             name=self._actor_name)  # fmt: skip
+        return ParsedRow(line, key, at, actor, verb, "peer", channel, obj, text, target=other,
+                         name=self._actor_name)  # fmt: skip
 
 
 def _shown(kind: str) -> str:
