@@ -1,12 +1,12 @@
 """Reading an XML file as an importer must: checked whole before any row, then streamed.
 
 `check_xml(file)` is the first pass: the whole file (decoded exactly as the import decodes
-it, from a second `InputFile` on the same path) goes through expat without building anything,
-so a file that is not well-formed XML is refused with its file and line before a single row is
-stored ("nothing half-imported"). It returns the root element's name and the namespaces
-declared on it. `XmlEvents` is the second pass: `start`/`end` events from
-`xml.etree.ElementTree.XMLPullParser`, fed line by line from the import's own `InputFile`, with
-the line each event's tag was read on; the caller clears the elements it is done with.
+it, from a second `InputFile` on the same path) goes through expat with no callbacks, so a
+file that is not well-formed XML, holds a byte its encoding does not decode, or breaks off (a
+damaged gzip) is refused with its file and line before a single row is stored ("nothing
+half-imported"). It returns the root element's name and the namespaces declared on it.
+`Records` is the second pass: expat with handlers that keep only the elements and fields the
+importer names, each with the line its start tag is on, one record at a time.
 """
 
 from __future__ import annotations
