@@ -3,6 +3,7 @@ the real Mastodon outbox in ../shared/data/formats/ read as a plain AS 2.0 colle
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -156,3 +157,22 @@ def test_an_id_spelled_with_escaped_slashes_gets_its_chunks_line(tmp_path: Path)
     assert isinstance(first, ParsedRow) and isinstance(second, ParsedRow)
     assert (first.line, second.line) == (3, 6)  # 6: the last line read with it
     assert second.source_key == "as2:https://a.example/2"
+
+
+def test_accepting_a_follow_is_toward_the_follower(tmp_path: Path) -> None:
+    path = tmp_path / "accept.json"
+    follow = {
+        "id": "https://other.example/f/1",
+        "type": "Follow",
+        "actor": "https://other.example/users/ana",
+        "object": "https://example.social/users/org",
+    }
+    accept = {
+        "id": "https://example.social/a/1",
+        "type": "Accept",
+        "object": follow,
+        "actor": "https://example.social/users/org",
+        "published": "2024-05-01T00:00:00Z",
+    }
+    path.write_text(json.dumps({"type": "OrderedCollection", "orderedItems": [accept]}))
+    assert rows(read(path)) == [("@ana@other.example", "accept", "give", None)]

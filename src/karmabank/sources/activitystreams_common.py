@@ -231,6 +231,8 @@ class Interpreter:
             other = actor_identity(obj)
         elif isinstance(obj, dict) and ref(obj.get("attributedTo")):
             other = actor_identity(obj.get("attributedTo"))
+        elif isinstance(obj, dict) and ref(obj.get("actor")):  # an activity: Accept of a Follow
+            other = actor_identity(obj.get("actor"))
         else:
             other = uri_account(ref(obj))
         target = ref(obj)
