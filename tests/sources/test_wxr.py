@@ -15,7 +15,8 @@ from karmabank.actions.importing import ImportReport, import_files
 from karmabank.errors import InputFileError
 from karmabank.model import IdentityKey
 from karmabank.sources.base import InputFile, OrgContentRow, ParsedRow, SkippedRow, SourceItem
-from karmabank.sources.wxr import WxrSource, plain_text, wp_time
+from karmabank.sources.blog_fields import plain_text, wp_time
+from karmabank.sources.wxr import WxrSource
 from karmabank.store.open import Store, open_store
 from karmabank.store.tables import Activity, Identity, ImportRun, OrgIdentity, Person
 from tests.conftest import DATA, NOW
@@ -272,3 +273,22 @@ def test_wordpress_times_and_text() -> None:
     assert plain_text("<p></p>") is None
     skipped = [i for i in read(FIXTURE) if isinstance(i, SkippedRow)]
     assert [s.line for s in skipped] == [81, 107, 120, 133, 196]
+
+
+def test_a_reply_finds_the_comment_it_answers_wherever_it_is_in_the_post(tmp_path: Path) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    first = text.index("\t\t<wp:comment>\n\t\t\t<wp:comment_id>101<")
+    second = text.index("\t\t<wp:comment>\n\t\t\t<wp:comment_id>102<")
+    third = text.index("\t\t<wp:comment>\n\t\t\t<wp:comment_id>104<")
+    # 102 (Mara to Ada) and 103 (Ben to Ada) come before 101, Ada's comment they answer
+    swapped = text[:first] + text[second:third] + text[first:second] + text[third:]
+    path = tmp_path / "swapped.xml"
+    path.write_text(swapped, encoding="utf-8")
+    rows = {i.source_key: i for i in read(path) if isinstance(i, ParsedRow)}
+    ada = IdentityKey("email", "ada@example.net")
+    assert (rows[f"{SITE}:102"].person, rows[f"{SITE}:102"].direction) == (ada, "give")
+    assert rows[f"{SITE}:103:reply-to:101"].target == ada
+    assert {k: (r.person, r.verb, r.direction) for k, r in rows.items()} == {
+        k: (r.person, r.verb, r.direction) for k, r in
+        ((i.source_key, i) for i in read(FIXTURE) if isinstance(i, ParsedRow))
+    }  # fmt: skip

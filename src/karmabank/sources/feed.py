@@ -52,9 +52,9 @@ from karmabank.sources.base import (
     check_options,
     digest,
 )
+from karmabank.sources.blog_fields import plain_text
 from karmabank.sources.input_file import undecodable_byte
 from karmabank.sources.sniff import sniff_path, wrong_format
-from karmabank.sources.wxr import plain_text
 
 MAX_FEED_CHARS = 64 * 1024 * 1024
 _ENTRY = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]")

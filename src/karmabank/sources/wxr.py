@@ -31,16 +31,13 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
-from urllib.parse import urlsplit
 
-from karmabank.errors import ConfigError, IdentityError
-from karmabank.identities import normalize_identity, normalize_url
+from karmabank.errors import ConfigError
 from karmabank.model import IdentityKey, check_channel, to_micros
 from karmabank.sources.base import (
     BadRow,
@@ -51,7 +48,15 @@ from karmabank.sources.base import (
     SkippedRow,
     SourceItem,
     check_options,
-    parse_time,
+)
+from karmabank.sources.blog_fields import (
+    commenter,
+    email_identity,
+    one_line,
+    plain_text,
+    site_key,
+    site_of,
+    wp_time,
 )
 from karmabank.sources.xml_stream import Record, Records, check_xml, refused
 
@@ -68,21 +73,6 @@ COMMENT_TYPES = frozenset({"", "comment", "review"})
 PING_TYPES = frozenset({"pingback", "trackback", "webmention"})
 CONTENT_TYPES = frozenset({"post", "page"})
 ZERO_DATE = "0000-00-00 00:00:00"
-_TAG = re.compile(r"<[^>]*>")
-_BREAK = re.compile(r"<br\s*/?>|</p>", re.IGNORECASE)
-
-
-def plain_text(markup: str | None) -> str | None:
-    """A comment's or post's HTML as one line of text: tags out (a line break or paragraph
-    end is a space), entities decoded, runs of white space one space."""
-    if not markup:
-        return None
-    text = " ".join(html.unescape(_TAG.sub("", _BREAK.sub(" ", markup))).split())
-    return text or None
-
-
-def _one_line(text: str | None) -> str:
-    return " ".join(html.unescape(text or "").split())
 
 
 @dataclass(slots=True)
@@ -178,16 +168,16 @@ class _Reader:
             elif name in self.authors:
                 yield from self._author(record)
             elif name == self.blog_url:
-                self.site = _site_key(record.fields.get(name))
+                self.site = site_key(record.fields.get(name))
             elif not seen_item:  # the channel's <link>, before any item
-                self.link = _site_key(record.fields.get(name))
+                self.link = site_key(record.fields.get(name))
 
     def _author(self, record: Record) -> Iterator[SourceItem]:
         wp, fields = self.wp, record.fields
         author_id = fields.get(wp + "author_id", "").strip()
         if author_id and author_id != "0":
             self.author_ids.add(author_id)
-        key = _email(fields.get(wp + "author_email", "").strip())
+        key = email_identity(fields.get(wp + "author_email", "").strip())
         if key is not None:
             self.org.add(key)
             yield OrgIdentityRow(record.line, key)
@@ -205,15 +195,39 @@ class _Reader:
         site = self._site()
         post = _post(
             fields.get(wp + "post_id", ""),
-            _one_line(fields.get("title")),
+            one_line(fields.get("title")),
             fields.get("link") or fields.get("guid") or "",
         )
         content = self._content(item, post, site)
         if content is not None:
             yield content
-        comments: dict[str, _Comment] = {}
+        comments = self._authors(item)
         for c in item.children:
             yield from self._comment(c, post, site, comments)
+
+    def _authors(self, item: Record) -> dict[str, _Comment]:
+        """Who wrote each approved visitor comment of the post (the organization, a person, or
+        no one known), read before any row so a reply finds the comment it answers wherever
+        that comment is in the file."""
+        k_id, k_approved, k_type, _, _, _, k_email, k_url, k_user, _, _ = self.keys
+        comments: dict[str, _Comment] = {}
+        for record in item.children:
+            get = record.fields.get
+            cid = get(k_id, "")
+            if not cid or cid in comments or get(k_approved, "") != "1":
+                continue
+            if get(k_type, "").lower() not in COMMENT_TYPES:
+                continue
+            email, user = get(k_email, ""), get(k_user, "")
+            c = _Comment(cid, record.line)
+            c.by_org = (user not in ("", "0") and user in self.author_ids) or (
+                email_identity(email) in self.org
+            )
+            if not c.by_org:
+                c.person, c.also = commenter(email, get(k_url, ""))
+            c.stored = c.by_org or c.person is not None
+            comments[cid] = c
+        return comments
 
     def _content(self, item: Record, post: _Post, site: str) -> OrgContentRow | None:
         wp, fields = self.wp, item.fields
@@ -255,13 +269,11 @@ class _Reader:
     ) -> Iterator[SourceItem]:
         fields, line = record.fields, record.line
         get = fields.get
-        k_id, k_approved, k_type, k_gmt, k_local, k_text, k_email, k_url, k_user, k_parent, \
-            k_author = self.keys  # fmt: skip
+        k_id, k_approved, k_type, k_gmt, k_local, k_text, _, _, _, k_parent, k_author = self.keys
         cid = get(k_id, "")
         if not cid:
             yield BadRow(line, _raw(record), "a comment without a wp:comment_id")
             return
-        c = comments.setdefault(cid, _Comment(cid, line))
         approved = get(k_approved, "")
         if approved != "1":
             reason = SKIP_STATUS.get(approved)
@@ -285,19 +297,16 @@ class _Reader:
         if kind in PING_TYPES:
             yield self._ping(record, key, at, post, text, kind)
             return
-        email, url, user = get(k_email, ""), get(k_url, ""), get(k_user, "")
-        c.by_org = (user not in ("", "0") and user in self.author_ids) or _email(email) in self.org
+        c = comments[cid]
         parent = comments.get(get(k_parent, ""))
         if c.by_org:
-            c.stored = True
             yield self._org_comment(line, key, at, post, text, parent)
             return
-        person, also = _identities(email, url)
+        person, also = c.person, c.also
         if person is None:
             yield SkippedRow(line, "anonymous comment (no email or website)")
             return
-        c.person, c.also, c.stored = person, also, True
-        name = _one_line(get(k_author)) or None
+        name = one_line(get(k_author)) or None
         yield ParsedRow(line, key, at, person, "comment", "in", self.channel, object=post.object,
                         text=text, name=name, also=also)  # fmt: skip
         if parent is None or not parent.stored or parent.by_org or parent.person is None:
@@ -322,89 +331,13 @@ class _Reader:
     ) -> SourceItem:
         fields, line = record.fields, record.line
         url = fields.get(self.wp + "comment_author_url", "").strip()
-        site = _site_of(url)
+        site = site_of(url)
         if site is None:
             return BadRow(line, _raw(record), f"a {kind} without the linking page's URL")
-        title = _one_line(fields.get(self.wp + "comment_author"))
+        title = one_line(fields.get(self.wp + "comment_author"))
         said = " — ".join(part for part in (f"{title} {url}".strip(), text or "") if part)
         return ParsedRow(line, key, at, site, "mention", "in", self.channel, object=post.object,
                          text=said)  # fmt: skip
-
-
-_DAYS: dict[str, int] = {}  # "YYYY-MM-DD" -> microseconds of its midnight (UTC)
-_EMAILS: dict[str, IdentityKey | None] = {}
-CACHED = 100_000
-
-
-def wp_time(text: str) -> int:
-    """`YYYY-MM-DD HH:MM:SS` (how WordPress writes times), read as UTC, in microseconds; other
-    forms through `parse_time`. ValueError when it is not a time in the supported range."""
-    if len(text) == 19 and text[10] == " " and text[13] == ":" and text[16] == ":":
-        day = _DAYS.get(text[:10])
-        if day is None:
-            day = parse_time(text[:10])
-            if len(_DAYS) > CACHED:
-                _DAYS.clear()
-            _DAYS[text[:10]] = day
-        h, m, sec = text[11:13], text[14:16], text[17:19]
-        if h.isdigit() and m.isdigit() and sec.isdigit() and h < "24" and m < "60" and sec < "60":
-            return day + (int(h) * 3600 + int(m) * 60 + int(sec)) * 1_000_000
-    return parse_time(text)
-
-
-def _email(email: str) -> IdentityKey | None:
-    if not email:
-        return None
-    if email in _EMAILS:
-        return _EMAILS[email]
-    key: IdentityKey | None
-    try:
-        key = normalize_identity("email", email)
-    except IdentityError:
-        key = None
-    if len(_EMAILS) > CACHED:
-        _EMAILS.clear()
-    _EMAILS[email] = key
-    return key
-
-
-def _web(url: str) -> IdentityKey | None:
-    if not url or url in ("http://", "https://"):
-        return None
-    try:
-        return normalize_identity("web", url)
-    except IdentityError:
-        return None
-
-
-def _identities(email: str, url: str) -> tuple[IdentityKey | None, tuple[IdentityKey, ...]]:
-    """The commenter's person identity (the email, else the website) and the other one.
-    An email that is not an address is left out."""
-    mail, web = _email(email), _web(url)
-    if mail is not None:
-        return mail, (web,) if web is not None else ()
-    return web, ()
-
-
-def _site_of(url: str) -> IdentityKey | None:
-    """The linking site of a pingback: its root URL as a `web` identity."""
-    try:
-        parts = urlsplit(url if "://" in url else f"https://{url}")
-    except ValueError:
-        return None
-    if not parts.netloc or not parts.hostname:
-        return None
-    return _web(f"{parts.scheme or 'https'}://{parts.netloc}")
-
-
-def _site_key(url: str | None) -> str | None:
-    u = (url or "").strip()
-    if not u:
-        return None
-    try:
-        return normalize_url(u)
-    except IdentityError:
-        return u
 
 
 def _raw(record: Record) -> str:
