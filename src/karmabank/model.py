@@ -82,6 +82,8 @@ class Verb(StrEnum):
     OFFER = "offer"
     ACCEPT = "accept"
     ADD = "add"
+    READ = "read"  # opened an email (a weak inbound signal: Mailchimp's opens)
+    CLICK = "click"  # followed a link in an email (Mailchimp's clicks)
 
 
 # ActivityStreams 2.0 types mapped onto the product's verbs (PRODUCT.md §2).

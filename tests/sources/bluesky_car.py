@@ -112,49 +112,111 @@ def org_records() -> list[tuple[str, Any]]:
                                {"$type": "app.bsky.richtext.facet#mention", "did": ADA}]}  # fmt: skip
     post = "app.bsky.feed.post"
     return [
-        ("app.bsky.actor.profile/self", {"$type": "app.bsky.actor.profile",
-                                         "displayName": "Riverside Commons"}),  # fmt: skip
-        (f"{post}/3kaaaaaaaaa2a", {"$type": post, "createdAt": WHEN.format(1),
-                                   "text": "Spring cleanup at the river on Saturday"}),
-        (f"{post}/3kaaaaaaaaa2b", {
-            "$type": post, "createdAt": WHEN.format(2), "text": "Thank you Ada! And hi @bo",
-            "reply": {"root": {**ref, "uri": _post_uri(ADA, "3kadaaaaaaa2a")},
-                      "parent": {**ref, "uri": _post_uri(ADA, "3kadaaaaaaa2a")}},
-            "facets": [mention_bo],
-        }),  # fmt: skip
-        (f"{post}/3kaaaaaaaaa2c", {
-            "$type": post, "createdAt": WHEN.format(3), "text": "Cy's photos of the cleanup",
-            "embed": {"$type": "app.bsky.embed.recordWithMedia",
-                      "record": {"$type": "app.bsky.embed.record",
-                                 "record": {**ref, "uri": _post_uri(CY, "3kcyaaaaaaa2a")}},
-                      "media": {"$type": "app.bsky.embed.images", "images": []}},
-        }),  # fmt: skip
-        (f"{post}/3kaaaaaaaaa2d", {
-            "$type": post, "createdAt": WHEN.format(4), "text": "Details in the thread",
-            "reply": {"root": {**ref, "uri": _post_uri(OWNER, "3kaaaaaaaaa2a")},
-                      "parent": {**ref, "uri": _post_uri(OWNER, "3kaaaaaaaaa2a")}},
-        }),  # fmt: skip
-        ("app.bsky.feed.repost/3kaaaaaaaaa2e", {
-            "$type": "app.bsky.feed.repost", "createdAt": WHEN.format(5),
-            "subject": {**ref, "uri": _post_uri(ADA, "3kadaaaaaaa2b")}}),
-        ("app.bsky.feed.like/3kaaaaaaaaa2f", {
-            "$type": "app.bsky.feed.like", "createdAt": WHEN.format(5),
-            "subject": {**ref, "uri": _post_uri(OWNER, "3kaaaaaaaaa2a")}}),
-        ("app.bsky.feed.like/3kaaaaaaaaa2g", {
-            "$type": "app.bsky.feed.like", "createdAt": WHEN.format(6),
-            "subject": {**ref, "uri": _post_uri(BO, "3kboaaaaaaa2a")}}),
-        ("app.bsky.feed.like/3kaaaaaaaaa2h", {
-            "$type": "app.bsky.feed.like", "subject": {**ref, "uri": _post_uri(BO, "3kb")}}),
-        ("app.bsky.feed.like/3kaaaaaaaaa2i", {
-            "$type": "app.bsky.feed.like", "createdAt": WHEN.format(7),
-            "subject": {**ref, "uri": _post_uri(CY, "3kcyaaaaaaa2b")}}),
-        ("app.bsky.graph.follow/3kaaaaaaaaa2j", {
-            "$type": "app.bsky.graph.follow", "createdAt": WHEN.format(7), "subject": CY}),
-        ("app.bsky.graph.follow/3kaaaaaaaaa2k", {
-            "$type": "app.bsky.graph.follow", "createdAt": WHEN.format(8),
-            "subject": "@cy.example.com"}),
-        ("app.bsky.graph.block/3kaaaaaaaaa2l", {
-            "$type": "app.bsky.graph.block", "createdAt": WHEN.format(8), "subject": BO}),
+        (
+            "app.bsky.actor.profile/self",
+            {"$type": "app.bsky.actor.profile", "displayName": "Riverside Commons"},
+        ),  # fmt: skip
+        (
+            f"{post}/3kaaaaaaaaa2a",
+            {
+                "$type": post,
+                "createdAt": WHEN.format(1),
+                "text": "Spring cleanup at the river on Saturday",
+            },
+        ),
+        (
+            f"{post}/3kaaaaaaaaa2b",
+            {
+                "$type": post,
+                "createdAt": WHEN.format(2),
+                "text": "Thank you Ada! And hi @bo",
+                "reply": {
+                    "root": {**ref, "uri": _post_uri(ADA, "3kadaaaaaaa2a")},
+                    "parent": {**ref, "uri": _post_uri(ADA, "3kadaaaaaaa2a")},
+                },
+                "facets": [mention_bo],
+            },
+        ),  # fmt: skip
+        (
+            f"{post}/3kaaaaaaaaa2c",
+            {
+                "$type": post,
+                "createdAt": WHEN.format(3),
+                "text": "Cy's photos of the cleanup",
+                "embed": {
+                    "$type": "app.bsky.embed.recordWithMedia",
+                    "record": {
+                        "$type": "app.bsky.embed.record",
+                        "record": {**ref, "uri": _post_uri(CY, "3kcyaaaaaaa2a")},
+                    },
+                    "media": {"$type": "app.bsky.embed.images", "images": []},
+                },
+            },
+        ),  # fmt: skip
+        (
+            f"{post}/3kaaaaaaaaa2d",
+            {
+                "$type": post,
+                "createdAt": WHEN.format(4),
+                "text": "Details in the thread",
+                "reply": {
+                    "root": {**ref, "uri": _post_uri(OWNER, "3kaaaaaaaaa2a")},
+                    "parent": {**ref, "uri": _post_uri(OWNER, "3kaaaaaaaaa2a")},
+                },
+            },
+        ),  # fmt: skip
+        (
+            "app.bsky.feed.repost/3kaaaaaaaaa2e",
+            {
+                "$type": "app.bsky.feed.repost",
+                "createdAt": WHEN.format(5),
+                "subject": {**ref, "uri": _post_uri(ADA, "3kadaaaaaaa2b")},
+            },
+        ),
+        (
+            "app.bsky.feed.like/3kaaaaaaaaa2f",
+            {
+                "$type": "app.bsky.feed.like",
+                "createdAt": WHEN.format(5),
+                "subject": {**ref, "uri": _post_uri(OWNER, "3kaaaaaaaaa2a")},
+            },
+        ),
+        (
+            "app.bsky.feed.like/3kaaaaaaaaa2g",
+            {
+                "$type": "app.bsky.feed.like",
+                "createdAt": WHEN.format(6),
+                "subject": {**ref, "uri": _post_uri(BO, "3kboaaaaaaa2a")},
+            },
+        ),
+        (
+            "app.bsky.feed.like/3kaaaaaaaaa2h",
+            {"$type": "app.bsky.feed.like", "subject": {**ref, "uri": _post_uri(BO, "3kb")}},
+        ),
+        (
+            "app.bsky.feed.like/3kaaaaaaaaa2i",
+            {
+                "$type": "app.bsky.feed.like",
+                "createdAt": WHEN.format(7),
+                "subject": {**ref, "uri": _post_uri(CY, "3kcyaaaaaaa2b")},
+            },
+        ),
+        (
+            "app.bsky.graph.follow/3kaaaaaaaaa2j",
+            {"$type": "app.bsky.graph.follow", "createdAt": WHEN.format(7), "subject": CY},
+        ),
+        (
+            "app.bsky.graph.follow/3kaaaaaaaaa2k",
+            {
+                "$type": "app.bsky.graph.follow",
+                "createdAt": WHEN.format(8),
+                "subject": "@cy.example.com",
+            },
+        ),
+        (
+            "app.bsky.graph.block/3kaaaaaaaaa2l",
+            {"$type": "app.bsky.graph.block", "createdAt": WHEN.format(8), "subject": BO},
+        ),
     ]
 
 

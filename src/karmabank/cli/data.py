@@ -52,6 +52,14 @@ def import_(
         str | None,
         typer.Option("--map", help="csv: rename columns, e.g. When=occurred_at,Email=person"),
     ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="csv: a platform's export, e.g. mailchimp-audience, or a preset file."),
+    ] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option(help="csv --preset mailchimp-activity: the audience export(s) for member_id."),
+    ] = None,
     person: Annotated[
         str | None, typer.Option(help="feed: whose posts these are (an identity).")
     ] = None,
@@ -90,6 +98,7 @@ def import_(
         k: v
         for k, v in {
             "org": org, "columns": columns, "verb_map": verb_map, "platform": platform, "map": map_,
+            "preset": preset, "audience": audience,
             "person": person, "channel": channel, "comments": "yes" if comments else None,
             "include_direct": "yes" if include_direct else None,
         }.items()

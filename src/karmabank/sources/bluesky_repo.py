@@ -217,9 +217,12 @@ class BlueskyRepoSource:
         assert org is not None
         yield OrgIdentityRow(1, org)
         for n, (key, cid) in enumerate(keyed, start=2):
-            yield from self._record(n, org, key, blocks.get(cid) if isinstance(cid, bytes) else None)
+            record = blocks.get(cid) if isinstance(cid, bytes) else None
+            yield from self._record(n, org, key, record)
 
-    def _record(self, line: int, org: IdentityKey, key: str, record: object) -> Iterator[SourceItem]:
+    def _record(
+        self, line: int, org: IdentityKey, key: str, record: object
+    ) -> Iterator[SourceItem]:
         collection, _, rkey = key.partition("/")
         uri = f"at://{org.key}/{key}"
         if record is None:

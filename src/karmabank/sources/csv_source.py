@@ -32,6 +32,8 @@ from karmabank.sources.base import (
     parse_time,
 )
 from karmabank.sources.input_file import printable
+from karmabank.sources.presets import INDEX as PRESET_INDEX
+from karmabank.sources.presets import Preset, Row, audience_emails
 from karmabank.sources.sniff import wrong_format
 
 REQUIRED = ("occurred_at", "person", "verb", "direction")
@@ -83,6 +85,12 @@ class _Records:
         self.start += len(self.lines)
         self.lines = []
 
+    def delimiter(self) -> str:
+        """The delimiter of the header line (`,`, `;` or a tab), the line kept to be read."""
+        line = next(self._lines, "")
+        self._again.append(line)
+        return max(",;\t", key=line.count)
+
     def reread_after_first(self) -> None:
         self._again.extend(reversed(self.lines[1:]))
         self.start += 1
@@ -109,7 +117,7 @@ def _raw(fields: list[str]) -> str:
 class CsvSource:
     name: ClassVar[str] = "csv"
     description: ClassVar[str] = "CSV with a header row (occurred_at, person, verb, direction, ...)"
-    option_names: ClassVar[frozenset[str]] = frozenset({"map"})
+    option_names: ClassVar[frozenset[str]] = frozenset({"map", "preset", "audience"})
 
     def __init__(self, options: Mapping[str, str]) -> None:
         check_options(self.name, options, self.option_names)
@@ -117,7 +125,13 @@ class CsvSource:
             self.renames = parse_mapping(options.get("map", ""), "--map")
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        bad = sorted(set(self.renames.values()) - FIELDS)
+        # a platform's export through a preset (karmabank.sources.presets): --map then renames
+        # the file's columns onto the preset's
+        self.preset = Preset.load(options["preset"]) if "preset" in options else None
+        if "audience" in options and self.preset is None:
+            raise ConfigError("--audience goes with a --preset (mailchimp-activity)")
+        self.audience = audience_emails(options.get("audience", ""))
+        bad = [] if self.preset else sorted(set(self.renames.values()) - FIELDS)
         if bad:
             raise ConfigError(
                 f"--map: unknown field(s) {', '.join(bad)}; fields are {', '.join(sorted(FIELDS))}"
@@ -144,7 +158,8 @@ class CsvSource:
 
     def read(self, file: InputFile) -> Iterator[SourceItem]:
         records = _Records(file.text)
-        reader = csv.reader(records, strict=True)
+        delimiter = records.delimiter() if self.preset else ","  # exports may use ; or tabs
+        reader = csv.reader(records, strict=True, delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
@@ -153,7 +168,11 @@ class CsvSource:
             raise InputFileError(f"{file.display}: unreadable header: {e}") from None
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
-        index = self._header(file, header)
+        preset = self.preset
+        rows: list[Row | None] = [None]  # None: the row as the CSV importer reads it
+        if preset is not None:
+            rows = list(preset.rows(file, header, self.renames, self.audience))
+        index = PRESET_INDEX if preset else self._header(file, header)
         width = len(header)
         keys = RowKeys("csv")
         records.next_record()
@@ -184,10 +203,15 @@ class CsvSource:
                     yield BadRow(start, _raw(fields), reason)
                 continue
             records.next_record()
-            try:
-                yield self._row(start, fields, index, keys)
-            except ValueError as e:
-                yield BadRow(start, _raw(fields), str(e))
+            for row in rows:
+                try:
+                    item = fields if row is None else row(start, fields)
+                    if isinstance(item, list):
+                        yield self._row(start, item, index, keys)
+                    elif item is not None:
+                        yield item
+                except (ValueError, IdentityError) as e:
+                    yield BadRow(start, _raw(fields), str(e))
 
     def _row(self, line: int, fields: list[str], index: dict[str, int], keys: RowKeys) -> ParsedRow:
         def get(field: str) -> str | None:
