@@ -123,8 +123,8 @@ def test_malformed_export_is_refused_whole_naming_file_and_line(sqlite: Store) -
         assert s.scalar(select(func.count()).select_from(OrgIdentity)) == 0
 
 
-def test_threaded_fixture_counts_and_reasons(sqlite: Store) -> None:
-    report = load(sqlite, FIXTURE)
+def test_threaded_fixture_counts_and_reasons(store: Store) -> None:  # SQLite and PostgreSQL
+    report = load(store, FIXTURE)
     assert counts(report) == (9 + 3, 0, 5, 1)
     assert report.skip_reasons == {
         "reply to their own comment": 1, "spam comment": 1, "pending comment": 1,
@@ -134,12 +134,12 @@ def test_threaded_fixture_counts_and_reasons(sqlite: Store) -> None:
     assert [(e.line, e.reason) for e in report.errors] == [
         (146, "comment 110: unparseable time 'yesterday' (use ISO-8601 or unix seconds)")
     ]
-    assert counts(load(sqlite, FIXTURE)) == (0, 12, 5, 1)
+    assert counts(load(store, FIXTURE)) == (0, 12, 5, 1)
 
 
-def test_threaded_fixture_attribution_row_by_row(sqlite: Store) -> None:
-    load(sqlite, FIXTURE)
-    acts = activities(sqlite)
+def test_threaded_fixture_attribution_row_by_row(store: Store) -> None:
+    load(store, FIXTURE)
+    acts = activities(store)
     ada, ben = "email:ada@example.net", "email:ben@example.com"
     assert acts[f"{SITE}:101"] == (ada, "comment", "in", "blog", None)
     # the author Mara answering Ada is the organization's reply, a give to Ada
@@ -152,7 +152,7 @@ def test_threaded_fixture_attribution_row_by_row(sqlite: Store) -> None:
     assert f"{SITE}:106" not in acts  # Theo's top-level comment is the organization's content
     pings = [acts[f"{SITE}:201"], acts[f"{SITE}:202"]]
     assert pings == [("web:https://citynotes.example.com", "mention", "in", "blog", None)] * 2
-    with sqlite.sessions() as s:
+    with store.sessions() as s:
         org = {tuple(r) for r in s.execute(select(OrgIdentity.platform, OrgIdentity.key))}
         ada_id = s.scalar(select(Identity.person_id).where(Identity.key == "ada@example.net"))
         person = s.get(Person, ada_id)
