@@ -202,3 +202,17 @@ def test_a_feed_over_the_size_limit_is_refused(
     monkeypatch.setattr("karmabank.sources.feed.MAX_FEED_CHARS", 100)
     with pytest.raises(InputFileError, match="more than 100 characters: feedparser reads a feed"):
         read(BLOG)
+
+
+def test_an_entry_dated_out_of_range_is_quarantined_with_the_range(tmp_path: Path) -> None:
+    old = tmp_path / "old.xml"
+    old.write_text(
+        BLOG.read_text(encoding="utf-8").replace("Sun, 03 Mar 2024", "Sun, 03 Mar 1850"),
+        encoding="utf-8",
+    )
+    bad = [i for i in read(old) if isinstance(i, BadRow)]
+    assert [(b.line, b.reason) for b in bad] == [
+        (10, "time out of range: 'Sun, 03 Mar 1850 08:00:00 +0000' (supported: 1900-01-01 to "
+             "2200-01-01 UTC)"),
+        (35, "an entry without a date (published or updated) to read"),
+    ]  # fmt: skip

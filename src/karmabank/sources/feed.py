@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import feedparser  # type: ignore[import-untyped]
 
+from karmabank.bounds import LATEST_US, check_micros
 from karmabank.errors import ConfigError, IdentityError, InputFileError
 from karmabank.identities import normalize_identity, normalize_url, parse_identity
 from karmabank.model import IdentityKey, check_channel
@@ -77,13 +78,17 @@ def _host(url: object) -> str | None:
 
 
 def _when(entry: Any) -> int | None:
+    """The entry's time (published, else updated, else created) in UTC microseconds, None when
+    it has none; ValueError when it is outside `karmabank.bounds`."""
     for field in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = _get(entry, field)
         if isinstance(parsed, time.struct_time):
+            shown = str(_get(entry, field.removesuffix("_parsed")) or "")
             try:
-                return calendar.timegm(parsed) * 1_000_000
+                us = calendar.timegm(parsed) * 1_000_000
             except (OverflowError, ValueError):
-                return None
+                us = LATEST_US
+            return check_micros(us, shown)
     return None
 
 
@@ -220,7 +225,10 @@ class _Feed:
         link = str(_get(entry, "link") or "").strip()
         body = _body(entry)
         text = " — ".join(part for part in (title, plain_text(body) or "") if part) or None
-        at = _when(entry)
+        try:
+            at = _when(entry)
+        except ValueError as e:
+            return BadRow(line, f"{title} {link}".strip()[:1000], str(e))
         key = "feed:" + (
             str(_get(entry, "id") or "").strip() or link or digest(title, str(at), text or "")
         )

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
+from karmabank.bounds import check_micros
 from karmabank.errors import ConfigError
 from karmabank.model import IdentityKey, check_channel, to_micros
 from karmabank.sources.base import (
@@ -239,7 +240,8 @@ class _Reader:
             at = self._time(fields.get(wp + "post_date_gmt"), fields.get(wp + "post_date"))
         except ValueError:
             try:
-                at = to_micros(parsedate_to_datetime(fields.get("pubDate", "").strip()))
+                when = fields.get("pubDate", "").strip()
+                at = check_micros(to_micros(parsedate_to_datetime(when)), when)
             except (TypeError, ValueError, IndexError, OverflowError):
                 return None
         text = plain_text(fields.get(CONTENT + "encoded"))
