@@ -49,6 +49,12 @@ is planned `--now 2012-07-08` (after the last activity).
                 imports included): median wall clock, median CPU (user + sys of the child),
                 and the load average before each run (the machine may be shared).
 Printed: each time, the ratios plan / IMM core and plan / reference, and the peak memory.
+
+The first plan after new data (`--after-new-data`, alone): `--repeat` fresh processes each of
+`karmabank record in other:3998 comment` (one new activity, not timed) then `karmabank campaign
+plan` (which rescores first), then the same with `karmabank rescore` run (and timed) before the
+plan, then that with the last fit deleted (`likelihood-fit.json`: the model due to be fitted
+again, as every 7 days or 5% more data). Wall and child CPU per process, the load before each.
 """
 
 from __future__ import annotations
@@ -353,6 +359,62 @@ def nethept_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall and child CPU seconds of one fresh process of `cmd` (KARMABANK_NOW = PLAN_NOW)."""
+    wall, cpu, _ = fresh_processes(cmd, 1)
+    return wall[0], cpu[0]
+
+
+def after_new_data(db: Path, k: int, repeat: int) -> int:
+    """The first plan after new data, as a person runs it (module docstring): each run records
+    one inbound activity (`karmabank record`, a new time each run, not timed), then times
+    `karmabank campaign plan` (it rescores), or `karmabank rescore` then the plan; the same
+    with the last fit deleted first (the model due to be fitted again)."""
+    import os
+
+    from karmabank.actions.campaigns import new_campaign
+    from karmabank.errors import ConfigError
+    from karmabank.store.open import open_store
+
+    cli = [sys.executable, "-m", "karmabank"]
+    bench_database(db, cli)
+    name = f"bench-{k}"
+    with open_store(str(db)) as store:
+        try:
+            new_campaign(store=store, name=name, action="share", budget=k, now=NOW)
+        except ConfigError:  # it exists from an earlier run
+            pass
+        folder = store.columns_dir
+    plan, on = [*cli, "campaign", "plan", name, "--db", str(db)], ["--db", str(db)]
+    subprocess.run(plan, check=True, env={**os.environ, "KARMABANK_NOW": PLAN_NOW},
+                   stdout=subprocess.DEVNULL)  # the model fitted once, not timed  # fmt: skip
+    minute = 0
+    for label, rescore_first, refit in (
+        ("record, then campaign plan (it rescores), model kept", False, False),
+        ("record, rescore, then campaign plan (timed), model kept", True, False),
+        ("record, rescore, then campaign plan (timed), model due (its fit deleted)", True, True),
+    ):  # fmt: skip
+        rows = []
+        for _ in range(repeat):
+            minute += 1
+            at = f"2012-07-07T{20 + minute // 60:02d}:{minute % 60:02d}:00Z"
+            _timed([*cli, "record", "in", "other:3998", "comment", "--at", at, *on])
+            if refit:
+                for f in folder.glob("likelihood-fit*.json"):
+                    f.unlink()
+            load = os.getloadavg()[0]
+            rescored = _timed([*cli, "rescore", *on]) if rescore_first else None
+            rows.append((load, rescored, _timed(plan)))
+        print(f"{label}, {repeat} fresh processes each:")
+        for load, rescored, (wall, cpu) in rows:
+            r = f"rescore {rescored[0]:.2f} s wall, {rescored[1]:.2f} s CPU; " if rescored else ""
+            print(f"  load {load:.1f}: {r}plan {wall:.2f} s wall, {cpu:.2f} s CPU")
+        walls, cpus = [w for _, _, (w, _) in rows], [c for _, _, (_, c) in rows]
+        print(f"  plan median {statistics.median(walls):.2f} s wall, "
+              f"{statistics.median(cpus):.2f} s CPU")  # fmt: skip
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NetHEPT-format edge file")
@@ -366,7 +428,14 @@ def main() -> int:
     ap.add_argument("--plan-only", action="store_true", help="only the plan at higgs size")
     ap.add_argument("--plan-db", type=Path, default=Path("/tmp/karmabank-planner-bench.db"))
     ap.add_argument("--plan-k", type=int, default=20, help="the plan's budget of asks")
+    ap.add_argument(
+        "--after-new-data",
+        action="store_true",
+        help="only the first plan after new data at higgs size (fresh processes)",
+    )
     args = ap.parse_args()
+    if args.after_new_data:
+        return after_new_data(args.plan_db, args.plan_k, args.repeat)
     if args.plan_only:
         return plan_bench(args.plan_db, args.plan_k, args.repeat, args.runs, args.seed)
     if not args.data.exists():
