@@ -34,16 +34,19 @@ records; nothing decoded by hand).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 import libipld
 
 from karmabank.errors import IdentityError, InputFileError
 from karmabank.identities import normalize_identity
-from karmabank.model import IdentityKey
+from karmabank.bounds import check_micros
+from karmabank.model import IdentityKey, to_micros
 from karmabank.sources.base import (
     BadRow,
     InputFile,
@@ -80,7 +83,12 @@ class BadRepository(Exception):
 
 def _did(value: object) -> IdentityKey | None:
     """A DID as a Bluesky identity, or None."""
-    if not isinstance(value, str) or not DID.fullmatch(value):
+    return _did_of(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same few thousand accounts, acted on again and again
+def _did_of(value: str) -> IdentityKey | None:
+    if not DID.fullmatch(value):
         return None
     try:
         return normalize_identity("bluesky", value)
@@ -242,7 +250,7 @@ class BlueskyRepoSource:
             yield BadRow(line, f"{uri} {_raw(record)}", "a record without `createdAt`")
             return
         try:
-            at = parse_time(created)
+            at = _time(created)
         except ValueError as e:
             yield BadRow(line, f"{uri} {_raw(record)}", f"createdAt: {e}")
             return
@@ -324,6 +332,17 @@ def _mentions(facets: object, besides: set[IdentityKey | None]) -> list[Identity
             if did is not None and did not in besides and did not in out:
                 out.append(did)
     return out
+
+
+def _time(text: str) -> int:
+    """`createdAt` (RFC 3339, as the AT Protocol writes it) -> UTC microseconds; anything
+    else through `parse_time` (ValueError with the reason)."""
+    if len(text) >= 20 and text[4:5] == "-" and text[10:11] == "T":
+        try:
+            return check_micros(to_micros(datetime.fromisoformat(text)), text)
+        except ValueError:
+            pass
+    return parse_time(text)
 
 
 def _str(value: object) -> str | None:
