@@ -143,37 +143,38 @@ class Records:
         buf: list[str] = []
         chars = buf.append
 
+        at1, at2 = at + 1, at + 2
+
         def start(name: str, attrs: Any) -> None:
             nonlocal depth, record, sub, into, capture, capture_depth
             depth += 1
-            if depth == at:
-                if name in records:
+            if record is None:
+                if depth == at and name in records:
                     record = Record(name, parser.CurrentLineNumber)
                     if name in texts:
                         into, capture, capture_depth = record.fields, name, depth
                         parser.CharacterDataHandler = chars
-            elif record is None:
-                return
-            elif depth == at + 1:
+            elif depth == at2:
+                if sub is not None and name in wanted:
+                    into, capture, capture_depth = sub.fields, name, depth
+                    parser.CharacterDataHandler = chars
+            elif depth == at1:
                 if name in children:
                     sub = Record(name, parser.CurrentLineNumber)
                     record.children.append(sub)
                 elif name in wanted:
                     into, capture, capture_depth = record.fields, name, depth
                     parser.CharacterDataHandler = chars
-            elif depth == at + 2 and sub is not None and name in wanted:
-                into, capture, capture_depth = sub.fields, name, depth
-                parser.CharacterDataHandler = chars
 
         def end(name: str) -> None:
             nonlocal depth, record, sub, capture
-            if capture and depth == capture_depth:
+            if depth == capture_depth and capture:
                 if capture not in into:
                     into[capture] = "".join(buf).strip()
                 buf.clear()
                 capture = ""
                 parser.CharacterDataHandler = None
-            if depth == at + 1:
+            if depth == at1:
                 sub = None
             elif depth == at and record is not None:
                 done.append(record)
