@@ -114,7 +114,8 @@ def test_record_and_flag(loaded: str, capsys: pytest.CaptureFixture[str]) -> Non
             "error: no person with the identity email:nobody@example.org",
         ),
         (["person", "9999"], "error: no person with id 9999"),
-        (["import", "nope", "x.csv"], "error: unknown import format 'nope' (known: csv, edgelist)"),
+        (["import", "nope", "x.csv"], "error: unknown import format 'nope' (known: "
+         "activitystreams, bluesky-repo, csv, edgelist, feed, mastodon-archive, wxr)"),
         (["import", "csv", "/no/such/file.csv"], "error: no such file: /no/such/file.csv"),
         (["import", "csv", "a.csv", "--org", "1"], "error: the csv format does not take --org"),
         (
