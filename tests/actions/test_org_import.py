@@ -155,13 +155,16 @@ def test_an_owner_a_person_has_stops_the_import_and_nothing_of_the_batch_is_stor
         s.add(p)
         s.flush()
         s.add(Identity(person_id=p.id, platform=ORG.platform, key=ORG.key))
-    with pytest.raises(InputFileError, match=r"archive.txt line 2: the file says the "
-                       r"organization is mastodon:@us@social.example is the identity of person "
-                       r"id:\d+: to make it the organization's, add it with --take"):  # fmt: skip
+    with pytest.raises(InputFileError, match=r"archive.txt line 2: the file says "
+                       r"mastodon:@us@social.example is the organization's, but it is the "
+                       r"identity of person id:\d+: make it the organization's with `karmabank "
+                       r"org identity add mastodon:@us@social.example --take`"):  # fmt: skip
         import_files(store=store, fmt="archive", paths=[archive], options={}, now=NOW)
     with store.sessions() as s:
         for table in (Activity, OrgIdentity, OrgContent, OptOut):
             assert s.scalar(select(func.count()).select_from(table)) == 0, table
+    with pytest.raises(InputFileError, match="--take"):  # the dry run stops the same way
+        preview_files(store=store, fmt="archive", paths=[archive], options={})
 
 
 def test_dry_run_counts_what_the_import_would_and_stores_nothing(

@@ -23,12 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select, text
 
 from karmabank.actions.opt_outs import store_opt_outs
-from karmabank.actions.organization import (
-    add_org_identity,
-    org_identity_known,
-    org_identity_owner,
-    owned_refusal,
-)
+from karmabank.actions.organization import add_org_identity, org_identity_owner
 from karmabank.bounds import check_micros
 from karmabank.errors import InputFileError
 from karmabank.model import Direction, IdentityKey, check_channel
@@ -99,21 +94,27 @@ def attributed(row: ParsedRow, org_keys: set[IdentityKey]) -> ParsedRow | None:
     )  # fmt: skip
 
 
-def org_identity_adder(conn: Connection, display: str, *, write: bool = True) -> IdentityAdder:
+def refuse_owned(conn: Connection, display: str, item: OrgIdentityRow) -> None:
+    """Stop the import (InputFileError) when a person has the identity the file says is the
+    organization's: which of their activities came through it is not known, so nothing is
+    guessed."""
+    owner = org_identity_owner(conn, item.identity)
+    if owner is not None:
+        key = item.identity
+        raise InputFileError(
+            f"{display} line {item.line}: the file says {key} is the organization's, but it is "
+            f"the identity of person id:{owner}: make it the organization's with `karmabank org "
+            f"identity add {key} --take` (their activities so far stay theirs), then import again"
+        )
+
+
+def org_identity_adder(conn: Connection, display: str) -> IdentityAdder:
     """What `sort_items` calls for an identity the file says is the organization's: refused
-    (the import stops) when a person has it, else added (`write`: in the database); whether
-    it was new."""
+    (the import stops) when a person has it, else added; whether it was new."""
     org_id: list[int] = []
 
     def add(item: OrgIdentityRow) -> bool:
-        owner = org_identity_owner(conn, item.identity)
-        if owner is not None:
-            raise InputFileError(
-                f"{display} line {item.line}: the file says the organization is "
-                f"{owned_refusal(item.identity, owner)}; then import it again"
-            )
-        if not write:
-            return not org_identity_known(conn, item.identity)
+        refuse_owned(conn, display, item)
         if not org_id:
             org_id.append(int(conn.scalar(text("SELECT min(id) FROM organization")) or 0))
         return add_org_identity(conn, org_id[0], item.identity)

@@ -22,9 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from karmabank.actions.import_batches import MAX_REPORTED_ERRORS, RowError, batches
-from karmabank.actions.import_org import OrgItems, content_problem, sort_items
-from karmabank.actions.organization import org_identity_known, org_identity_owner, owned_refusal
-from karmabank.errors import InputFileError
+from karmabank.actions.import_org import OrgItems, content_problem, refuse_owned, sort_items
+from karmabank.actions.organization import org_identity_known
 from karmabank.model import IdentityKey, check_channel, from_micros
 from karmabank.sources import registry
 from karmabank.sources.base import InputFile, OrgIdentityRow, ParsedRow
@@ -106,12 +105,7 @@ class _Stored:
     def add_identity(self, display: str, item: OrgIdentityRow) -> bool:
         if self.conn is None:
             return True
-        owner = org_identity_owner(self.conn, item.identity)
-        if owner is not None:
-            raise InputFileError(
-                f"{display} line {item.line}: the file says the organization is "
-                f"{owned_refusal(item.identity, owner)}; then import it again"
-            )
+        refuse_owned(self.conn, display, item)
         return not org_identity_known(self.conn, item.identity)
 
 
