@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -152,6 +153,7 @@ def export(draw: st.DrawFn) -> bytes:
     return doc
 
 
+@pytest.mark.slow  # about 20-25 s of CPU for the 10,000
 @FUZZ
 @given(doc=export())
 def test_no_generated_export_crashes_the_parser(tmp_path_factory: object, doc: bytes) -> None:
