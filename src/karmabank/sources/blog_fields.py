@@ -21,7 +21,9 @@ def plain_text(markup: str | None) -> str | None:
     end is a space), entities decoded, runs of white space one space."""
     if not markup:
         return None
-    text = " ".join(html.unescape(_TAG.sub("", _BREAK.sub(" ", markup))).split())
+    if "<" in markup:
+        markup = _TAG.sub("", _BREAK.sub(" ", markup))
+    text = " ".join(html.unescape(markup).split())
     return text or None
 
 
