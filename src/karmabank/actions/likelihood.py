@@ -1,10 +1,13 @@
 """Everyone's likelihood to act now (PRODUCT.md §3), for the campaign planner: the model fitted
 on the organization's history before the last rescore's time, and everyone's features then.
 
-The model is cached beside the columnar copy for the scores it was fitted with, and a plan's
+The model is cached beside the columnar copy for the scores it was used with, and a plan's
 likelihood for everyone too (`store/likelihood.py`): a second plan on the same scores reads it
 instead of computing everyone's features again, and explains only the few it chose, from
 their own activities (`likelihood_inputs(people=...)`: the same values as in everyone's table).
+New scores compute everyone's features again, but fit the model again only when the last fit
+is due (`measures/likelihood_refit.py`: older than `likelihood.refit_days`, or the data it was
+fitted on changed by more than `likelihood.refit_growth`, or other settings or flags).
 """
 
 from __future__ import annotations
