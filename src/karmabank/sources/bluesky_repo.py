@@ -43,9 +43,9 @@ from typing import Any, ClassVar
 
 import libipld
 
+from karmabank.bounds import check_micros
 from karmabank.errors import IdentityError, InputFileError
 from karmabank.identities import normalize_identity
-from karmabank.bounds import check_micros
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources.base import (
     BadRow,

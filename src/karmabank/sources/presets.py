@@ -43,7 +43,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from karmabank.errors import ConfigError, InputFileError
+from karmabank.errors import ConfigError, IdentityError, InputFileError
 from karmabank.identities import parse_identity
 from karmabank.sources.base import InputFile, OptOutRow, SkippedRow, SourceItem, parse_time
 from karmabank.sources.sniff import wrong_format
@@ -303,6 +303,10 @@ class Preset:
         if any(get(r.column).lower() in r.values for r in self.skip):
             return None
         out = self._base(get, extra.fields, extra.time)
+        try:
+            parse_identity(out[1])
+        except IdentityError as e:
+            raise ValueError(f"{extra.when}: {e}") from None  # the main row stands
         if self.key and all(get(c) for c in self.key):
             out[10] = f"{self.name}:" + ":".join(get(c) for c in self.key) + extra.key_suffix
         return out
