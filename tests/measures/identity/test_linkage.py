@@ -111,3 +111,38 @@ def test_fewer_than_three_persons() -> None:
     assert [(c.a, c.b) for c in candidates(persons_table([one, two]), settings=settings)] == [
         (1, 2)
     ]
+
+
+def _evidence(c: Candidate) -> dict[str, tuple[str, float]]:
+    return {e.field: (e.level, e.weight) for e in c.evidence}
+
+
+def test_two_different_full_first_names_disagree() -> None:
+    """Luca and Leila O'Brien, Daniel Kelly and Daniel Kaur (the demo's wrong `auto` merges):
+    two full first names that differ (not nicknames, not an initial) are not "initial and
+    surname", and a handle made of both names (`lobrien`, `danielk`) says little when the names
+    differ; an initial or a nickname with the surname still agrees."""
+    rows = [
+        _person(1, "Luca O'Brien", ("email", "lobrien@example.org")),
+        _person(2, "Leila O'Brien", ("github", "lobrien")),
+        _person(3, "Daniel Kelly", ("email", "danielk@example.net")),
+        _person(4, "Daniel Kaur", ("github", "danielk")),
+        _person(5, "L. Okafor", ("email", "lokafor@example.org")),
+        _person(6, "Lucy Okafor", ("github", "lokafor")),
+        _person(7, "R. Achterberg", ("email", "rachterberg@example.org")),
+        _person(8, "Bob Achterberg", ("github", "rachterberg")),
+    ]
+    filler = [_person(100 + i, f"Filler{i} Person{i}", ("x", f"filler{i}x")) for i in range(60)]
+    every = LinkageSettings(review_min_probability=0.0)  # every blocked pair, to see its weights
+    found = {(c.a, c.b): c for c in candidates(persons_table(rows + filler), settings=every)}
+    luca, daniel = _evidence(found[(1, 2)]), _evidence(found[(3, 4)])
+    assert luca["name"][0] == "surname agrees, first names differ" and luca["name"][1] < 0
+    assert daniel["name"][0] == "disagrees" and daniel["name"][1] < 0
+    for pair in (luca, daniel):
+        assert pair["handle"][0] == "a handle made of both names, which differ"
+        assert 0 < pair["handle"][1] < 2
+    assert found[(1, 2)].action == found[(3, 4)].action == "review"
+    assert found[(1, 2)].probability < 0.1 and found[(3, 4)].probability < 0.1
+    for a, b in ((5, 6), (7, 8)):  # an initial, and an initial of a nickname's name (R./Bob)
+        assert _evidence(found[(a, b)])["name"][0] == "initial and surname"
+        assert found[(a, b)].action == "auto"

@@ -61,24 +61,50 @@ RARE_HANDLE_U = 1e-7
 # network may have none): what it estimated on the 4,000-person test world
 U_PRIORS: dict[str, float] = {
     "same name": 3e-4, "same name, nicknames resolved": 1.2e-4, "initial and surname": 3.3e-4,
-    "first name alone agrees": 5e-3, "surname alone agrees": 6e-3, "a handle in common": 5e-5,
+    "first name alone agrees": 5e-3, "a handle in common": 5e-5,
     "handles alike but for digits": 3.7e-3, "a handle is made of the other's name": 8e-5,
     "a domain in common": 1e-3, "no platform both hold an identity on": 0.6,
 }  # fmt: skip
+# levels whose u is fixed, not estimated: what it is *given* what the other fields already say.
+# A handle made of both names, which differ, is what strangers of such names pick often too
+# (about one pair in five picks the same of the few forms, a person across platforms three in
+# five): m / u = 3, about 1.6 bits, however rare the handle. Two first names that differ with
+# one surname weigh against in every network: u is what random sampling found on the test
+# world (a small network's sample may have one such pair, or none), three times m
+FIXED_U: dict[str, float] = {
+    "a handle made of both names, which differ": 0.001,
+    "surname agrees, first names differ": 0.006,
+}
 
 
 def _null(cond: str) -> dict[str, Any]:
     return {"sql_condition": cond, "label_for_charts": "missing", "is_null_level": True}
 
 
+# an initial on one side ("R. Smith"), the same initial as the other's first name as written
+# or once nicknames are resolved ("R." ~ "Bob", short for Robert); two full first names that
+# differ are not "initial and surname" (Luca ~ Leila), however alike their initials
+_INITIAL_AND_SURNAME = (
+    "last_l = last_r AND (length(first_l) = 1 OR length(first_r) = 1) AND "
+    "(initial_l = initial_r OR left(first_l, 1) = left(first_r, 1))"
+)
 NAME_LEVELS: tuple[Level, ...] = (
     ("same name", "name_raw_l = name_raw_r", 0.5, "name_raw"),
     ("same name, nicknames resolved", "name_full_l = name_full_r", 0.2, "name_full"),
-    ("initial and surname", "initial_last_l = initial_last_r", 0.12, "initial_last"),
+    ("initial and surname", _INITIAL_AND_SURNAME, 0.12, "initial_last"),
     ("first name alone agrees", "first_l = first_r AND (last_l IS NULL OR last_r IS NULL)",
      0.08, "first"),
-    ("surname alone agrees", "last_l = last_r", 0.02, "last"),
+    # what is left of a surname in common: two first names that differ (siblings, spouses);
+    # a true pair rarely shows that (a nickname the table lacks), strangers often: it weighs
+    # against (`FIXED_U`: about -1.6 bits)
+    ("surname agrees, first names differ", "last_l = last_r", 0.002, None),
 )  # fmt: skip
+# the names agree at one of the levels above the last (or a side has none): not "differ"
+_NAMES_DIFFER = (
+    "NOT coalesce(name_full_l = name_full_r OR "
+    f"({_INITIAL_AND_SURNAME}) OR "
+    "(first_l = first_r AND (last_l IS NULL OR last_r IS NULL)), false)"
+)
 _FROM_NAME = "list_has_any(handles_l, name_forms_r) OR list_has_any(handles_r, name_forms_l)"
 _FROM_OTHER = (  # one side's handle is made of the other's (uncommon) name, not of its own
     "(list_has_any(handles_l, rare_forms_r) AND NOT list_has_any(handles_l, name_forms_l)) OR "
@@ -86,7 +112,16 @@ _FROM_OTHER = (  # one side's handle is made of the other's (uncommon) name, not
 )
 # one field, so a handle in common that is also made of the name is not counted twice
 _RARE = "list_has_any(rare_handles_l, rare_handles_r)"
+# every handle in common is made of both names (`lobrien` of Luca and of Leila O'Brien,
+# `danielk` of Daniel Kelly and Daniel Kaur) while the names differ: what strangers of such
+# names pick as readily as one person does across platforms, so weak (`FIXED_U`)
+_BOTH_NAMES = (
+    "list_has_any(handles_l, handles_r) AND len(list_filter(list_intersect(handles_l, "
+    "handles_r), lambda h: NOT (list_contains(name_forms_l, h) AND "
+    f"list_contains(name_forms_r, h)))) = 0 AND {_NAMES_DIFFER}"
+)
 HANDLE_LEVELS: tuple[Level, ...] = (
+    ("a handle made of both names, which differ", _BOTH_NAMES, 0.003, None),
     ("a handle no one else has in common", f"{_RARE} AND NOT ({_FROM_NAME})", 0.3, None),
     ("a handle no one else has in common, made of the name", _RARE, 0.2, None),
     ("a handle in common", "list_has_any(handles_l, handles_r)", 0.05, None),
@@ -136,18 +171,25 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
                     level |= {"disable_tf_exact_match_detection": True}
             if label in U_PRIORS:
                 level |= {"u_probability": U_PRIORS[label]}
-            if cond.startswith((_RARE, _RARE_DOMAIN)):
-                level |= {"u_probability": RARE_HANDLE_U, "fix_u_probability": True}
+            if (fixed := _fixed_u(label, cond)) is not None:
+                level |= {"u_probability": fixed, "fix_u_probability": True}
             dicts.append(level)
         if name == "handle":  # a handle made of its own name, which the other shares: no more
             dicts.append(_null(_FROM_NAME))  # than the name says, so no weight of its own
-        u_rest = 1.0 - sum(U_PRIORS.get(label, RARE_HANDLE_U) for label, *_ in levels)
+        u_rest = 1.0 - sum(U_PRIORS.get(label) or _fixed_u(label, cond) or RARE_HANDLE_U
+                           for label, cond, *_ in levels)  # fmt: skip
         dicts.append({"sql_condition": "ELSE",
                       "label_for_charts": ELSE_LABELS.get(name, "disagrees"),
                       "m_probability": rest, "fix_m_probability": True,
                       "u_probability": u_rest})  # fmt: skip
         out.append({"output_column_name": name, "comparison_levels": dicts})
     return out
+
+
+def _fixed_u(label: str, cond: str) -> float | None:
+    if label in FIXED_U:
+        return FIXED_U[label]
+    return RARE_HANDLE_U if cond.startswith((_RARE, _RARE_DOMAIN)) else None
 
 
 def level_labels() -> dict[str, dict[int, str]]:
