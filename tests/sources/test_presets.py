@@ -19,9 +19,9 @@ from karmabank.model import IdentityKey, to_micros
 from karmabank.sources.base import BadRow, InputFile, OptOutRow, ParsedRow, SkippedRow, SourceItem
 from karmabank.sources.csv_source import CsvSource
 from karmabank.sources.presets import names
-from karmabank.store.open import open_store
+from karmabank.store.open import Store, open_store
 from karmabank.store.org_tables import OptOut
-from karmabank.store.tables import Activity
+from karmabank.store.tables import Activity, Identity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv-presets"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -93,18 +93,24 @@ def test_unsubscribed_and_cleaned_files_are_email_opt_outs(name: str) -> None:
     assert items[0].channel == "email" and items[0].person.platform == "email"
 
 
-def test_opt_outs_are_stored(tmp_path: Path) -> None:
-    files = [FIXTURES / "mailchimp-subscribed.csv", FIXTURES / "mailchimp-unsubscribed.csv"]
-    with open_store(str(tmp_path / "k.db"), create=True) as store:
-        report = import_files(store=store, fmt="csv", paths=files,
-                              options={"preset": "mailchimp-audience"}, now=NOW)  # fmt: skip
-        again = import_files(store=store, fmt="csv", paths=files,
-                             options={"preset": "mailchimp-audience"}, now=NOW)  # fmt: skip
-        assert (report.opt_outs, report.quarantined) == (1, 2)
-        assert again.opt_outs == 0
-        with store.sessions() as s:
-            assert s.scalars(select(OptOut.channel)).all() == ["email"]
-            assert len(s.scalars(select(Activity.id)).all()) == 2
+def test_opt_outs_are_stored_on_both_backends(store: Store) -> None:
+    files = [FIXTURES / "mailchimp-subscribed.csv", FIXTURES / "mailchimp-unsubscribed.csv",
+             FIXTURES / "mailchimp-cleaned.csv"]  # fmt: skip
+    opts = {"preset": "mailchimp-audience"}
+    report = import_files(store=store, fmt="csv", paths=files, options=opts, now=NOW)
+    again = import_files(store=store, fmt="csv", paths=files, options=opts, now=NOW)
+    assert (report.opt_outs, report.quarantined) == (2, 2)
+    assert again.opt_outs == 0
+    with store.sessions() as s:
+        opted = s.execute(
+            select(Identity.key, OptOut.channel)
+            .join(Identity, Identity.person_id == OptOut.person_id)
+            .order_by(Identity.key)
+        ).all()
+        assert [tuple(r) for r in opted] == [
+            ("bo@example.org", "email"), ("gone@example.org", "email"),
+        ]  # fmt: skip
+        assert len(s.scalars(select(Activity.id)).all()) == 2  # Ada's and Bo's follows
 
 
 def test_mailchimp_activity_opens_are_weak_reads_and_clicks_clicks() -> None:
