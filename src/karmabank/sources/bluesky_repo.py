@@ -98,10 +98,10 @@ def _did_of(value: str) -> IdentityKey | None:
 
 def _uri_did(uri: object) -> IdentityKey | None:
     """The DID of an `at://DID/...` URI (the account it belongs to), or None."""
-    if not isinstance(uri, str):
+    if not isinstance(uri, str) or not uri.startswith("at://"):
         return None
-    m = AT_URI.fullmatch(uri)
-    return _did(m.group(1)) if m else None
+    authority = uri[5:].partition("/")[0]
+    return _did_of(authority) if authority else None
 
 
 def _raw(value: object) -> str:
