@@ -4,6 +4,7 @@ against its expected decoding, snarfed2.json) and on a written fixture of every 
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -226,6 +227,16 @@ def test_a_broken_tree_or_commit_is_an_error_before_any_row(tmp_path: Path) -> N
         read(path)
     path.write_bytes(car_bytes(org_records(), commit={"did": OWNER, "data": b"\x01q\x12 x"}))
     with pytest.raises(InputFileError, match="tree node .* is not in the file"):
+        read(path)
+
+
+def test_a_gzipped_car_reads_the_same_and_a_damaged_gzip_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "repo.car.gz"
+    packed = gzip.compress(FIXTURE.read_bytes())
+    path.write_bytes(packed)
+    assert read(path) == read(FIXTURE)
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(InputFileError, match="a damaged gzip file"):
         read(path)
 
 

@@ -29,7 +29,8 @@ records; nothing decoded by hand).
   missing or is not a record (no `createdAt`, a subject that is no `at://` URI or DID) is
   quarantined with the reason; the other records are imported.
 - **Memory**: `libipld.decode_car` decodes the whole file at once (a repository is the
-  account's own records: megabytes); files over `MAX_CAR_BYTES` are refused.
+  account's own records: megabytes); files over `MAX_CAR_BYTES` are refused. A gzipped CAR is
+  read as the CAR it holds.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -58,6 +60,7 @@ from karmabank.sources.base import (
     check_options,
     parse_time,
 )
+from karmabank.sources.activitystreams_stream import open_binary
 from karmabank.sources.sniff import wrong_format
 
 FORMAT = "bluesky-repo"
@@ -205,16 +208,7 @@ class BlueskyRepoSource:
         return []  # the repository says whose it is: yielded as an OrgIdentityRow
 
     def read(self, file: InputFile) -> Iterator[SourceItem]:
-        try:
-            size = file.path.stat().st_size
-            if size > MAX_CAR_BYTES:
-                raise InputFileError(
-                    f"{file.display}: {size:,} bytes, more than a repository export holds "
-                    f"({MAX_CAR_BYTES:,} at most)"
-                )
-            data = file.path.read_bytes()
-        except OSError as e:
-            raise InputFileError(f"cannot read {file.display}: {e.strerror}") from None
+        data = _car_bytes(file)
         try:
             owner, blocks, root = decode(data)
             keyed = list(records(blocks, root))
@@ -301,6 +295,23 @@ def _post(
                               CHANNEL, object=uri, text=text))  # fmt: skip
     rows.append(OrgContentRow(line, key, at, CHANNEL, uri, None, text))
     yield from rows
+
+
+def _car_bytes(file: InputFile) -> bytes:
+    """The file's bytes (gunzipped when it is gzip), at most MAX_CAR_BYTES."""
+    too_big = InputFileError(
+        f"{file.display}: more than a repository export holds ({MAX_CAR_BYTES:,} bytes at most)"
+    )
+    try:
+        with open_binary(file.path) as f:
+            data = f.read(MAX_CAR_BYTES + 1)
+    except OSError as e:  # gzip.BadGzipFile included
+        raise InputFileError(f"{file.display}: cannot read it: {e}") from None
+    except (EOFError, zlib.error) as e:
+        raise InputFileError(f"{file.display}: a damaged gzip file: {e}") from None
+    if len(data) > MAX_CAR_BYTES:
+        raise too_big
+    return data
 
 
 def _quoted(embed: object) -> str | None:
