@@ -18,7 +18,7 @@ from karmabank.errors import ConfigError, InputFileError
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources.base import BadRow, InputFile, OptOutRow, ParsedRow, SkippedRow, SourceItem
 from karmabank.sources.csv_source import CsvSource
-from karmabank.sources.presets import names
+from karmabank.sources.presets import Preset, names
 from karmabank.store.open import Store, open_store
 from karmabank.store.org_tables import OptOut
 from karmabank.store.tables import Activity, Identity
@@ -281,3 +281,36 @@ def test_wrong_files_and_presets_are_clear_errors(tmp_path: Path) -> None:
         CsvSource({"preset": str(bad)})
     with pytest.raises(ConfigError, match="--audience goes with a --preset"):
         CsvSource({"audience": "x.csv"})
+
+
+@pytest.mark.parametrize(
+    ("preset", "written", "iso"),
+    [
+        ("eventbrite", "Mar 4, 2021 2:34 PM", "2021-03-04T14:34:00+00:00"),
+        ("eventbrite", "2021-03-04 12:34:56-08:00", "2021-03-04T12:34:56-08:00"),
+        ("stripe", "2021-03-04 12:34", "2021-03-04T12:34:00+00:00"),
+        ("meetup", "3/4/2021 12:34 PM", "2021-03-04T12:34:00+00:00"),
+        ("civicrm-contributions", "March 4, 2021", "2021-03-04T00:00:00+00:00"),
+        ("discourse", "2021-03-04 12:34:56 UTC", "2021-03-04T12:34:56+00:00"),
+        ("mailchimp-audience", "2021-03-04T12:34:56Z", "2021-03-04T12:34:56Z"),  # ISO as given
+    ],
+)
+def test_dates_as_each_platform_writes_them(preset: str, written: str, iso: str) -> None:
+    assert Preset.load(preset).when(written) == iso
+
+
+def test_a_date_in_no_known_format_quarantines_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "payments.csv"
+    text = (FIXTURES / "stripe.csv").read_text().replace("2021-03-04 12:34:56", "last tuesday")
+    path.write_text(text)
+    with InputFile(path) as f:
+        items = list(CsvSource({"preset": "stripe"}).read(f))
+    bad = [i for i in items if isinstance(i, BadRow)]
+    assert [(b.line, b.reason) for b in bad] == [
+        (
+            2,
+            "unparseable time 'last tuesday' (the stripe preset reads %Y-%m-%d %H:%M:%S, "
+            "%Y-%m-%d %H:%M, %m/%d/%Y %H:%M, %d.%m.%Y %H:%M, ... or ISO-8601; add the format to a "
+            "copy of the preset)",
+        ),
+    ]

@@ -215,7 +215,18 @@ class Preset:
             except ValueError:
                 continue
             return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
-        parse_time(text)  # ISO-8601 or unix seconds, else ValueError naming the formats
+        try:
+            parse_time(text)  # ISO-8601 or unix seconds (or out of range: that reason)
+        except ValueError as e:
+            if not str(e).startswith("unparseable time"):
+                raise
+            shown = ", ".join(self.time_formats[:4]) + (
+                ", ..." if len(self.time_formats) > 4 else ""
+            )
+            raise ValueError(
+                f"unparseable time {text[:40]!r} (the {self.name} preset reads {shown} "
+                "or ISO-8601; add the format to a copy of the preset)"
+            ) from None
         return text
 
     def rows(self, file: InputFile, header: list[str], renames: Mapping[str, str],
