@@ -314,3 +314,12 @@ def test_a_date_in_no_known_format_quarantines_the_row(tmp_path: Path) -> None:
             "copy of the preset)",
         ),
     ]
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf"])
+def test_an_empty_export_is_one_clear_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "members.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match="empty file, expected a header row"):
+        with InputFile(path) as f:
+            list(CsvSource({"preset": "mailchimp-audience"}).read(f))

@@ -88,7 +88,8 @@ class _Records:
     def delimiter(self) -> str:
         """The delimiter of the header line (`,`, `;` or a tab), the line kept to be read."""
         line = next(self._lines, "")
-        self._again.append(line)
+        if line:
+            self._again.append(line)
         return max(",;\t", key=line.count)
 
     def reread_after_first(self) -> None:
