@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from karmabank.actions.merge_suggestions import SuggestionView, open_suggestions
+from karmabank.actions.merge_suggestions import SuggestionView, listed, open_suggestions
 from karmabank.actions.merging import MergeView
 from karmabank.actions.people import as_time, iso
 from karmabank.errors import NotFoundError
@@ -78,10 +78,8 @@ def review_suggestions(
     ids = {p.id for s in found for p in (s.a, s.b)}
     with store.sessions() as session:
         total = session.scalar(
-            select(func.count()).select_from(MergeSuggestion).where(
-                MergeSuggestion.status == "open", MergeSuggestion.confidence >= min_confidence
-            )
-        )  # fmt: skip
+            select(func.count()).select_from(MergeSuggestion).where(*listed(min_confidence))
+        )
         seen = _seen(session, ids)
     return ReviewPage(tuple(found), seen, int(total or 0), offset, limit)
 

@@ -4,9 +4,11 @@
 `measures.identity.linkage.candidates` (splink on a private DuckDB) with no transaction open,
 and in one transaction stores each pair as an open `merge_suggestion` (a pair already
 suggested gets the new confidence, evidence and action; one marked `merge never`, or already
-merged or rejected, is left alone). A merged person no longer exists (`actions/merging.py`
-removes the absorbed row), so merged pairs are never found again. It returns the open
-suggestions, most confident first.
+merged or rejected, is left alone; an open one of the matcher's that the run no longer finds
+becomes `stale`, open again when a run finds it). A merged person no longer exists
+(`actions/merging.py` removes the absorbed row), so merged pairs are never found again, and a
+suggestion naming an absorbed person is not listed (`listed`) until an unmerge brings the
+person back. It returns the open suggestions, most confident first.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, func, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from karmabank.actions.people import PersonRef
 from karmabank.measures.identity.features import PERSONS_SCHEMA
@@ -128,10 +130,12 @@ def _persons(store: Store) -> Any:
 
 
 def _store(session: Session, found: list[Candidate], *, now: datetime) -> None:
-    """Each pair as an open suggestion: new pairs inserted, open ones updated; a pair marked
-    `merge never`, merged or rejected is left alone, and one a source stated (`source` set,
-    `actions/source_links.py`) keeps its evidence, action and source and takes the higher
-    confidence."""
+    """Each pair as an open suggestion: new pairs inserted, open ones updated, stale ones open
+    again; a pair marked `merge never`, merged or rejected is left alone, and one a source
+    stated (`source` set, `actions/source_links.py`) keeps its evidence, action and source and
+    takes the higher confidence. An open suggestion of the matcher's that this run did not find
+    (the network or the model changed; a person was merged or erased) becomes `stale`: kept
+    (a merge may name it), not listed, open again the day a run finds it."""
     never = {(a, b) for a, b in session.execute(select(MergeNever.person_a, MergeNever.person_b))}
     known = {
         (a, b): (sid, status, source, confidence)
@@ -150,7 +154,7 @@ def _store(session: Session, found: list[Candidate], *, now: datetime) -> None:
             new.append({"person_a": c.a, "person_b": c.b, "status": "open", "created_at": now,
                         "source": None, "confidence": c.probability,
                         "evidence": json.dumps(evidence_json(c)), "action": c.action})  # fmt: skip
-        elif had[1] != "open":
+        elif had[1] not in ("open", "stale"):
             continue
         elif had[2] is not None:  # a source's word: only ever more confident
             if c.probability > had[3]:
@@ -158,11 +162,14 @@ def _store(session: Session, found: list[Candidate], *, now: datetime) -> None:
         else:
             evidence = json.dumps(evidence_json(c))
             changed.append({"id": had[0], "confidence": c.probability, "evidence": evidence,
-                            "action": c.action})  # fmt: skip
+                            "action": c.action, "status": "open"})  # fmt: skip
+    pairs = {(c.a, c.b) for c in found}
+    stale = [{"id": sid, "status": "stale"} for pair, (sid, status, source, _c) in known.items()
+             if status == "open" and source is None and pair not in pairs]  # fmt: skip
     for chunk in _chunks(new):
         session.execute(insert(MergeSuggestion), chunk)
     plain = [v for v in changed if "evidence" in v]
-    for rows in (plain, [v for v in changed if "evidence" not in v]):
+    for rows in (plain, [v for v in changed if "evidence" not in v], stale):
         for chunk in _chunks(rows):
             session.execute(update(MergeSuggestion), chunk)
 
@@ -171,12 +178,25 @@ def _chunks(rows: list[dict[str, Any]], size: int = 20_000) -> list[list[dict[st
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
+def listed(min_confidence: float = 0.0) -> list[ColumnElement[bool]]:
+    """What an open suggestion listed needs (`_open`, the merge review's total): open, at or
+    above `min_confidence`, and both persons there and not erased. One naming a person absorbed
+    by a merge is left out (not closed: `merge auto` reads it as the person it is now part of,
+    and `unmerge` brings the person, and it, back)."""
+
+    def alive(person: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        return exists().where(Person.id == person, Person.erased.is_(False))
+
+    return [MergeSuggestion.status == "open", MergeSuggestion.confidence >= min_confidence,
+            alive(MergeSuggestion.person_a), alive(MergeSuggestion.person_b)]  # fmt: skip
+
+
 def _open(
     session: Session, *, limit: int | None, min_confidence: float, offset: int = 0
 ) -> list[SuggestionView]:
     query = (
         select(MergeSuggestion)
-        .where(MergeSuggestion.status == "open", MergeSuggestion.confidence >= min_confidence)
+        .where(*listed(min_confidence))
         .order_by(MergeSuggestion.confidence.desc(), MergeSuggestion.id)
         .offset(offset)
         .limit(limit)

@@ -173,15 +173,15 @@ def _write(
         )  # fmt: skip
         return 1
     sid, status, confidence, stored, had_source = found
-    if status != "open" or had_source is not None:
+    if status not in ("open", "stale") or had_source is not None:
         return 0  # decided already, or a source's word is there already: a re-run
     matcher = json.loads(stored)
     matcher["fields"] = [*matcher.get("fields", []), *evidence["fields"]]
     matcher["source"] = evidence["source"]
     conn.execute(
         text(
-            "UPDATE merge_suggestion SET confidence = :c, evidence = :e, source = :s"
-            " WHERE id = :id"
+            "UPDATE merge_suggestion SET confidence = :c, evidence = :e, source = :s,"
+            " status = 'open' WHERE id = :id"
         ),
         {"c": max(float(confidence), SOURCE_CONFIDENCE), "e": json.dumps(matcher), "s": source,
          "id": sid},

@@ -22,8 +22,10 @@ class MergeSuggestion(Base):
     """Two persons who may be one (written by the matcher, `actions/merge_suggestions.py`):
     `confidence` is a probability 0-1, `evidence` a JSON object field by field (what agreed or
     disagreed and how much each moved the confidence), `action` `auto` or `review`, `status`
-    `open`, `merged` (by the merge that names it) or `rejected` (`merge never`). `source` is the
-    JSON of the imported row that linked them, when a source stated it (the `also` column)."""
+    `open`, `merged` (by the merge that names it), `rejected` (`merge never`) or `stale` (the
+    matcher's last run no longer found it: not listed, open again when a run or a source finds
+    it; `actions/merge_suggestions.py`). `source` is the JSON of the imported row that linked
+    them, when a source stated it (the `also` column)."""
 
     __tablename__ = "merge_suggestion"
     __table_args__ = (
@@ -37,7 +39,7 @@ class MergeSuggestion(Base):
     confidence: Mapped[float] = mapped_column(Float)
     evidence: Mapped[str] = mapped_column(default="{}")  # JSON object
     action: Mapped[str] = mapped_column(String(8))  # auto | review
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|merged|rejected
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|merged|rejected|stale
     created_at: Mapped[datetime]
     source: Mapped[str | None]  # JSON: the row that stated both identities, if any
 

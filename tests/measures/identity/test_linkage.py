@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from karmabank.actions.shared_identities import distinct_people
 from karmabank.demo_network.identity_world import IdentityWorld, generate
 from karmabank.measures.identity.evaluation import quality
-from karmabank.measures.identity.features import persons_table, several_names
+from karmabank.measures.identity.features import persons_table
 from karmabank.measures.identity.linkage import Candidate, candidates, level_labels
 from karmabank.measures.settings import LinkageSettings
 
@@ -87,18 +88,9 @@ def test_hard_rules() -> None:
                if p in found)  # fmt: skip
 
 
-def test_several_names_on_one_identity() -> None:
-    rows = [
-        {**_person(1, "Jane Doe", ("email", "thedoes@gmail.com")),
-         "names": ["Jane Doe", "John Doe", "Fred Bloggs"]},
-        {**_person(2, "Bob Smith", ("email", "bob@smith.net")),
-         "names": ["Bob Smith", "Robert Smith", "R. Smith"]},
-    ]  # fmt: skip
-    assert several_names(persons_table(rows)) == [(1, ["Jane Doe", "John Doe", "Fred Bloggs"])]
-
-
 def test_shared_mailboxes_of_the_world_are_found(world: IdentityWorld) -> None:
-    flagged = {pid for pid, _names in several_names(persons_table(world.rows()))}
+    """The world's shared mailboxes are what `merge shared` lists (its names rule), no more."""
+    flagged = {p.id for p in world.persons if len(distinct_people(list(p.names))) > 1}
     assert flagged == world.shared_mailboxes()
 
 

@@ -24,7 +24,6 @@ from karmabank.measures.identity.names import (
     NICKNAMES,
     ROLE_MAILBOXES,
     SPELLED,
-    NameParts,
 )
 
 IDENTITY = pa.struct([("platform", pa.string()), ("key", pa.string())])
@@ -224,36 +223,3 @@ def features(persons: pa.Table, *, max_block: int = MAX_BLOCK) -> pa.Table:
     finally:
         con.close()
     return out.rename_columns(FEATURES_SCHEMA.names).cast(FEATURES_SCHEMA)
-
-
-def several_names(persons: pa.Table) -> list[tuple[int, list[str]]]:
-    """Persons whose one identity several people sign (a shared mailbox): the names seen on it
-    that are not one name written differently (folded, nickname, initial)."""
-    found = []
-    many = persons.filter(pc.greater(pc.list_value_length(persons.column("names")), 1))
-    for pid, names in zip(
-        many.column("id").to_pylist(), many.column("names").to_pylist(), strict=True
-    ):
-        distinct: dict[tuple[str | None, str | None], str] = {}
-        for name in names or []:
-            parts = NameParts(name)
-            if parts.first is None:
-                continue
-            if not any(_same_name(parts, other) for other in distinct):
-                distinct[(parts.first, parts.last)] = name
-        if len(distinct) > 1:
-            found.append((pid, list(distinct.values())))
-    return found
-
-
-def _same_name(parts: NameParts, other: tuple[str | None, str | None]) -> bool:
-    first, last = other
-    if parts.last and last and parts.last != last:
-        return False
-    if first is None or parts.first is None:
-        return True
-    return (
-        parts.first == first
-        or (len(first) == 1 or len(parts.first) == 1)
-        and (first[0] == parts.first[0])
-    )
