@@ -5,15 +5,18 @@ in-memory DuckDB (splink's DuckDB backend; the same settings run on Spark). No d
 
 The model (`comparisons`) compares four fields, each with a handful of levels:
 - **name** (folded, diacritics and nicknames too): the same name as written, and the same name
-  once nicknames are resolved (Bob/Robert); an initial and the surname; the first name alone
-  (one side has no surname); the surname alone; each with term-frequency adjustment (two
-  "Maria Garcia" are weak evidence, two "Ngozi Okafor" strong; "R. Garcia" ~ "Robert Garcia"
-  weaker than "R. Okafor" ~ "Rosa Okafor");
+  once nicknames are resolved (Bob/Robert); an initial and the surname (one side an initial:
+  "R." ~ "Robert", and "R." ~ "Bob"); the first name alone (one side has no surname), each
+  with term-frequency adjustment (two "Maria Garcia" are weak evidence, two "Ngozi Okafor"
+  strong; "R. Garcia" ~ "Robert Garcia" weaker than "R. Okafor" ~ "Rosa Okafor"); the surname
+  with two first names that differ (Luca ~ Leila), which weighs against;
 - **handle**: a handle or email local part in common (stems: letters and digits, folded), the
   strongest when no one else holds it (`features.RARE_HANDLE`), whether or not it is made of
   the name; handles alike but for their digits; one side's handle made of the other's uncommon
   name (`rsmith`, `robsmith`) when the surnames do not already agree. One field, so a shared
   handle made of the name counts once, and a handle made of a name both share counts nothing;
+  every handle in common made of both names while the names differ (`lobrien` of Luca and
+  Leila O'Brien) is weak (+1.6 bits, `FIXED_U`), however rare;
 - **domain**: a website, a Bluesky handle that is a domain, a non-free email domain in common
   (the strongest when no one else holds it);
 - **platform**: whether both hold an identity on one platform (`features.ONE_PER_PERSON`: two
