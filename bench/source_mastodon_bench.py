@@ -7,8 +7,8 @@ messages), then times
 2. `MastodonArchiveSource.read` over the same file (the well-formedness pass, then the
    streaming ijson pass that yields the rows), consuming every item, and
 3. `ActivityStreamsSource.read` (any collection layout: an event loop in Python),
-and prints items, MB per CPU second and the ratios (target <= 2x), best of `--repeat`. No database work: that is the import's
-(bench/import_bench.py).
+and prints items, MB per CPU second and the ratios (target <= 2x), best of `--repeat`. No
+database work: that is the import's (bench/import_bench.py).
 
     .venv/bin/python bench/source_mastodon_bench.py [--activities 100000] [--repeat 3]
 """
