@@ -136,17 +136,25 @@ def import_report(report: ImportReport) -> None:
     out = console()
     for run_id in report.interrupted:
         out.print(interrupted_message(run_id), markup=False, soft_wrap=True)
+    imported = f"{report.imported:,} activities"
+    if report.org_content or report.opt_outs:  # counted among the imported rows: say which
+        activities = report.imported - report.org_content - report.opt_outs
+        parts = [f"{activities:,} " + ("activity" if activities == 1 else "activities")]
+        if report.org_content:
+            parts.append(f"{report.org_content:,} of the organization's own content")
+        if report.opt_outs:
+            parts.append(_plural(report.opt_outs, "opt-out"))
+        imported = f"{report.imported:,} rows ({', '.join(parts)})"
     out.print(
-        f"imported {report.imported:,} activities; {report.duplicates:,} already there; "
+        f"imported {imported}; {report.duplicates:,} already there; "
         f"{report.skipped:,} skipped; {report.quarantined:,} quarantined "
         f"({report.rows_read:,} rows read, import run {report.run_id})"
     )
     for reason, n in sorted(report.skip_reasons.items()):
         out.print(f"  skipped {n:,}: {safe(reason)}")
-    if report.org_identities or report.org_content or report.opt_outs:  # among the imported
-        ids = ", ".join(report.org_identities) or "none new"
-        out.print(f"  the organization: identities added {safe(ids)}; {report.org_content:,} of "
-                  f"its own content; {report.opt_outs:,} opt-outs", soft_wrap=True)  # fmt: skip
+    if report.org_identities:
+        ids = ", ".join(report.org_identities)
+        out.print(f"  the organization's identities, added: {safe(ids)}", soft_wrap=True)
     for e in report.errors[:20]:
         out.print(f"  {safe(e.file)}:{e.line}: {safe(e.reason)}")
     if report.quarantined > min(len(report.errors), 20):
