@@ -37,6 +37,12 @@ class Base:
         self.text_rows: list[int] = []  # other texts by network people
         self.follows: set[tuple[int, int]] = set()
         self.used_keys: set[str] = set()
+        self.used_names: set[str] = set()  # full names of the network's people, each once
+        self.seconds: list[Person] = []  # second identities of people (and a family's mailbox)
+        self.same_person: list[tuple[str, str]] = []  # (first identity, second) of one human
+        self.stated: set[str] = set()  # second identities whose last row's `also` links them
+        self.namesakes: tuple[str, ...] = ()  # two strangers' identities, one name
+        self.shared_mailbox = ""  # the identity a family signs with two names
 
     # -- calendar -------------------------------------------------------------------------------
 

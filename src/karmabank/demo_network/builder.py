@@ -18,6 +18,7 @@ class Builder(Organization):
         self.make_people()
         for p in self.persons[: self.n_people]:
             self.person_rows(p)
+        self.second_rows()
         self.team_rows()
         self.resolve_peers()
         self.ask_rows()
@@ -37,10 +38,30 @@ class Builder(Organization):
         rows: list[dict[str, str]] = []
         for n, (t, r) in enumerate(self.rows, start=1):
             when = datetime.fromtimestamp(t, UTC).isoformat()
-            rows.append({"occurred_at": when, **r, "source_key": f"demo:{n}"})
+            also = r.pop("also", "")
+            rows.append({"occurred_at": when, **r, "source_key": f"demo:{n}", "also": also})
         return DemoNetwork(
             rows=rows,
             team=[p.identity for p in self.team],
             bots=bots,
             do_not_contact=[p.identity for p in self.persons[: self.n_people] if p.dnc],
+            same_person=list(self.same_person),
+            namesakes=list(self.namesakes),
+            shared_mailbox=self.shared_mailbox,
         )
+
+    def second_rows(self) -> None:
+        """The second identities' rows; a stated one's last row names the first identity."""
+        first_of = {second: first for first, second in self.same_person}
+        for s in self.seconds:
+            start = len(self.rows)
+            self.person_rows(s)
+            if s.identity in self.stated:
+                mine = [
+                    i for i in range(start, len(self.rows))
+                    if self.rows[i][1]["person"] == s.identity
+                    and self.rows[i][1]["direction"] == "in"
+                ]  # fmt: skip
+                if mine:
+                    last = max(mine, key=lambda i: self.rows[i][0])
+                    self.rows[last][1]["also"] = first_of[s.identity]

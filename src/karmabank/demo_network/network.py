@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 CSV_COLUMNS: tuple[str, ...] = (
     "occurred_at", "person", "name", "verb", "direction", "channel", "object", "text", "target",
-    "source_key",
+    "source_key", "also",
 )  # fmt: skip
 
 
@@ -20,6 +20,11 @@ class DemoNetwork:
     team: list[str]
     bots: list[str]
     do_not_contact: list[str]
+    # the truth about identities: (first, second) identity of one human seen on two channels,
+    # two strangers' identities with one name, and a family's mailbox signed with two names
+    same_person: list[tuple[str, str]] = field(default_factory=list)
+    namesakes: list[str] = field(default_factory=list)
+    shared_mailbox: str = ""
 
 
 def write_csv(network: DemoNetwork, path: Path) -> None:

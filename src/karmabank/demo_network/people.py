@@ -66,6 +66,7 @@ class People(Calendar):
         """The network's people, in index order; then its hubs and who asked for quiet; then
         the team (every draw in the same order as ever: the demo's bytes depend on it)."""
         rng = self.rng
+        self.used_names.update(name for name, _ in TEAM)
         for i in range(self.n_people):
             self.persons.append(self.new_person(i))
         by_count = sorted(self.persons, key=lambda p: (-p.n, p.idx))
@@ -79,6 +80,9 @@ class People(Calendar):
     def new_person(self, i: int) -> Person:
         rng = self.rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        while f"{first} {last}" in self.used_names:  # one name, one person: draw again
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        self.used_names.add(f"{first} {last}")
         platform, profile, peer_channel = self.channels()
         themes = tuple(rng.sample(THEMES, 1 if rng.random() < 0.6 else 2))
         segments, count = self.active_segments()

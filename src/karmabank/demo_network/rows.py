@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from karmabank.demo_network.parts import Person
-from karmabank.demo_network.people import People
+from karmabank.demo_network.several import SeveralChannels
 from karmabank.demo_network.vocabulary import (
     CLOSERS,
     DAY,
@@ -24,7 +24,7 @@ from karmabank.demo_network.vocabulary import (
 )
 
 
-class Rows(People):
+class Rows(SeveralChannels):
     """Each person's rows, and the gives that answer them."""
 
     def emit(

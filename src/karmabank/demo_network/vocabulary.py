@@ -22,6 +22,9 @@ FIRST_NAMES: tuple[str, ...] = (
     "Siobhán", "Sofia", "Tariq", "Thanh", "Tomás", "Valentina", "Wei", "Yara", "Yusuf", "Zoë",
 )  # fmt: skip
 
+# the demo's first names with a nickname the matcher knows (a second identity may use it)
+NICKNAMES: dict[str, str] = {"James": "Jim", "Daniel": "Dan", "José": "Pepe"}
+
 LAST_NAMES: tuple[str, ...] = (
     "Abebe", "Adeyemi", "Ali", "Andersen", "Asante", "Banerjee", "Begum", "Bianchi", "Boateng",
     "Brown", "Byrne", "Chen", "Chowdhury", "Cohen", "Costa", "Cruz", "Diallo", "Dubois", "Eze",
