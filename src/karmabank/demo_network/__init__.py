@@ -13,6 +13,10 @@ The shape is meant to look like a real network, so the measures have something t
 - a peer graph grown by preferential attachment (hubs), with a pull towards shared themes;
 - the organization gives (replies, thanks, welcomes, shares) with a realistic lag, asks a few
   people during a handful of past campaigns, and people who received more respond more often.
+- one full name is one human, but for the cases a person should review: a dozen people per
+  3,000 are seen on two channels (a second identity, under their name, a nickname or an
+  initial; three of them linked by a row's `also`), two strangers share a name (both by email),
+  and a family's mailbox is signed by two names. `DemoNetwork` says which (the truth).
 
 Pure: no database, no clock, no I/O except `write_csv`. Everything is drawn from one
 `random.Random(seed)` in a fixed order, so the same `seed` and `now` give identical rows.
