@@ -126,8 +126,9 @@ def test_a_few_people_are_seen_through_a_second_identity(network: DemoNetwork) -
         assert first.partition(":")[0] != second.partition(":")[0] or first.startswith("web:")
         a, b = name_of[first].split(" ", 1), name_of[second].split(" ", 1)
         assert a[1] == b[1] and (a[0] == b[0] or b[0] in ("Jim", "Dan", "Pepe", a[0][0] + "."))
-    nicknamed = [s for f, s in network.same_person if name_of[f] != name_of[s]]
-    assert nicknamed
+    variants = [name_of[s].split(" ", 1)[0] for f, s in network.same_person]
+    assert sum(v in ("Jim", "Dan", "Pepe") for v in variants) >= 1
+    assert sum(v.endswith(".") for v in variants) == 2  # an initial: "J. Kovács"
     stated = [r for r in network.rows if r["also"]]
     assert len(stated) == 3
     assert all((r["also"], r["person"]) in network.same_person for r in stated)
@@ -222,8 +223,8 @@ def test_bad_arguments_are_refused() -> None:
 # unique and a few people got a second identity (issue 15): a change to the generator (or to the
 # order it draws in) changes these.
 DIGESTS = {
-    (7, 3000, 730): "8b31c30333173ff1e063f8dda8a7cef2ef92c74ea0c1fa2ae41ed2df1f02a28b",
-    (3, 300, 365): "6b243c4bd3a4d24dc1a2bbf62e25fc4ec6cd5e8c745bd505d29cafc03618f540",
+    (7, 3000, 730): "bdbebec287499d949003289399567c58975994f88cf3a5b8bb606bd84bc26307",
+    (3, 300, 365): "9b93d8ce2af92caefe6cfa3e29b32a1b3a0927b6cb37a26049f3e087b1151147",
 }
 
 

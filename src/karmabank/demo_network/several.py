@@ -18,6 +18,7 @@ from karmabank.demo_network.vocabulary import (
 )
 
 SEEN_TWICE = 12  # people with a second identity, per 3,000
+INITIALS = 2  # of them, the ones whose second identity shows an initial ("J. Okafor")
 STATED = 3  # of them, the ones a row's `also` links (the source says it)
 SECOND_SHARE = 0.4  # of a person's rows, about how many more the second identity leaves
 
@@ -60,16 +61,19 @@ class SeveralChannels(People):
         chosen += rng.sample(rest, count - len(chosen))
         chosen.sort(key=lambda p: p.idx)
         stated = set(rng.sample([p.idx for p in chosen], min(STATED, len(chosen))))
+        plain_named = [p.idx for p in chosen if p.first not in NICKNAMES]
+        initials = set(rng.sample(plain_named, min(INITIALS, len(plain_named))))
         for p in chosen:
             first, last = p.name.split(" ", 1)
             if p.first in NICKNAMES:
                 first = NICKNAMES[p.first]
-            elif rng.random() < 0.25:
+            elif p.idx in initials:
                 first = first[0] + "."
             if p.platform == "email":
                 platform = rng.choice(("mastodon", "bluesky", "github"))
             else:
-                platform = rng.choice(("email", "email", "web"))
+                other = "github" if p.platform == "web" else "web"
+                platform = rng.choice(("email", "email", other))
             profile, peer_channel = profile_of(platform)
             identity = self.named_identity(platform, first.rstrip("."), last)
             second = replace(
