@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -76,6 +77,15 @@ def settings_path(db: str) -> Path:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return Path(str(parsed.database)).resolve().parent / "karmabank.toml"
     return Path("karmabank.toml")
+
+
+def parse_toml(text: str, what: str) -> dict[str, Any]:
+    """The one TOML parser (the settings file, and the CSV presets' declarative mappings,
+    `sources/presets.py`): the tables of `text`, or ConfigError naming `what`."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{what}: not TOML: {e}") from None
 
 
 def load_measure_settings(

@@ -35,7 +35,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +44,7 @@ from typing import Any
 
 from karmabank.errors import ConfigError, IdentityError, InputFileError
 from karmabank.identities import parse_identity
+from karmabank.settings import parse_toml
 from karmabank.sources.base import InputFile, OptOutRow, SkippedRow, SourceItem, parse_time
 from karmabank.sources.sniff import wrong_format
 
@@ -164,10 +164,7 @@ class Preset:
             except (OSError, UnicodeError) as e:
                 raise ConfigError(f"--preset: cannot read {name}: {e}") from None
             label = path.stem
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"--preset {name}: not TOML: {e}") from None
+        data = parse_toml(text, f"--preset {name}")
         try:
             return cls._of(label, data, builtin)
         except ConfigError as e:
