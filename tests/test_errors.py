@@ -26,7 +26,7 @@ from tests.conftest import NOW
 PACKAGE = Path(errors.__file__).parent
 # Exceptions outside the tree on purpose (see errors.py's docstring): the web's control flow
 # and the CSV reader's internal signal.
-NOT_USER_ERRORS = {"LoginRequired", "BodyTooLarge", "_Runaway"}
+NOT_USER_ERRORS = {"LoginRequired", "BodyTooLarge", "_Runaway", "_BadRepository"}
 TOO_EARLY = "0001-01-01T00:00:00+01:00"  # a year-1 time east of UTC: year 0 in UTC
 
 

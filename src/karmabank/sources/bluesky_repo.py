@@ -80,7 +80,7 @@ SELF = "the organization toward itself"
 AT_URI = re.compile(r"at://([^/?#]+)(?:/([^/?#]+)(?:/([^/?#]+))?)?")
 
 
-class BadRepository(Exception):
+class _BadRepository(Exception):
     """The CAR's commit or tree is not what the AT Protocol writes."""
 
 
@@ -121,7 +121,7 @@ def _raw(value: object) -> str:
 def records(blocks: Mapping[Any, Any], root: object) -> Iterator[tuple[str, object]]:
     """The (key `collection/rkey`, record CID) of a tree in key order, from its root node's
     CID (an MST: each node a left subtree `l` and entries of a key suffix `k` after `p`
-    characters of the previous key, a value `v` and a right subtree `t`). Raises BadRepository
+    characters of the previous key, a value `v` and a right subtree `t`). Raises _BadRepository
     for a node that is missing or malformed, or a tree that loops."""
     stack: list[tuple[str, object]] = [("node", root)]  # ("node", cid) | ("key", key, cid)
     seen: set[bytes] = set()
@@ -133,29 +133,29 @@ def records(blocks: Mapping[Any, Any], root: object) -> Iterator[tuple[str, obje
             yield item
             continue
         if not isinstance(item, bytes):
-            raise BadRepository("a tree link that is not a CID")
+            raise _BadRepository("a tree link that is not a CID")
         if item in seen:
-            raise BadRepository("the tree links to one of its nodes twice")
+            raise _BadRepository("the tree links to one of its nodes twice")
         seen.add(item)
         walked += 1
         if walked > MAX_NODES:
-            raise BadRepository(f"more than {MAX_NODES:,} tree nodes")
+            raise _BadRepository(f"more than {MAX_NODES:,} tree nodes")
         node = blocks.get(item)
         if node is None:
-            raise BadRepository(f"tree node {_cid(item)} is not in the file")
+            raise _BadRepository(f"tree node {_cid(item)} is not in the file")
         entries = node.get("e") if isinstance(node, dict) else None
         if not isinstance(entries, list):
-            raise BadRepository(f"tree node {_cid(item)} is not a tree node")
+            raise _BadRepository(f"tree node {_cid(item)} is not a tree node")
         pending: list[tuple[str, object]] = []
         if node.get("l") is not None:
             pending.append(("node", node["l"]))
         key = b""
         for e in entries:
             if not isinstance(e, dict) or not isinstance(e.get("k"), bytes):
-                raise BadRepository(f"tree node {_cid(item)}: an entry without a key")
+                raise _BadRepository(f"tree node {_cid(item)}: an entry without a key")
             prefix = e.get("p")
             if not isinstance(prefix, int) or not 0 <= prefix <= len(key):
-                raise BadRepository(f"tree node {_cid(item)}: a key prefix out of range")
+                raise _BadRepository(f"tree node {_cid(item)}: a key prefix out of range")
             key = key[:prefix] + e["k"]
             pending.append(("key", (key.decode("utf-8", "replace"), e.get("v"))))
             if e.get("t") is not None:
@@ -172,24 +172,24 @@ def _cid(cid: bytes) -> str:
 
 def decode(data: bytes) -> tuple[str, Mapping[Any, Any], object]:
     """(the owner's DID, the CAR's blocks, the tree's root CID) of a repository CAR; raises
-    BadRepository (ValueError from libipld for what is not a CAR)."""
+    _BadRepository (ValueError from libipld for what is not a CAR)."""
     try:
         header, blocks = libipld.decode_car(data)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # noqa: BLE001 - libipld's errors (a Rust panic included)
-        raise BadRepository(f"not a CAR file ({str(e)[:200]})") from None
+        raise _BadRepository(f"not a CAR file ({str(e)[:200]})") from None
     roots = header.get("roots") if isinstance(header, dict) else None
     if not isinstance(roots, list) or not roots:
-        raise BadRepository("a CAR without a root (no repository commit)")
+        raise _BadRepository("a CAR without a root (no repository commit)")
     commit = blocks.get(roots[0])
     if commit is None:
-        raise BadRepository("the CAR's root (the repository commit) is not in the file")
+        raise _BadRepository("the CAR's root (the repository commit) is not in the file")
     if not isinstance(commit, dict) or "data" not in commit:
-        raise BadRepository("the CAR's root is not a repository commit (no `did` and `data`)")
+        raise _BadRepository("the CAR's root is not a repository commit (no `did` and `data`)")
     owner = commit.get("did")
     if not isinstance(owner, str) or _did(owner) is None:
-        raise BadRepository("the repository commit names no DID")
+        raise _BadRepository("the repository commit names no DID")
     return owner, blocks, commit["data"]
 
 
@@ -212,7 +212,7 @@ class BlueskyRepoSource:
         try:
             owner, blocks, root = decode(data)
             keyed = list(records(blocks, root))
-        except BadRepository as e:
+        except _BadRepository as e:
             raise wrong_format(file, FORMAT, f"not a Bluesky repository: {e}") from None
         del data
         org = _did(owner)
