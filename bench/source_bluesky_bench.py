@@ -18,13 +18,12 @@ import argparse
 import random
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import libipld
 
+from cpu_timing import best  # bench/cpu_timing.py
 from karmabank.sources.base import InputFile, OrgContentRow, ParsedRow
 from karmabank.sources.bluesky_repo import BlueskyRepoSource
 
@@ -87,16 +86,6 @@ def karmabank(path: Path) -> int:
         for item in BlueskyRepoSource({}).read(f):
             n += type(item) in (ParsedRow, OrgContentRow)
     return n
-
-
-def best(fn: Callable[[Path], int], path: Path, repeat: int) -> tuple[float, int]:
-    """The least CPU time of `repeat` runs (CPU, not wall: the machine may be shared)."""
-    times, result = [], 0
-    for _ in range(repeat):
-        t = time.process_time()
-        result = fn(path)
-        times.append(time.process_time() - t)
-    return min(times), result
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import random
 import tempfile
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
+from cpu_timing import best  # bench/cpu_timing.py
 from karmabank.model import IdentityKey
 from karmabank.sources.base import InputFile, ParsedRow
 from karmabank.sources.feed import FeedSource
@@ -72,17 +71,6 @@ def karmabank(path: Path) -> int:
     source.use_organization(frozenset({IdentityKey("web", "https://riverside.example.org")}))
     with InputFile(path) as f:
         return sum(type(item) is ParsedRow for item in source.read(f))
-
-
-def best(fn: Callable[[Path], int], path: Path, repeat: int) -> tuple[float, int]:
-    """The least CPU time of `repeat` runs (CPU, not wall: the machine may be shared) and the
-    result."""
-    times, result = [], 0
-    for _ in range(repeat):
-        t = time.process_time()
-        result = fn(path)
-        times.append(time.process_time() - t)
-    return min(times), result
 
 
 def main(argv: list[str] | None = None) -> None:

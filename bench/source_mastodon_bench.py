@@ -20,10 +20,9 @@ import json
 import random
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from cpu_timing import best  # bench/cpu_timing.py
 from karmabank.model import IdentityKey
 from karmabank.sources.activitystreams import ActivityStreamsSource
 from karmabank.sources.base import InputFile
@@ -99,15 +98,6 @@ def activitystreams(path: Path) -> int:
     source.use_organization(frozenset({IdentityKey("mastodon", "@commons@riverside.example")}))
     with InputFile(path) as f:
         return sum(1 for _ in source.read(f))
-
-
-def best(fn: Callable[[Path], int], path: Path, repeat: int) -> tuple[float, int]:
-    times, result = [], 0
-    for _ in range(repeat):
-        t = time.process_time()  # CPU seconds: a loaded machine's waits are not counted
-        result = fn(path)
-        times.append(time.process_time() - t)
-    return min(times), result
 
 
 def main(argv: list[str] | None = None) -> None:

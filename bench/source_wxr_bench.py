@@ -17,11 +17,10 @@ import argparse
 import random
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
+from cpu_timing import best  # bench/cpu_timing.py
 from karmabank.sources.base import InputFile, ParsedRow
 from karmabank.sources.wxr import WxrSource
 
@@ -115,17 +114,6 @@ def karmabank(path: Path) -> int:
         for item in WxrSource({}).read(f):
             n += type(item) is ParsedRow
     return n
-
-
-def best(fn: Callable[[Path], int], path: Path, repeat: int) -> tuple[float, int]:
-    """The least CPU time of `repeat` runs (CPU, not wall: the machine may be shared) and the
-    result."""
-    times, result = [], 0
-    for _ in range(repeat):
-        t = time.process_time()
-        result = fn(path)
-        times.append(time.process_time() - t)
-    return min(times), result
 
 
 def main(argv: list[str] | None = None) -> None:
