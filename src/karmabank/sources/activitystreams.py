@@ -30,9 +30,9 @@ from karmabank.sources.activitystreams_common import Interpreter, flag
 from karmabank.sources.activitystreams_stream import (
     Collection,
     check_json,
-    open_binary,
 )
 from karmabank.sources.base import InputFile, SourceItem, check_options
+from karmabank.sources.input_file import open_binary
 from karmabank.sources.sniff import wrong_format
 
 

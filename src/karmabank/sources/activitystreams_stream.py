@@ -1,6 +1,6 @@
 """Reading ActivityStreams 2.0 JSON in bounded memory, with line numbers (ijson, C backend).
 
-- JSON is UTF-8 (RFC 8259; a byte-order mark is dropped), plain or gzip (`open_binary`).
+- JSON is UTF-8 (RFC 8259; a byte-order mark is dropped), plain or gzip (`input_file.open_binary`).
 - `ItemLines` hands the file to ijson in 64 KiB chunks and keeps what it read since the last
   item, so each item's line is found exactly: the line of its `"id"` (an item without one, or
   whose id the file spells differently, e.g. with escaped slashes, gets the line its chunk ends on).
@@ -18,15 +18,13 @@
 from __future__ import annotations
 
 import codecs
-import gzip
 import json
 import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import ijson  # type: ignore[import-untyped]
 
@@ -39,15 +37,6 @@ Opener = Callable[[], AbstractContextManager[IO[bytes]]]  # opens the JSON, once
 Fail = Callable[[str], InputFileError]  # the error for a problem (sniff.wrong_format names
 # the format a file looks like)
 READ_ERRORS = (EOFError, OSError, zlib.error, zipfile.BadZipFile)
-
-
-def open_binary(path: Path) -> IO[bytes]:
-    """A file's bytes, gunzipped when it starts like gzip."""
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    if magic == b"\x1f\x8b":
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return open(path, "rb")  # noqa: SIM115 - the caller closes it
 
 
 class LineReader:

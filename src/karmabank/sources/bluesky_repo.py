@@ -49,7 +49,6 @@ from karmabank.bounds import check_micros
 from karmabank.errors import IdentityError, InputFileError
 from karmabank.identities import normalize_identity
 from karmabank.model import IdentityKey, to_micros
-from karmabank.sources.activitystreams_stream import open_binary
 from karmabank.sources.base import (
     BadRow,
     InputFile,
@@ -61,6 +60,7 @@ from karmabank.sources.base import (
     check_options,
     parse_time,
 )
+from karmabank.sources.input_file import open_binary
 from karmabank.sources.sniff import wrong_format
 
 FORMAT = "bluesky-repo"

@@ -22,6 +22,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, cast
 
 from karmabank.errors import ConfigError, DamagedFileError, InputFileError
 
@@ -35,6 +36,19 @@ _BOMS = (  # UTF-32's little-endian mark starts with UTF-16's: test it first
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+GZIP_MAGIC = b"\x1f\x8b"  # how a gzip file starts, whatever its name
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """A file's bytes, gunzipped when it starts like gzip (for the binary formats: JSON
+    streamed by ijson, CAR files); `InputFile` is the text reader."""
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    if magic == GZIP_MAGIC:
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return open(path, "rb")  # noqa: SIM115 - the caller closes it
 
 
 def _undecodable(error: UnicodeError) -> tuple[str, int]:
@@ -150,7 +164,7 @@ class InputFile:
             magic = self._raw.read(2)
             self._raw.seek(0)
             binary: io.BufferedReader | gzip.GzipFile = self._raw
-            if magic == b"\x1f\x8b":
+            if magic == GZIP_MAGIC:
                 binary = gzip.GzipFile(fileobj=self._raw)
             early: Exception | None = None
             try:

@@ -44,10 +44,10 @@ from karmabank.sources.activitystreams_stream import (
     LineReader,
     check_json,
     has_ordered_items,
-    open_binary,
     ordered_items,
 )
 from karmabank.sources.base import InputFile, OrgIdentityRow, SkippedRow, SourceItem, check_options
+from karmabank.sources.input_file import open_binary
 from karmabank.sources.sniff import wrong_format
 
 OUTBOX = "outbox.json"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from karmabank.errors import InputFileError
+from karmabank.sources.input_file import GZIP_MAGIC
 
 HEAD_BYTES = 64 * 1024
 
@@ -101,7 +102,7 @@ _EDGE_LINE = re.compile(rb"^\s*\S+\s+\S+\s+-?\d+(?:\.\d+)?(?:\s+\S+)*\s*$")
 
 def _unpacked(head: bytes) -> bytes:
     """A gzip file's first bytes unpacked (as many as `HEAD_BYTES` allow), else `head`."""
-    if not head.startswith(b"\x1f\x8b"):
+    if not head.startswith(GZIP_MAGIC):
         return head
     try:
         return zlib.decompressobj(wbits=47).decompress(head, HEAD_BYTES)
