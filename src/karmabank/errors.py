@@ -12,6 +12,9 @@
     ├── InputFileError             a file that cannot be read at all (missing, wrong header)
     │   └── DamagedFileError       a file that breaks off part-way (truncated gzip, bad CRC)
     ├── StoreError                 the database cannot be opened or is not at the right version
+    ├── BackupError                a backup that cannot be restored (truncated, tampered, too new)
+    ├── ConnectorError             a platform's API failed past its retries (names the connection)
+    │   └── CredentialsRefused     the platform refused the token or app password (401/403)
     ├── StoredTimeOutOfRange       a stored time no datetime holds (an OverflowError too)
     └── SemanticUnavailable        the semantic affinity method cannot run here (BM25 answers)
 
@@ -92,6 +95,22 @@ class DamagedFileError(InputFileError):
 
 class StoreError(KarmabankError):
     """The database cannot be opened, or is not at the expected version."""
+
+
+class BackupError(KarmabankError):
+    """A backup file that cannot be restored: truncated, tampered with (its manifest's sha256
+    does not match), not a karmabank backup, or from a newer schema than this version knows."""
+
+
+class ConnectorError(KarmabankError):
+    """A platform's API could not be read: the connection named in the message failed past its
+    retries (timeouts, 5xx, connection errors), or answered in a way no retry fixes."""
+
+
+class CredentialsRefused(ConnectorError):
+    """The platform refused the connection's credentials (401/403): a revoked or wrong token or
+    app password. The message names the connection and the environment variable to fix, never
+    the secret."""
 
 
 class StoredTimeOutOfRange(KarmabankError, OverflowError):
