@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from karmabank.store import connections, merges, migrate, org_tables
+from karmabank.store import connections, erasures, merges, migrate, org_tables
 from karmabank.store.engine import make_engine
 from karmabank.store.open import Store, open_store
 from karmabank.store.tables import Base
@@ -19,6 +19,7 @@ def test_models_and_migrations_agree(store: Store) -> None:
     assert merges.Merge.metadata is Base.metadata  # the merge tables are in the compared models
     assert org_tables.OptOut.metadata is Base.metadata  # and the org content and opt-out ones
     assert connections.Connection.metadata is Base.metadata  # and the connections
+    assert erasures.ErasedIdentity.metadata is Base.metadata  # and erasure's tombstones
     assert diff == [], f"models and migrations disagree: {diff}"
 
 

@@ -63,6 +63,7 @@ class Organization(Base):
     revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Bumped when activities are changed or removed (not appended): the columnar copy is rebuilt.
     activity_epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    erasure_salt: Mapped[str | None] = mapped_column(String(64))  # hex; store/erasures.py
 
 
 class OrgIdentity(Base):

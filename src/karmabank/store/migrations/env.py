@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
-from karmabank.store import connections, identity_names, merges, org_tables  # noqa: F401  (their tables join Base.metadata)
+from karmabank.store import connections, erasures, identity_names, merges, org_tables  # noqa: F401  (their tables join Base.metadata)
 from karmabank.store.tables import Base
 
 config = context.config
