@@ -12,6 +12,9 @@ defaults:
     KARMABANK_NOW               compute as of this time (--now; else the database's, else the clock)
     KARMABANK_COLUMNS_DIR       where PostgreSQL databases keep their columnar copy
     KARMABANK_TEMPLATES         draft templates that win over the built-ins
+    KARMABANK_SECRETS_FILE      connections' secrets, NAME=value lines, mode 0600
+    KARMABANK_SYNC_BACKOFF      seconds before a sync's first retry (doubles each retry; default 1)
+    KARMABANK_SYNC_MAX_WAIT     seconds one request of a sync may wait in all (default 300)
     KARMABANK_<SECTION>_<KEY>   a measure setting, over karmabank.toml's `[section] key`
 
 A bad value is a `ConfigError` naming the key and the file (or the variable) it came from.
@@ -38,15 +41,38 @@ DEFAULT_DB = "./karmabank.db"  # --db and $KARMABANK_DB unset
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    """How patient `karmabank sync` is with a platform (`connectors/http.py`'s policy)."""
+
+    backoff: float = 1.0  # seconds before the first retry of a 5xx or connection error; doubles
+    max_wait: float = 300.0  # seconds one request may spend waiting in all (retries, 429s)
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = DEFAULT_DB
     now: datetime | None = None  # None: the clock
     measures: MeasureSettings = field(default_factory=MeasureSettings)
     columns_base: Path | None = None  # where PostgreSQL databases keep their columnar copy
     templates_dir: Path | None = None  # draft templates that win over the built-ins
+    secrets_file: Path | None = None  # connections' secrets, NAME=value lines (mode 0600)
+    sync: SyncSettings = field(default_factory=SyncSettings)
 
     def clock(self) -> datetime:
         return self.now if self.now is not None else datetime.now(UTC)
+
+
+def _seconds(env: Mapping[str, str], variable: str, default: float) -> float:
+    text = env.get(variable)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"${variable}: {shown(text)} is not a number of seconds (0 to 86400)")
+    return value
 
 
 def parse_instant(text: str, what: str = "time") -> datetime:
@@ -112,10 +138,16 @@ def load_settings(
     db_value = db or env.get("KARMABANK_DB") or DEFAULT_DB
     now_text = now or env.get("KARMABANK_NOW")
     columns, templates = env.get("KARMABANK_COLUMNS_DIR"), env.get("KARMABANK_TEMPLATES")
+    secrets = env.get("KARMABANK_SECRETS_FILE")
     return Settings(
         db=db_value,
         now=parse_instant(now_text, "--now") if now_text else None,
         measures=load_measure_settings(settings_path(db_value), env),
         columns_base=Path(columns).expanduser() if columns else None,
         templates_dir=Path(templates).expanduser() if templates else None,
+        secrets_file=Path(secrets).expanduser() if secrets else None,
+        sync=SyncSettings(
+            backoff=_seconds(env, "KARMABANK_SYNC_BACKOFF", SyncSettings.backoff),
+            max_wait=_seconds(env, "KARMABANK_SYNC_MAX_WAIT", SyncSettings.max_wait),
+        ),
     )

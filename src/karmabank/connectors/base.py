@@ -95,13 +95,29 @@ class Transport(Protocol):
     ) -> Reply: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """A connection's stored settings, what a connector is constructed with beside its secret
+    and its `Transport` (`karmabank.connectors.registry.make_connector`)."""
+
+    name: str  # the connection's name, for messages ("mastodon @org@example.social")
+    base_url: str  # the Mastodon instance, the Bluesky service (https://bsky.social)
+    secret_env: str  # the name of the variable holding the secret, for messages: never the value
+    options: Mapping[str, str] = field(default_factory=dict)  # Bluesky: {"handle": "org.example"}
+
+
 class Connector(Protocol):
     """The interface each platform's connector implements.
 
     Constructed with the connection's stored settings (instance URL, handle, service URL, the
-    name of the environment variable), its secret, and a `Transport`."""
+    name of the environment variable), its secret, and a `Transport`:
+    `Connector(settings, secret=..., transport=...)`."""
 
     platform: ClassVar[str]  # "mastodon" | "bluesky": also the identity platform and channel
+
+    def __init__(
+        self, settings: ConnectionSettings, *, secret: str, transport: Transport
+    ) -> None: ...
 
     def check(self) -> Account:
         """Check the credentials once (raises `CredentialsRefused`) and say whose they are."""
