@@ -4,7 +4,7 @@
     cli                      the command line (may import web, to serve it)
     web, karmabank           the web app; the public Python API (`karmabank/__init__.py`)
     actions                  use cases: the only way the edges reach the database
-    store, sources, connectors, measures, graph, demo_network
+    store, sources, connectors, measures, graph, demo_network, charts
                              (measures may use graph; connectors may use sources' rows)
     frames, settings         (`measures/settings.py`, the measures' typed constants, is settings)
     bounds, names, identities
@@ -44,7 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("karmabank.web", "karmabank"),
     ("karmabank.actions",),
     ("karmabank.store", "karmabank.sources", "karmabank.connectors", "karmabank.measures",
-     "karmabank.graph", "karmabank.demo_network"),
+     "karmabank.graph", "karmabank.demo_network", "karmabank.charts"),
     ("karmabank.frames", "karmabank.settings"),
     ("karmabank.bounds", "karmabank.names", "karmabank.identities"),
     ("karmabank.model",),
@@ -58,7 +58,7 @@ SIDEWAYS_ALLOWED = frozenset(
 EDGES = frozenset({"karmabank.cli", "karmabank.web", "karmabank"})
 THROUGH_ACTIONS_ONLY = frozenset(
     {"karmabank.store", "karmabank.sources", "karmabank.connectors", "karmabank.measures",
-     "karmabank.graph", "karmabank.demo_network"}
+     "karmabank.graph", "karmabank.demo_network", "karmabank.charts"}
 )  # fmt: skip
 
 # Known arrows and cycles other work is removing; the lead empties these lists. Each entry must
