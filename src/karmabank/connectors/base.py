@@ -38,6 +38,9 @@ class Account:
     identity: IdentityKey  # ("mastodon", "@org@host") or ("bluesky", "did:plc:...")
     name: str | None = None  # display name or handle, a label only
     followers: int | None = None
+    # What the connector wants kept with the connection and given back in
+    # `ConnectionSettings.options` (Mastodon: the instance's domain, the account's id).
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
