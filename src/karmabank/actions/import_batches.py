@@ -100,6 +100,12 @@ class Batcher:
         with self.store.engine.begin() as conn:
             self._store(conn, display, stored_as, batch)
 
+    def store_batch_in(self, conn: Connection, display: str, stored_as: str, batch: Batch) -> None:
+        """Store a batch in the caller's transaction (a sync writes the page's cursor in it
+        first: `actions/syncing.py`); counted in `tally` as the transaction commits, so the
+        caller commits right after."""
+        self._store(conn, display, stored_as, batch)
+
     def _store(self, conn: Connection, display: str, stored_as: str, batch: Batch) -> None:
         # The first statement writes, so SQLite's write lock is held for the whole batch.
         conn.execute(  # organization identities are not data rows (import_org)
