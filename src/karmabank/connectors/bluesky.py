@@ -41,7 +41,6 @@ from karmabank.connectors.bluesky_items import (
     Walk,
     WalkState,
     did_identity,
-    raw,
     read_notification,
     top_of,
 )
@@ -259,7 +258,9 @@ class BlueskyConnector:
         at_cursor: str | None,
         bad: int,
     ) -> Page:
-        row = BadRow(1, text or raw(text), "a page that is not a listNotifications answer")
+        row = BadRow(
+            1, text or "(an empty answer)", "a page that is not a listNotifications answer"
+        )
         if bad >= MAX_BAD_PAGE or at_cursor is None:
             # the first page (no cursor yet) is read afresh next time anyway
             given_up = at_cursor is not None

@@ -43,13 +43,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from karmabank.bounds import check_micros
 from karmabank.errors import ConnectorError, IdentityError
 from karmabank.identities import normalize_identity
-from karmabank.model import IdentityKey, to_micros
+from karmabank.model import IdentityKey
+from karmabank.sources.activitystreams_common import raw_text
 from karmabank.sources.base import BadRow, ParsedRow, SkippedRow, SourceItem, parse_time
 
 CHANNEL = "bluesky"
@@ -64,7 +63,6 @@ VERBS = {
 }
 WITH_TEXT = frozenset({"reply", "mention", "quote"})
 SELF = "a notification from the organization's own account"
-MAX_RAW = 2_000  # characters of a malformed notification or page kept in quarantine
 MAX_MARK_URIS = 100  # URIs remembered at the mark's time (same-microsecond ties)
 
 
@@ -176,19 +174,19 @@ class Read:
 def read_notification(line: int, n: object, org: IdentityKey | None) -> Read:
     """One entry of a page's `notifications` as an item (line: its number on the page)."""
     if not isinstance(n, dict):
-        return Read(BadRow(line, raw(n), "a notification that is not an object"))
+        return Read(BadRow(line, raw_text(n), "a notification that is not an object"))
     uri, reason = n.get("uri"), n.get("reason")
     if not isinstance(uri, str) or not uri.startswith("at://"):
-        return Read(BadRow(line, raw(n), "a notification without an at:// `uri`"))
+        return Read(BadRow(line, raw_text(n), "a notification without an at:// `uri`"))
     if not isinstance(reason, str) or not reason:
-        return Read(BadRow(line, raw(n), "a notification without a `reason`"))
+        return Read(BadRow(line, raw_text(n), "a notification without a `reason`"))
     indexed = n.get("indexedAt")
     if not isinstance(indexed, str):
-        return Read(BadRow(line, raw(n), "a notification without `indexedAt`"))
+        return Read(BadRow(line, raw_text(n), "a notification without `indexedAt`"))
     try:
-        at = _time(indexed)
+        at = parse_time(indexed)
     except ValueError as e:
-        return Read(BadRow(line, raw(n), f"indexedAt: {e}"))
+        return Read(BadRow(line, raw_text(n), f"indexedAt: {e}"))
     verb = VERBS.get(reason)
     if verb is None:
         return Read(SkippedRow(line, f"{_shown(reason)} notifications are not activities"),
@@ -196,7 +194,7 @@ def read_notification(line: int, n: object, org: IdentityKey | None) -> Read:
     author = n.get("author")
     person = did_identity(author.get("did")) if isinstance(author, dict) else None
     if person is None:
-        return Read(BadRow(line, raw(n), "a notification whose author has no DID"), at, uri)
+        return Read(BadRow(line, raw_text(n), "a notification whose author has no DID"), at, uri)
     assert isinstance(author, dict)
     if person == org:
         return Read(SkippedRow(line, SELF), at, uri)
@@ -234,25 +232,6 @@ def did_identity(value: object) -> IdentityKey | None:
         return normalize_identity("bluesky", value)
     except IdentityError:
         return None
-
-
-def _time(text: str) -> int:
-    """An AT Protocol datetime (RFC 3339) -> UTC microseconds (ValueError with the reason)."""
-    if len(text) >= 20 and text[4:5] == "-" and text[10:11] == "T":
-        try:
-            return check_micros(to_micros(datetime.fromisoformat(text)), text)
-        except ValueError:
-            pass
-    return parse_time(text)
-
-
-def raw(value: object) -> str:
-    """The start of a value as JSON text, for quarantine."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text[:MAX_RAW]
 
 
 def _shown(text: str) -> str:
