@@ -363,3 +363,20 @@ def test_a_connection_without_a_handle_is_refused() -> None:
     OPEN.append(transport)
     with pytest.raises(ConfigError, match="needs its handle"):
         BlueskyConnector(settings, secret=PASSWORD, transport=transport)
+
+
+def test_keys_never_meet_the_repository_importers() -> None:
+    """The organization's own records (bluesky-repo) and what came in (notifications) are
+    different activities: their keys differ by prefix, whatever the URIs."""
+    from karmabank.sources.base import InputFile
+    from karmabank.sources.bluesky_repo import BlueskyRepoSource
+
+    car = Path(__file__).parents[1] / "sources" / "fixtures" / "bluesky-repo" / "org.car"
+    with InputFile(car) as f:
+        repo_keys = {
+            i.source_key for i in BlueskyRepoSource({}).read(f) if isinstance(i, ParsedRow)
+        }
+    assert repo_keys and not any(k.startswith(KEY_PREFIX) for k in repo_keys)
+    for k in repo_keys:  # the same record seen by both would still be two keys
+        uri = k.removeprefix("bluesky-repo:").partition("#")[0]
+        assert KEY_PREFIX + uri not in repo_keys
