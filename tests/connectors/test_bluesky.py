@@ -380,3 +380,12 @@ def test_keys_never_meet_the_repository_importers() -> None:
     for k in repo_keys:  # the same record seen by both would still be two keys
         uri = k.removeprefix("bluesky-repo:").partition("#")[0]
         assert KEY_PREFIX + uri not in repo_keys
+
+
+def test_a_refresh_lost_to_the_network_is_no_refusal(server: ReplayServer) -> None:
+    serve_history(server, EXPIRED)
+    server.answer("POST", REFRESH, Replay(503, {"error": "UpstreamFailure"}))
+    with pytest.raises(ConnectorError) as e:
+        Run(server).pages()
+    assert not isinstance(e.value, CredentialsRefused)
+    assert "503" in str(e.value) and len(server.requests_to(REFRESH)) == 5  # 1 + 4 retries

@@ -110,7 +110,9 @@ class BlueskyConnector:
         when that is refused too."""
         try:
             reply = self.transport.post(REFRESH_SESSION, headers=self._bearer(self._refresh))
-        except ConnectorError:  # CredentialsRefused, or 400 ExpiredToken / InvalidToken
+        except ConnectorError as e:  # a 401, or 400 ExpiredToken / InvalidToken
+            if not _expired(e):
+                raise  # the network, past its retries: not a refusal
             raise CredentialsRefused(
                 f"{self.label}: the session expired and Bluesky refused to refresh it"
             ) from None
