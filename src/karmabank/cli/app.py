@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from karmabank.cli import data, merging, network, nurture, organization, recording
+from karmabank.cli import backup, data, merging, network, nurture, organization, recording
 from karmabank.cli.backtest import backtest
 from karmabank.cli.campaigns import campaign_app
 from karmabank.cli.web import serve, token_app, user_app
@@ -59,6 +59,8 @@ app.command()(merging.unmerge)
 app.command()(network.influencers)
 app.command()(network.rescore)
 app.command()(data.demo)
+app.command()(backup.backup)
+app.command()(backup.restore)
 app.command()(backtest)
 app.command()(serve)
 app.add_typer(recording.issue_app, name="issue")
