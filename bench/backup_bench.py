@@ -1,0 +1,147 @@
+"""Backup and restore benchmark: `karmabank backup` / `restore` of a big SQLite database against
+a plain SQLite online backup and a plain file copy, in the same process.
+
+    .venv/bin/python bench/backup_bench.py --db PATH [--repeat N] [--portable]
+
+The database: build it once the way bench/rescore_bench.py does (1,000,000 people,
+10,000,000 activities; its generator, a few minutes), then reuse it:
+
+    .venv/bin/python bench/rescore_bench.py --phase generate --phase-args \\
+      '{"db": "/tmp/bench/bench.db", "people": 1000000, "activities": 10000000, "seed": 1,
+        "now_us": 1795694400000000}'
+
+What is timed (each the least CPU time of --repeat runs, `bench/cpu_timing.py`: the machine is
+shared, so its waits are not counted; wall time printed too)
+    backup      `backup_database` (actions/backup.py): the online backup API into a file beside
+                the output, the row counts, the tar made around it, its sha256
+    reference   `sqlite3.connect(db).backup(sqlite3.connect(copy))`: what `sqlite3 .backup` does
+    restore     `restore_database` into a new file: the archive checked (sha256) while the
+                database is extracted, the counts checked, the schema checked at the newest
+    references  the same online backup from the plain copy into a new file (`sqlite3
+                .restore`), and a plain file copy (`shutil.copyfile`: copy_file_range)
+    ratio = product CPU seconds / reference CPU seconds. Target: backup and restore <= 2x.
+--portable also times one portable backup (one Parquet file per table) and its restore into
+SQLite, for information.
+Checks (exit 1 when one fails): the restored database's row counts equal the source's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cpu_timing import best  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Target:
+    db: str
+    columns_base: Path | None = None
+    templates_dir: Path | None = None
+
+
+def counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        )]  # fmt: skip
+        return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def timed(label: str, fn: Callable[[Path], int], arg: Path, repeat: int) -> float:
+    start = time.perf_counter()
+    cpu, _ = best(fn, arg, repeat)
+    wall = (time.perf_counter() - start) / repeat
+    print(f"  {label:<34} {cpu:7.2f} s CPU   ({wall:6.2f} s wall, mean)", flush=True)
+    return cpu
+
+
+def main() -> int:
+    from karmabank.actions.backup import backup_database
+    from karmabank.actions.restore import restore_database
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--db", required=True, type=Path)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--portable", action="store_true")
+    args = ap.parse_args()
+    db = args.db.resolve()
+    work = Path(tempfile.mkdtemp(prefix="karmabank-backup-bench-", dir=db.parent))
+    try:
+        size = db.stat().st_size
+        source = counts(db)
+        people, acts = source.get("person", 0), source.get("activity", 0)
+        load = os.getloadavg()[0]
+        print(f"{db}: {size / 1e9:.2f} GB, {people:,} people, {acts:,} activities; load {load:.1f}")
+        print("backup")
+
+        def reference_backup(out: Path) -> int:
+            out.unlink(missing_ok=True)
+            src, dst = sqlite3.connect(db), sqlite3.connect(out)
+            src.backup(dst)
+            dst.close()
+            src.close()
+            return 0
+
+        def product_backup(out: Path) -> int:
+            out.unlink(missing_ok=True)
+            backup_database(db=str(db), path=out)
+            return 0
+
+        plain, archive = work / "plain.db", work / "bench.kbbackup"
+        ref_b = timed("sqlite3 online backup (reference)", reference_backup, plain, args.repeat)
+        prod_b = timed("karmabank backup", product_backup, archive, args.repeat)
+        print("restore")
+
+        def reference_restore(out: Path) -> int:
+            out.unlink(missing_ok=True)
+            src, dst = sqlite3.connect(plain), sqlite3.connect(out)
+            src.backup(dst)
+            dst.close()
+            src.close()
+            return 0
+
+        def copy(out: Path) -> int:
+            out.unlink(missing_ok=True)
+            shutil.copyfile(plain, out)
+            return 0
+
+        def product_restore(out: Path) -> int:
+            out.unlink(missing_ok=True)
+            restore_database(path=archive, settings=Target(str(out)))
+            return 0
+
+        target = work / "restored.db"
+        ref_r = timed("sqlite3 .restore (reference)", reference_restore, target, args.repeat)
+        ref_c = timed("file copy (reference)", copy, target, args.repeat)
+        prod_r = timed("karmabank restore", product_restore, target, args.repeat)
+        ok = counts(target) == source
+        print(f"ratios: backup {prod_b / ref_b:.2f}x the online backup;")
+        print(f"  restore {prod_r / ref_r:.2f}x sqlite3 .restore, {prod_r / ref_c:.2f}x a file copy")
+        if args.portable:
+            print("portable (one run each)")
+            port = work / "portable.kbbackup"
+            timed("karmabank backup --portable", lambda p: backup_database(
+                db=str(db), path=p, portable=True) and 0, port, 1)  # fmt: skip
+            ported = work / "ported.db"
+            timed("karmabank restore (portable)", lambda p: restore_database(
+                path=port, settings=Target(str(p))) and 0, ported, 1)  # fmt: skip
+            ok = ok and counts(ported) == source
+        print("check: restored counts equal the source's" if ok else "FAILED: counts differ")
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
