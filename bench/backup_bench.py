@@ -127,7 +127,7 @@ def main() -> int:
         prod_r = timed("karmabank restore", product_restore, target, args.repeat)
         ok = counts(target) == source
         print(f"ratios: backup {prod_b / ref_b:.2f}x the online backup;")
-        print(f"  restore {prod_r / ref_r:.2f}x sqlite3 .restore, {prod_r / ref_c:.2f}x a file copy")
+        print(f"  restore {prod_r / ref_r:.2f}x sqlite3 .restore, {prod_r / ref_c:.2f}x a copy")
         if args.portable:
             print("portable (one run each)")
             port = work / "portable.kbbackup"
