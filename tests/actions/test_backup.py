@@ -1,0 +1,113 @@
+"""Backup and restore on SQLite and PostgreSQL: round trips give the same views, a damaged
+file or a non-empty target changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from karmabank.actions.backup import backup_database
+from karmabank.actions.restore import restore_database
+from karmabank.errors import BackupError, ConfigError
+from tests.cli_helpers import run
+from tests.conftest import PgDatabases
+
+NOW = "2026-06-01T12:00:00Z"
+ROWS = "occurred_at,person,verb,direction,channel,text\n" + "".join(
+    f"2026-0{1 + i % 5}-1{i % 9}T10:00:00Z,p{i % 7}@example.org,like,in,email,hello {i}\n"
+    for i in range(40)
+)
+
+
+class Target:
+    def __init__(self, db: str) -> None:
+        self.db, self.columns_base, self.templates_dir = db, None, None
+
+
+def views(capsys: pytest.CaptureFixture[str], db: str) -> list[str]:
+    out = []
+    for args in (["people", "--now", NOW], ["person", "p1@example.org", "--now", NOW],
+                 ["status", "--now", NOW], ["campaign", "list"], ["user", "list"]):  # fmt: skip
+        r = run(capsys, *args, "--db", db, *([] if args[0] == "user" else ["--json"]))
+        assert r.code == 0, r.err
+        out.append(r.out)
+    return out
+
+
+def filled(capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path) -> None:
+    csv = tmp_path / "rows.csv"
+    csv.write_text(ROWS)
+    assert run(capsys, "import", "csv", str(csv), "--db", db).code == 0
+    assert run(capsys, "flag", "p2@example.org", "do_not_contact", "--db", db).code == 0
+
+
+def test_round_trip_into_an_empty_database(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_databases: PgDatabases
+) -> None:
+    filled(capsys, db_url, tmp_path)
+    before = views(capsys, db_url)
+    for portable in (False, True):
+        file = tmp_path / f"b-{portable}.kbbackup"
+        made = backup_database(db=db_url, path=file, portable=portable)
+        assert made.counts["activity"] == 40
+        for target in (str(tmp_path / f"r-{portable}.db"), pg_databases.fresh(migrated=False)):
+            if made.payload == "pg_dump" and not target.startswith("postgresql"):
+                with pytest.raises(BackupError, match="PostgreSQL only"):
+                    restore_database(path=file, settings=Target(target))
+                continue
+            done = restore_database(path=file, settings=Target(target))
+            assert done.counts == made.counts
+            assert views(capsys, target) == before
+
+
+def test_sqlite_to_postgresql_and_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_databases: PgDatabases
+) -> None:
+    db = str(tmp_path / "a.db")
+    filled(capsys, db, tmp_path)
+    before = views(capsys, db)
+    backup_database(db=db, path=tmp_path / "a.kbb")
+    pg = pg_databases.fresh(migrated=False)
+    restore_database(path=tmp_path / "a.kbb", settings=Target(pg))
+    backup_database(db=pg, path=tmp_path / "b.kbb", portable=True)
+    back = str(tmp_path / "back.db")
+    restore_database(path=tmp_path / "b.kbb", settings=Target(back))
+    assert views(capsys, pg) == before and views(capsys, back) == before
+    # the sequences moved past the restored ids: a new person gets a new id
+    r = run(capsys, "record", "in", "new@example.org", "like", "--db", pg)
+    assert r.code == 0, r.err
+
+
+def test_damaged_files_and_a_full_target_change_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "a.db")
+    filled(capsys, db, tmp_path)
+    file = tmp_path / "a.kbb"
+    backup_database(db=db, path=file)
+    data = file.read_bytes()
+    cut = tmp_path / "cut.kbb"
+    cut.write_bytes(data[: len(data) // 2])
+    bad = bytearray(data)
+    bad[len(data) // 3] ^= 0xFF
+    tampered = tmp_path / "tampered.kbb"
+    tampered.write_bytes(bytes(bad))
+    target = tmp_path / "t.db"
+    for damaged, says in ((cut, "truncated"), (tampered, "sha256")):
+        with pytest.raises(BackupError, match=says):
+            restore_database(path=damaged, settings=Target(str(target)))
+        assert not target.exists()
+    other = str(tmp_path / "other.db")
+    filled(capsys, other, tmp_path)
+    kept = views(capsys, other)
+    with pytest.raises(ConfigError, match="not empty"):
+        restore_database(path=file, settings=Target(other))
+    r = run(capsys, "restore", str(cut), "--db", other, "--force")
+    assert r.code == 1 and r.err.count("\n") == 1 and "truncated" in r.err
+    assert views(capsys, other) == kept
+    r = run(capsys, "restore", str(file), "--db", other, "--force", "--json")
+    assert r.code == 0 and json.loads(r.out)["replaced_rows"] > 0
+    with pytest.raises(ConfigError, match="exists"):
+        backup_database(db=db, path=file)
