@@ -136,11 +136,16 @@ def main() -> int:
         if args.portable:
             print("portable (one run each)")
             port = work / "portable.kbbackup"
-            timed("karmabank backup --portable", lambda p: backup_database(
-                db=str(db), path=p, portable=True) and 0, port, 1)  # fmt: skip
+
+            def portable_backup(out: Path) -> int:
+                return len(backup_database(db=str(db), path=out, portable=True).counts)
+
+            def portable_restore(out: Path) -> int:
+                return len(restore_database(path=port, settings=Target(str(out))).counts)
+
+            timed("karmabank backup --portable", portable_backup, port, 1)
             ported = work / "ported.db"
-            timed("karmabank restore (portable)", lambda p: restore_database(
-                path=port, settings=Target(str(p))) and 0, ported, 1)  # fmt: skip
+            timed("karmabank restore (portable)", portable_restore, ported, 1)
             ok = ok and same(counts(ported), source)
         print("check: restored counts equal the source's" if ok else "FAILED: counts differ")
         return 0 if ok else 1
