@@ -111,3 +111,19 @@ def test_damaged_files_and_a_full_target_change_nothing(
     assert r.code == 0 and json.loads(r.out)["replaced_rows"] > 0
     with pytest.raises(ConfigError, match="exists"):
         backup_database(db=db, path=file)
+
+
+def test_demo_force_backs_the_database_up_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "demo.db")
+    filled(capsys, db, tmp_path)
+    r = run(capsys, "demo", "--db", db, "--people", "10")
+    assert r.code == 1 and "--force" in r.err
+    r = run(capsys, "demo", "--db", db, "--people", "10", "--force")
+    assert r.code == 0, r.err
+    (saved,) = tmp_path.glob("demo.db.before-demo-*.kbbackup")
+    assert str(saved) in r.out.replace("\n", "")
+    back = str(tmp_path / "back.db")
+    restore_database(path=saved, settings=Target(back))
+    assert run(capsys, "people", "--db", back, "--json").out.count('"id"') >= 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class DemoSummary:
     activities: int
     report: ImportReport | None  # None: an existing demo database, kept as it was
     tour: list[tuple[str, str]]
+    backed_up: Path | None = None  # where the database --force replaced was backed up first
 
     @property
     def kept(self) -> bool:
@@ -75,6 +76,7 @@ def build_demo(
             f"{db} already exists: add --force to replace it (everything in it is deleted), "
             "or --keep to keep it and see the tour"
         )
+    saved = _back_up_first(db, path) if force and demo_exists(db) else None
     if path is not None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -99,7 +101,20 @@ def build_demo(
                 set_flag(store=store, ref=ref, flag=flag, on=True, now=now, actor="demo")
         with store.sessions.begin() as session:
             fix_now(session, now=now, actor="demo")
-        return _summary(store, settings, now, report)
+        return replace(_summary(store, settings, now, report), backed_up=saved)
+
+
+def _back_up_first(db: str, path: Path | None) -> Path:
+    """Back up the database a forced demo replaces, to a named file beside it (a SQLite file)
+    or in the current folder (PostgreSQL): `<name>.before-demo-<UTC time>.kbbackup`."""
+    from karmabank.actions.backup import backup_database
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    name = path.name if path is not None else "karmabank-postgresql"
+    folder = path.parent if path is not None else Path.cwd()
+    target = folder / f"{name}.before-demo-{stamp}.kbbackup"
+    backup_database(db=db, path=target)
+    return target
 
 
 def keep_demo(*, settings: Settings) -> DemoSummary:
