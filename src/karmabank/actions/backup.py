@@ -56,7 +56,8 @@ def backup_database(
 ) -> BackupReport:
     """Back up the database `db` into the new file `path` (never replaced: an existing file is
     refused). `clock`: the time written as `created_at` (default now)."""
-    from karmabank import __version__
+    from importlib.metadata import version
+
     from karmabank.store.archive import Manifest, write_archive
     from karmabank.store.engine import database_url
 
@@ -73,7 +74,7 @@ def backup_database(
         payload, revision, counts, members, note = _payload(url, backend, portable, Path(tmp))
         manifest = Manifest(
             payload=payload, source_backend=backend, schema_revision=revision,
-            created_at=created.isoformat(), karmabank_version=__version__, counts=counts,
+            created_at=created.isoformat(), karmabank_version=version("karmabank"), counts=counts,
         )  # fmt: skip
         write_archive(path, manifest, members)
     return BackupReport(

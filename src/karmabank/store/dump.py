@@ -154,15 +154,25 @@ def pg_binary(name: str) -> Path | None:
     return None
 
 
-def libpq_target(url: str) -> tuple[str, dict[str, str]]:
-    """A libpq URL for the client binaries, and the environment that carries the password (an
-    argument would show in `ps`)."""
+@contextmanager
+def libpq_target(url: str) -> Iterator[str]:
+    """A libpq URL for the client binaries; the password, if any, goes in a password file only
+    this process can read (`passfile=`), removed afterwards (an argument would show in `ps`)."""
+    import tempfile
+
     parsed = make_url(url)
-    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
-    if parsed.password:
-        env["PGPASSWORD"] = str(parsed.password)
     plain = parsed.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
+    if not parsed.password:
+        yield plain.render_as_string(hide_password=False)
+        return
+    with tempfile.TemporaryDirectory(prefix="karmabank-pg-") as tmp:
+        passfile = Path(tmp) / "pgpass"
+        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        esc = str(parsed.password).replace("\\", "\\\\").replace(":", "\\:")
+        with os.fdopen(fd, "w") as f:
+            f.write(f"*:*:*:*:{esc}\n")
+        with_file = plain.update_query_dict({"passfile": str(passfile)})
+        yield with_file.render_as_string(hide_password=False)
 
 
 def write_pg_dump(url: str, binary: Path, dest: Path) -> tuple[str, dict[str, int]]:
@@ -170,9 +180,8 @@ def write_pg_dump(url: str, binary: Path, dest: Path) -> tuple[str, dict[str, in
     revision and the counts were read."""
     import psycopg
 
-    target, env = libpq_target(url)
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo) as conn:
+    with psycopg.connect(conninfo) as conn, libpq_target(url) as target:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         with conn.cursor() as cur:
             cur.execute("SELECT pg_export_snapshot()")
@@ -188,7 +197,7 @@ def write_pg_dump(url: str, binary: Path, dest: Path) -> tuple[str, dict[str, in
         done = subprocess.run(
             [str(binary), "--format=custom", "--no-owner", "--no-privileges",
              f"--snapshot={snapshot_id}", f"--file={dest}", target],
-            env=env, capture_output=True, text=True, check=False,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
         conn.rollback()
     if done.returncode != 0:

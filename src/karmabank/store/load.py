@@ -106,12 +106,12 @@ def _move_sequences(cur: object, names: list[str]) -> None:
 
 def pg_restore(url: str, binary: Path, dump: Path) -> None:
     """`pg_restore` a custom-format dump into the (empty) database at `url`, all or nothing."""
-    target, env = libpq_target(url)
-    done = subprocess.run(
-        [str(binary), "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-         f"--dbname={target}", str(dump)],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    with libpq_target(url) as target:
+        done = subprocess.run(
+            [str(binary), "--no-owner", "--no-privileges", "--single-transaction",
+             "--exit-on-error", f"--dbname={target}", str(dump)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise BackupError(f"pg_restore failed: {last}")
