@@ -21,22 +21,27 @@ _FIT = {"type": "fit", "contains": "padding"}
 _UTC = alt.Scale(type="utc")
 
 
-def _spec(chart: alt.TopLevelMixin, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _spec(chart: alt.TopLevelMixin, rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
     spec: dict[str, Any] = chart.to_dict()
+    for layer in spec.get("layer", ()):
+        layer.pop("data", None)  # every layer draws the top-level data
+        layer.pop("title", None)
     spec["data"] = {"values": rows}  # the rows as given (Altair would name and hash them)
+    spec["title"] = title
     spec["autosize"] = _FIT
     spec.pop("datasets", None)
     return spec
 
 
-def _base(title: str, height: int = HEIGHT) -> alt.Chart:
-    return alt.Chart().properties(title=title, width=WIDTH, height=height)
+def _base(height: int = HEIGHT) -> alt.Chart:
+    return alt.Chart().properties(width=WIDTH, height=height)
 
 
 def rhythm(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Inbound activities per week by channel (stacked bars, left axis) and the organization's
     gives and asks per week (lines, right axis), on one time axis."""
-    base = _base("Rhythm of the network: inbound per week by channel, our gives and asks")
+    title = "Rhythm of the network: inbound per week by channel, our gives and asks"
+    base = _base()
     x = alt.X("week:T", title="week", scale=_UTC, axis=alt.Axis(format="%b %Y"))
     bars = base.transform_filter(alt.datum.direction == "in").mark_bar().encode(
         x=x, y=alt.Y("sum(activities):Q", title="inbound activities"),
@@ -48,14 +53,15 @@ def rhythm(rows: list[dict[str, Any]]) -> dict[str, Any]:
                         scale=alt.Scale(domain=["give", "ask"], range=["#1b7837", "#b2182b"])),
     )  # fmt: skip
     layered = alt.layer(bars, lines).resolve_scale(y="independent", color="independent")
-    return _spec(layered, rows)
+    return _spec(layered, rows, title)
 
 
 def funnel(rows: list[dict[str, Any]], days: int) -> dict[str, Any]:
     """People per ladder stage now (bars, awareness first), with the moves into each stage in
     the last `days` (`entered`, as text beside the bar)."""
     order = [s.value for s in Stage]
-    base = _base(f"Funnel: people per ladder stage now (+ moves into it in {days} days)")
+    title = f"Funnel: people per ladder stage now (+ moves into it in {days} days)"
+    base = _base()
     y = alt.Y("stage:N", sort=order, title=None)
     room = max([int(r["people"]) for r in rows] + [1]) * 1.3  # for the text beside the bars
     bars = base.mark_bar(color="#4c78a8").encode(
@@ -65,31 +71,38 @@ def funnel(rows: list[dict[str, Any]], days: int) -> dict[str, Any]:
     text = base.mark_text(align="left", dx=4).encode(
         y=y, x="people:Q", text=alt.Text("label:N")
     ).transform_calculate(label="datum.people + '  (+' + datum.entered + ')'")  # fmt: skip
-    return _spec(alt.layer(bars, text), rows)
+    return _spec(alt.layer(bars, text), rows, title)
 
 
 def share(rows: list[dict[str, Any]], target: float) -> dict[str, Any]:
     """Gives ÷ asks per month (bars; a month without asks has none) against the target line."""
-    base = _base(f"Share ratio per month (gives ÷ asks) against the target {target:g}")
+    title = f"Share ratio per month (gives ÷ asks) against the target {target:g}"
+    base = _base()
     bars = base.transform_filter("datum.ratio != null").mark_bar(color="#1b7837").encode(
         x=alt.X("month:O", title="month"), y=alt.Y("ratio:Q", title="gives per ask"),
         tooltip=["month:O", "gives:Q", "asks:Q", "ratio:Q"],
     )  # fmt: skip
+    none = (
+        base.transform_filter("datum.ratio == null")
+        .mark_text(dy=-8, color="#555")
+        .encode(x=alt.X("month:O"), y=alt.datum(0), text=alt.value("no asks"))
+    )
     rule = base.mark_rule(color="#b2182b", strokeDash=[6, 4], strokeWidth=2).encode(
         y=alt.datum(target)
     )
-    return _spec(alt.layer(bars, rule), rows)
+    return _spec(alt.layer(bars, none, rule), rows, title)
 
 
 def circles(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """At each month's end, how many of the people now in each circle already held it."""
-    base = _base("Circles: people now in each circle who held it by each month's end")
+    title = "Circles: people now in each circle who held it by each month's end"
+    base = _base()
     chart = base.mark_line(point=True).encode(
         x=alt.X("month:O", title="month"),
         y=alt.Y("people:Q", title="people", scale=alt.Scale(type="symlog")),
         color=alt.Color("circle:N", sort=[c.value for c in Circle], title="circle"),
     )
-    return _spec(chart, rows)
+    return _spec(chart, rows, title)
 
 
 def person_rhythm(rows: list[dict[str, Any]], *, start: str, end: str,
@@ -97,11 +110,12 @@ def person_rhythm(rows: list[dict[str, Any]], *, start: str, end: str,
     """A person's active days over the window [start, end] as a strip (one tick a day, darker
     for more activity), titled with their cadence."""
     said = f"cadence {cadence:.0f} days" if cadence is not None else "cadence unknown"
-    base = _base(f"Active days over the last year ({said})", STRIP_HEIGHT)
+    title = f"Active days over the last year ({said})"
+    base = _base(STRIP_HEIGHT)
     chart = base.mark_tick(thickness=3, color="#4c78a8").encode(
         x=alt.X("day:T", title=None, scale=alt.Scale(type="utc", domain=[start, end]),
                 axis=alt.Axis(format="%b %Y")),
         opacity=alt.Opacity("activities:Q", legend=None, scale=alt.Scale(range=[0.45, 1])),
         tooltip=["day:T", "activities:Q"],
     )  # fmt: skip
-    return _spec(chart, rows)
+    return _spec(chart, rows, title)

@@ -47,17 +47,28 @@ def month_starts(now: datetime, months: int) -> list[datetime]:
 
 
 def rhythm_sql(now_us: int, days: int = RHYTHM_DAYS) -> str:
-    """Per week and series: inbound activities by channel, gives and asks (channel null)."""
+    """Per week and series: inbound activities by channel, gives and asks (channel null; every
+    week of the window has a row for each, zero when there were none)."""
     start = now_us - days * US_PER_DAY
+    week = "strftime(date_trunc('week', make_timestamp({})), '%Y-%m-%d')"
     return f"""
-        SELECT strftime(date_trunc('week', make_timestamp(occurred_at)), '%Y-%m-%d') AS week,
-               direction,
-               CASE WHEN direction = 'in' THEN coalesce(channel, 'other') END AS channel,
-               count(*) AS activities
-        FROM counted
-        WHERE direction IN ('in', 'give', 'ask')
-          AND occurred_at > {start} AND occurred_at <= {now_us}
-        GROUP BY ALL
+        WITH found AS (
+            SELECT {week.format("occurred_at")} AS week, direction,
+                   CASE WHEN direction = 'in' THEN coalesce(channel, 'other') END AS channel,
+                   count(*) AS activities
+            FROM counted
+            WHERE direction IN ('in', 'give', 'ask')
+              AND occurred_at > {start} AND occurred_at <= {now_us}
+            GROUP BY ALL),
+        weeks AS (
+            SELECT DISTINCT {week.format("w")} AS week
+            FROM range({start + 1}, {now_us + 1}, {7 * US_PER_DAY}) r(w)
+            UNION SELECT {week.format(str(now_us))})
+        SELECT week, direction, channel, activities FROM found WHERE direction = 'in'
+        UNION ALL
+        SELECT w.week, d.direction, NULL, coalesce(f.activities, 0)
+        FROM weeks w CROSS JOIN (VALUES ('give'), ('ask')) d(direction)
+        LEFT JOIN found f ON f.week = w.week AND f.direction = d.direction
         ORDER BY week, direction DESC, channel"""
 
 
