@@ -413,6 +413,7 @@ def test_demo_keep_rerun_keeps_users_and_force_rebuilds(
     rebuilt = run(capsys, "demo", "--db", db, "--people", "30", "--force")
     assert rebuilt.code == 0, rebuilt.err
     assert rebuilt.out.startswith(f"Demo database ready: {db}\n")
+    assert "The database it replaced was backed up first to " in rebuilt.out
     assert _users(db) == []
 
 

@@ -239,10 +239,10 @@ def demo_tour(summary: DemoSummary, activate: str | None = None) -> None:
         out.print("(its users and issues too; `karmabank demo --force` rebuilds it)")
         out.print(f"{summary.people:,} people, {summary.activities:,} activities, as of {day}")
     else:
+        out.print(f"[bold]Demo database ready:[/bold] {escape(summary.db)}")
         if summary.backed_up is not None:
             saved = escape(str(summary.backed_up))
             out.print(f"The database it replaced was backed up first to {saved}")
-        out.print(f"[bold]Demo database ready:[/bold] {escape(summary.db)}")
         quarantined = summary.report.quarantined if summary.report else 0
         out.print(
             f"{summary.people:,} people, {summary.activities:,} activities "
