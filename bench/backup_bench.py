@@ -90,13 +90,19 @@ def main() -> int:
         print(f"{db}: {size / 1e9:.2f} GB, {people:,} people, {acts:,} activities; load {load:.1f}")
         print("backup")
 
-        def reference_backup(out: Path) -> int:
-            out.unlink(missing_ok=True)
-            src, dst = sqlite3.connect(db), sqlite3.connect(out)
-            src.backup(dst)
-            dst.close()
-            src.close()
-            return 0
+        def online_copy(source: Path) -> Callable[[Path], int]:
+            """SQLite's online backup API from `source`: the reference for both directions
+            (`.backup` writes it, `.restore` reads it back)."""
+
+            def run(out: Path) -> int:
+                out.unlink(missing_ok=True)
+                src, dst = sqlite3.connect(source), sqlite3.connect(out)
+                src.backup(dst)
+                dst.close()
+                src.close()
+                return 0
+
+            return run
 
         def product_backup(out: Path) -> int:
             out.unlink(missing_ok=True)
@@ -104,17 +110,9 @@ def main() -> int:
             return 0
 
         plain, archive = work / "plain.db", work / "bench.kbbackup"
-        ref_b = timed("sqlite3 online backup (reference)", reference_backup, plain, args.repeat)
+        ref_b = timed("sqlite3 online backup (reference)", online_copy(db), plain, args.repeat)
         prod_b = timed("karmabank backup", product_backup, archive, args.repeat)
         print("restore")
-
-        def reference_restore(out: Path) -> int:
-            out.unlink(missing_ok=True)
-            src, dst = sqlite3.connect(plain), sqlite3.connect(out)
-            src.backup(dst)
-            dst.close()
-            src.close()
-            return 0
 
         def copy(out: Path) -> int:
             out.unlink(missing_ok=True)
@@ -127,7 +125,7 @@ def main() -> int:
             return 0
 
         target = work / "restored.db"
-        ref_r = timed("sqlite3 .restore (reference)", reference_restore, target, args.repeat)
+        ref_r = timed("sqlite3 .restore (reference)", online_copy(plain), target, args.repeat)
         ref_c = timed("file copy (reference)", copy, target, args.repeat)
         prod_r = timed("karmabank restore", product_restore, target, args.repeat)
         ok = same(counts(target), source)
