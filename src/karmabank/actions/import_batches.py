@@ -28,6 +28,7 @@ from karmabank.sources.base import (
 from karmabank.sources.limits import read_items
 from karmabank.sources.vocabulary import RowVocabulary, row_text
 from karmabank.store.bulk import ActivityTuple, BulkWriter
+from karmabank.store.erasures import erased_mentions
 from karmabank.store.open import Store
 
 MAX_REPORTED_ERRORS = 100
@@ -128,6 +129,9 @@ class Batcher:
         duplicates = len(tuples) - inserted + ours.duplicates
         inserted += ours.imported
         bad.extend(ours.bad)
+        if theirs := erased_mentions(conn, [b.raw for b in bad]):  # an erased person's bad row
+            skipped["erased person"] += len(theirs)
+            bad = [b for i, b in enumerate(bad) if i not in theirs]
         _quarantine(conn, self.run_id, stored_as, bad, self.now_us)
         n_skipped = skipped.total()
         conn.execute(

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from karmabank.model import IdentityKey
 from karmabank.names import name_key
+from karmabank.store.erasures import erased_owners
 from karmabank.store.identity_names import MAX_NAMES_PER_IDENTITY
 
 ACTIVITY_COLUMNS = (
@@ -36,7 +37,8 @@ class BulkWriter:
 
     # -- persons and identities -------------------------------------------------------------
     def lookup(self, keys: Iterable[IdentityKey]) -> dict[IdentityKey, tuple[int, bool]]:
-        """Existing identities -> (person id, person erased)."""
+        """Existing identities -> (person id, person erased); an identity of an erased person
+        (held by nobody, a tombstone: `store/erasures.py`) -> (their empty row, True)."""
         by_platform: dict[str, list[str]] = {}
         for k in keys:
             by_platform.setdefault(k.platform, []).append(k.key)
@@ -60,6 +62,8 @@ class BulkWriter:
                         found[IdentityKey(platform, key)] = (int(pid), bool(erased))
         finally:
             cur.close()
+        missing = (IdentityKey(p, k) for p, ks in by_platform.items() for k in ks)
+        found.update(erased_owners(self.conn, [k for k in missing if k not in found]))
         return found
 
     def create_persons(

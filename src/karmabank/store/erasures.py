@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Integer, String, select
@@ -24,6 +25,7 @@ from karmabank.model import IdentityKey
 from karmabank.store.tables import Base, Organization
 
 _CHUNK = 1_000
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")  # in a raw row: an email or a handle
 
 
 class ErasedIdentity(Base):
@@ -68,3 +70,24 @@ def erased_owners(
         for digest, pid in rows:
             found[hashes[digest]] = (int(pid), True)
     return found
+
+
+def erased_mentions(conn: Connection, texts: Sequence[str]) -> set[int]:
+    """The indexes of `texts` (bad rows' raw text, which no source could parse) holding the
+    email or Mastodon handle of an erased person: such a row is not kept in quarantine."""
+    salt = erasure_salt(conn) if texts else None
+    if salt is None:
+        return set()
+    where: dict[str, set[int]] = {}
+    for i, t in enumerate(texts):
+        for m in _EMAIL.finditer(t):
+            found = m.group(0).lower()
+            for key in (IdentityKey("email", found), IdentityKey("mastodon", f"@{found}")):
+                where.setdefault(identity_hash(salt, key), set()).add(i)
+    out: set[int] = set()
+    digests = list(where)
+    for start in range(0, len(digests), _CHUNK):
+        for digest in conn.scalars(select(ErasedIdentity.key_hash).where(
+                ErasedIdentity.key_hash.in_(digests[start : start + _CHUNK]))):  # fmt: skip
+            out |= where[digest]
+    return out
