@@ -64,6 +64,12 @@ class Organization(Base):
     # Bumped when activities are changed or removed (not appended): the columnar copy is rebuilt.
     activity_epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     erasure_salt: Mapped[str | None] = mapped_column(String(64))  # hex; store/erasures.py
+    # Retention (`karmabank org retention`): activity texts older than this many days are
+    # dropped (None: kept); every text before `retention_through` (UTC µs) of an activity with
+    # an id up to `retention_checked_id` is already gone (actions/retention.py).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    retention_through: Mapped[int | None] = mapped_column(BigInteger)
+    retention_checked_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class OrgIdentity(Base):
