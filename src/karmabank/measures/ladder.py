@@ -33,7 +33,9 @@ def verb_levels(lad: LadderSettings) -> pa.Table:
 
 def reached_sql(now_us: int, window_us: int, engage_us: int, lad: LadderSettings) -> str:
     """(person_id, level, reached_at): every step someone reached in the window, from the views
-    `acts_in`, `verb_levels` and `acted`."""
+    `acts_in`, `verb_levels` and `acted`. A share counts when the first peer engagement of the
+    sharer at or after it (a window over shares and engagements in time order, shares first at
+    the same instant: what an ASOF join finds, in SQL Spark runs too) is within `engage_us`."""
     since = now_us - window_us
     default = LEVEL[lad.default_stage]
     return f"""
@@ -52,13 +54,16 @@ def reached_sql(now_us: int, window_us: int, engage_us: int, lad: LadderSettings
                 GROUP BY person_id, campaign_id))
         WHERE k = {lad.leader_campaigns}
         UNION ALL
-        SELECT s.person_id, {LEVEL["advocate"]}, s.occurred_at
-        FROM (SELECT person_id, occurred_at FROM acts_in
-              WHERE direction = 'in' AND verb = 'share' AND occurred_at > {since}) s
-        ASOF JOIN (SELECT target_id, occurred_at AS engaged_at FROM acts_in
-                   WHERE direction = 'peer' AND target_id IS NOT NULL) e
-          ON e.target_id = s.person_id AND e.engaged_at >= s.occurred_at
-        WHERE e.engaged_at - s.occurred_at <= {engage_us}
+        SELECT person_id, {LEVEL["advocate"]}, occurred_at FROM (
+          SELECT person_id, occurred_at, is_share,
+                 min(engaged_at) OVER (PARTITION BY person_id ORDER BY occurred_at, is_share DESC
+                   ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_engaged_at
+          FROM (SELECT person_id, occurred_at, true AS is_share, NULL::BIGINT AS engaged_at
+                FROM acts_in WHERE direction = 'in' AND verb = 'share' AND occurred_at > {since}
+                UNION ALL
+                SELECT target_id, occurred_at, false, occurred_at FROM acts_in
+                WHERE direction = 'peer' AND target_id IS NOT NULL))
+        WHERE is_share AND next_engaged_at - occurred_at <= {engage_us}
     """
 
 

@@ -13,19 +13,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from karmabank.frames import (
     ACTED_SCHEMA,
     FLAGS_SCHEMA,
     PREVIOUS_SCHEMA,
     US_PER_DAY,
-    activities_engine,
     empty,
     micros,
 )
 from karmabank.measures import circles, ladder, rhythm
+from karmabank.measures.engines import DUCKDB, SqlEngine, SqlRunner
 from karmabank.measures.ledger import ShareRatio, ask_rule_sql
 from karmabank.measures.settings import MeasureSettings
 from karmabank.measures.warmth import (
@@ -75,16 +75,17 @@ def score_network(
     previous: pa.Table | None = None,
     previous_now: int | None = None,
     threads: int | None = None,
+    engine: SqlEngine = DUCKDB,
 ) -> NetworkScores:
     """Every person's scores at `now`. `previous` (from the last rescore, at `previous_now`)
     carries circle history and stages; a rescore at an earlier time than the last one starts
-    history afresh and records no transitions."""
+    history afresh and records no transitions. `engine` runs the SQL (`measures.engines`)."""
     s = settings
     now_us = micros(now)
     now_day = now_us // US_PER_DAY
     time_travel = previous_now is not None and previous_now > now_us
     use_previous = previous is not None and not time_travel
-    con = activities_engine(acts, "acts_src", threads)
+    con = engine.open(acts, "acts_src", threads)
     try:
         con.register("weights", weights_table(s))
         con.register("flags", flags if flags is not None else empty(FLAGS_SCHEMA))
@@ -98,13 +99,14 @@ def score_network(
         con.close()
 
 
-def _define_activities(con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSettings) -> None:
+def _define_activities(con: SqlRunner, now_us: int, s: MeasureSettings) -> None:
     """Table `acts_in`: activities up to `now` of people the measures count, with their resolved
     weight `w`, age in days and UTC day number. Materialized once: every measure reads it, and
-    scanning a Parquet dataset again per measure (the ASOF join above all) is many times slower."""
-    con.execute(
-        f"""CREATE TEMP TABLE acts_in AS
-        SELECT a.occurred_at, a.person_id, a.target_id, a.verb, a.direction, a.channel,
+    scanning a Parquet dataset again per measure (the ladder's share
+    window above all) is many times slower."""
+    con.create(
+        "acts_in",
+        f"""SELECT a.occurred_at, a.person_id, a.target_id, a.verb, a.direction, a.channel,
                coalesce(a.weight, wt.w, {default_weight_sql("a.direction", s.warmth, s.ledger)})
                  AS w,
                ({now_us} - a.occurred_at) / {float(US_PER_DAY)!r} AS age,
@@ -127,37 +129,36 @@ class _NetworkParts:
 
 
 def _aggregate(
-    con: duckdb.DuckDBPyConnection, now_us: int, now_day: int, s: MeasureSettings
+    con: SqlRunner, now_us: int, now_day: int, s: MeasureSettings
 ) -> _NetworkParts:
     """The per-person tables every score is made of (`agg`, `ch`, `person_days`, `rh`,
     `reached`, `st`), and the network's cadence and share ratio."""
     _sums(con, now_us, s)
     _channels(con, s)
-    con.execute(f"CREATE TEMP TABLE person_days AS {rhythm.person_days_sql(now_day, s.rhythm)}")
-    con.execute(f"CREATE TEMP TABLE rh AS {rhythm.rhythm_sql(now_day, s.rhythm)}")
+    con.create("person_days", rhythm.person_days_sql(now_day, s.rhythm))
+    con.create("rh", rhythm.rhythm_sql(now_day, s.rhythm))
     lad = s.ladder
-    con.execute(
-        "CREATE TEMP TABLE reached AS "
-        + ladder.reached_sql(
+    con.create(
+        "reached",
+        ladder.reached_sql(
             now_us, lad.window_days * US_PER_DAY, lad.engagement_days * US_PER_DAY, lad
-        )
+        ),
     )
-    con.execute(f"CREATE TEMP TABLE st AS {ladder.stage_sql()}")
+    con.create("st", ladder.stage_sql())
     lg, rh = s.ledger, s.rhythm
-    cadence = con.execute("SELECT median(cadence_days) FROM rh").fetchone()
-    share = con.execute(
+    cadence = con.row("SELECT median(cadence_days) FROM rh")
+    share = con.row(
         f"""SELECT count(*) FILTER (WHERE direction = 'give'),
                   count(*) FILTER (WHERE direction = 'ask')
         FROM acts_in WHERE direction IN ('give', 'ask') AND age < {lg.share_ratio_days}"""
-    ).fetchone()
-    assert cadence is not None and share is not None
+    )
     return _NetworkParts(
         float(cadence[0]) if cadence[0] is not None else rh.default_cadence_days,
         ShareRatio(lg.share_ratio_days, int(share[0]), int(share[1]), lg.share_ratio_target),
     )
 
 
-def _sums(con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSettings) -> None:
+def _sums(con: SqlRunner, now_us: int, s: MeasureSettings) -> None:
     """Table `agg`: per person, their first and last times, counts and decayed sums (warmth's
     base now and `drift_lookback_days` ago, the ledger's gives and asks)."""
     w, lg = s.warmth, s.ledger
@@ -165,8 +166,9 @@ def _sums(con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSettings) -> No
     observer_verbs = ", ".join(f"'{v}'" for v in s.circles.observer_verbs) or "NULL"
     # the nurture queue's returns compare a person's first visit of its window with this
     before_window = now_us - s.nurture.window_days * US_PER_DAY
-    con.execute(
-        f"""CREATE TEMP TABLE agg AS SELECT person_id,
+    con.create(
+        "agg",
+        f"""SELECT person_id,
           min(occurred_at) AS first_at,
           max(occurred_at) AS last_at,
           count(*) FILTER (WHERE direction = 'in') AS n_in,
@@ -189,13 +191,14 @@ def _sums(con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSettings) -> No
     )
 
 
-def _channels(con: duckdb.DuckDBPyConnection, s: MeasureSettings) -> None:
+def _channels(con: SqlRunner, s: MeasureSettings) -> None:
     """Table `ch`: per person, the channels they came toward us on lately (multiplexity), now
     and `drift_lookback_days` ago."""
     m = s.warmth.multiplexity_days
     back = float(s.rhythm.drift_lookback_days)
-    con.execute(
-        f"""CREATE TEMP TABLE ch AS SELECT person_id,
+    con.create(
+        "ch",
+        f"""SELECT person_id,
           count(*) FILTER (WHERE recent) AS channels,
           count(*) FILTER (WHERE before) AS channels_before
         FROM (SELECT person_id, channel, bool_or(age < {m}) AS recent,
@@ -207,7 +210,7 @@ def _channels(con: duckdb.DuckDBPyConnection, s: MeasureSettings) -> None:
 
 
 def _finish(
-    con: duckdb.DuckDBPyConnection,
+    con: SqlRunner,
     now_us: int,
     now_day: int,
     s: MeasureSettings,
@@ -222,7 +225,7 @@ def _finish(
     scores = _scores(con, s, ranked.warm_median)
     transitions = _transitions(con, now_us, record=not time_travel)
     counts = {
-        name: _counts(con, scores, name, order)
+        name: _counts(scores, name, order)
         for name, order in (("circle", Circle), ("status", RhythmStatus), ("stage", Stage))
     }
     summary = NetworkSummary(
@@ -237,20 +240,21 @@ def _finish(
         by_status=counts["status"],
         by_stage=counts["stage"],
     )
-    set_apart = con.sql(circles.set_apart_sql()).to_arrow_table().cast(PREVIOUS_SCHEMA)
+    set_apart = con.arrow(circles.set_apart_sql()).cast(PREVIOUS_SCHEMA)
     return NetworkScores(scores, transitions, summary, set_apart)
 
 
 def _base(
-    con: duckdb.DuckDBPyConnection, now_us: int, now_day: int, s: MeasureSettings,
+    con: SqlRunner, now_us: int, now_day: int, s: MeasureSettings,
     network_cadence: float,
 ) -> None:  # fmt: skip
     """Table `base`: per person, every value the circles, the rhythm and the ledger's rule
     are decided from."""
     w, c = s.warmth, s.circles
     newcomer_us = c.newcomer_days * US_PER_DAY
-    con.execute(
-        f"""CREATE TEMP TABLE base AS SELECT g.person_id, g.first_at, g.last_at, g.last_in_at,
+    con.create(
+        "base",
+        f"""SELECT g.person_id, g.first_at, g.last_at, g.last_in_at,
           g.last_in_before_window, g.n_in,
           coalesce(g.warmth_base, 0) * {multiplexity_sql("coalesce(ch.channels, 0)", w)} AS warmth,
           coalesce(g.warmth_base, 0) AS warmth_base,
@@ -286,14 +290,15 @@ class _Ranked:
 
 
 def _circles(
-    con: duckdb.DuckDBPyConnection, now_us: int, s: MeasureSettings, use_previous: bool
+    con: SqlRunner, now_us: int, s: MeasureSettings, use_previous: bool
 ) -> _Ranked:
     """Tables `ranked` (warmth order of the people circles rank), `raw` (each person's circle
     by the cuts alone) and `held` (with the demotion hold and the previous history)."""
     c = s.circles
     eligible = f"n_in >= {c.min_activities} AND NOT newcomer AND NOT observer"
-    con.execute(
-        f"""CREATE TEMP TABLE ranked AS SELECT person_id,
+    con.create(
+        "ranked",
+        f"""SELECT person_id,
           row_number() OVER (ORDER BY warmth DESC, person_id) AS pos
         FROM base WHERE {eligible}"""
     )
@@ -303,23 +308,24 @@ def _circles(
         con, "SELECT coalesce(median(warmth_before), 0) FROM base WHERE warmth_before > 0"
     )
     raw = circles.raw_circle_sql("k.pos", "b.n_in", "b.newcomer", "b.observer", cuts, c)
-    con.execute(
-        f"""CREATE TEMP TABLE raw AS SELECT b.person_id, k.pos, {raw} AS raw_circle
+    con.create(
+        "raw",
+        f"""SELECT b.person_id, k.pos, {raw} AS raw_circle
         FROM base b LEFT JOIN ranked k USING (person_id)"""
     )
     hold_us = c.demotion_hold_days * US_PER_DAY
-    con.execute(f"CREATE TEMP TABLE held AS {circles.history_sql(now_us, hold_us, use_previous)}")
+    con.create("held", circles.history_sql(now_us, hold_us, use_previous))
     return _Ranked(n_ranked, cuts, warm_median)
 
 
-def _scores(con: duckdb.DuckDBPyConnection, s: MeasureSettings, warm_median: Any) -> pa.Table:
+def _scores(con: SqlRunner, s: MeasureSettings, warm_median: Any) -> pa.Table:
     """One row per scored person, with every value and its parts (`NetworkScores.scores`)."""
     warm_before = f"(b.warmth_before > 0 AND b.warmth_before >= {warm_median!r})"
     status = rhythm.status_sql("b.silence_days", "b.cadence_used", warm_before, s.rhythm)
     rule = ask_rule_sql(
         "b.do_not_contact", "b.balance_decayed", "b.asks_recent", "b.asks_year", s.ledger
     )
-    return con.sql(
+    return con.arrow(
         f"""SELECT b.person_id, b.first_at, b.last_at, b.last_in_at, b.last_in_before_window,
           b.n_in::INTEGER AS n_in,
           b.warmth, b.warmth_base, b.multiplexity, b.channels, b.warmth_before,
@@ -331,15 +337,15 @@ def _scores(con: duckdb.DuckDBPyConnection, s: MeasureSettings, warm_median: Any
           b.last_ask_at, {rule} IS NULL AS ask_ready, {rule} AS ask_rule
         FROM base b JOIN raw r USING (person_id) JOIN held h USING (person_id)
         ORDER BY b.person_id"""
-    ).to_arrow_table()
+    )
 
 
-def _transitions(con: duckdb.DuckDBPyConnection, now_us: int, *, record: bool) -> pa.Table:
+def _transitions(con: SqlRunner, now_us: int, *, record: bool) -> pa.Table:
     """A row per person whose stage changed since the previous rescore: promotions are dated
     when the new stage was first reached, demotions (aged out of the window) at `now`.
     None when rescoring at an earlier time than the last rescore (history is not rewritten)."""
     levels = " ".join(f"WHEN '{st}' THEN {i}" for st, i in ladder.LEVEL.items())
-    rel = con.sql(
+    return con.arrow(
         f"""SELECT b.person_id, p.stage AS from_stage, b.stage AS to_stage,
           CASE WHEN p.stage IS NULL OR (CASE b.stage {levels} END) > (CASE p.stage {levels} END)
                THEN b.stage_at ELSE {now_us} END AS at
@@ -347,19 +353,14 @@ def _transitions(con: duckdb.DuckDBPyConnection, now_us: int, *, record: bool) -
         WHERE b.stage IS NOT NULL AND b.stage IS DISTINCT FROM p.stage AND {record}
         ORDER BY b.person_id"""
     )
-    return rel.to_arrow_table()
 
 
-def _counts(
-    con: duckdb.DuckDBPyConnection, scores: pa.Table, column: str, order: type[StrEnum]
-) -> dict[str, int]:
+def _counts(scores: pa.Table, column: str, order: type[StrEnum]) -> dict[str, int]:
     """People per value of `column`, in the vocabulary's order (core first, active first...)."""
-    rel = con.from_arrow(scores.select([column])).filter(f"{column} IS NOT NULL")
-    found = {str(k): int(n) for k, n in rel.aggregate(f"{column}, count(*)").fetchall()}
+    counted = pc.value_counts(scores.column(column).drop_null()).to_pylist()
+    found = {str(c["values"]): int(c["counts"]) for c in counted}
     return {k.value: found[k] for k in order if k in found}
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    row = con.execute(sql).fetchone()
-    assert row is not None
-    return row[0]
+def _scalar(con: SqlRunner, sql: str) -> Any:
+    return con.row(sql)[0]
