@@ -12,7 +12,7 @@ import pyarrow as pa
 from sqlalchemy import delete, select
 
 from karmabank.actions.campaigns import CampaignView, campaign_view
-from karmabank.actions.opt_outs import ask_channels, opt_outs_of
+from karmabank.actions.opt_outs import Consent, ask_channels, opt_outs_of
 from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.measures.planning import Facts, ask_reason
 from karmabank.store import arrow_io
@@ -98,9 +98,12 @@ def write_plan(
         session.execute(delete(Ask).where(Ask.campaign_id == view.id, Ask.status == "planned"))
         for position, (person_id, gain, chance) in enumerate(chosen, start=1):
             ref = refs[person_id]
-            draft = _draft(env, view, org, ref, opt_outs_of(session, person_id))
+            consent = Consent.of(ref["identities"], opt_outs_of(session, person_id))
+            draft = _draft(env, view, org, ref, list(consent.opted_out))
             fact = facts.get(person_id, (None, None, None))
             reason = ask_reason(fact, gain, chance, whys.get(person_id, ""))
+            if consent.opted_out:  # "...; opted out of email: ask on mastodon"
+                reason += f"; {consent.note(next(iter(consent.channels), 'other'), 'ask')}"
             session.add(Ask(campaign_id=view.id, person_id=person_id, status="planned",
                             planned_at=now, position=position, marginal_reach=gain,
                             likelihood=chance, reason=reason, draft=draft))  # fmt: skip

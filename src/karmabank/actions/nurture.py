@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import list_issues
-from karmabank.actions.opt_outs import opted_out_everywhere
+from karmabank.actions.opt_outs import Consent, consents, opted_out_everywhere
 from karmabank.actions.people import ID_PREFIX, person_refs
 from karmabank.actions.recording import ActivityView, record_in
 from karmabank.actions.scores import LastRescore
@@ -62,9 +62,6 @@ class NurtureItem:
             "reason": self.reason, "priority": round(self.priority, 3),
             "next_step": self.next_step, "draft": self.draft, "channel": self.channel,
         }  # fmt: skip
-
-
-_OPT_OUTS = pa.schema([("person_id", pa.int64()), ("channel", pa.string())])
 
 
 def _flags_and_opted_out(conn: Any) -> pa.Table:
@@ -119,9 +116,6 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, last: LastRescore) 
             if scores is None or pool is None
             else nurture.Pool(pool, nurture.pool_since(s, last.scored_at)),
             "flags": _flags_and_opted_out(conn),
-            "opt_outs": arrow_io.read_table(
-                conn, "(SELECT person_id, channel FROM opt_out) AS o", _OPT_OUTS
-            ),
             "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
             "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
             "handled": arrow_io.read_table(conn, handled_sql, nurture.HANDLED_SCHEMA),
@@ -186,7 +180,6 @@ def nurture_queue(
         data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],
         transitions=data["transitions"], asks=data["asks"], matches=matches,
         handled=data["handled"], limit=n, scored_at=data["scored_at"], pool=data["pool"],
-        opt_outs=data["opt_outs"],
     ).to_pylist()  # fmt: skip
     return _store_items(store, now, chosen, issue_names)
 
@@ -203,10 +196,13 @@ def _store_items(
             Activity.id.in_([c["activity_id"] for c in chosen if c["activity_id"]])))}  # fmt: skip
         known = {x.key: x for x in session.scalars(select(Suggestion).where(
             Suggestion.key.in_([c["key"] for c in chosen])))}  # fmt: skip
+        consent = consents(session, {pid: refs[pid]["identities"] for pid in refs})
         for c in chosen:
             pid = c["person_id"]
             act = acts.get(c["activity_id"]) if c["activity_id"] else None
             reason, step, context = _explain(c, act, now, issue_names)
+            if pid in consent:
+                c, reason = _consented(c, reason, consent[pid])
             first = first_name(refs[pid]["name"])
             context.update(name=first, hi=f"Hi {first}" if first else "Hi", org=org or "us")
             draft = _render(env, c["kind"], c["channel"], context)
@@ -225,6 +221,14 @@ def _store_items(
         session.flush()  # the new items' ids
         items = [replace(i, id=known[c["key"]].id) for i, c in zip(items, chosen, strict=True)]
     return items
+
+
+def _consented(c: dict[str, Any], reason: str, consent: Consent) -> tuple[dict[str, Any], str]:
+    """The item on a channel its person did not opt out of (their first one left when they
+    opted out of its activity's), and its reason saying so ("opted out of email: write on
+    mastodon"). Those opted out of every channel never get here (as do-not-contact)."""
+    channel = consent.route(c["channel"])
+    return {**c, "channel": channel}, f"{reason}; {consent.note(channel)}"
 
 
 def _days_ago(at: datetime, now: datetime) -> str:

@@ -2,7 +2,12 @@
 a Mailchimp unsubscribed file): a person who opted out of a channel is never asked on it; an
 ask goes through the first of their identities' channels they did not opt out of, and a
 person opted out of every channel they have is left out of a plan (`opted_out`).
-`do_not_contact` stays the all-channel switch."""
+`do_not_contact` stays the all-channel switch.
+
+Opt-outs are read live, never from the stored scores (an opt-out does not make the scores
+stale): `Consent` is what they leave of a person's channels, and every reader that suggests
+contact (the nurture queue, a plan's asks and drafts, a send, the person's ledger) goes
+through it, so its reasons say the same thing ("opted out of email: on mastodon")."""
 
 from __future__ import annotations
 
@@ -58,6 +63,57 @@ def set_opt_out(
             write_audit(session, now=now, actor=actor, action="optout", subject=f"person:{p.id}",
                         details={"channel": c, "on": on}, scored=False)  # fmt: skip
         return OptOutChange(PersonRef.of(p), c, on, changed)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A person's opt-outs (`opted_out`, in name order) and the channels a message to them may
+    go through (`channels`: `ask_channels`, in their identities' order)."""
+
+    opted_out: tuple[str, ...]
+    channels: tuple[str, ...]
+
+    @classmethod
+    def of(cls, identities: Sequence[str], opted_out: Iterable[str]) -> Consent:
+        out = tuple(sorted(set(opted_out)))
+        return cls(out, tuple(ask_channels(identities, out)))
+
+    @property
+    def nowhere(self) -> bool:
+        """Opted out of every channel they have: nothing may be suggested to them."""
+        return not self.channels
+
+    def route(self, channel: str | None) -> str | None:
+        """The channel to write on instead of `channel` (None: no particular one): itself
+        unless they opted out of it, else the first channel left (None when none is)."""
+        if channel is None or channel not in self.opted_out:
+            return channel
+        return self.channels[0] if self.channels else None
+
+    def note(self, channel: str | None, verb: str = "write") -> str:
+        """What a reason adds: "" without opt-outs; "opted out of email" when `channel` is not
+        one of them; "opted out of email: write on mastodon" when it was routed elsewhere
+        (`channel`: where the message now goes)."""
+        if not self.opted_out:
+            return ""
+        said = f"opted out of {', '.join(self.opted_out)}"
+        return f"{said}: {verb} on {channel}" if channel is not None else said
+
+
+def consents(session: Session, people: dict[int, Sequence[str]]) -> dict[int, Consent]:
+    """`Consent` of each person (id: their identities, `platform:key`), in one query per
+    1,000 people; people without opt-outs are left out (nothing to apply)."""
+    found: dict[int, list[str]] = {}
+    ids = sorted(people)
+    for start in range(0, len(ids), 1_000):
+        rows = session.execute(
+            select(OptOut.person_id, OptOut.channel).where(
+                OptOut.person_id.in_(ids[start : start + 1_000])
+            )
+        )
+        for pid, channel in rows:
+            found.setdefault(int(pid), []).append(str(channel))
+    return {pid: Consent.of(people[pid], out) for pid, out in found.items()}
 
 
 def opt_outs_of(session: Session, person_id: int) -> list[str]:

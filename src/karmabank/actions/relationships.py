@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.listing import people_select
+from karmabank.actions.opt_outs import Consent
 from karmabank.actions.people import as_time, find_person, iso
 from karmabank.actions.person_story import PersonStory, read_story
 from karmabank.frames import ACTIVITY_SCHEMA
 from karmabank.measures import explain
-from karmabank.measures.ledger import ShareRatio
+from karmabank.measures.ledger import ShareRatio, with_opt_outs
 from karmabank.measures.settings import MeasureSettings
 from karmabank.measures.warmth import warmth_parts
 from karmabank.model import Flag, from_micros, to_micros
@@ -216,16 +217,22 @@ def person_scores(
             reason = f"{excluded}: not scored" if excluded else "nothing from them toward us yet"
             return PersonScores(story, scored_at, None, reason)
         acts = _inbound(session, story.ref.id)
-    scores = _scores(score, acts, scored_at, state.summary_json(), settings)
+    consent = Consent.of(story.ref.identities, story.opt_outs)  # read live, not stored
+    scores = _scores(score, acts, scored_at, state.summary_json(), settings, consent)
     return PersonScores(story, scored_at, scores)
 
 
 def _scores(
     score: PersonScore, acts: pa.Table, scored_at: datetime, summary: dict[str, Any],
-    settings: MeasureSettings,
+    settings: MeasureSettings, consent: Consent,
 ) -> Scores:  # fmt: skip
-    """The view of a person's stored scores, with the warmth's parts and every reason."""
+    """The view of a person's stored scores, with the warmth's parts and every reason; the
+    ask rule with their opt-outs applied (`ledger.with_opt_outs`)."""
     s = {c.name: getattr(score, c.name) for c in PersonScore.__table__.columns}
+    s["ask_rule"] = with_opt_outs(s["ask_rule"], channels_left=len(consent.channels))
+    ledger = explain.ledger_sentence(s, settings, scored_at)
+    if s["ask_rule"] is None and consent.opted_out:  # "...; opted out of email: ask on x"
+        ledger += f"; {consent.note(consent.channels[0], 'ask')}"
     parts = warmth_parts(acts, scored_at, settings).to_pylist()
     why = Reasons(
         warmth=explain.warmth_sentence(
@@ -234,7 +241,7 @@ def _scores(
         rhythm=explain.rhythm_sentence(s, summary["network_cadence_days"]),
         circle=explain.circle_sentence(s, summary, settings),
         stage=explain.stage_sentence(s),
-        ledger=explain.ledger_sentence(s, settings, scored_at),
+        ledger=ledger,
         tenure=explain.tenure_sentence(s),
     )  # fmt: skip
     return Scores(
@@ -250,8 +257,8 @@ def _scores(
             for x in parts
         ),
         given=score.given, asked=score.asked, balance=score.balance,
-        balance_decayed=score.balance_decayed, ask_ready=score.ask_ready,
-        ask_rule=score.ask_rule, circle_since=as_time(score.circle_since),
+        balance_decayed=score.balance_decayed, ask_ready=s["ask_rule"] is None,
+        ask_rule=s["ask_rule"], circle_since=as_time(score.circle_since),
         pending_circle=score.pending_circle, pending_since=as_time(score.pending_since), why=why,
     )  # fmt: skip
 

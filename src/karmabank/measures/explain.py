@@ -145,6 +145,7 @@ def ledger_sentence(score: Mapping[str, Any], s: MeasureSettings, now: datetime)
     ago = "" if last is None else f"{(now - from_micros(int(last))).days} days ago"
     why = {
         "do_not_contact": "they asked not to be contacted",
+        "opted_out": "they opted out of every channel they have",
         "balance": f"give first: an ask costs {lg.ask_weight:g} and would leave "
         f"{dec - lg.ask_weight:.1f}",
         "cooldown": f"asked {ago}; wait {lg.ask_cooldown_days} days between asks",

@@ -4,6 +4,9 @@ given = Σ weight of `give` activities, asked = Σ weight of `ask` activities, b
 asked (all time, and decayed like warmth). Ask-ready iff, in this order: not do_not_contact;
 decayed balance − one ask's weight ≥ 0 ("give before you ask"); no ask in the last
 `ask_cooldown_days`; and this ask would be at most the `max_asks`-th in `max_asks_days`.
+Per-channel opt-outs are not in the stored scores (they are read live, and an opt-out must not
+wait for a rescore): `with_opt_outs` applies them to a stored rule, after the ledger's rules,
+as the campaign planner does (`opted_out`: no channel of theirs is left to ask on).
 The organization's share ratio = gives ÷ asks over `share_ratio_days`.
 """
 
@@ -23,6 +26,13 @@ def ask_rule_sql(dnc: str, balance_decayed: str, asks_recent: str, asks_year: st
         WHEN {asks_recent} > 0 THEN 'cooldown'
         WHEN {asks_year} + 1 > {lg.max_asks} THEN 'frequency'
         END"""
+
+
+def with_opt_outs(rule: str | None, *, channels_left: int) -> str | None:
+    """The stored ask rule with the person's opt-outs applied: an ask-ready person with no
+    channel left to ask on (`channels_left`: how many of theirs they did not opt out of)
+    is kept out by `opted_out`; any other rule stays first."""
+    return "opted_out" if rule is None and channels_left == 0 else rule
 
 
 @dataclass(frozen=True)

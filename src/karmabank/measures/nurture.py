@@ -145,17 +145,15 @@ def queue(
     acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
     scores: ParquetFiles | pa.Table, flags: pa.Table, transitions: pa.Table, asks: pa.Table,
     matches: pa.Table, handled: pa.Table, limit: int, scored_at: int | None = None,
-    pool: Pool | None = None, opt_outs: pa.Table | None = None,
+    pool: Pool | None = None,
 ) -> pa.Table:  # fmt: skip
-    """`choose(candidates(...))` in one engine: the day's queue (CANDIDATE_SCHEMA). No item
-    is about an activity on a channel its person opted out of (`opt_outs`: person_id,
-    channel)."""
+    """`choose(candidates(...))` in one engine: the day's queue (CANDIDATE_SCHEMA). Per-channel
+    opt-outs are applied to the chosen few by the caller (an item on a channel its person
+    opted out of goes through another of theirs, `actions.opt_outs.Consent`); those opted out
+    of every channel they have come in `flags` as do-not-contact."""
     con = _engine(acts, scores, flags, transitions, asks, matches, handled, pool)
-    opted = opt_outs is not None and opt_outs.num_rows > 0
-    if opted:
-        con.register("opt_outs", opt_outs)
     try:
-        ctes = _find(con, now, settings, scored_at, pool, opted)
+        ctes = _find(con, now, settings, scored_at, pool)
         return choose_in(con, ctes, now, limit, _describe_chosen)
     finally:
         con.close()
@@ -177,7 +175,7 @@ def _engine(
 
 def _find(
     con: duckdb.DuckDBPyConnection, now: datetime, settings: MeasureSettings,
-    scored_at: int | None, pool: Pool | None = None, opted: bool = False,
+    scored_at: int | None, pool: Pool | None = None,
 ) -> str:  # fmt: skip
     """The common table expressions (without WITH) that end in `cand`: every rule's items
     (`nurture_rules.items_sql`), narrow, from the inputs registered in `con`. One statement: the
@@ -195,7 +193,7 @@ def _find(
             *_people(con, w, scored_at, pool, active_since=min(in_since, w.share_since)),
             *_gives(w, scored_at),
             _cte("back", _back(w, known)),
-            _cte("cand", _cand(w, opted), shared=False),
+            _cte("cand", _cand(w), shared=False),
         ]
     )
 
@@ -297,7 +295,7 @@ def _back(w: Window, known: bool) -> str:
         WHERE p.prev_at IS NOT NULL"""
 
 
-def _cand(w: Window, opted: bool = False) -> str:
+def _cand(w: Window) -> str:
     """`cand`: each rule's items, narrow (what the choice needs), with their priority (the
     kind's, plus up to 1 for warmth) and circle. Only the chosen few are described
     (`nurture_rules.describe_sql`), from the same tables."""
@@ -306,14 +304,7 @@ def _cand(w: Window, opted: bool = False) -> str:
         FROM ({items_sql(w)}) c LEFT JOIN scores s USING (person_id)
         -- never for people we must not (or cannot) contact, whatever rule asked
         WHERE c.person_id NOT IN (SELECT person_id FROM flags WHERE person_id IS NOT NULL
-                                  AND (team OR bot OR erased OR do_not_contact))""" + (
-        """
-          -- nor about an activity on a channel its person opted out of
-          AND (c.activity_id IS NULL OR c.activity_id NOT IN (
-               SELECT a.id FROM acts a JOIN opt_outs o
-               ON o.person_id = a.person_id AND o.channel = a.channel))"""
-        if opted else ""
-    )  # fmt: skip
+                                  AND (team OR bot OR erased OR do_not_contact))"""
 
 
 def _describe_chosen(chosen: str) -> str:
