@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from karmabank.actions.import_batches import Batcher, RowError, Tally, batches
 from karmabank.actions.import_runs import mark_interrupted, run_lock
 from karmabank.actions.organization import ensure_organization, write_audit
+from karmabank.actions.retention import apply_in as apply_retention_in
 from karmabank.errors import KarmabankError
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources import registry
@@ -134,6 +135,7 @@ def import_files(
         report = ImportReport.of(run_id, tally, interrupted)
         with store.sessions.begin() as session:  # the run is done and audited, or neither
             _finish_in(session, run_id, "done", now)
+            apply_retention_in(session, now=now, actor=actor)  # texts older than it go
             write_audit(
                 session, now=now, actor=actor, action="import", subject=f"import_run:{run_id}",
                 details={"format": fmt, "paths": [str(p) for p in paths], **report.as_json(),

@@ -21,6 +21,7 @@ import pyarrow as pa
 from sqlalchemy.schema import CreateIndex
 
 from karmabank.actions.merge_history import with_merged_history
+from karmabank.actions.retention import apply_retention
 from karmabank.actions.scores import LastRescore, data_version
 from karmabank.frames import (
     ACTED_SCHEMA,
@@ -122,6 +123,7 @@ def rescore(
 ) -> RescoreReport:
     """Recompute every score at `now`. Twice at the same `now`, the same scores."""
     started = time.perf_counter()
+    apply_retention(store=store, now=now, actor="retention")  # texts past it: no measure reads them
     data = data_version(store)
     before = LastRescore.read(store)
     columns = ActivityColumns(store.url, store.engine, directory=store.columns_dir)
