@@ -122,12 +122,12 @@ def network_chart_data(
     con = engine_over({"acts": acts, "flags": flags, "snap": snapshot}, threads)
     try:
         con.execute(f"CREATE TEMP VIEW counted AS {_COUNTED}")
-        rhythm = _dicts(con.execute(rhythm_sql(now_us)))
+        rhythm = rows_of(con.execute(rhythm_sql(now_us)))
         starts = month_starts(now, SHARE_MONTHS)
-        found = {r["month"]: r for r in _dicts(con.execute(share_sql(to_micros(starts[0]),
+        found = {r["month"]: r for r in rows_of(con.execute(share_sql(to_micros(starts[0]),
                                                                       now_us)))}  # fmt: skip
         share = [_share_row(m.strftime("%Y-%m"), found) for m in starts]
-        by_stage = {r["stage"]: r["people"] for r in _dicts(con.execute(stages_sql()))}
+        by_stage = {r["stage"]: r["people"] for r in rows_of(con.execute(stages_sql()))}
         stages = [{"stage": s.value, "people": int(by_stage.get(s.value, 0))} for s in Stage]
         circles = _circles(con, now)
     finally:
@@ -147,14 +147,14 @@ def _circles(con: Any, now: datetime) -> list[dict[str, Any]]:
     ends = [to_micros(s) - 1 for s in starts[1:]] + [to_micros(now)]
     labels = {e: s.strftime("%Y-%m") for e, s in zip(ends, starts, strict=True)}
     found = {(r["end_us"], r["circle"]): int(r["people"])
-             for r in _dicts(con.execute(circles_sql(ends)))}  # fmt: skip
+             for r in rows_of(con.execute(circles_sql(ends)))}  # fmt: skip
     return [
         {"month": labels[e], "circle": c.value, "people": found.get((e, c.value), 0)}
         for e in ends for c in Circle
     ]  # fmt: skip
 
 
-def _dicts(result: Any) -> list[dict[str, Any]]:
+def rows_of(result: Any) -> list[dict[str, Any]]:
     names = [d[0] for d in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
