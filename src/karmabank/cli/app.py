@@ -14,7 +14,6 @@ import typer
 from karmabank.cli import (
     backup,
     charts,
-    connectors,
     data,
     merging,
     network,
@@ -24,8 +23,6 @@ from karmabank.cli import (
 )
 from karmabank.cli.backtest import backtest
 from karmabank.cli.campaigns import campaign_app
-from karmabank.cli.erase import erase
-from karmabank.cli.privacy import audit, export, retention_app
 from karmabank.cli.web import serve, token_app, user_app
 
 app = typer.Typer(
@@ -67,8 +64,6 @@ app.command()(network.status)
 app.command()(recording.record)
 app.command()(recording.flag)
 app.command()(organization.optout)
-app.command()(export)
-app.command()(audit)
 app.command()(merging.unmerge)
 app.command()(network.influencers)
 app.command()(network.rescore)
@@ -80,18 +75,12 @@ app.command()(charts.report)
 app.command()(data.demo)
 app.command()(backup.backup)
 app.command()(backup.restore)
-app.command()(erase)
-app.command()(connectors.connections)
-app.command()(connectors.disconnect)
-app.command()(connectors.sync)
 app.command()(backtest)
 app.command()(serve)
 app.add_typer(recording.issue_app, name="issue")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(nurture.nurture_app, name="nurture")
 app.add_typer(merging.merge_app, name="merge")
-app.add_typer(connectors.connect_app, name="connect")
 app.add_typer(organization.org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
-app.add_typer(retention_app, name="retention")
