@@ -31,8 +31,9 @@ the same graph.
 
 The database (default `/tmp/karmabank-planner-bench.db`) is imported once, when missing, with
 the line of bench/README.md (`karmabank import edgelist higgs-activity_time.txt.gz --org 88
---verb-map RT=share,MT=mention,RE=reply`); a campaign `bench` (share, budget `--plan-k`, 20)
-is planned `--now 2012-07-08` (after the last activity).
+--verb-map RT=share,MT=mention,RE=reply`), and brought to the newest schema (`karmabank init`)
+when it exists; a campaign `bench` (share, budget `--plan-k`, 20) is planned `--now
+2012-07-08` (after the last activity).
     first plan  `plan_campaign` in this process the first time: rescore if stale, likelihood
                 model fit (then cached); not the target.
     plan        further `plan_campaign` calls (--repeat; median, best): everyone's
@@ -168,8 +169,10 @@ class Runs:
 
 
 def bench_database(db: Path, cli: list[str]) -> None:
-    """The higgs bench database, imported once when missing (not timed)."""
+    """The higgs bench database, imported once when missing, else brought to the newest
+    schema (`karmabank init`: a database made before a migration; neither timed)."""
     if db.exists():
+        subprocess.run([*cli, "init", "--db", str(db)], check=True, stdout=subprocess.DEVNULL)
         return
     if not HIGGS.exists():
         sys.exit(f"data file not found: {HIGGS}")

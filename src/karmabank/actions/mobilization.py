@@ -129,8 +129,8 @@ def _pool(store: Store, likely: PlanLikelihood, asked: set[int]) -> planning.Poo
 
 
 def _communities(store: Store, last: LastRescore, seed: int) -> planning.Communities:
-    """The diffusion graph's communities, read from the cache kept for these scores and
-    this graph (store/communities.py) or detected and kept there."""
+    """The diffusion graph's communities, read from the cache kept for this graph (by its
+    content, whatever the scores: store/communities.py) or detected and kept there."""
     from karmabank.graph.communities import communities_key, detect_communities
     from karmabank.store.communities import cache_communities, cached_communities
 
@@ -138,10 +138,10 @@ def _communities(store: Store, last: LastRescore, seed: int) -> planning.Communi
 
     def found(graph: DiffusionGraph) -> npt.NDArray[np.int64]:
         key = communities_key(graph.src, graph.dst, graph.n, seed=seed)
-        labels = cached_communities(directory, last.token, key, graph.n)
+        labels = cached_communities(directory, key, graph.n)
         if labels is None:
             labels = detect_communities(graph.src, graph.dst, graph.n, seed=seed)
-            cache_communities(directory, last.token, key, labels)
+            cache_communities(directory, key, labels)
         return labels
 
     return found
