@@ -15,6 +15,7 @@ Pure functions, no I/O. The rules (PRODUCT.md §2):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from karmabank.errors import IdentityError
@@ -153,3 +154,37 @@ _NORMALIZERS = {
     "linkedin": _handle,
     "phone": _phone,
 }
+
+
+# The identity a person without a name is shown by: the one a human reads best first.
+_SHOWN_FIRST = ("mastodon", "email", "bluesky", "github", "x", "linkedin", "web", "phone",
+                "event", "other")  # fmt: skip
+
+
+def shown_identity(identity: str) -> str:
+    """How one `platform:key` identity reads as a name: `@ada@host` and `ada@example.org` as
+    they are, a Bluesky or other handle with its `@` and platform, an edge list's node as
+    `node 1054`, any other key as the identity itself."""
+    platform, _, key = identity.partition(":")
+    if platform in ("mastodon", "email", "web", "phone"):
+        return key
+    if platform == "bluesky":
+        return key if key.startswith("did:") else f"@{key}"
+    if platform in ("github", "x", "linkedin"):
+        return f"@{key} ({platform})"
+    if platform == "other":
+        return f"node {key}"
+    return identity
+
+
+def display_name(name: str | None, identities: Iterable[str], person_id: int) -> str:
+    """What a person is called wherever they are shown (CLI and web): their name, else their
+    best identity (`shown_identity`, mastodon and email first), else `person <id>`."""
+    if name is not None and name.strip():
+        return name
+    ranked = sorted(identities, key=lambda i: _rank(i.partition(":")[0]))
+    return shown_identity(ranked[0]) if ranked else f"person {person_id}"
+
+
+def _rank(platform: str) -> int:
+    return _SHOWN_FIRST.index(platform) if platform in _SHOWN_FIRST else len(_SHOWN_FIRST)

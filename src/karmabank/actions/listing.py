@@ -22,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.people import as_time
 from karmabank.errors import ConfigError, OptionError
+from karmabank.identities import display_name
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Circle, Flag, RhythmStatus, Stage
 from karmabank.names import like_pattern, name_key
@@ -165,8 +166,8 @@ class ListedPerson:
 
     @property
     def shown(self) -> str:
-        """The name, else the first identity."""
-        return self.name or next(iter(self.identities), "")
+        """The name, else the best identity (`identities.display_name`)."""
+        return display_name(self.name, self.identities, self.id)
 
     def as_json(self) -> dict[str, Any]:
         """The listing's JSON object, the one shape of a listed person (`people --json`,

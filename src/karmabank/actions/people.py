@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from karmabank.actions.organization import write_audit
 from karmabank.errors import AmbiguousError, ConfigError, IdentityError, NotFoundError
-from karmabank.identities import PLATFORMS, normalize_identity, parse_identity
+from karmabank.identities import PLATFORMS, display_name, normalize_identity, parse_identity
 from karmabank.model import Flag, IdentityKey
 from karmabank.names import is_text, name_key
 from karmabank.store import queries
@@ -32,6 +32,11 @@ class PersonRef:
     def of(cls, person: Person) -> PersonRef:
         identities = tuple(f"{i.platform}:{i.key}" for i in person.identities)
         return cls(person.id, person.name, identities)
+
+    @property
+    def shown(self) -> str:
+        """What they are called: the name, else the best identity (`display_name`)."""
+        return display_name(self.name, self.identities, self.id)
 
     def as_json(self) -> dict[str, Any]:
         """The fields every person object carries in any JSON output."""

@@ -66,9 +66,14 @@ class TimelineItem:
     weight: float | None
     other_id: int | None
     other_name: str | None
+    other_identities: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        other = None if self.other_id is None else {"id": self.other_id, "name": self.other_name}
+        other = (
+            None
+            if self.other_id is None
+            else PersonRef(self.other_id, self.other_name, self.other_identities).as_json()
+        )
         return {
             "activity_id": self.activity_id, "occurred_at": iso(self.occurred_at),
             "direction": self.direction, "verb": self.verb, "channel": self.channel,
@@ -184,10 +189,12 @@ def _timeline(session: Session, pid: int, limit: int) -> tuple[TimelineItem, ...
     )
     others = {a.person_id for a in acts} | {a.target_id for a in acts if a.target_id}
     names = queries.names(session, others)
-    return tuple(_timeline_item(a, pid, names) for a in acts)
+    identities = queries.identities(session, others - {pid})
+    return tuple(_timeline_item(a, pid, names, identities) for a in acts)
 
 
-def _timeline_item(a: Activity, pid: int, names: dict[int, str | None]) -> TimelineItem:
+def _timeline_item(a: Activity, pid: int, names: dict[int, str | None],
+                   identities: dict[int, list[str]]) -> TimelineItem:  # fmt: skip
     incoming_peer = a.direction == Direction.PEER.value and a.target_id == pid
     other = a.person_id if incoming_peer else a.target_id
     return TimelineItem(
@@ -195,4 +202,5 @@ def _timeline_item(a: Activity, pid: int, names: dict[int, str | None]) -> Timel
         direction="peer_in" if incoming_peer else a.direction, verb=a.verb, channel=a.channel,
         object=a.object, text=a.text, weight=a.weight, other_id=other,
         other_name=None if other is None else names.get(other),
+        other_identities=tuple(identities.get(other, ())) if other is not None else (),
     )  # fmt: skip

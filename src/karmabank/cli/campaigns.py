@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from karmabank.cli.options import Db, Json, Now, opened
-from karmabank.cli.render import console, json_text, quoted, safe, safe_lines
+from karmabank.cli.render import console, json_text, quoted, safe, safe_lines, who
 from karmabank.settings import load_settings, parse_instant
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def _json(value: Any) -> None:
 
 
 def _who(person: dict[str, Any]) -> str:
-    return str(person["name"] or next(iter(person["identities"]), f"person {person['id']}"))
+    return who(person)
 
 
 @campaign_app.command("new")

@@ -98,7 +98,7 @@ def optout(
         c = set_opt_out(
             store=store, ref=ref, channel=channel, on=not off, now=settings.clock(), actor="cli"
         )
-    who = f"{render.safe(c.person.name or 'person')} (id:{c.person.id})"
+    who = f"{render.safe(c.person.shown)} (id:{c.person.id})"
     state = "opted out of" if c.on else "opted in to"
     already = "" if c.changed else " (already)"
     render.console().print(f"{who} {state} {render.safe(c.channel)}{already}")

@@ -69,7 +69,7 @@ def flag(
     with opened(db) as (store, settings):
         p = set_flag(store=store, ref=ref, flag=flag, on=not off, now=settings.clock(), actor="cli")
     state = "cleared" if off else "set"
-    render.console().print(f"{flag.value} {state} for {render.safe(p.name or 'person')} ({p.id})")
+    render.console().print(f"{flag.value} {state} for {render.safe(p.shown)} ({p.id})")
 
 
 issue_app = typer.Typer(

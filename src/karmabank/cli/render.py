@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from karmabank.identities import display_name
+
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
@@ -22,6 +24,11 @@ if TYPE_CHECKING:
     from karmabank.actions.influencers import Influencers
     from karmabank.actions.nurture import NurtureItem
     from karmabank.actions.scoring import RescoreReport
+
+
+def who(person: dict[str, Any]) -> str:
+    """A person object's name, else their best identity (`identities.display_name`)."""
+    return display_name(person.get("name"), person.get("identities") or (), person["id"])
 
 
 def console(stderr: bool = False) -> Console:
@@ -178,7 +185,7 @@ _WHY_ORDER = ("circle", "rhythm", "warmth", "ledger", "stage", "tenure", "scores
 def person_view(d: dict[str, Any]) -> None:
     out = console()
     flags = [k for k, v in d["flags"].items() if v]
-    out.print(f"[bold]{safe(d['name'] or '(no name)')}[/bold]  person {d['id']}"
+    out.print(f"[bold]{safe(who(d))}[/bold]  person {d['id']}"
               + (safe(f"  [{', '.join(flags)}]") if flags else ""))  # fmt: skip
     out.print("identities: " + safe(", ".join(d["identities"])))
     if d.get("opt_outs"):
@@ -205,9 +212,9 @@ def person_view(d: dict[str, Any]) -> None:
     table.add_column(overflow="fold", ratio=1)
     for t in d["timeline"]:
         other = t["other"]
-        who = "" if other is None else (other["name"] or f"person {other['id']}")
+        who_ = "" if other is None else who(other)
         what = t["text"] or t["object"] or ""
-        arrow = {"peer": f"-> {who}", "peer_in": f"<- {who}"}.get(t["direction"], t["direction"])
+        arrow = {"peer": f"-> {who_}", "peer_in": f"<- {who_}"}.get(t["direction"], t["direction"])
         table.add_row(
             t["occurred_at"][:16].replace("T", " "), safe(arrow), safe(t["verb"]),
             safe(t["channel"]), safe(what[:280]),
@@ -282,9 +289,9 @@ def nurture_queue(items: list[NurtureItem]) -> None:
         out.print("nothing to do today: the queue is empty")
         return
     for i in items:
-        who = i.person["name"] or next(iter(i.person["identities"]), f"person {i.person['id']}")
+        named = who(i.person)
         circle = f" ({i.circle})" if i.circle else ""
-        out.print(f"[bold]{i.id:>4}  {safe(i.kind)}[/bold]  {safe(who)}{safe(circle)}")
+        out.print(f"[bold]{i.id:>4}  {safe(i.kind)}[/bold]  {safe(named)}{safe(circle)}")
         out.print(f"      why:   {safe(i.reason)}")
         out.print(f"      next:  {safe(i.next_step)}")
         out.print(f"      draft: {safe_lines(i.draft, '             ')}")
@@ -306,7 +313,7 @@ def influencers_table(found: Influencers) -> None:
                          overflow="ellipsis", max_width=24 if name == "name" else None)  # fmt: skip
     for r in found.rows:
         p = r["person"]
-        shown = p["name"] or next(iter(p["identities"]), "")
+        shown = who(p)
         aff = "?" if r["affinity"] is None else f"{r['affinity']:.2f}"
         table.add_row(
             str(p["id"]), safe(shown), f"{r['influence']:.3f}", shown_percent(r["warmth_pct"]),

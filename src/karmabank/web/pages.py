@@ -37,7 +37,7 @@ from karmabank.web.security import (
     same,
     session_csrf,
 )
-from karmabank.web.templating import page
+from karmabank.web.templating import page, who
 
 if TYPE_CHECKING:
     from karmabank.store.open import Store
@@ -216,7 +216,7 @@ def person_page(
         if (kept := merged_away(store, ref)) is None:  # an old link to an absorbed person
             raise
         return RedirectResponse(kept, status_code=303)
-    title = person["name"] or f"person {person['id']}"
+    title = who(person)
     merges = merged_from(store, person["id"], unmerged, absorbed)  # "Merged from", notes
     return page("person.html", _context(request, auth, title, "people", person=person, **merges))
 

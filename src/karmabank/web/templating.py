@@ -9,14 +9,23 @@ from typing import Any
 import jinja2
 from fastapi.responses import HTMLResponse
 
+from karmabank.identities import display_name
+
 
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("karmabank.web", "templates"),
         autoescape=True,  # every template, whatever its name
         undefined=jinja2.StrictUndefined,
     )
+    env.globals["who"] = who
+    return env
+
+
+def who(person: dict[str, Any]) -> str:
+    """`who(p)` in a template: a person object's name, else their best identity."""
+    return display_name(person.get("name"), person.get("identities") or (), person["id"])
 
 
 def page(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
