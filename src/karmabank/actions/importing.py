@@ -134,7 +134,7 @@ def import_files(
         tally = _import_run(store, run_id, org_keys, source, files, batch_size, progress, now)
         report = ImportReport.of(run_id, tally, interrupted)
         with store.sessions.begin() as session:  # the run is done and audited, or neither
-            _finish_in(session, run_id, "done", now)
+            finish_run_in(session, run_id, "done", now)
             apply_retention_in(session, now=now, actor=actor)  # texts older than it go
             write_audit(
                 session, now=now, actor=actor, action="import", subject=f"import_run:{run_id}",
@@ -142,7 +142,7 @@ def import_files(
                          "errors": len(report.errors)},
             )  # fmt: skip
     if report.imported:
-        _sync_columns(store)
+        sync_columns(store)
     return report
 
 
@@ -208,7 +208,7 @@ def _import_run(
                 if progress:
                     progress.end_file()
     except BaseException:
-        _finish(store, run_id, "failed", now)
+        finish_run(store, run_id, "failed", now)
         raise
     finally:
         for file in files:
@@ -216,7 +216,7 @@ def _import_run(
     return tally
 
 
-def _sync_columns(store: Store) -> None:
+def sync_columns(store: Store) -> None:
     """Bring the columnar copy the rescore reads up to date now, while the user expects to
     wait, rather than at the next rescore. The copy is a cache: if it cannot be written here,
     the rescore builds it, so an import never fails for it."""
@@ -226,12 +226,12 @@ def _sync_columns(store: Store) -> None:
         pass
 
 
-def _finish(store: Store, run_id: int, status: str, now: datetime) -> None:
+def finish_run(store: Store, run_id: int, status: str, now: datetime) -> None:
     with store.sessions.begin() as session:
-        _finish_in(session, run_id, status, now)
+        finish_run_in(session, run_id, status, now)
 
 
-def _finish_in(session: Session, run_id: int, status: str, now: datetime) -> None:
+def finish_run_in(session: Session, run_id: int, status: str, now: datetime) -> None:
     session.execute(
         update(ImportRun).where(ImportRun.id == run_id).values(status=status, finished_at=now)
     )

@@ -14,6 +14,7 @@ import typer
 from karmabank.cli import (
     backup,
     charts,
+    connectors,
     data,
     merging,
     network,
@@ -75,12 +76,16 @@ app.command()(charts.report)
 app.command()(data.demo)
 app.command()(backup.backup)
 app.command()(backup.restore)
+app.command()(connectors.connections)
+app.command()(connectors.disconnect)
+app.command()(connectors.sync)
 app.command()(backtest)
 app.command()(serve)
 app.add_typer(recording.issue_app, name="issue")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(nurture.nurture_app, name="nurture")
 app.add_typer(merging.merge_app, name="merge")
+app.add_typer(connectors.connect_app, name="connect")
 app.add_typer(organization.org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")

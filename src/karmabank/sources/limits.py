@@ -17,11 +17,12 @@ their raw text cut at `MAX_RAW` characters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from karmabank.errors import DamagedFileError
 from karmabank.sources.base import BadRow, ParsedRow, Source, SourceItem
 from karmabank.sources.input_file import InputFile, printable, undecodable_byte
+from karmabank.sources.vocabulary import row_text
 
 MAX_IDENTITY_BYTES = 2_048
 MAX_NAME = 512
@@ -53,6 +54,20 @@ def read_items(source: Source, file: InputFile) -> Iterator[SourceItem]:
             yield item
     except DamagedFileError as e:
         yield BadRow(e.line, "", e.reason)
+
+
+def fetched_items(items: Iterable[SourceItem]) -> Iterator[SourceItem]:
+    """The rules above on items a live connector fetched (`karmabank.connectors`): their text
+    came decoded from JSON, so a row breaking a rule is quarantined with its fields as CSV."""
+    hint = "is not valid text"
+    for item in items:
+        if type(item) is ParsedRow:
+            reason = row_problem(item, hint)
+            if reason is not None:
+                item = BadRow(item.line, printable(row_text(item), MAX_RAW), reason)
+        elif type(item) is BadRow:
+            item = _stored_bad_row(item, hint)
+        yield item
 
 
 def _encoding_hint(encoding: str) -> str:
