@@ -52,8 +52,9 @@ class BackupReport:
 
 
 def backup_database(
-    *, db: str, path: Path, portable: bool = False, clock: datetime | None = None
-) -> BackupReport:
+    *, db: str, path: Path, portable: bool = False, clock: datetime | None = None,
+    actor: str = "cli",
+) -> BackupReport:  # fmt: skip
     """Back up the database `db` into the new file `path` (never replaced: an existing file is
     refused). `clock`: the time written as `created_at` (default now)."""
     from importlib.metadata import version
@@ -77,10 +78,29 @@ def backup_database(
             created_at=created.isoformat(), karmabank_version=version("karmabank"), counts=counts,
         )  # fmt: skip
         write_archive(path, manifest, members)
+    audit_backup(url, revision, created, actor, "backup",
+           {"file": str(path), "payload": payload, "rows": sum(counts.values())})  # fmt: skip
     return BackupReport(
         path, payload, backend, revision, counts, path.stat().st_size, created,
         time.perf_counter() - started, note,
     )  # fmt: skip
+
+
+def audit_backup(
+    url: str, revision: str, now: datetime, actor: str, action: str, details: dict[str, Any]
+) -> None:
+    """The audit entry of a backup (in the database backed up) or a restore (in the database
+    restored), once the work is done; a database at an older schema (`init` upgrades it) is
+    not written to."""
+    from karmabank.actions.audit import audit_change
+    from karmabank.store.migrate import head_revision
+    from karmabank.store.open import open_store
+
+    if revision != head_revision():
+        return
+    with open_store(url) as store:
+        audit_change(store, now=now, actor=actor, action=action, subject="database",
+                     details=details)  # fmt: skip
 
 
 def _payload(

@@ -23,12 +23,14 @@ import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from karmabank.actions.backup import audit_backup
 from karmabank.actions.database import DatabaseSettings
 from karmabank.errors import BackupError, ConfigError, StoreError
 
@@ -58,7 +60,7 @@ class RestoreReport:
 
 
 def restore_database(
-    *, path: Path, settings: DatabaseSettings, force: bool = False
+    *, path: Path, settings: DatabaseSettings, force: bool = False, actor: str = "cli"
 ) -> RestoreReport:
     """Restore the backup `path` into `settings.db` (see the module's docstring)."""
     from karmabank.store import migrate
@@ -94,6 +96,9 @@ def restore_database(
         else:
             counts = _into_postgresql(url, manifest, folder, str(path), clear=bool(held))
     shutil.rmtree(columns_dir(url, settings.columns_base), ignore_errors=True)
+    done = {"file": str(path), "payload": manifest.payload, "replaced_rows": held,
+            "rows": sum(counts.values()), "backup_schema": manifest.schema_revision}  # fmt: skip
+    audit_backup(url, migrate.head_revision(), datetime.now(UTC), actor, "restore", done)
     return RestoreReport(
         path, shown, manifest.payload, manifest.source_backend, manifest.schema_revision,
         migrate.head_revision(), counts, held, time.perf_counter() - started,
