@@ -110,7 +110,7 @@ def test_an_erased_person_leaves_nothing_and_never_comes_back(store: Store, tmp_
     assert done.tombstones == 2 and done.rescored
     assert done.removed["activity"] == 3 and done.removed["identity"] == 2
     again = import_files(store=store, fmt="csv", paths=files, options={}, now=NOW)
-    assert again.skip_reasons == {"erased person": 4}  # hers, Bob's reply to her, her bad row
+    assert again.skip_reasons == {"erased": 4}  # hers, Bob's reply to her, her bad row
     assert again.imported == 0 and again.quarantined == 0
 
     assert _found_in_tables(store) == []

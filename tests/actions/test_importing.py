@@ -118,7 +118,7 @@ def test_erased_people_are_never_reimported(store: Store, tmp_path: Path) -> Non
     g = tmp_path / "b.csv"
     g.write_text("occurred_at,person,verb,direction\n2026-05-02,ada@example.org,comment,in\n")
     r = import_files(store=store, fmt="csv", paths=[g], options={}, now=NOW)
-    assert (r.imported, r.skipped, r.skip_reasons) == (0, 1, {"erased person": 1})
+    assert (r.imported, r.skipped, r.skip_reasons) == (0, 1, {"erased": 1})
 
 
 def test_edgelist_org_directions_in_the_store(store: Store, tmp_path: Path) -> None:

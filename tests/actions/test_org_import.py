@@ -217,7 +217,7 @@ def test_content_no_database_stores_is_quarantined_and_an_erased_person_skipped(
     monkeypatch.setattr(registry, "load", lambda name, options: _BadContentSource(options))
     report = import_files(store=store, fmt="archive", paths=[archive], options={}, now=NOW)
     assert (report.imported, report.duplicates, report.skipped, report.quarantined) == (1, 0, 1, 4)
-    assert report.skip_reasons == {"erased person": 1}
+    assert report.skip_reasons == {"erased": 1}
     reasons = [e.reason for e in report.errors]
     assert reasons[0].startswith("text contains a NUL character")
     assert reasons[1] == "title is too long: 5,000 characters (at most 2,048)"

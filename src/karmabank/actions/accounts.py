@@ -41,6 +41,7 @@ class Permission(StrEnum):
     READ = "read"
     WRITE = "write"
     MANAGE_USERS = "manage_users"
+    ERASE = "erase"  # a person, for good (`actions/erasure.py`)
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from karmabank.actions.erasure_scrub import Needles, scrub_mentions
@@ -35,6 +35,7 @@ from karmabank.actions.people import find_person
 from karmabank.errors import NotFoundError
 from karmabank.measures.settings import MeasureSettings
 from karmabank.model import IdentityKey
+from karmabank.store import chart_cache
 from karmabank.store import connections as _connections  # noqa: F401  (its table is scrubbed)
 from karmabank.store.erasures import ErasedIdentity, identity_hash
 from karmabank.store.identity_names import IdentityName
@@ -74,15 +75,52 @@ class Erasure:
                 "rescored": self.rescored}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ErasureTarget:
+    """Whom `erase` would erase, and how much of them there is (what a confirmation shows)."""
+
+    person_id: int
+    name: str | None
+    identities: tuple[str, ...]
+    activities: int
+    asks: int
+
+    @property
+    def shown(self) -> str:
+        return f"{self.name or (self.identities or ('a person',))[0]} (id:{self.person_id})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"person_id": self.person_id, "name": self.name,
+                "identities": list(self.identities), "activities": self.activities,
+                "asks": self.asks}  # fmt: skip
+
+
+def erasure_target(*, store: Store, ref: str) -> ErasureTarget:
+    """The person `ref` names, as `erase_person` would find them (NotFoundError the same)."""
+    with store.sessions() as session:
+        person = _erasable(session, ref)
+        acts = session.scalar(select(func.count()).select_from(Activity).where(
+            or_(Activity.person_id == person.id, Activity.target_id == person.id)))  # fmt: skip
+        asks = session.scalar(select(func.count()).select_from(Ask).where(
+            Ask.person_id == person.id))  # fmt: skip
+        idents = tuple(f"{i.platform}:{i.key}" for i in person.identities)
+        return ErasureTarget(person.id, person.name, idents, int(acts or 0), int(asks or 0))
+
+
+def _erasable(session: Session, ref: str) -> Person:
+    person = find_person(session, ref)
+    if person.erased:
+        raise NotFoundError(f"person id:{person.id} was erased already")
+    return person
+
+
 def erase_person(
     *, store: Store, ref: str, now: datetime, actor: str, settings: MeasureSettings | None,
 ) -> Erasure:  # fmt: skip
     """Erase the person `ref` names (NotFoundError for nobody, or someone already erased); with
     `settings`, rescore at `now` afterwards (the columnar copy and snapshot rewritten)."""
     with store.sessions.begin() as session:
-        person = find_person(session, ref)
-        if person.erased:
-            raise NotFoundError(f"person id:{person.id} was erased already")
+        person = _erasable(session, ref)
         done = _erase_rows(session, person, now=now)
         write_audit(session, now=now, actor=actor, action="erase", subject=f"person:{person.id}",
                     details={"tombstones": done.tombstones, "removed": done.removed,
@@ -92,6 +130,7 @@ def erase_person(
 
         rescore(store=store, now=now, settings=settings)
         done = Erasure(done.person_id, done.tombstones, done.removed, done.mentions, True)
+    chart_cache.drop_all(store.columns_dir)  # drawings made before: they may show them
     _compact(store)
     return done
 

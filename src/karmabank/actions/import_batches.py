@@ -28,7 +28,7 @@ from karmabank.sources.base import (
 from karmabank.sources.limits import read_items
 from karmabank.sources.vocabulary import RowVocabulary, row_text
 from karmabank.store.bulk import ActivityTuple, BulkWriter
-from karmabank.store.erasures import erased_mentions
+from karmabank.store.erasures import SKIP_REASON, erased_mentions
 from karmabank.store.open import Store
 
 MAX_REPORTED_ERRORS = 100
@@ -130,7 +130,7 @@ class Batcher:
         inserted += ours.imported
         bad.extend(ours.bad)
         if theirs := erased_mentions(conn, [b.raw for b in bad]):  # an erased person's bad row
-            skipped["erased person"] += len(theirs)
+            skipped[SKIP_REASON] += len(theirs)
             bad = [b for i, b in enumerate(bad) if i not in theirs]
         _quarantine(conn, self.run_id, stored_as, bad, self.now_us)
         n_skipped = skipped.total()
@@ -188,7 +188,7 @@ class Batcher:
                 target_id, target_erased = people[r.target]
                 erased = erased or target_erased
             if erased:
-                skipped["erased person"] += 1
+                skipped[SKIP_REASON] += 1
                 continue
             if r.name:
                 names[pid] = r.name

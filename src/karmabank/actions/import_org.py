@@ -46,6 +46,7 @@ from karmabank.sources.limits import (
     character_problem,
 )
 from karmabank.store.bulk import BulkWriter
+from karmabank.store.erasures import SKIP_REASON
 from karmabank.store.org_tables import OrgContent
 
 ITSELF = "the organization itself"
@@ -224,7 +225,7 @@ def store_org_items(
                 bad.append(BadRow(o.line, printable(str(o.person), MAX_RAW), str(e)))
                 continue
             if erased:
-                skipped["erased person"] += 1
+                skipped[SKIP_REASON] += 1
             else:
                 wanted.append((pid, channel))
     opted = store_opt_outs(conn, wanted, now_us, f"import_run:{run_id}")

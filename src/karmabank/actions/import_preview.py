@@ -28,6 +28,7 @@ from karmabank.model import IdentityKey, check_channel, from_micros
 from karmabank.sources import registry
 from karmabank.sources.base import InputFile, OrgIdentityRow, ParsedRow
 from karmabank.store.bulk import BulkWriter
+from karmabank.store.erasures import SKIP_REASON
 from karmabank.store.open import Store
 from karmabank.store.org_tables import OptOut, OrgContent
 from karmabank.store.tables import Activity, OrgIdentity
@@ -161,7 +162,7 @@ def _preview_batch(
         if r.target is not None:
             erased = erased or people.get(r.target, (0, False))[1]
         if erased:
-            skipped["erased person"] += 1
+            skipped[SKIP_REASON] += 1
         else:
             kept.append(r)
     fresh = _count_new(stored.new_keys(Activity.source_key, [r.source_key for r in kept]),
@@ -218,7 +219,7 @@ def _preview_org(
             continue
         pid, erased = people.get(o.person, (0, False))
         if erased:
-            skipped["erased person"] += 1
+            skipped[SKIP_REASON] += 1
             continue
         pair = (pid or o.person, channel)
         if pair in pairs or (pid and _opted_out(stored, pid, channel)):

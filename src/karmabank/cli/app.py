@@ -24,6 +24,7 @@ from karmabank.cli import (
 )
 from karmabank.cli.backtest import backtest
 from karmabank.cli.campaigns import campaign_app
+from karmabank.cli.erase import erase
 from karmabank.cli.web import serve, token_app, user_app
 
 app = typer.Typer(
@@ -76,6 +77,7 @@ app.command()(charts.report)
 app.command()(data.demo)
 app.command()(backup.backup)
 app.command()(backup.restore)
+app.command()(erase)
 app.command()(connectors.connections)
 app.command()(connectors.disconnect)
 app.command()(connectors.sync)

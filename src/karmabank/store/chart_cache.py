@@ -58,3 +58,13 @@ def keep_text(directory: Path, token: str, name: str, suffix: str, text: str) ->
 
 def keep_json(directory: Path, token: str, name: str, value: dict[str, Any]) -> None:
     keep_text(directory, token, name, ".json", json.dumps(value))
+
+
+def drop_all(directory: Path) -> int:
+    """Remove every cached chart, whatever its token (after an erasure: a drawing made before it
+    may show the erased person); how many files went."""
+    gone = 0
+    for p in directory.glob(f"{PREFIX}*") if directory.is_dir() else ():
+        p.unlink(missing_ok=True)
+        gone += 1
+    return gone

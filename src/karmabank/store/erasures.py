@@ -25,6 +25,7 @@ from karmabank.model import IdentityKey
 from karmabank.store.tables import Base, Organization
 
 _CHUNK = 1_000
+SKIP_REASON = "erased"  # an erased person's row in an import report: `skipped N: erased`
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")  # in a raw row: an email or a handle
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture, people
+from karmabank.actions.erasure import erase_person
 from karmabank.actions.listing import stream_people
 from karmabank.actions.mobilization import plan_campaign
 from karmabank.actions.recording import ActivityView, record_activity
@@ -20,7 +21,16 @@ from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.model import Circle, Direction, Flag, RhythmStatus, Stage
 from karmabank.settings import parse_instant
 from karmabank.web import schemas as s
-from karmabank.web.security import Owner, Reader, StateDep, StoreDep, Writer, session_csrf
+from karmabank.web.security import (
+    Auth,
+    Owner,
+    Reader,
+    StateDep,
+    StoreDep,
+    Writer,
+    requires,
+    session_csrf,
+)
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": s.Problem, "description": "A value the action refused (the detail says why)"},
@@ -30,6 +40,7 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
     409: {"model": s.Problem, "description": "Ambiguous name, do-not-contact, refused merge"},
 }
 router = APIRouter(prefix="/api", responses=_PROBLEMS)
+Eraser = Annotated[Auth, Depends(requires(accounts.Permission.ERASE))]
 
 Now = Annotated[
     s.Instant | None,
@@ -107,6 +118,16 @@ def flag_route(auth: Writer, store: StoreDep, state: StateDep, ref: PersonRefPat
     p = people.set_flag(store=store, ref=ref, flag=Flag(body.flag), on=body.on,
                         now=state.settings.clock(), actor=auth.actor)  # fmt: skip
     return {"person": p.as_json(), "flag": body.flag, "on": body.on}
+
+
+@router.post("/people/{ref:path}/erase", response_model=s.ErasureOut, tags=["people"])
+def erase_route(auth: Eraser, store: StoreDep, state: StateDep,
+                ref: PersonRefPath) -> dict[str, Any]:  # fmt: skip
+    """Erase the person for good (`karmabank erase`): their names, identities and activities
+    go, a tombstone of salted hashes keeps imports and syncs from bringing them back, the
+    scores are recomputed. Owners only; 404 for nobody or someone already erased."""
+    return erase_person(store=store, ref=ref, now=state.settings.clock(), actor=auth.actor,
+                        settings=state.measures).as_json()  # fmt: skip
 
 
 @router.post("/activities", status_code=201, response_model=s.ActivityOut, tags=["people"])

@@ -46,7 +46,7 @@ def _state(web: WebSettings) -> WebState:
 
 def create_app(settings: Settings | WebSettings) -> FastAPI:
     """The app over `settings.db` (which must exist and be at the newest schema)."""
-    from karmabank.web import api, auth, merge_api, merge_pages, pages, team
+    from karmabank.web import api, auth, erase_page, merge_api, merge_pages, pages, team
 
     web = settings if isinstance(settings, WebSettings) else WebSettings.from_settings(settings)
     state = _state(web)
@@ -86,6 +86,7 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(team.router)
     app.include_router(merge_pages.router)
+    app.include_router(erase_page.router)
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app

@@ -104,6 +104,17 @@ class FlagOut(BaseModel):
     on: bool
 
 
+class ErasureOut(BaseModel):
+    """What an erasure did, in counts only (what its audit entry says too)."""
+
+    person_id: int
+    erased: bool
+    tombstones: int
+    removed: dict[str, int]
+    mentions_rewritten: dict[str, int]
+    rescored: bool
+
+
 class IssueIn(BaseModel):
     name: Name
     keywords: list[Keyword] = Field(min_length=1, max_length=200)
