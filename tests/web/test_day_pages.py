@@ -3,7 +3,9 @@ store plus a few people without a name: every page names them by their best iden
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,37 @@ def test_people_without_a_name_are_shown_by_their_best_identity(client: TestClie
     assert "<h1>@ann@host.social</h1>" in ann
     assert ">node 1054</a>" in ann  # the timeline names the other side too
     assert "<title>node 1054 · karmabank</title>" in client.get("/people/1054").text
+
+
+def test_every_page_says_when_its_scores_are_as_of(client: TestClient) -> None:
+    form_login(client, "viewer")
+    for path in ("/", "/people", "/people/1", "/influencers", "/campaigns", "/merge-review"):
+        r = client.get(path)
+        if r.status_code == 403:  # the merge review is for writers
+            continue
+        assert "Scores as of 2026-06-01 12:00 UTC." in r.text, path
+        assert 'id="stale"' not in r.text, path  # the data is fresh
+
+
+def test_historical_data_offers_the_network_as_of_its_last_activity(
+    db_url: str, tmp_path: Path
+) -> None:
+    build_store(db_url, tmp_path)  # newest activity: NOW - 1 day; the app runs 400 days later
+    later = NOW + timedelta(days=400)
+    with TestClient(create_app(WebSettings(db=db_url, now=later)), follow_redirects=False) as c:
+        form_login(c, "viewer")
+        people = c.get("/people?status=active")
+        assert people.text.count('id="stale"') == 1 and "Nobody matches." in people.text
+        link = re.search(r'href="(/as-of\?day=([0-9-]+)&amp;next=/people)"', people.text)
+        assert link is not None and link.group(2) == NOW.date().isoformat()
+        go = c.get(link.group(1).replace("&amp;", "&"))
+        assert go.status_code == 303 and go.headers["location"] == "/people"
+        then = c.get("/people?status=active").text
+        assert 'id="stale"' not in then and "Ada Lovelace" in then  # active as of then
+        assert f"viewing the network as of {NOW.date()}" in then
+        assert "Scores as of 2026-06-01 00:00 UTC" in then
+        back = c.get("/as-of?next=/people")
+        assert back.status_code == 303 and 'id="stale"' in c.get("/").text
+        for bad in ("2026-13-01", "1800-01-01", "tomorrow"):
+            assert c.get(f"/as-of?day={bad}").status_code == 400, bad
+        assert c.get("/as-of?day=2026-01-01&next=//evil.example").headers["location"] == "/"

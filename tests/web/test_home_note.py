@@ -31,8 +31,10 @@ def test_home_says_when_the_newest_activity_is_long_past(db_url: str, tmp_path: 
     text = _home(WebSettings(db=db_url, now=later))
     assert (
         f'<p class="note" id="stale" role="note">Note: the newest activity is from {newest}, '
-        f"401 days ago: run `karmabank serve --now {then}` to see the network as it was then.</p>"
+        f'401 days ago: <a href="/as-of?day={then}&amp;next=/">view the network as of {then}</a>'
+        " to see it as it was then.</p>"
     ) in text
+    assert text.count('id="stale"') == 1  # said once
     assert 'id="stale"' not in _home(WebSettings(db=db_url, now=NOW))
 
 

@@ -6,7 +6,7 @@ long past, where everyone looks dormant unless you look at it as of then."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -65,21 +65,45 @@ def newest_activity(store: Store) -> datetime | None:
     return as_time(value)
 
 
-def stale_hint(store: Store, now: datetime, advice: str = "add --now {then}") -> str | None:
-    """A one-line hint when the newest activity is far older than `now`: everyone would look
-    dormant and the queue empty, though the network was alive as of then. `advice` says how
-    to look at it then (`{then}`: the day after the newest activity)."""
+@dataclass(frozen=True)
+class StaleNetwork:
+    """The newest activity is far older than `now`: when it was, how long ago (`401 days`,
+    `3 years`), and the day to look at the network as of (the day after it, ISO)."""
+
+    newest: str
+    ago: str
+    then: str
+
+
+def stale_network(store: Store, now: datetime) -> StaleNetwork | None:
+    """`StaleNetwork` when the newest activity is far older than `now` (everyone would look
+    dormant and the queue empty, though the network was alive as of then), else None."""
     newest = newest_activity(store)
     if newest is None or now - newest <= STALE_AFTER:
         return None
-    return stale_sentence(newest, now, advice)
+    return stale_facts(newest, now)
 
 
-def stale_sentence(newest: datetime, now: datetime, advice: str = "add --now {then}") -> str:
+def stale_facts(newest: datetime, now: datetime) -> StaleNetwork:
     days = (now - newest).days
     ago = f"{days // 365} years" if days >= 730 else f"{days} days"
     then = (newest + timedelta(days=1)).date().isoformat()  # as of the end of that day
+    return StaleNetwork(newest.date().isoformat(), ago, then)
+
+
+def stale_hint(store: Store, now: datetime, advice: str = "add --now {then}") -> str | None:
+    """A one-line hint when the newest activity is far older than `now` (`stale_network`).
+    `advice` says how to look at it then (`{then}`: the day after the newest activity)."""
+    stale = stale_network(store, now)
+    return None if stale is None else _sentence(stale, advice)
+
+
+def stale_sentence(newest: datetime, now: datetime, advice: str = "add --now {then}") -> str:
+    return _sentence(stale_facts(newest, now), advice)
+
+
+def _sentence(stale: StaleNetwork, advice: str) -> str:
     return (
-        f"the newest activity is from {newest.date().isoformat()}, {ago} ago: "
-        f"{advice.format(then=then)} to see the network as it was then"
+        f"the newest activity is from {stale.newest}, {stale.ago} ago: "
+        f"{advice.format(then=stale.then)} to see the network as it was then"
     )

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Reques
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture
-from karmabank.actions.clock import stale_hint
 from karmabank.actions.listing import stream_people
 from karmabank.actions.mobilization import plan_campaign
 from karmabank.actions.people import iso
@@ -26,6 +25,7 @@ from karmabank.bounds import MAX_SNOOZE_DAYS
 from karmabank.errors import NotFoundError
 from karmabank.model import Circle, RhythmStatus, Stage
 from karmabank.web import schemas as s
+from karmabank.web.as_of import AS_OF_COOKIE, as_of_day, page_now, safe_next, time_context
 from karmabank.web.merge_views import merged_away, merged_from
 from karmabank.web.security import (
     CSRF_FIELD,
@@ -34,6 +34,7 @@ from karmabank.web.security import (
     Auth,
     StateDep,
     StoreDep,
+    cookie_secure,
     same,
     session_csrf,
 )
@@ -69,6 +70,7 @@ def page_auth(request: Request, store: StoreDep, state: StateDep) -> Auth:
     if user is None or session_id is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target if request.method == "GET" else "/")
+    request.state.page_store = store  # for the time the page's scores are as of (base.html)
     return Auth(user, "session", session_id)
 
 
@@ -100,6 +102,8 @@ def _context(request: Request, auth: Auth, title: str, nav: str, **rest: Any) ->
         "can_write": accounts.may(auth.user.role, accounts.Permission.WRITE),
         "csrf_field": CSRF_FIELD, "csrf_token": session_csrf(auth.session_id),
         "path": request.url.path, "scores_note": getattr(request.state, "scores_note", None),
+        **time_context(request, getattr(request.state, "page_store", None),
+                       request.app.state.karmabank),
         **rest,
     }  # fmt: skip
 
@@ -113,14 +117,13 @@ def _htmx(request: Request) -> bool:
 
 @router.get("/", response_class=HTMLResponse)
 def home_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep) -> Response:
-    now = state.settings.clock()
+    now = page_now(request, state)
     settings = state.measures
     queue = nurture.nurture_queue(store=store, now=now, settings=settings, limit=None)
     status = network_status(store=store, now=now, settings=settings)
     statuses = [(name, status["statuses"].get(name, 0)) for name in RhythmStatus]
-    stale = stale_hint(store, now, "run `karmabank serve --now {then}`")
     context = _context(request, auth, "Today", "home", queue=[i.as_json() for i in queue],
-                       status=status, statuses=statuses, stale=stale,
+                       status=status, statuses=statuses,
                        most=max([n for _, n in statuses] + [1]))  # fmt: skip
     return page("home.html", context)
 
@@ -159,6 +162,25 @@ def nurture_snooze_page(
     return _after_nurture(request, row.id, "snoozed", f"back after {iso(row.snoozed_until)}")
 
 
+@router.get("/as-of")
+def as_of_page(
+    request: Request, auth: PageAuth, state: StateDep,
+    day: Annotated[str, Query(max_length=10)] = "",
+    back: Annotated[str, Query(alias="next", max_length=2000)] = "/",
+) -> Response:
+    """View the network as of `day` (YYYY-MM-DD) from now on in this browser; no day: as of
+    now again. Back to `next`, a path on this site."""
+    answer = RedirectResponse(safe_next(back), status_code=303)
+    if not day:
+        answer.delete_cookie(AS_OF_COOKIE, path="/")
+    elif as_of_day(day) is None:
+        raise HTTPException(400, f"not a day YYYY-MM-DD between 1900 and 2200: {day!r}")
+    else:
+        answer.set_cookie(AS_OF_COOKIE, day, path="/", httponly=True, samesite="lax",
+                          secure=cookie_secure(request, state.settings))  # fmt: skip
+    return answer
+
+
 # -- people ------------------------------------------------------------------------------------
 
 
@@ -181,7 +203,7 @@ def people_page(
                "stage": _choice(stage, tuple(Stage))}  # fmt: skip
     query = " ".join(q.split()) or None
     rows = [r for chunk in stream_people(
-        store=store, now=state.settings.clock(), settings=state.measures,
+        store=store, now=page_now(request, state), settings=state.measures,
         limit=offset + PAGE_SIZE + 1, query=query, circle=filters["circle"],
         status=filters["status"], stage=filters["stage"], details=True,
     ) for r in chunk]  # fmt: skip
@@ -210,7 +232,7 @@ def person_page(
     if not 1 <= len(ref) <= 300:
         raise HTTPException(404, "no such person")
     try:
-        person = person_scores(store=store, ref=ref, now=state.settings.clock(),
+        person = person_scores(store=store, ref=ref, now=page_now(request, state),
                                settings=state.measures).as_json()  # fmt: skip
     except NotFoundError:
         if (kept := merged_away(store, ref)) is None:  # an old link to an absorbed person
@@ -304,7 +326,7 @@ def influencers_page(
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> Response:  # fmt: skip
     found = influencers.find_influencers(
-        store=store, now=state.settings.clock(), settings=state.measures,
+        store=store, now=page_now(request, state), settings=state.measures,
         issue=issue.strip() or None, limit=limit,
     )  # fmt: skip
     context = _context(
