@@ -108,6 +108,7 @@ def build_store(db: str, folder: Path) -> None:
 @dataclass
 class Server:
     url: str
+    db: str = ""  # the store's SQLite path (the report test reads it offline)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             pytest.fail("the server did not start within 30 s")
         time.sleep(0.05)
     port = uv.servers[0].sockets[0].getsockname()[1]
-    yield Server(f"http://127.0.0.1:{port}")
+    yield Server(f"http://127.0.0.1:{port}", db)
     uv.should_exit = True
     thread.join(timeout=10)
 
