@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, text
 
+from karmabank.actions.charts import network_charts, person_rhythm_svg
 from karmabank.actions.erasure import erase_person
 from karmabank.actions.importing import import_files
 from karmabank.actions.organization import ensure_organization
@@ -59,22 +60,26 @@ def _with_an_ask(store: Store, email: str) -> None:
                   reason="Ada Lovelace is warm", draft="Dear Ada Lovelace, ..."))  # fmt: skip
 
 
-def _found_in_tables(store: Store) -> list[str]:
+def found_in_tables(store: Store, secrets: tuple[str, ...] = SECRET) -> list[str]:
+    """Any of `secrets` in any column of any row of any table (each row as text)."""
     hits = []
     with store.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             for row in conn.execute(select(table)):
                 shown = " ".join(str(v) for v in row).casefold()
-                hits += [f"{table.name}: {s}" for s in SECRET if s.casefold() in shown]
+                hits += [f"{table.name}: {s}" for s in secrets if s.casefold() in shown]
     return hits
 
 
 def _found_in_files(folders: list[Path], person_id: int) -> list[str]:
-    """Her email or name in any file's bytes (the SQLite file and its log included), or her id
-    in a person column of any Parquet file (the columnar copy holds ids, not names)."""
+    """Her email or name in any file's bytes (the SQLite file and its log included), her id in
+    a person column of any Parquet file (the columnar copy holds ids, not names) or in the name
+    of a cached chart (`charts-<token>-person.<id>.svg`, her rhythm strip)."""
     hits = []
     for folder in folders:
         for f in (p for p in folder.rglob("*") if p.is_file() and p.parent.name != "in"):
+            if f".person.{person_id}." in f.name or f"-person.{person_id}." in f.name:
+                hits.append(f"{f}: her chart")
             data = f.read_bytes().lower()
             hits += [f"{f}: {s}" for s in SECRET if s.casefold().encode() in data]
             if f.suffix == ".parquet":
@@ -103,7 +108,10 @@ def test_an_erased_person_leaves_nothing_and_never_comes_back(store: Store, tmp_
     with store.sessions() as s:
         ada = s.execute(text("SELECT person_id FROM identity WHERE key = 'ada@example.org'"))
         ada_id = int(ada.scalar_one())
-    assert _found_in_tables(store) and _found_in_files(folders, ada_id)  # the test can fail
+    network_charts(store=store, now=NOW, settings=settings)  # the chart cache, her strip too
+    assert "<svg" in person_rhythm_svg(store=store, person_id=ada_id, now=NOW, settings=settings)
+    assert found_in_tables(store) and _found_in_files(folders, ada_id)  # the test can fail
+    assert any("her chart" in hit for hit in _found_in_files(folders, ada_id))
 
     done = erase_person(store=store, ref="ada@example.org", now=NOW, actor="cli",
                         settings=settings)  # fmt: skip
@@ -113,7 +121,7 @@ def test_an_erased_person_leaves_nothing_and_never_comes_back(store: Store, tmp_
     assert again.skip_reasons == {"erased": 4}  # hers, Bob's reply to her, her bad row
     assert again.imported == 0 and again.quarantined == 0
 
-    assert _found_in_tables(store) == []
+    assert found_in_tables(store) == []
     assert _found_in_files(folders, ada_id) == []
     with store.sessions() as s:
         assert s.scalar(select(func.count()).select_from(ErasedIdentity)) == 2
