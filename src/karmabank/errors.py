@@ -120,3 +120,8 @@ class StoredTimeOutOfRange(KarmabankError, OverflowError):
 
 class SemanticUnavailable(KarmabankError):
     """The semantic method cannot run here; the message is one line ending in "using BM25"."""
+
+
+class SparkUnavailable(KarmabankError):
+    """`--engine spark` cannot run here (no PySpark, no Java, an unreachable master, Parquet it
+    cannot read, a failed job): one line saying why, raised before anything is written."""

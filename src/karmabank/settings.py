@@ -15,6 +15,11 @@ defaults:
     KARMABANK_SECRETS_FILE      connections' secrets, NAME=value lines, mode 0600
     KARMABANK_SYNC_BACKOFF      seconds before a sync's first retry (doubles each retry; default 1)
     KARMABANK_SYNC_MAX_WAIT     seconds one request of a sync may wait in all (default 300)
+    KARMABANK_ENGINE            what runs `rescore`'s measures: duckdb (default) or spark
+    KARMABANK_SPARK_MASTER      Spark's master for --engine spark (default local[2])
+    KARMABANK_SPARK_COLUMNS     the columnar copy's folder as Spark's executors read it (a
+                                shared path or object store URL; default: its local path)
+    JAVA_HOME                   the Java 17 Spark runs on (default: java on the PATH)
     KARMABANK_<SECTION>_<KEY>   a measure setting, over karmabank.toml's `[section] key`
 
 A bad value is a `ConfigError` naming the key and the file (or the variable) it came from.
@@ -46,6 +51,20 @@ class SyncSettings:
 
     backoff: float = 1.0  # seconds before the first retry of a 5xx or connection error; doubles
     max_wait: float = 300.0  # seconds one request may spend waiting in all (retries, 429s)
+
+
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What runs the rescore's measures (`docs/scale.md`)."""
+
+    name: str = "duckdb"  # ENGINES
+    spark_master: str = "local[2]"
+    spark_conf: tuple[tuple[str, str], ...] = ()  # --spark-conf K=V, in order
+    spark_columns: str | None = None  # the copy's folder as executors see it; None: local path
+    java_home: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,4 +169,29 @@ def load_settings(
             backoff=_seconds(env, "KARMABANK_SYNC_BACKOFF", SyncSettings.backoff),
             max_wait=_seconds(env, "KARMABANK_SYNC_MAX_WAIT", SyncSettings.max_wait),
         ),
+    )
+
+
+def engine_settings(
+    env: Mapping[str, str], *, name: str | None = None, master: str | None = None,
+    conf: tuple[str, ...] = (),
+) -> EngineSettings:  # fmt: skip
+    """The engine: explicit values (--engine, --spark-master, --spark-conf K=V) over
+    `KARMABANK_ENGINE`, `KARMABANK_SPARK_MASTER`, `KARMABANK_SPARK_COLUMNS` and `JAVA_HOME`."""
+    chosen = (name or env.get("KARMABANK_ENGINE") or EngineSettings.name).strip().lower()
+    if chosen not in ENGINES:
+        where = "--engine" if name else "KARMABANK_ENGINE"
+        raise ConfigError(f"{where}: {chosen!r} is not one of {', '.join(ENGINES)}")
+    pairs = []
+    for text in conf:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--spark-conf: {text!r} is not KEY=VALUE")
+        pairs.append((key.strip(), value.strip()))
+    return EngineSettings(
+        name=chosen,
+        spark_master=master or env.get("KARMABANK_SPARK_MASTER") or EngineSettings.spark_master,
+        spark_conf=tuple(pairs),
+        spark_columns=env.get("KARMABANK_SPARK_COLUMNS") or None,
+        java_home=env.get("JAVA_HOME") or None,
     )

@@ -30,8 +30,10 @@ from karmabank.frames import (
     ParquetFiles,
 )
 from karmabank.measures import nurture
+from karmabank.measures.engines import DUCKDB, SqlEngine
 from karmabank.measures.network import NetworkScores, NetworkSummary, score_network
 from karmabank.measures.settings import MeasureSettings
+from karmabank.settings import EngineSettings
 from karmabank.store import arrow_io
 from karmabank.store.columns import ActivityColumns, Snapshot, SyncReport
 from karmabank.store.open import Store
@@ -48,10 +50,12 @@ TRANSITION_SCHEMA = arrow_io.schema_of(
 )
 STATE_SCHEMA = arrow_io.schema_of(ScoreState.__table__)
 # What the last rescore leaves beside the columnar copy: the history the next rescore needs and
-# the few scores the nurture queue reads, so neither has to scan a million rows of person_score.
+# the few scores the nurture queue and the planner (who may be asked, and by which rule not)
+# read, so none has to scan a million rows of person_score.
 SNAPSHOT_SCHEMA = pa.schema(
     [*PREVIOUS_SCHEMA, *(SCORE_SCHEMA.field(n).with_nullable(True)
-                         for n in ("status", "warmth", "tenure_days", "cadence_used")),
+                         for n in ("status", "warmth", "tenure_days", "cadence_used",
+                                   "ask_ready", "ask_rule")),
      ("last_in_before_window", pa.int64()), ("last_at", pa.int64())]
 )  # fmt: skip
 
@@ -118,10 +122,24 @@ def flagged_people(conn: Any) -> pa.Table:
     )
 
 
+def sql_engine(chosen: EngineSettings) -> SqlEngine:
+    """The engine the settings name (`measures.engines`; Spark's is made, not started)."""
+    if chosen.name != "spark":
+        return DUCKDB
+    from karmabank.measures.spark import SparkEngine
+
+    return SparkEngine(
+        master=chosen.spark_master, conf=dict(chosen.spark_conf),
+        columns_url=chosen.spark_columns, java_home=chosen.java_home,
+    )  # fmt: skip
+
+
 def rescore(
-    *, store: Store, now: datetime, settings: MeasureSettings, threads: int | None = None
-) -> RescoreReport:
-    """Recompute every score at `now`. Twice at the same `now`, the same scores."""
+    *, store: Store, now: datetime, settings: MeasureSettings, threads: int | None = None,
+    engine: SqlEngine = DUCKDB,
+) -> RescoreReport:  # fmt: skip
+    """Recompute every score at `now`. Twice at the same `now`, the same scores, on either
+    engine (`sql_engine`); nothing is written if the engine fails."""
     started = time.perf_counter()
     apply_retention(store=store, now=now, actor="retention")  # texts past it: no measure reads them
     data = data_version(store)
@@ -135,7 +153,7 @@ def rescore(
         result = score_network(
             sync.source(), now=now, settings=settings, flags=flags, acted=acted,
             previous=previous, previous_now=None if before is None else before.scored_at,
-            threads=threads,
+            threads=threads, engine=engine,
         )  # fmt: skip
         last = LastRescore.made(
             now=now, clock=datetime.now(UTC), data=data, settings=settings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from karmabank.cli import render
 from karmabank.cli.options import Db, Json, Now, opened
 from karmabank.cli.output import print_json, stale_note
 from karmabank.model import Flag
+from karmabank.settings import engine_settings
 
 
 def people(
@@ -124,12 +126,32 @@ def influencers(
         render.influencers_table(found)
 
 
-def rescore(db: Db = None, now: Now = None, json_: Json = False) -> None:
+def rescore(
+    db: Db = None,
+    now: Now = None,
+    json_: Json = False,
+    engine: Annotated[
+        str | None, typer.Option(help="duckdb (default, $KARMABANK_ENGINE) or spark.")
+    ] = None,
+    spark_master: Annotated[
+        str | None, typer.Option(help="local[2] (default), spark://HOST:7077, yarn...")
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None, typer.Option(help="A Spark setting KEY=VALUE (repeatable).")
+    ] = None,
+) -> None:
     """Recompute every score (commands that show scores also do it when data changed)."""
     from karmabank.actions.scoring import rescore as rescore_all
+    from karmabank.actions.scoring import sql_engine
 
     with opened(db, now) as (store, settings):
-        report = rescore_all(store=store, now=settings.clock(), settings=settings.measures)
+        chosen = engine_settings(
+            os.environ, name=engine, master=spark_master, conf=tuple(spark_conf or ())
+        )
+        report = rescore_all(
+            store=store, now=settings.clock(), settings=settings.measures,
+            engine=sql_engine(chosen),
+        )  # fmt: skip
     if json_:
         print_json(report.as_json())
     else:
