@@ -5,12 +5,14 @@ were never in; campaign counts stay."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, text
 
+from karmabank.actions.campaigns import list_campaigns, show_campaign
 from karmabank.actions.charts import network_charts, person_rhythm_svg
 from karmabank.actions.erasure import erase_person
 from karmabank.actions.importing import import_files
@@ -103,6 +105,8 @@ def test_an_erased_person_leaves_nothing_and_never_comes_back(store: Store, tmp_
     first = import_files(store=store, fmt="csv", paths=files, options={}, now=NOW)
     assert first.quarantined == 1
     _with_an_ask(store, "ada@example.org")
+    funnel = show_campaign(store=store, name="Clean the river").funnel
+    assert funnel["planned"] == funnel["sent"] == 1
     rescore(store=store, now=NOW, settings=settings)
     folders = [store.columns_dir] + ([tmp_path] if store.url.startswith("sqlite") else [])
     with store.sessions() as s:
@@ -131,16 +135,23 @@ def test_an_erased_person_leaves_nothing_and_never_comes_back(store: Store, tmp_
         assert ask is not None and ask.status == "sent" and ask.draft is None
         audit = s.scalar(select(AuditLog).where(AuditLog.action == "erase"))
         assert audit is not None and audit.subject == f"person:{husk.id}"
+        details = json.loads(audit.details or "")  # counts only
+        assert set(details) == {"tombstones", "removed", "mentions_rewritten"}
+        assert details["tombstones"] == 2 and details["removed"]["activity"] == 3
+        assert all(isinstance(n, int) for n in details["removed"].values())
+        assert all(isinstance(n, int) for n in details["mentions_rewritten"].values())
         bob = s.scalar(select(Person).where(Person.name == "Bob Stone"))
         assert bob is not None
         assert s.execute(text("SELECT count(*) FROM activity WHERE text LIKE '%[erased]%'")
                          ).scalar() == 1  # fmt: skip
 
-    # everyone else's scores are those of the same files without her
-    with_ada = _scores(store)
+    assert show_campaign(store=store, name="Clean the river").funnel == funnel
+    assert [c.funnel for c in list_campaigns(store=store)] == [funnel]
+
+    # only the others keep scores; she cannot be erased twice (nobody has her identities)
+    assert set(_scores(store)) == {"Bob Stone", "Carol Reed"}
     with pytest.raises(NotFoundError):
         erase_person(store=store, ref="ada@example.org", now=NOW, actor="cli", settings=None)
-    assert set(with_ada) == {"Bob Stone", "Carol Reed"}
 
 
 def test_others_scores_are_those_of_a_network_without_her(store: Store, tmp_path: Path) -> None:
