@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from karmabank.actions.importing import import_files
+from karmabank.actions.recording import record_activity
+from karmabank.model import Direction
 from karmabank.store.open import open_store
 from karmabank.web import WebSettings, create_app
 from tests.conftest import NOW
@@ -50,7 +52,8 @@ def test_people_without_a_name_are_shown_by_their_best_identity(client: TestClie
     assert "person " not in people.split("<main", 1)[1].split("</table>")[0]
     ann = client.get("/people/mastodon:@ann@host.social").text
     assert "<h1>@ann@host.social</h1>" in ann
-    assert ">node 1054</a>" in ann  # the timeline names the other side too
+    others = client.get("/people/mastodon:@ann@host.social?whose=others").text
+    assert ">node 1054</a>" in others  # the timeline names the other side too
     assert "<title>node 1054 · karmabank</title>" in client.get("/people/1054").text
 
 
@@ -86,3 +89,76 @@ def test_historical_data_offers_the_network_as_of_its_last_activity(
         for bad in ("2026-13-01", "1800-01-01", "tomorrow"):
             assert c.get(f"/as-of?day={bad}").status_code == 400, bad
         assert c.get("/as-of?day=2026-01-01&next=//evil.example").headers["location"] == "/"
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_whole_timeline_is_paged_theirs_first_and_filtered(client: TestClient) -> None:
+    form_login(client, "viewer")
+    ann = client.get("/people/mastodon:@ann@host.social").text
+    assert "hello" in ann and ">node 1054</a>" not in ann  # theirs first: not 1054's reply
+    assert 'rel="next"' not in ann
+    page = client.get("/people/mastodon:@ann@host.social?whose=others").text
+    assert ">node 1054</a>" in page and "hello" not in page  # others' toward them
+    ada = client.get("/people/ada@example.org?whose=theirs&direction=in&channel=blog").text
+    rows = ada.split('<table id="timeline">')[1].split("</table>")[0]
+    assert rows.count("<tr>") == 1 + 6  # the header and her six comments: no give, no ask
+    assert "Activities 1 to 6, the newest first" in ada
+    assert "Nothing here." in client.get("/people/ada@example.org?channel=forum").text
+
+
+def test_a_long_timeline_has_every_page(client: TestClient, db_url: str) -> None:
+    with open_store(db_url) as store:
+        for i in range(120):  # 120 more comments from Ada, each a minute apart
+            record_activity(store=store, direction=Direction.IN, ref="ada@example.org",
+                            verb="comment", at=NOW - timedelta(days=200, minutes=i), now=NOW,
+                            text=f"old {i}")  # fmt: skip
+    form_login(client, "viewer")
+    seen: list[str] = []
+    path: str | None = "/people/ada@example.org"
+    while path is not None:
+        text = client.get(path).text
+        seen += re.findall(r"old (\d+)", text)
+        found = re.search(r'href="([^"]+)" rel="next"', text)
+        path = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(map(int, seen)) == list(range(120))  # all of them, once each (3 pages)
+
+
+def test_an_organizer_records_flags_and_opts_out_from_the_page(client: TestClient) -> None:
+    token = form_login(client, "organizer")
+    ada = client.get("/people/ada@example.org").text
+    pid = int(re.search(r'action="/people/id:(\d+)/record"', ada).group(1))  # type: ignore[union-attr]
+    assert '<label for="give-verb">Verb</label>' in ada  # every input labelled
+    r = client.post(f"/people/id:{pid}/record", data={"csrf_token": token, "direction": "give",
+                    "verb": "thank", "text": "Thanks for the meetup notes"})  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == f"/people/id:{pid}#timeline-h"
+    assert "Thanks for the meetup notes" in client.get(f"/people/id:{pid}").text
+    r = client.post(f"/people/id:{pid}/flag", data={"csrf_token": token, "flag": "bot",
+                                                     "on": "on"})  # fmt: skip
+    assert r.status_code == 303
+    page = client.get(f"/people/id:{pid}").text
+    assert 'aria-pressed="true">bot: on, clear</button>' in page
+    r = client.post(f"/people/id:{pid}/optout", data={"csrf_token": token, "channel": "email",
+                                                       "on": "on"})  # fmt: skip
+    assert r.status_code == 303
+    page = client.get(f"/people/id:{pid}").text
+    assert "email: opted out, opt back in" in page
+    with_api = client.get(f"/people/id:{pid}").text
+    assert "Flags: <span class=\"kind\">bot</span>" in with_api
+    for path, data in ((f"/people/id:{pid}/record", {"direction": "ask", "verb": "attend"}),
+                       (f"/people/id:{pid}/flag", {"flag": "team", "on": "on"}),
+                       (f"/people/id:{pid}/optout", {"channel": "blog", "on": "on"})):  # fmt: skip
+        assert client.post(path, data=data).status_code == 403, path  # no CSRF token
+    assert client.post(f"/people/id:{pid}/flag", data={"csrf_token": token, "flag": "admin",
+                                                       "on": "on"}).status_code == 422
+
+
+def test_a_viewer_gets_no_forms_and_may_not_post_them(client: TestClient) -> None:
+    token = form_login(client, "viewer")
+    assert 'id="manage"' not in client.get("/people/ada@example.org").text
+    r = client.post("/people/id:1/flag", data={"csrf_token": token, "flag": "bot", "on": "on"})
+    assert r.status_code == 403

@@ -135,7 +135,7 @@ def read_story(session: Session, *, ref: str, timeline_limit: int = TIMELINE_LIM
 
 # What they did, and what others did to them: each half on its own index (an OR of the two
 # would walk all 10M activities on a big network).
-def _halves(pid: int) -> tuple[Any, Any]:
+def activity_halves(pid: int) -> tuple[Any, Any]:
     return Activity.person_id == pid, (Activity.target_id == pid) & (Activity.person_id != pid)
 
 
@@ -163,7 +163,7 @@ def _seen(session: Session, pid: int) -> tuple[datetime | None, datetime | None]
         session.execute(
             select(func.min(Activity.occurred_at), func.max(Activity.occurred_at)).where(half)
         ).one()
-        for half in _halves(pid)
+        for half in activity_halves(pid)
     ]
     first = min((f for f, _ in spans if f is not None), default=None)
     last = max((last for _, last in spans if last is not None), default=None)
@@ -176,7 +176,7 @@ def _timeline(session: Session, pid: int, limit: int) -> tuple[TimelineItem, ...
         select(Activity.id, Activity.occurred_at).where(half)
         .order_by(Activity.occurred_at.desc(), Activity.id.desc())
         .limit(limit).subquery()
-        for half in _halves(pid)
+        for half in activity_halves(pid)
     ]  # fmt: skip
     newest = union_all(*(select(h.c.id, h.c.occurred_at) for h in halves)).subquery()
     ids = select(newest.c.id).order_by(newest.c.occurred_at.desc(), newest.c.id.desc())
@@ -190,10 +190,10 @@ def _timeline(session: Session, pid: int, limit: int) -> tuple[TimelineItem, ...
     others = {a.person_id for a in acts} | {a.target_id for a in acts if a.target_id}
     names = queries.names(session, others)
     identities = queries.identities(session, others - {pid})
-    return tuple(_timeline_item(a, pid, names, identities) for a in acts)
+    return tuple(timeline_item(a, pid, names, identities) for a in acts)
 
 
-def _timeline_item(a: Activity, pid: int, names: dict[int, str | None],
+def timeline_item(a: Activity, pid: int, names: dict[int, str | None],
                    identities: dict[int, list[str]]) -> TimelineItem:  # fmt: skip
     incoming_peer = a.direction == Direction.PEER.value and a.target_id == pid
     other = a.person_id if incoming_peer else a.target_id

@@ -90,6 +90,9 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     app.include_router(merge_pages.router)
     app.include_router(erase_page.router)
     static = Path(__file__).parent / "static"
+    from karmabank.web.person_forms import router as person_forms  # the person page's forms
+
+    app.include_router(person_forms)
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app
 

@@ -27,6 +27,7 @@ from karmabank.model import Circle, RhythmStatus, Stage
 from karmabank.web import schemas as s
 from karmabank.web.as_of import AS_OF_COOKIE, as_of_day, page_now, safe_next, time_context
 from karmabank.web.merge_views import merged_away, merged_from
+from karmabank.web.person_timeline import person_forms, timeline_context
 from karmabank.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -228,6 +229,10 @@ def person_page(
     ref: Annotated[str, Path(), s.STORABLE],
     unmerged: Annotated[int | None, Query(ge=1, le=s.MAX_ID)] = None,
     absorbed: Annotated[int | None, Query(ge=1, le=s.MAX_ID)] = None,
+    whose: Annotated[str, Query(max_length=10)] = "theirs",
+    direction: Annotated[str, Query(max_length=10)] = "",
+    channel: Annotated[str, Query(max_length=40), s.STORABLE] = "",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Response:  # fmt: skip
     if not 1 <= len(ref) <= 300:
         raise HTTPException(404, "no such person")
@@ -240,7 +245,9 @@ def person_page(
         return RedirectResponse(kept, status_code=303)
     title = who(person)
     merges = merged_from(store, person["id"], unmerged, absorbed)  # "Merged from", notes
-    return page("person.html", _context(request, auth, title, "people", person=person, **merges))
+    shown = timeline_context(store, person["id"], whose, direction, channel.strip(), offset)
+    return page("person.html", _context(request, auth, title, "people", person=person,
+                                        **merges, **shown, **person_forms(person)))  # fmt: skip
 
 
 # -- campaigns: new, plan, send, responses, the funnel ------------------------------------------
