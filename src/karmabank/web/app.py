@@ -47,6 +47,7 @@ def _state(web: WebSettings) -> WebState:
 def create_app(settings: Settings | WebSettings) -> FastAPI:
     """The app over `settings.db` (which must exist and be at the newest schema)."""
     from karmabank.web import api, auth, erase_page, merge_api, merge_pages, pages, team
+    from karmabank.web.privacy import router as privacy_router
     from karmabank.web.chart_pages import router as chart_router
 
     web = settings if isinstance(settings, WebSettings) else WebSettings.from_settings(settings)
@@ -87,6 +88,7 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     app.include_router(chart_router)  # before pages: /people/{ref:path} would take it
     app.include_router(pages.router)
     app.include_router(team.router)
+    app.include_router(privacy_router)
     app.include_router(merge_pages.router)
     app.include_router(erase_page.router)
     static = Path(__file__).parent / "static"
