@@ -111,16 +111,15 @@ def read_audit(
             q = q.where(_mentions(pid))
         if since is not None:
             q = q.where(AuditLog.at >= since)
-        if before is not None:
-            q = q.where(AuditLog.id < before)
         found: list[AuditEntry] = []
         # the SQL filter may let an entry through that only looks like theirs: read on
-        for row in session.scalars(q.execution_options(yield_per=limit + 1)):
-            e = _entry(row)
-            if pid is None or _concerns(e, pid):
-                found.append(e)
-                if len(found) > limit:
-                    break
+        while len(found) <= limit:
+            page_q = q if before is None else q.where(AuditLog.id < before)
+            rows = list(session.scalars(page_q.limit(limit + 1)))
+            found.extend(e for e in map(_entry, rows) if pid is None or _concerns(e, pid))
+            if len(rows) <= limit:
+                break
+            before = rows[-1].id
     more = len(found) > limit
     page = tuple(found[:limit])
     return AuditPage(page, page[-1].id if more else None)
