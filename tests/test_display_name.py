@@ -17,6 +17,7 @@ from karmabank.identities import display_name, shown_identity
         ("bluesky:ada.bsky.social", "@ada.bsky.social"),
         ("bluesky:did:plc:abc", "did:plc:abc"),
         ("github:ada", "@ada (github)"),
+        ("x:3998", "node 3998 (x)"),  # an edge list imported with --platform x
         ("web:https://ada.example", "https://ada.example"),
         ("event:meetup-7", "event:meetup-7"),
     ],

@@ -164,14 +164,15 @@ _SHOWN_FIRST = ("mastodon", "email", "bluesky", "github", "x", "linkedin", "web"
 def shown_identity(identity: str) -> str:
     """How one `platform:key` identity reads as a name: `@ada@host` and `ada@example.org` as
     they are, a Bluesky or other handle with its `@` and platform, an edge list's node as
-    `node 1054`, any other key as the identity itself."""
+    `node 1054` (`node 3998 (x)` for a number on a platform of handles), any other key as the
+    identity itself."""
     platform, _, key = identity.partition(":")
     if platform in ("mastodon", "email", "web", "phone"):
         return key
     if platform == "bluesky":
         return key if key.startswith("did:") else f"@{key}"
-    if platform in ("github", "x", "linkedin"):
-        return f"@{key} ({platform})"
+    if platform in ("github", "x", "linkedin"):  # an edge list's node ids can live here too
+        return f"node {key} ({platform})" if key.isdigit() else f"@{key} ({platform})"
     if platform == "other":
         return f"node {key}"
     return identity

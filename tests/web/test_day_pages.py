@@ -162,3 +162,21 @@ def test_a_viewer_gets_no_forms_and_may_not_post_them(client: TestClient) -> Non
     assert 'id="manage"' not in client.get("/people/ada@example.org").text
     r = client.post("/people/id:1/flag", data={"csrf_token": token, "flag": "bot", "on": "on"})
     assert r.status_code == 403
+
+
+def test_influencers_show_an_unknown_affinity_and_sort_as_they_say(client: TestClient) -> None:
+    form_login(client, "viewer")
+    text = client.get("/influencers?issue=Meetups").text
+    assert "the people whose affinity is known first, then those with no texts" in text
+    rows = re.findall(
+        r'<tr>\s*<td><a href="/people/id:\d+">([^<]+)</a></td>\s*'
+        r'<td class="num">([0-9.]+)</td>.*?<td class="num">([^<]+)</td>\s*<td class="why">',
+        text, re.S,
+    )  # fmt: skip
+    assert rows, text
+    known = [(float(i), a) for _, i, a in rows if a != "unknown"]
+    unknown = [float(i) for _, i, a in rows if a == "unknown"]
+    assert known and unknown, rows  # Cy, Di... never wrote anything: unknown, not 0.00
+    assert [a for _, _, a in rows] == [a for _, a in known] + ["unknown"] * len(unknown)
+    assert [i for i, _ in known] == sorted((i for i, _ in known), reverse=True)
+    assert unknown == sorted(unknown, reverse=True)

@@ -314,7 +314,7 @@ def influencers_table(found: Influencers) -> None:
     for r in found.rows:
         p = r["person"]
         shown = who(p)
-        aff = "?" if r["affinity"] is None else f"{r['affinity']:.2f}"
+        aff = "unknown" if r["affinity"] is None else f"{r['affinity']:.2f}"
         table.add_row(
             str(p["id"]), safe(shown), f"{r['influence']:.3f}", shown_percent(r["warmth_pct"]),
             shown_percent(r["reach_pct"]), aff, safe(r["issue"] or "—"),
