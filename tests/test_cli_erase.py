@@ -62,8 +62,8 @@ def test_erase_yes_then_a_reimport_says_erased(
     r = run(capsys, "erase", "Ada Lovelace", "--yes", "--db", db)
     assert r.code == 0, r.err
     assert r.out.splitlines() == [
-        "Erased Ada Lovelace (id:1): 1 identity, 1 activity and 1 mention elsewhere; "
-        "1 tombstone keep them from coming back",
+        "Erased Ada Lovelace (id:1): 1 identity, 1 activity, 1 mention elsewhere",
+        "1 tombstone keeps them from coming back",
         "scores recomputed",
     ]
     r = run(capsys, "import", "csv", str(f), "--db", db)

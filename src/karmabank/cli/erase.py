@@ -40,10 +40,12 @@ def erase(
     removed = done.removed
     out.print(
         f"Erased {render.safe(target.shown)}: {_n(removed.get('identity', 0), 'identity')}, "
-        f"{_n(removed.get('activity', 0), 'activity')} and "
-        f"{_n(sum(done.mentions.values()), 'mention')} elsewhere; "
-        f"{_n(done.tombstones, 'tombstone')} keep them from coming back"
+        f"{_n(removed.get('activity', 0), 'activity')}, "
+        f"{_n(sum(done.mentions.values()), 'mention')} elsewhere",
+        soft_wrap=True,
     )
+    keeps = "keeps" if done.tombstones == 1 else "keep"
+    out.print(f"{_n(done.tombstones, 'tombstone')} {keeps} them from coming back")
     if target.asks:
         out.print(f"{_n(target.asks, 'ask')} kept without their text: campaigns' counts stay")
     out.print("scores recomputed" if done.rescored else "run `karmabank rescore`")
