@@ -117,11 +117,25 @@ def test_formats_lists_each_with_what_it_reads(capsys: pytest.CaptureFixture[str
     found = json.loads(run(capsys, "formats", "--json").out)
     assert [f["name"] for f in found] == sorted(f["name"] for f in found)
     csv = next(f for f in found if f["name"] == "csv")
+    presets = csv.pop("presets")
     assert csv == {
         "name": "csv",
         "description": "CSV with a header row (occurred_at, person, verb, direction, ...)",
         "target": "karmabank.sources.csv_source:CsvSource",
     }
+    from karmabank.sources.presets import names
+
+    assert [p["name"] for p in presets] == names()
+    assert "eventbrite" in names() and "mailchimp-audience" in names()
+    eventbrite = next(p for p in presets if p["name"] == "eventbrite")
+    assert eventbrite["description"].startswith("Eventbrite attendee report")
+    # the table lists each preset under csv, with the same words
+    at = r.out.splitlines().index(lines["csv"])
+    shown = [line.split()[1] for line in r.out.splitlines()[at + 1 : at + 1 + len(presets)]]
+    assert shown == names() and all(
+        line.startswith("  --preset ")
+        for line in r.out.splitlines()[at + 1 : at + 1 + len(presets)]
+    )
 
 
 def test_dry_run_stores_nothing_and_says_what_an_import_would(

@@ -112,10 +112,14 @@ def formats(json_: Json = False) -> None:
     if json_:
         print_json([f.as_json() for f in found])
         return
-    width = max((len(f.name) for f in found), default=0)
-    for f in found:
+    rows = [(f.name, f.description) for f in found]
+    for f in found:  # each preset under its format: "  --preset eventbrite  ..."
+        at = rows.index((f.name, f.description)) + 1
+        rows[at:at] = [(f"  --preset {n}", d) for n, d in f.presets]
+    width = max((len(name) for name, _ in rows), default=0)
+    for name, description in rows:
         render.console().print(
-            f"{render.safe(f.name):{width}}  {render.safe(f.description)}", soft_wrap=True
+            f"{render.safe(name):{width}}  {render.safe(description)}", soft_wrap=True
         )
 
 
