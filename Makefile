@@ -22,9 +22,10 @@ $(APP): pyproject.toml $(LOCK) | $(BIN)/python
 	$(PIP) --build-constraint $(LOCK) -e .
 	@touch $@
 
-# the package with what the tests, linters and benchmarks need (semantic: the affinity tests)
+# the package with what the tests, linters and benchmarks need (semantic: the affinity tests;
+# spark: the Spark engine's equality tests, on Java 17)
 $(DEV): pyproject.toml $(LOCK) | $(BIN)/python
-	$(PIP) --build-constraint $(LOCK) -e '.[dev,semantic]'
+	$(PIP) --build-constraint $(LOCK) -e '.[dev,semantic,spark]'
 	@touch $@ $(APP)
 
 ## demo: build the demo database and print a guided tour (an existing one is kept, users too)

@@ -135,7 +135,7 @@ def test_make_demo_installs_the_package_alone_and_keeps_the_database(tmp_path: P
     assert len(builds) == 1 and builds[0].endswith(" -e ."), builds
     assert lines[-1].endswith("/karmabank demo --keep")
     tests = [line for line in _make_dry_run(tmp_path, "test") if " -e " in line]
-    assert len(tests) == 1 and tests[0].endswith(" -e '.[dev,semantic]'"), tests
+    assert len(tests) == 1 and tests[0].endswith(" -e '.[dev,semantic,spark]'"), tests
 
 
 def test_ci_runs_make_test() -> None:
