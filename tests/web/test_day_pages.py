@@ -3,6 +3,8 @@ store plus a few people without a name: every page names them by their best iden
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -180,3 +182,30 @@ def test_influencers_show_an_unknown_affinity_and_sort_as_they_say(client: TestC
     assert [a for _, _, a in rows] == [a for _, a in known] + ["unknown"] * len(unknown)
     assert [i for i, _ in known] == sorted((i for i, _ in known), reverse=True)
     assert unknown == sorted(unknown, reverse=True)
+
+
+def test_tables_download_as_csv_from_their_pages(client: TestClient) -> None:
+    token = form_login(client, "organizer")
+    people = client.get("/people?q=example.org").text
+    assert '<a href="/people.csv?q=example.org" id="people-csv" download>CSV</a>' in people
+    got = client.get("/people.csv?q=example.org")
+    assert got.headers["content-type"] == "text/csv; charset=utf-8"
+    assert got.headers["content-disposition"] == 'attachment; filename="people.csv"'
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert rows[0] == ["id", "name", "identities", "circle", "status", "stage", "warmth",
+                       "balance", "flags"]  # fmt: skip
+    assert {r[1] for r in rows[1:]} >= {"Ada Lovelace", "Bo Brave", "Gil Gone"}
+    assert "ann@host.social" not in got.text  # the page's filter holds
+    influencers = client.get("/influencers?issue=Meetups").text
+    assert 'href="/influencers.csv?issue=Meetups&amp;limit=20"' in influencers
+    inf = list(csv.reader(io.StringIO(client.get("/influencers.csv?issue=Meetups").text)))
+    assert inf[0][:3] == ["rank", "id", "name"] and [r[0] for r in inf[1:]] == [
+        str(i) for i in range(1, len(inf))]  # fmt: skip
+    for path, data in (("/campaigns", {"name": "Meetup", "action": "attend", "budget": "2"}),
+                       ("/campaigns/plan", {"name": "Meetup"})):  # fmt: skip
+        assert client.post(path, data={"csrf_token": token, **data}).status_code in (200, 303)
+    assert 'href="/campaigns/asks.csv?name=Meetup"' in client.get("/campaigns?name=Meetup").text
+    asks = list(csv.reader(io.StringIO(client.get("/campaigns/asks.csv?name=Meetup").text)))
+    assert asks[0][:5] == ["position", "id", "name", "identities", "status"]
+    assert len(asks) == 3 and {r[2] for r in asks[1:]} <= {"Bo Brave", "Cy Clear", "Ada Lovelace"}
+    assert client.get("/campaigns/asks.csv?name=Nope").status_code == 404

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from karmabank.cli.options import Db, Json, Now, opened
-from karmabank.cli.render import console, json_text, quoted, safe, safe_lines, who
+from karmabank.cli.render import console, json_text, quoted, safe, safe_lines, table_console, who
 from karmabank.settings import load_settings, parse_instant
 
 if TYPE_CHECKING:
@@ -184,7 +184,10 @@ def campaign_respond(
 
 
 @campaign_app.command("show")
-def campaign_show(name: Name, db: Db = None, now: Now = None, json_: Json = False) -> None:
+def campaign_show(
+    name: Name, db: Db = None, now: Now = None, json_: Json = False,
+    csv_: Annotated[bool, typer.Option("--csv", help="Its asks as CSV.")] = False,
+) -> None:  # fmt: skip
     """The campaign, its funnel and its asks (and how long until its deadline)."""
     from karmabank.actions.campaigns import show_campaign
 
@@ -192,12 +195,17 @@ def campaign_show(name: Name, db: Db = None, now: Now = None, json_: Json = Fals
         shown = show_campaign(store=store, name=name)
     if json_:
         _json(shown.as_json())
+    elif csv_:
+        from karmabank.actions.table_csv import ASKS, ask_rows, csv_lines
+        from karmabank.cli.output import write_csv
+
+        write_csv(csv_lines(ASKS, ask_rows(shown.asks)))
     else:
         show_view(shown, settings.clock())
 
 
 def show_view(shown: CampaignShow, now: datetime) -> None:
-    out = console()
+    out, terminal = table_console()
     c = shown.campaign
     about = f" for {c.issue}" if c.issue else ""
     due = ""
@@ -210,7 +218,7 @@ def show_view(shown: CampaignShow, now: datetime) -> None:
     table = Table(box=None, header_style="bold underline", pad_edge=False)
     for col in ("#", "person", "status", "response", "likelihood", "reach"):
         table.add_column(col, no_wrap=True, overflow="ellipsis",
-                         max_width=28 if col == "person" else None)  # fmt: skip
+                         max_width=28 if col == "person" and terminal else None)  # fmt: skip
     for a in shown.asks:
         table.add_row(
             str(a["position"] or ""), safe(_who(a["person"])), a["status"], a["response"] or "",

@@ -11,7 +11,7 @@ import typer
 
 from karmabank.cli import render
 from karmabank.cli.options import Db, Json, Now, opened
-from karmabank.cli.output import print_json, stale_note
+from karmabank.cli.output import print_json, stale_note, write_csv
 from karmabank.model import Flag
 from karmabank.settings import engine_settings
 
@@ -39,6 +39,7 @@ def people(
     tsv: Annotated[
         bool, typer.Option("--tsv", help="Tab-separated values with a header line (for scripts).")
     ] = False,
+    csv_: Annotated[bool, typer.Option("--csv", help="CSV with a header line.")] = False,
     json_: Json = False,
 ) -> None:
     """List people with their circle, rhythm, warmth, balance and stage (warmest first).
@@ -55,6 +56,10 @@ def people(
         stale_note(store, settings.clock())
         if json_:
             _stream_json(r.as_json() for chunk in chunks for r in chunk)
+        elif csv_:
+            from karmabank.actions.table_csv import PEOPLE, csv_lines, people_rows
+
+            write_csv(csv_lines(PEOPLE, people_rows(r for chunk in chunks for r in chunk)))
         else:
             people_listing(chunks, tsv=tsv)
 
@@ -109,6 +114,7 @@ def influencers(
     db: Db = None,
     now: Now = None,
     json_: Json = False,
+    csv_: Annotated[bool, typer.Option("--csv", help="CSV with a header line.")] = False,
 ) -> None:
     """People with warmth, reach and affinity for the organization's issues."""
     from karmabank.actions.influencers import find_influencers
@@ -122,6 +128,10 @@ def influencers(
         render.console(stderr=True).print("note: " + render.plain(found.note), markup=False)
     if json_:
         print_json(found.rows)
+    elif csv_:
+        from karmabank.actions.table_csv import INFLUENCERS, csv_lines, influencer_rows
+
+        write_csv(csv_lines(INFLUENCERS, influencer_rows(found)))
     else:
         render.influencers_table(found)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,13 @@ if TYPE_CHECKING:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(render.json_text(value) + "\n")
+
+
+def write_csv(lines: Iterable[str]) -> None:
+    """CSV lines (`actions.table_csv`) on stdout as they come."""
+    for line in lines:
+        sys.stdout.write(line)
+    sys.stdout.flush()
 
 
 def stale_note(store: Store, now: datetime) -> None:

@@ -35,6 +35,14 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
+def table_console() -> tuple[Console, bool]:
+    """A console for a table, and whether stdout is a terminal: in a pipe or a file the table
+    is as wide as its rows (no column cut to fit 80 columns)."""
+    terminal = sys.stdout.isatty()
+    width = None if terminal else 100_000
+    return Console(highlight=False, soft_wrap=True, emoji=False, width=width), terminal
+
+
 # What a terminal would act on rather than show: C0 and C1 controls (ESC starts CSI and OSC
 # sequences, BEL ends OSC), DEL, bidirectional overrides and isolates, line separators.
 _CONTROLS = re.compile(
@@ -300,7 +308,7 @@ def nurture_queue(items: list[NurtureItem]) -> None:
 def influencers_table(found: Influencers) -> None:
     from karmabank.actions.influencers import shown_percent
 
-    out = console()
+    out, terminal = table_console()
     if found.issue is not None:
         out.print(f"influencers for {safe(found.issue.name)}")
     if not found.affinity_known:
@@ -310,7 +318,8 @@ def influencers_table(found: Influencers) -> None:
                           ("warmth", "right"), ("reach", "right"), ("affinity", "right"),
                           ("issue", "left")):  # fmt: skip
         table.add_column(name, justify=justify, no_wrap=True,  # type: ignore[arg-type]
-                         overflow="ellipsis", max_width=24 if name == "name" else None)  # fmt: skip
+                         overflow="ellipsis",
+                         max_width=24 if name == "name" and terminal else None)  # fmt: skip
     for r in found.rows:
         p = r["person"]
         shown = who(p)

@@ -90,11 +90,13 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     app.include_router(team.router)
     app.include_router(privacy_router)
     app.include_router(merge_pages.router)
-    app.include_router(erase_page.router)
-    static = Path(__file__).parent / "static"
+    from karmabank.web.csv_pages import router as csv_pages  # the tables as CSV files
     from karmabank.web.person_forms import router as person_forms  # the person page's forms
 
     app.include_router(person_forms)
+    app.include_router(csv_pages)
+    app.include_router(erase_page.router)
+    static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app
 

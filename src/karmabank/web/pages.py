@@ -217,6 +217,7 @@ def people_page(
     context = _context(
         request, auth, "People", "people", people=shown, filters=filters, q=query or "",
         circles=tuple(Circle), statuses=tuple(RhythmStatus), stages=tuple(Stage), offset=offset,
+        csv_link="/people.csv?" + urlencode(kept),
         previous=link(max(0, offset - PAGE_SIZE)) if offset else None,
         next=link(offset + PAGE_SIZE) if len(rows) > offset + PAGE_SIZE else None,
     )  # fmt: skip
@@ -339,5 +340,6 @@ def influencers_page(
     context = _context(
         request, auth, "Influencers", "influencers", found=found, rows=found.rows,
         issues=issues.list_issues(store=store), issue=found.issue.name if found.issue else "",
+        limit=limit,
     )  # fmt: skip
     return page("influencers.html", context)
