@@ -56,6 +56,7 @@ The first plan after new data (`--after-new-data`, alone): `--repeat` fresh proc
 plan` (which rescores first), then the same with `karmabank rescore` run (and timed) before the
 plan, then that with the last fit deleted (`likelihood-fit.json`: the model due to be fitted
 again, as every 7 days or 5% more data). Wall and child CPU per process, the load before each.
+`--steps plan,rescore-plan,refit` (the default) names which of the three to run.
 """
 
 from __future__ import annotations
@@ -368,7 +369,10 @@ def _timed(cmd: list[str]) -> tuple[float, float]:
     return wall[0], cpu[0]
 
 
-def after_new_data(db: Path, k: int, repeat: int) -> int:
+STEPS = ("plan", "rescore-plan", "refit")  # the three ways of `--after-new-data`, in order
+
+
+def after_new_data(db: Path, k: int, repeat: int, steps: tuple[str, ...] = STEPS) -> int:
     """The first plan after new data, as a person runs it (module docstring): each run records
     one inbound activity (`karmabank record`, a new time each run, not timed), then times
     `karmabank campaign plan` (it rescores), or `karmabank rescore` then the plan; the same
@@ -392,11 +396,14 @@ def after_new_data(db: Path, k: int, repeat: int) -> int:
     subprocess.run(plan, check=True, env={**os.environ, "KARMABANK_NOW": PLAN_NOW},
                    stdout=subprocess.DEVNULL)  # the model fitted once, not timed  # fmt: skip
     minute = 0
-    for label, rescore_first, refit in (
-        ("record, then campaign plan (it rescores), model kept", False, False),
-        ("record, rescore, then campaign plan (timed), model kept", True, False),
-        ("record, rescore, then campaign plan (timed), model due (its fit deleted)", True, True),
+    for step, label, rescore_first, refit in (
+        ("plan", "record, then campaign plan (it rescores), model kept", False, False),
+        ("rescore-plan", "record, rescore, then campaign plan (timed), model kept", True, False),
+        ("refit", "record, rescore, then campaign plan (timed), model due (its fit deleted)",
+         True, True),
     ):  # fmt: skip
+        if step not in steps:
+            continue
         rows = []
         for _ in range(repeat):
             minute += 1
@@ -436,9 +443,17 @@ def main() -> int:
         action="store_true",
         help="only the first plan after new data at higgs size (fresh processes)",
     )
+    ap.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help=f"with --after-new-data: which of {', '.join(STEPS)} (comma-separated)",
+    )
     args = ap.parse_args()
     if args.after_new_data:
-        return after_new_data(args.plan_db, args.plan_k, args.repeat)
+        steps = tuple(args.steps.split(","))
+        if not set(steps) <= set(STEPS):
+            sys.exit(f"--steps: each of {', '.join(STEPS)}")
+        return after_new_data(args.plan_db, args.plan_k, args.repeat, steps)
     if args.plan_only:
         return plan_bench(args.plan_db, args.plan_k, args.repeat, args.runs, args.seed)
     if not args.data.exists():

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -34,6 +35,8 @@ from karmabank.store import likelihood as cache
 from karmabank.store.open import Store
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
+
     from karmabank.actions.scores import LastRescore
     from karmabank.measures.affinity import IssueText
 
@@ -206,12 +209,14 @@ class PlanLikelihood:
 
 def plan_likelihood(
     *, store: Store, last: LastRescore, now: datetime, settings: MeasureSettings,
-    issue: str | None,
+    issue: str | None, explained: npt.ArrayLike | None = None,
 ) -> PlanLikelihood:  # fmt: skip
     """Everyone's likelihood to act (`likelihood_inputs`), cached beside the columnar copy
     for the scores `last` names and the issue: a second plan on the same scores reads it
     instead of computing everyone's features again (any change to the data, the flags or the
-    settings makes new scores, and the cache of older ones is pruned with their model)."""
+    settings makes new scores, and the cache of older ones is pruned with their model). The
+    features are cached for the `explained` people only (all by default): those a plan on
+    these scores may choose, and so explain (`explain_chosen`; the ask-ready)."""
     from karmabank.actions.issues import find_issue
 
     directory = last.snapshot(store).columns.dir
@@ -223,7 +228,10 @@ def plan_likelihood(
         return PlanLikelihood(cached, None, None, (directory, last.token, issue_id), note)
     model, feats = likelihood_inputs(store=store, now=now, settings=settings, issue=issue)
     likely = planning.chance_of(model, feats)
-    cache.cache_features(directory, last.token, issue_id, feats)
+    kept = feats if explained is None else feats.filter(
+        pc.is_in(feats["person_id"], value_set=pa.array(np.asarray(explained, np.int64)))
+    )  # fmt: skip
+    cache.cache_features(directory, last.token, issue_id, kept)
     cache.cache_chances(directory, last.token, issue_id, likely)  # last: it says "all cached"
     return PlanLikelihood(likely, model, feats, note=refit.model_note(model, last.scored_at))
 
@@ -254,4 +262,7 @@ def _cached_inputs(
         return None
     model = _cached_model(*known.cached_in)
     feats = cache.cached_features(*known.cached_in, people)
-    return None if model is None or feats is None else (model, feats)
+    if model is None or feats is None:
+        return None
+    held = pc.is_in(pa.array(people, pa.int64()), value_set=feats["person_id"])
+    return (model, feats) if pc.all(held).as_py() else None  # someone not kept: computed

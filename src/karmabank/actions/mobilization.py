@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 _SCORES = pa.schema(
     [("person_id", pa.int64()), ("ask_ready", pa.bool_()), ("rule", pa.int64())]
 )  # rule: 0 (none), else the position in planning.RULES, from 1
+_READY = pa.schema(
+    [("person_id", pa.int64()), ("ask_ready", pa.bool_()), ("ask_rule", pa.string())]
+)  # the same, as the rescore's snapshot keeps them
 
 
 @dataclass(frozen=True)
@@ -109,22 +112,53 @@ def _sent(store: Store, name: str) -> _Sent:
     return found
 
 
-def _pool(store: Store, likely: PlanLikelihood, asked: set[int]) -> planning.Pool:
+@dataclass(frozen=True)
+class _Scored:
+    """Everyone scored: whether they are ask-ready, and the rule that keeps them out (0 for
+    none, else the position in `planning.RULES` from 1), by person, in person order."""
+
+    people: npt.NDArray[np.int64]
+    ready: npt.NDArray[np.bool_]
+    rule: npt.NDArray[np.int64]
+
+
+def _scored(store: Store, last: LastRescore) -> _Scored:
+    """Who is ask-ready and why not, from the last rescore's snapshot (three small columns of
+    a local file) when the scores are those of the data as it is; else (a merge or an erasure
+    since, while an import kept the rescore from running; an older snapshot) from
+    `person_score`, which such a change updates at once. In person order either way (ties in
+    likelihood among those left out keep it; PostgreSQL's heap order moves with updates)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from karmabank.actions.scores import data_version
+
+    fresh = data_version(store) == (last.revision, last.activity_max_id)
+    found = last.snapshot(store).table(_READY) if fresh else None
+    if found is not None:
+        rules = pa.array(list(planning.RULES), pa.string())
+        code = pc.add(pc.fill_null(pc.index_in(found["ask_rule"], value_set=rules), -1), 1)
+        rule = code.to_numpy(zero_copy_only=False).astype(np.int64)
+    else:
+        codes = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(planning.RULES, start=1))
+        with arrow_io.connect(store.url, store.engine) as conn:  # small columns: no strings
+            found = arrow_io.read_table(
+                conn, f"""(SELECT person_id, ask_ready, CASE ask_rule {codes} ELSE 0 END AS rule
+                       FROM person_score ORDER BY person_id) s""", _SCORES,
+            )  # fmt: skip
+        rule = found.column("rule").to_numpy(zero_copy_only=False).astype(np.int64)
+    ready = found.column("ask_ready").to_numpy(zero_copy_only=False)
+    return _Scored(found.column("person_id").to_numpy(), ready.astype(bool), rule)
+
+
+def _pool(store: Store, scored: _Scored, likely: PlanLikelihood, asked: set[int]) -> planning.Pool:
     """Everyone scored: whether they are ask-ready, the rule that keeps them out, their
     likelihood to act."""
-    codes = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(planning.RULES, start=1))
-    with arrow_io.connect(store.url, store.engine) as conn:  # small columns: no strings
-        scores = arrow_io.read_table(
-            conn, f"""(SELECT person_id, ask_ready, CASE ask_rule {codes} ELSE 0 END AS rule
-                   FROM person_score) s""", _SCORES,
-        )  # fmt: skip
-    people = scores.column("person_id").to_numpy()
     with store.engine.connect() as db:
         opted_out = opted_out_everywhere(db)  # no channel left to ask them on
     return planning.pool_of(
-        people, scores.column("ask_ready").to_numpy(zero_copy_only=False).astype(bool),
-        scores.column("rule").to_numpy(zero_copy_only=False),
-        planning.by_person(likely.likely, people), asked, opted_out,
+        scored.people, scored.ready, scored.rule,
+        planning.by_person(likely.likely, scored.people), asked, opted_out,
     )  # fmt: skip
 
 
@@ -163,8 +197,10 @@ def plan_campaign(
     last = ensure_scores(store=store, now=now, settings=settings)
     sent = _sent(store, name)
     issue = sent.view.issue
-    likely = plan_likelihood(store=store, last=last, now=now, settings=settings, issue=issue)
-    pool = _pool(store, likely, sent.asked)
+    scored = _scored(store, last)
+    likely = plan_likelihood(store=store, last=last, now=now, settings=settings, issue=issue,
+                             explained=scored.people[scored.ready])  # fmt: skip
+    pool = _pool(store, scored, likely, sent.asked)
     seeds = planning.Seeds([])
     if sent.budget_left and pool.candidates.size:
         edges = peer_edges(last.snapshot(store).activities(), now)

@@ -182,12 +182,13 @@ class Snapshot:
         return self.columns.dir / f"{part}-{self.token}.parquet"
 
     def table(self, schema: pa.Schema) -> pa.Table | None:
-        """`schema`'s columns of the history and scores, if this copy holds them for the token."""
+        """`schema`'s columns of the history and scores, if this copy holds them for the token
+        (only those columns are read)."""
         try:
-            found = pq.read_table(self.path("scores"))
+            if not set(schema.names) <= set(pq.read_schema(self.path("scores")).names):
+                return None
+            found = pq.read_table(self.path("scores"), columns=schema.names)
         except (OSError, pa.ArrowInvalid):
-            return None
-        if not set(schema.names) <= set(found.column_names):
             return None
         try:
             return found.select(schema.names).cast(schema)

@@ -2,10 +2,11 @@
 people acted on, the texts that say their affinity to an issue, and two caches named by the
 scores' token (the last rescore's: `LastRescore.token`) and the issue — the fitted model
 (`likelihood-<token>[-issue<id>].json`), and for the planner everyone's likelihood
-(`….chance.parquet`) and the features it was computed from (`….features.parquet`: what
-explains the few a plan chooses). Apart from them, the last fit (`likelihood-fit[-issue<id>].json`:
-the model and what it was fitted on, `measures/likelihood_refit.py`) outlives its scores: later
-scores use it again until it is due to be fitted again.
+(`….chance.parquet`) and the features of the ask-ready it was computed from
+(`….features.parquet`: what explains the few a plan chooses). Apart from them, the last fit
+(`likelihood-fit[-issue<id>].json`: the model and what it was fitted on,
+`measures/likelihood_refit.py`) outlives its scores: later scores use it again until it is due
+to be fitted again.
 
 Any change to the data, the flags or the settings makes new scores with a new token, so a
 cache is never read for scores it was not made from; saving a model prunes the caches of every
@@ -131,9 +132,13 @@ def cached_chances(
 
 
 def cache_chances(directory: Path, token: str, issue_id: int | None, table: pa.Table) -> None:
-    """Keep everyone's likelihood for the scores `token` names (and the issue)."""
+    """Keep everyone's likelihood for the scores `token` names (and the issue): two columns
+    that neither repeat nor compress much, written as they are (no dictionary, no compression:
+    at higgs size 0.06 s instead of 0.64 s, and read back in half the time)."""
     path = directory / f"{_name(token, issue_id)}.chance.parquet"
-    _replace(directory, path, lambda p: pq.write_table(table, p))
+    _replace(directory, path, lambda p: pq.write_table(
+        table, p, use_dictionary=False, compression="none"
+    ))  # fmt: skip
 
 
 def cached_features(
@@ -150,8 +155,9 @@ def cached_features(
 
 
 def cache_features(directory: Path, token: str, issue_id: int | None, table: pa.Table) -> None:
-    """Keep everyone's features for the scores `token` names (and the issue), sorted by person
-    in row groups of `FEATURE_ROWS` (what `cached_features` prunes by)."""
+    """Keep the features of `table`'s people (the planner keeps the ask-ready's: those a plan
+    on these scores may choose and explain) for the scores `token` names (and the issue),
+    sorted by person in row groups of `FEATURE_ROWS` (what `cached_features` prunes by)."""
     path = directory / f"{_name(token, issue_id)}.features.parquet"
     ids = table["person_id"]
     ascending = pc.all(pc.greater_equal(ids[1:], ids[:-1])).as_py() is not False
