@@ -123,9 +123,10 @@ class MastodonConnector:
                 cursor = newer
                 continue
             page_items, ids, _ended = found
-            if not ids:
-                return
-            cursor = max(ids, key=_order)
+            newest = max(ids, key=_order) if ids else None
+            if newest is None or _order(newest) <= _order(cursor):
+                return  # nothing newer (an instance ignoring min_id must not loop)
+            cursor = newest
             yield Page(url, page_items, cursor=cursor)
 
     def _page(
