@@ -16,7 +16,9 @@
     ├── ConnectorError             a platform's API failed past its retries (names the connection)
     │   └── CredentialsRefused     the platform refused the token or app password (401/403)
     ├── StoredTimeOutOfRange       a stored time no datetime holds (an OverflowError too)
-    └── SemanticUnavailable        the semantic affinity method cannot run here (BM25 answers)
+    ├── SemanticUnavailable        the semantic affinity method cannot run here (BM25 answers)
+    └── SparkUnavailable           the Spark engine cannot run (no PySpark or Java, a master or
+                                   Parquet out of reach, a failed job): nothing is written
 
 Each edge converts them in one place: the CLI (`karmabank.cli.main`) prints one line and exits 1,
 naming an `OptionError`'s option as its flag (`--days`); the API and the pages
@@ -123,5 +125,5 @@ class SemanticUnavailable(KarmabankError):
 
 
 class SparkUnavailable(KarmabankError):
-    """`--engine spark` cannot run here (no PySpark, no Java, an unreachable master, Parquet it
+    """The Spark engine cannot run here (no PySpark, no Java, an unreachable master, Parquet it
     cannot read, a failed job): one line saying why, raised before anything is written."""

@@ -39,7 +39,8 @@ class SqlRunner(Protocol):
 class SqlEngine(Protocol):
     """Opens a runner with the activities `acts` as table `view`."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def open(
         self, acts: ParquetFiles | pa.Table, view: str, threads: int | None = None

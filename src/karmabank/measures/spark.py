@@ -78,7 +78,9 @@ class SparkEngine:
         try:
             from pyspark.sql import SparkSession
         except ImportError:
-            raise SparkUnavailable(f"--engine spark needs PySpark and Java 17: {INSTALL}") from None
+            raise SparkUnavailable(
+                f"the Spark engine needs PySpark and Java 17: {INSTALL}"
+            ) from None
         self._check_java()
         self._check_master()
         if _SESSION is not None:
@@ -102,11 +104,11 @@ class SparkEngine:
             java = Path(self.java_home) / "bin" / "java"
             if not java.is_file():
                 raise SparkUnavailable(
-                    f"--engine spark needs Java 17: JAVA_HOME={self.java_home} has no bin/java"
+                    f"the Spark engine needs Java 17: JAVA_HOME={self.java_home} has no bin/java"
                 )
         elif shutil.which("java") is None:
             raise SparkUnavailable(
-                "--engine spark needs Java 17: no java on the PATH, set JAVA_HOME"
+                "the Spark engine needs Java 17: no java on the PATH, set JAVA_HOME"
             )
 
     def _check_master(self) -> None:
