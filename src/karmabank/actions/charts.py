@@ -121,7 +121,19 @@ def _transitions(store: Store, now: datetime, days: int) -> list[dict[str, Any]]
 
 def chart_svg(*, store: Store, now: datetime, settings: MeasureSettings, name: str) -> str:
     """A network chart as SVG, drawn once per snapshot token."""
+    return _svg(store, network_charts(store=store, now=now, settings=settings), name)
+
+
+def network_chart_svgs(
+    *, store: Store, now: datetime, settings: MeasureSettings
+) -> tuple[NetworkCharts, dict[str, str]]:
+    """Every network chart's numbers and SVG, the scores' freshness checked once (a page with
+    the four charts reads five cached files)."""
     charts = network_charts(store=store, now=now, settings=settings)
+    return charts, {name: _svg(store, charts, name) for name in NETWORK_CHARTS}
+
+
+def _svg(store: Store, charts: NetworkCharts, name: str) -> str:
     charts.as_json(name)  # a known name
     found = chart_cache.cached_text(store.columns_dir, charts.token, name, ".svg")
     if found is None:

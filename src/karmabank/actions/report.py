@@ -22,7 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import case, func, select
 
 from karmabank.actions.campaigns import list_campaigns
-from karmabank.actions.charts import NETWORK_CHARTS, chart_svg, network_charts
+from karmabank.actions.charts import NETWORK_CHARTS, network_chart_svgs
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.listing import stream_people
 from karmabank.actions.nurture import nurture_queue
@@ -118,7 +118,7 @@ def weekly_report(
             out.append({"person": refs.get(r["person_id"], _unknown(r["person_id"])), **row})
         return out
 
-    charts = network_charts(store=store, now=now, settings=settings)
+    charts, svgs = network_chart_svgs(store=store, now=now, settings=settings)
     data = {
         "as_of": at.isoformat(), "since": start.isoformat(), "days": days,
         "people": status["people"],
@@ -132,10 +132,6 @@ def weekly_report(
         "queue": queue, "drifting": drifting,
         "charts": {name: charts.as_json(name) for name in NETWORK_CHARTS},
     }  # fmt: skip
-    svgs = {
-        name: chart_svg(store=store, now=now, settings=settings, name=name)
-        for name in NETWORK_CHARTS
-    }
     return WeeklyReport(data, svgs)
 
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from karmabank.actions.charts import NETWORK_CHARTS, chart_svg, network_charts, person_rhythm_svg
+from karmabank.actions.charts import network_chart_svgs, person_rhythm_svg
 from karmabank.actions.report import safe_svg
 from karmabank.web import schemas as s
 from karmabank.web.pages import PageAuth, _context
@@ -31,11 +31,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/charts", response_class=HTMLResponse)
 def charts_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep) -> Response:
     now, settings = state.settings.clock(), state.measures
-    charts = network_charts(store=store, now=now, settings=settings)
-    svgs = {
-        name: Markup(safe_svg(chart_svg(store=store, now=now, settings=settings, name=name)))
-        for name in NETWORK_CHARTS
-    }
+    charts, drawn = network_chart_svgs(store=store, now=now, settings=settings)
+    svgs = {name: Markup(safe_svg(svg)) for name, svg in drawn.items()}
     as_of = charts.as_json("rhythm")["as_of"]
     context = _context(request, auth, "Charts", "charts", svgs=svgs, as_of=as_of,
                        note=charts.as_json("circles")["note"])  # fmt: skip
