@@ -16,7 +16,8 @@ defaults:
     KARMABANK_SYNC_BACKOFF      seconds before a sync's first retry (doubles each retry; default 1)
     KARMABANK_SYNC_MAX_WAIT     seconds one request of a sync may wait in all (default 300)
     KARMABANK_ENGINE            what runs `rescore`'s measures: duckdb (default) or spark
-    KARMABANK_SPARK_MASTER      Spark's master for --engine spark (default local[2])
+    KARMABANK_SPARK_MASTER      Spark's master for --engine spark (default: spark-submit's, else
+                                local[*], every core of this machine)
     KARMABANK_SPARK_COLUMNS     the columnar copy's folder as Spark's executors read it (a
                                 shared path or object store URL; default: its local path)
     JAVA_HOME                   the Java 17 Spark runs on (default: java on the PATH)
@@ -61,7 +62,7 @@ class EngineSettings:
     """What runs the rescore's measures (`docs/scale.md`)."""
 
     name: str = "duckdb"  # ENGINES
-    spark_master: str = "local[2]"
+    spark_master: str | None = None  # None: spark-submit's --master, else local[*]
     spark_conf: tuple[tuple[str, str], ...] = ()  # --spark-conf K=V, in order
     spark_columns: str | None = None  # the copy's folder as executors see it; None: local path
     java_home: str | None = None
@@ -190,7 +191,7 @@ def engine_settings(
         pairs.append((key.strip(), value.strip()))
     return EngineSettings(
         name=chosen,
-        spark_master=master or env.get("KARMABANK_SPARK_MASTER") or EngineSettings.spark_master,
+        spark_master=master or env.get("KARMABANK_SPARK_MASTER") or None,
         spark_conf=tuple(pairs),
         spark_columns=env.get("KARMABANK_SPARK_COLUMNS") or None,
         java_home=env.get("JAVA_HOME") or None,

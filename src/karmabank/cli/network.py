@@ -144,7 +144,10 @@ def rescore(
         str | None, typer.Option(help="duckdb (default, $KARMABANK_ENGINE) or spark.")
     ] = None,
     spark_master: Annotated[
-        str | None, typer.Option(help="local[2] (default), spark://HOST:7077, yarn...")
+        str | None,
+        typer.Option(
+            help="local[2], spark://HOST:7077, yarn... (default: spark-submit's, else local[*])"
+        ),
     ] = None,
     spark_conf: Annotated[
         list[str] | None, typer.Option(help="A Spark setting KEY=VALUE (repeatable).")

@@ -48,10 +48,11 @@ def _double_literal(node: exp.Expression) -> exp.Expression:
 
 @dataclass(frozen=True)
 class SparkEngine:
-    """Spark at `master` (`local[2]`, `spark://host:7077`, `yarn`...), with `conf` set on the
-    session the first time one is made in this process."""
+    """Spark at `master` (`local[2]`, `spark://host:7077`, `yarn`...; None: what spark-submit
+    says, else every core here), with `conf` set on the session the first time one is made in
+    this process."""
 
-    master: str = "local[2]"
+    master: str | None = None  # None: spark-submit's --master, else local[*]
     conf: Mapping[str, str] = field(default_factory=dict)
     columns_url: str | None = None  # where executors read the copy's segments; None: here
     java_home: str | None = None  # $JAVA_HOME as the edge read it; None: `java` on the PATH
@@ -85,7 +86,9 @@ class SparkEngine:
         self._check_master()
         if _SESSION is not None:
             return _SESSION
-        builder = SparkSession.builder.master(self.master).appName("karmabank rescore")
+        builder = SparkSession.builder.appName("karmabank rescore")
+        if self.master is not None:
+            builder = builder.master(self.master)
         quiet = {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false"}
         for key, value in {**quiet, **self.conf}.items():
             builder = builder.config(key, value)
@@ -93,7 +96,7 @@ class SparkEngine:
             _SESSION = builder.getOrCreate()
         except Exception as e:  # the JVM did not start, or the master refused the app
             raise SparkUnavailable(
-                f"Spark did not start at {self.master}: {_first_line(e)}"
+                f"Spark did not start at {self.master or 'its default master'}: {_first_line(e)}"
             ) from None
         _SESSION.sparkContext.setLogLevel("ERROR")
         atexit.register(_SESSION.stop)  # before the interpreter goes: no JVM left talking to it
@@ -114,7 +117,7 @@ class SparkEngine:
     def _check_master(self) -> None:
         """A standalone master (`spark://h1:7077,h2:7077`) must answer one of its addresses:
         else Spark would retry for a minute before saying so."""
-        if not self.master.startswith("spark://"):
+        if self.master is None or not self.master.startswith("spark://"):
             return
         problems = []
         for address in self.master.removeprefix("spark://").split(","):
