@@ -42,6 +42,7 @@ class Permission(StrEnum):
     WRITE = "write"
     MANAGE_USERS = "manage_users"
     ERASE = "erase"  # a person, for good (`actions/erasure.py`)
+    SYNC = "sync"  # run `karmabank sync` from the home page (`web/sync_page.py`)
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -96,6 +96,9 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     app.include_router(person_forms)
     app.include_router(csv_pages)
     app.include_router(erase_page.router)
+    from karmabank.web.sync_page import router as sync_page  # "Sync now" on the home page
+
+    app.include_router(sync_page)
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Reques
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from karmabank.actions import accounts, campaigns, influencers, issues, nurture
+from karmabank.actions.connections import list_connections
 from karmabank.actions.listing import stream_people
 from karmabank.actions.mobilization import plan_campaign
 from karmabank.actions.people import iso
@@ -125,7 +126,10 @@ def home_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep
     statuses = [(name, status["statuses"].get(name, 0)) for name in RhythmStatus]
     context = _context(request, auth, "Today", "home", queue=[i.as_json() for i in queue],
                        status=status, statuses=statuses,
-                       most=max([n for _, n in statuses] + [1]))  # fmt: skip
+                       most=max([n for _, n in statuses] + [1]),
+                       connections=[c.as_json() for c in list_connections(store=store)],
+                       can_sync=accounts.may(auth.user.role, accounts.Permission.SYNC),
+                       )  # fmt: skip
     return page("home.html", context)
 
 

@@ -3,12 +3,12 @@ and handed to `create_app`; below the app and its security, which both read it."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from karmabank.settings import DEFAULT_DB, Settings
+from karmabank.settings import DEFAULT_DB, Settings, SyncSettings
 from karmabank.web.limits import DEFAULT_MAX_BODY
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ class WebSettings:
     measures: MeasureSettings | None = None
     columns_base: Path | None = None  # Settings.columns_base
     templates_dir: Path | None = None  # Settings.templates_dir
+    secrets_file: Path | None = None  # Settings.secrets_file: the "Sync now" button's secrets
+    sync: SyncSettings = field(default_factory=SyncSettings)  # Settings.sync
 
     def clock(self) -> datetime:
         return self.now if self.now is not None else datetime.now(UTC)
@@ -43,4 +45,5 @@ class WebSettings:
         return cls(db=settings.db, now=settings.now, secure_cookies=secure_cookies,
                    max_body_bytes=max_body_bytes, measures=settings.measures,
                    columns_base=settings.columns_base,
-                   templates_dir=settings.templates_dir)  # fmt: skip
+                   templates_dir=settings.templates_dir,
+                   secrets_file=settings.secrets_file, sync=settings.sync)  # fmt: skip

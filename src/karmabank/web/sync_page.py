@@ -1,0 +1,51 @@
+"""Connections on the dashboard (issue 17): the home page lists each connection with its last
+sync (`pages.home_page`), and an owner's "Sync now" form posts here with the session's
+CSRF token; the answer is a page with each connection's counts (the same action as
+`karmabank sync`). Anyone but an owner gets 403, and no "Sync now" button.
+
+The secrets are read at this edge, from the server's environment and the secrets file
+(`KARMABANK_SECRETS_FILE`), handed to the action, and never shown, stored or logged."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from karmabank.actions import accounts
+from karmabank.actions.connections import Secrets, sync_policy
+from karmabank.actions.syncing import sync
+from karmabank.web.pages import PageAuth, _context
+from karmabank.web.security import CSRF_HEADER, Auth, StateDep, StoreDep, same, session_csrf
+from karmabank.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+
+def page_syncer(
+    request: Request, auth: PageAuth, csrf_token: Annotated[str, Form(max_length=200)] = ""
+) -> Auth:
+    """An owner's form: the permission, then the session's CSRF token (403)."""
+    if not accounts.may(auth.user.role, accounts.Permission.SYNC):
+        raise HTTPException(403, f"a {auth.user.role} may not run a sync")
+    assert auth.session_id is not None
+    if not same(csrf_token or request.headers.get(CSRF_HEADER), session_csrf(auth.session_id)):
+        raise HTTPException(403, "CSRF token missing or wrong: reload the page")
+    return auth
+
+
+@router.post("/connections/sync", response_class=HTMLResponse)
+def sync_page(
+    request: Request, auth: Annotated[Auth, Depends(page_syncer)], store: StoreDep,
+    state: StateDep,
+) -> Response:  # fmt: skip
+    settings = state.settings
+    secrets = Secrets(environ=dict(os.environ), file=settings.secrets_file)
+    policy = sync_policy(settings.sync)
+    report = sync(store=store, secrets=secrets, now=settings.clock(), policy=policy,
+                  actor=auth.actor)  # fmt: skip
+    context = _context(request, auth, "Synced", "home", report=report.as_json(),
+                       results=[(c, c.result) for c in report.connections])  # fmt: skip
+    return page("synced.html", context)
