@@ -9,20 +9,30 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from karmabank.actions import accounts
 from karmabank.actions.audit import PAGE, read_audit
 from karmabank.actions.person_export import check_format, export_person
 from karmabank.errors import KarmabankError
 from karmabank.settings import parse_instant
 from karmabank.web import schemas as s
 from karmabank.web.pages import _context
-from karmabank.web.security import Owner, StateDep, StoreDep
+from karmabank.web.security import Auth, AuthDep, StateDep, StoreDep
 from karmabank.web.team import PageOwner
 from karmabank.web.templating import page
 
 router = APIRouter()
+
+
+def _owner(auth: AuthDep) -> Auth:
+    if not accounts.may(auth.user.role, accounts.Permission.MANAGE_USERS):
+        raise HTTPException(403, f"a {auth.user.role} may not export people or read the audit log")
+    return auth
+
+
+Owner = Annotated[Auth, Depends(_owner)]
 
 Before = Annotated[
     int | None, Query(ge=1, le=s.MAX_ID, description="Entries with an id below this (paging).")
