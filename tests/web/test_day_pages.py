@@ -209,3 +209,33 @@ def test_tables_download_as_csv_from_their_pages(client: TestClient) -> None:
     assert asks[0][:5] == ["position", "id", "name", "identities", "status"]
     assert len(asks) == 3 and {r[2] for r in asks[1:]} <= {"Bo Brave", "Cy Clear", "Ada Lovelace"}
     assert client.get("/campaigns/asks.csv?name=Nope").status_code == 404
+
+
+def test_issues_are_listed_added_and_their_keywords_edited(client: TestClient) -> None:
+    token = form_login(client, "organizer")
+    listed = client.get("/issues").text
+    assert ">Meetups</a>" in listed and 'value="meetup meet"' in listed
+    assert '<label for="i-keywords">' in listed
+    r = client.post("/issues", data={"csrf_token": token, "name": "River cleanup",
+                                      "keywords": "river, cleanup"})  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith("/issues#issue-")
+    issue_id = r.headers["location"].rsplit("-", 1)[1]
+    r = client.post(f"/issues/{issue_id}/keywords",
+                    data={"csrf_token": token, "keywords": "river litter Cleanup"})  # fmt: skip
+    assert r.status_code == 303
+    assert 'value="river litter cleanup"' in client.get("/issues").text
+    assert client.post(f"/issues/{issue_id}/keywords",
+                       data={"keywords": "x"}).status_code == 403  # fmt: skip
+    assert client.post("/issues/999/keywords",
+                       data={"csrf_token": token, "keywords": "x"}).status_code == 400  # fmt: skip
+
+
+def test_a_campaign_gets_a_deadline_from_its_form(client: TestClient) -> None:
+    token = form_login(client, "organizer")
+    r = client.post("/campaigns", data={"csrf_token": token, "name": "Autumn", "action": "attend",
+                                         "budget": "3", "deadline": "2026-07-01"})  # fmt: skip
+    assert r.status_code == 303
+    assert "<td>2026-07-01</td>" in client.get("/campaigns").text
+    bad = {"csrf_token": token, "name": "Bad", "action": "attend", "budget": "3",
+           "deadline": "someday"}  # fmt: skip
+    assert client.post("/campaigns", data=bad).status_code == 400

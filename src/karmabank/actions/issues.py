@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from karmabank.actions.organization import write_audit
-from karmabank.errors import ConfigError
+from karmabank.errors import ConfigError, NotFoundError
 from karmabank.names import is_text, name_key
 from karmabank.store.open import Store
 from karmabank.store.tables import Issue, stored_id
@@ -102,3 +102,25 @@ def find_issue(*, store: Store, ref: str) -> IssueView:
         if found is not None:
             return _view(found)
     raise ConfigError(f"no issue {ref!r} (see `karmabank issue list`)")
+
+
+def set_keywords(
+    *, store: Store, ref: str, keywords: Sequence[str], now: datetime, actor: str = "cli"
+) -> IssueView:
+    """Replace an issue's keywords (by id or name), audited, in one transaction."""
+    if not all(is_text(k) for k in keywords):
+        raise ConfigError("keywords must be valid Unicode text")
+    words = clean_keywords(keywords)
+    issue_id = find_issue(store=store, ref=ref).id
+    if not words:
+        raise ConfigError(f"issue {ref.strip()!r} needs at least one keyword")
+    with store.sessions.begin() as session:
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            raise NotFoundError(f"no issue {ref.strip()!r}")
+        issue.keywords = json.dumps(list(words))
+        write_audit(
+            session, now=now, actor=actor, action="issue keywords", subject=f"issue:{issue.id}",
+            details={"keywords": list(words)},
+        )  # fmt: skip
+        return _view(issue)

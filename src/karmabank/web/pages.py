@@ -292,10 +292,14 @@ def new_campaign_page(
     action: Annotated[str, Form(max_length=40), s.STORABLE],
     budget: Annotated[int, Form(ge=1, le=100_000)],
     issue: Annotated[str, Form(max_length=200), s.STORABLE] = "",
+    deadline: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:  # fmt: skip
+    due = as_of_day(deadline) if deadline else None  # the start of that day, UTC
+    if deadline and due is None:
+        raise HTTPException(400, f"deadline: not a day YYYY-MM-DD: {deadline!r}")
     c = campaigns.new_campaign(store=store, name=name, action=action, budget=budget,
                                now=state.settings.clock(), issue=issue.strip() or None,
-                               actor=auth.actor)  # fmt: skip
+                               deadline=due, actor=auth.actor)  # fmt: skip
     return RedirectResponse(_campaign_link(c.name), status_code=303)
 
 
