@@ -22,6 +22,7 @@ from karmabank.actions.opt_outs import set_opt_out
 from karmabank.actions.people import find_person, set_flag
 from karmabank.actions.recording import record_activity
 from karmabank.actions.restore import restore_database
+from karmabank.errors import KarmabankError
 from karmabank.model import Direction, Flag
 from karmabank.settings import load_settings
 from karmabank.store.open import Store, open_store
@@ -41,6 +42,13 @@ def _import(store: Store, tmp: Path) -> None:
     f.write_text("occurred_at,person,name,verb,direction,channel,text,target\n"
                  "2026-05-30T10:00:00Z,new@example.org,New Person,comment,in,blog,hi,\n")  # fmt: skip
     import_files(store=store, fmt="csv", paths=[f], options={}, now=T, actor="ann")
+
+
+def _failed_import(store: Store, tmp: Path) -> None:
+    f = tmp / "bad.csv"
+    f.write_text("foo,bar\n1,2\n")
+    with pytest.raises(KarmabankError, match="missing required column"):
+        import_files(store=store, fmt="csv", paths=[f], options={}, now=T, actor="ann")
 
 
 def _merge(store: Store) -> int:
@@ -82,6 +90,7 @@ def _seq(*steps: Callable[[], Any]) -> None:
 # kind -> (the write, done as "ann" at T, after any set-up; the action and subject it leaves)
 WRITES: dict[str, tuple[Callable[[Store, Path], Any], str, str | None]] = {
     "import": (_import, "import", "import_run:"),
+    "import failed": (_failed_import, "import failed", "import_run:"),
     "record": (lambda s, t: record_activity(store=s, direction=Direction.GIVE, ref=HUB,
                                             verb="thank", at=T, now=T, actor="ann"),
                "record", "person:"),

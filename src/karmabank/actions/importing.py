@@ -131,7 +131,11 @@ def import_files(
         raise
     _tell_organization(source, org_keys)
     with lock:
-        tally = _import_run(store, run_id, org_keys, source, files, batch_size, progress, now)
+        try:
+            tally = _import_run(store, run_id, org_keys, source, files, batch_size, progress, now)
+        except BaseException:
+            _audit_failed(store, run_id, fmt, paths, now, actor)
+            raise
         report = ImportReport.of(run_id, tally, interrupted)
         with store.sessions.begin() as session:  # the run is done and audited, or neither
             finish_run_in(session, run_id, "done", now)
@@ -144,6 +148,22 @@ def import_files(
     if report.imported:
         sync_columns(store)
     return report
+
+
+def _audit_failed(
+    store: Store, run_id: int, fmt: str, paths: Sequence[Path], now: datetime, actor: str
+) -> None:
+    """The audit entry of an import that stopped on an error (its batches before the error are
+    stored): `import failed` with the run's counts so far. Best effort: a database that failed
+    the import may fail this too, and the import's own error is the one to show."""
+    with contextlib.suppress(Exception), store.sessions.begin() as session:
+        run = session.get(ImportRun, run_id)
+        counts = {} if run is None else {
+            "rows_read": run.rows_read, "imported": run.imported, "duplicates": run.duplicates,
+            "skipped": run.skipped, "quarantined": run.quarantined}  # fmt: skip
+        details = {"format": fmt, "paths": [str(p) for p in paths], **counts}
+        write_audit(session, now=now, actor=actor, action="import failed",
+                    subject=f"import_run:{run_id}", details=details)  # fmt: skip
 
 
 def _tell_organization(source: Source, org_keys: set[IdentityKey]) -> None:
