@@ -32,6 +32,7 @@ from tests.connectors.mastodon_replay import (
     serve_history,
 )
 from tests.connectors.replay import Replay, ReplayServer
+from tests.connectors.test_bluesky import PASSWORD as APP_PASSWORD
 
 VARIABLE = "KB_MASTODON_TOKEN"
 
@@ -66,7 +67,9 @@ def no_secret_in_the_database(db_url: str) -> int:
         for table in Base.metadata.sorted_tables:
             for row in conn.execute(select(table)):
                 rows += 1
-                assert TOKEN not in repr(tuple(row)), f"the token is in {table.name}"
+                text = repr(tuple(row))
+                assert TOKEN not in text, f"the token is in {table.name}"
+                assert APP_PASSWORD not in text, f"the app password is in {table.name}"
     return rows
 
 
@@ -201,3 +204,30 @@ def test_sigkill_mid_sync_then_rerun(
     assert statuses == {1: "interrupted", 2: "done"}
     assert TOKEN not in done.stdout + done.stderr
     no_secret_in_the_database(db_url)
+
+
+def test_connect_bluesky_and_sync(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.connectors import test_bluesky as bsky
+    from tests.connectors.replay import page
+
+    monkeypatch.setenv("KB_BSKY", bsky.PASSWORD)
+    with ReplayServer() as s:
+        s.answer("POST", bsky.SESSION, page(bsky.fixture("createSession")))
+        s.answer("GET", bsky.PROFILE, page(bsky.fixture("getProfile")))
+        bsky.serve_history(s)
+        r = cli(capsys, "connect", "bluesky", "--handle", f"@{bsky.HANDLE}", "--app-password-env",
+                "KB_BSKY", "--service", s.url, "--db", db_url)  # fmt: skip
+        assert r.code == 0, r.err
+        name = f"bluesky:{bsky.ORG.key}"
+        assert r.out.startswith(f"Connected {name}: bluesky:{bsky.ORG.key} is the organization's")
+        r = cli(capsys, "sync", "--since", "2026-09-01", "--json", "--db", db_url)
+        assert r.code == 0, r.err
+        (done,) = json.loads(r.out)["connections"]
+        assert (done["connection"], done["imported"], done["pages"]) == (name, 7, 3)
+        assert done["first_sync_since"] == "2026-09-01T00:00:00+00:00"
+        assert json.loads(s.requests_to(bsky.SESSION)[0].body)["identifier"] == bsky.HANDLE
+        assert bsky.PASSWORD not in r.out + r.err
+    rows = no_secret_in_the_database(db_url)
+    assert rows > 10
