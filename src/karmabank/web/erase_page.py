@@ -13,28 +13,18 @@ from fastapi.responses import HTMLResponse, Response
 from karmabank.actions import accounts
 from karmabank.actions.erasure import erase_person, erasure_target
 from karmabank.web import schemas as s
-from karmabank.web.pages import PageAuth, _context
-from karmabank.web.security import CSRF_HEADER, Auth, StateDep, StoreDep, same, session_csrf
+from karmabank.web.page_forms import PermittedForm
+from karmabank.web.pages import _context
+from karmabank.web.security import Auth, StateDep, StoreDep
 from karmabank.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-
-
-def page_eraser(
-    request: Request, auth: PageAuth, csrf_token: Annotated[str, Form(max_length=200)] = ""
-) -> Auth:
-    """An owner's form: the permission, then the session's CSRF token (403)."""
-    if not accounts.may(auth.user.role, accounts.Permission.ERASE):
-        raise HTTPException(403, f"a {auth.user.role} may not erase a person")
-    assert auth.session_id is not None
-    if not same(csrf_token or request.headers.get(CSRF_HEADER), session_csrf(auth.session_id)):
-        raise HTTPException(403, "CSRF token missing or wrong: reload the page")
-    return auth
+ERASER = PermittedForm(accounts.Permission.ERASE, "erase a person")  # an owner's form
 
 
 @router.post("/people/{ref:path}/erase", response_class=HTMLResponse)
 def erase_page(
-    request: Request, auth: Annotated[Auth, Depends(page_eraser)], store: StoreDep,
+    request: Request, auth: Annotated[Auth, Depends(ERASER)], store: StoreDep,
     state: StateDep, ref: Annotated[str, Path(max_length=300), s.STORABLE],
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:  # fmt: skip

@@ -11,35 +11,24 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from karmabank.actions import accounts
 from karmabank.actions.connections import Secrets, sync_policy
 from karmabank.actions.syncing import sync
-from karmabank.web.pages import PageAuth, _context
-from karmabank.web.security import CSRF_HEADER, Auth, StateDep, StoreDep, same, session_csrf
+from karmabank.web.page_forms import PermittedForm
+from karmabank.web.pages import _context
+from karmabank.web.security import Auth, StateDep, StoreDep
 from karmabank.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-
-
-def page_syncer(
-    request: Request, auth: PageAuth, csrf_token: Annotated[str, Form(max_length=200)] = ""
-) -> Auth:
-    """An owner's form: the permission, then the session's CSRF token (403)."""
-    if not accounts.may(auth.user.role, accounts.Permission.SYNC):
-        raise HTTPException(403, f"a {auth.user.role} may not run a sync")
-    assert auth.session_id is not None
-    if not same(csrf_token or request.headers.get(CSRF_HEADER), session_csrf(auth.session_id)):
-        raise HTTPException(403, "CSRF token missing or wrong: reload the page")
-    return auth
+SYNCER = PermittedForm(accounts.Permission.SYNC, "run a sync")  # an owner's form
 
 
 @router.post("/connections/sync", response_class=HTMLResponse)
 def sync_page(
-    request: Request, auth: Annotated[Auth, Depends(page_syncer)], store: StoreDep,
-    state: StateDep,
+    request: Request, auth: Annotated[Auth, Depends(SYNCER)], store: StoreDep, state: StateDep,
 ) -> Response:  # fmt: skip
     settings = state.settings
     secrets = Secrets(environ=dict(os.environ), file=settings.secrets_file)
