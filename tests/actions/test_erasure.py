@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from karmabank.actions.campaigns import list_campaigns, show_campaign
 from karmabank.actions.charts import network_charts, person_rhythm_svg
 from karmabank.actions.erasure import erase_person
+from karmabank.actions.import_preview import preview_files
 from karmabank.actions.importing import import_files
 from karmabank.actions.organization import ensure_organization
 from karmabank.actions.scoring import rescore
@@ -121,6 +122,8 @@ def test_an_erased_person_leaves_nothing_and_never_comes_back(store: Store, tmp_
                         settings=settings)  # fmt: skip
     assert done.tombstones == 2 and done.rescored
     assert done.removed["activity"] == 3 and done.removed["identity"] == 2
+    dry = preview_files(store=store, fmt="csv", paths=files, options={})  # --dry-run: the same
+    assert (dry.skip_reasons, dry.imported, dry.quarantined) == ({"erased": 4}, 0, 0)
     again = import_files(store=store, fmt="csv", paths=files, options={}, now=NOW)
     assert again.skip_reasons == {"erased": 4}  # hers, Bob's reply to her, her bad row
     assert again.imported == 0 and again.quarantined == 0

@@ -28,7 +28,7 @@ from karmabank.model import IdentityKey, check_channel, from_micros
 from karmabank.sources import registry
 from karmabank.sources.base import InputFile, OrgIdentityRow, ParsedRow
 from karmabank.store.bulk import BulkWriter
-from karmabank.store.erasures import SKIP_REASON
+from karmabank.store.erasures import SKIP_REASON, erased_mentions
 from karmabank.store.open import Store
 from karmabank.store.org_tables import OptOut, OrgContent
 from karmabank.store.tables import Activity, OrgIdentity
@@ -165,6 +165,9 @@ def _preview_batch(
             skipped[SKIP_REASON] += 1
         else:
             kept.append(r)
+    if stored.conn is not None and (theirs := erased_mentions(stored.conn, [b.raw for b in bad])):
+        skipped[SKIP_REASON] += len(theirs)  # as the import does: an erased person's bad row
+        bad = [b for i, b in enumerate(bad) if i not in theirs]
     fresh = _count_new(stored.new_keys(Activity.source_key, [r.source_key for r in kept]),
                        [r.source_key for r in kept])  # fmt: skip
     preview.imported += fresh
