@@ -18,6 +18,7 @@ from karmabank.actions.backup import backup_database
 from karmabank.actions.importing import import_files
 from karmabank.actions.merging import merge_never, merge_people, unmerge
 from karmabank.actions.mobilization import plan_campaign
+from karmabank.actions.nurture import nurture_queue, nurture_skip, nurture_snooze
 from karmabank.actions.opt_outs import set_opt_out
 from karmabank.actions.people import find_person, set_flag
 from karmabank.actions.recording import record_activity
@@ -82,6 +83,10 @@ def _restore(store: Store, tmp: Path) -> Store:
     return open_store(target)
 
 
+def _item(store: Store) -> int:
+    return nurture_queue(store=store, now=NOW, settings=S)[0].id
+
+
 def _seq(*steps: Callable[[], Any]) -> None:
     for step in steps:
         step()
@@ -110,6 +115,14 @@ WRITES: dict[str, tuple[Callable[[Store, Path], Any], str, str | None]] = {
                                   lambda: campaigns.respond(store=s, name="Drive", ref=HUB,
                                                             response="yes", now=T, actor="ann")),
                 "campaign respond", "campaign:"),
+    "plan": (lambda s, t: _seq(
+        lambda: campaigns.new_campaign(store=s, name="Drive", action="share", budget=3, now=NOW),
+        lambda: plan_campaign(store=s, name="Drive", now=T, settings=S, actor="ann")),
+             "campaign plan", "campaign:"),
+    "nurture skip": (lambda s, t: nurture_skip(store=s, item_id=_item(s), now=T, actor="ann"),
+                     "nurture skipped", "person:"),
+    "nurture snooze": (lambda s, t: nurture_snooze(store=s, item_id=_item(s), now=T, days=3,
+                                                   actor="ann"), "nurture snoozed", "person:"),
     "campaign": (lambda s, t: campaigns.new_campaign(store=s, name="C", action="share", budget=1,
                                                      now=T, actor="ann"),
                  "campaign new", "campaign:"),

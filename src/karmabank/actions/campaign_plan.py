@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 
 from karmabank.actions.campaigns import CampaignView, campaign_view
 from karmabank.actions.opt_outs import Consent, ask_channels, opt_outs_of
+from karmabank.actions.organization import write_audit
 from karmabank.actions.templates import first_name, render_template, templates
 from karmabank.measures.planning import Facts, ask_reason
 from karmabank.store import arrow_io
@@ -86,7 +87,7 @@ def _draft(
 def write_plan(
     *, store: Store, view: CampaignView, now: datetime, chosen: list[tuple[int, float, float]],
     refs: dict[int, dict[str, Any]], facts: dict[int, Facts], whys: dict[int, str],
-    expected: float,
+    expected: float, actor: str = "cli",
 ) -> tuple[list[PlannedAsk], CampaignView]:  # fmt: skip
     """Replace the campaign's planned asks by `chosen` ((person, marginal reach, likelihood),
     in order), each with its reason and draft, and record the plan's time and `expected`
@@ -111,6 +112,10 @@ def write_plan(
         c = session.get(Campaign, view.id)
         assert c is not None
         c.planned_at, c.expected_reach = now, expected
+        write_audit(session, now=now, actor=actor, action="campaign plan",
+                    subject=f"campaign:{view.id}",
+                    details={"asks": len(chosen), "expected_reach": expected},
+                    scored=False)  # fmt: skip
         session.flush()
         session.refresh(c)  # as stored (the view reads what a later read would)
         return asks, campaign_view(session, c)

@@ -183,7 +183,7 @@ def _communities(store: Store, last: LastRescore, seed: int) -> planning.Communi
 
 def plan_campaign(
     *, store: Store, name: str, now: datetime, settings: MeasureSettings,
-    excluded_limit: int | None = None,
+    excluded_limit: int | None = None, actor: str = "cli",
 ) -> CampaignPlan:  # fmt: skip
     """Whom to ask, in order: ask-ready people chosen to reach the most people times their
     likelihood to act (IMM on the peer graph), at most the budget left, spread across the
@@ -217,6 +217,7 @@ def plan_campaign(
     asks, view = write_plan(
         store=store, view=sent.view, now=now, chosen=seeds.chosen, refs=refs,
         facts=facts_of(store, seeds.people), whys=whys, expected=sent.reach + seeds.expected,
+        actor=actor,
     )  # fmt: skip
     return CampaignPlan(view, seeds.expected, asks, excluded, out.by_rule, sent.budget_left,
                         int(pool.candidates.size), seeds.rr_sets, seeds.capped,

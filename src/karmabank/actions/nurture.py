@@ -19,6 +19,7 @@ from sqlalchemy import select
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.issues import list_issues
 from karmabank.actions.opt_outs import Consent, consents, opted_out_everywhere
+from karmabank.actions.organization import write_audit
 from karmabank.actions.people import ID_PREFIX, person_refs
 from karmabank.actions.recording import ActivityView, record_in
 from karmabank.actions.scores import LastRescore
@@ -306,19 +307,30 @@ def nurture_done(
         return HandledItem.of(row), ActivityView.of(act)
 
 
-def nurture_skip(*, store: Store, item_id: int, now: datetime) -> HandledItem:
-    return _set_status(store, item_id, "skipped", None)
+def nurture_skip(*, store: Store, item_id: int, now: datetime, actor: str = "cli") -> HandledItem:
+    return _set_status(store, item_id, "skipped", None, now, actor)
 
 
-def nurture_snooze(*, store: Store, item_id: int, now: datetime, days: int) -> HandledItem:
+def nurture_snooze(
+    *, store: Store, item_id: int, now: datetime, days: int, actor: str = "cli"
+) -> HandledItem:
     if not 1 <= days <= MAX_SNOOZE_DAYS:
         raise OptionError("days", f"must be from 1 to {MAX_SNOOZE_DAYS}, not {days}")
-    return _set_status(store, item_id, "snoozed", now + timedelta(days=days))
+    return _set_status(store, item_id, "snoozed", now + timedelta(days=days), now, actor)
 
 
-def _set_status(store: Store, item_id: int, status: str, until: datetime | None) -> HandledItem:
+def _set_status(
+    store: Store, item_id: int, status: str, until: datetime | None, now: datetime, actor: str
+) -> HandledItem:  # fmt: skip
+    """Skip or snooze an item, audited (`nurture skipped` / `nurture snoozed`), in one
+    transaction."""
     with store.sessions.begin() as session:
         row = _open_item(session, item_id)
         row.status, row.snoozed_until = status, until
+        write_audit(session, now=now, actor=actor, action=f"nurture {status}",
+                    subject=f"person:{row.person_id}",
+                    details={"item": row.id, "kind": row.kind,
+                             "until": until.isoformat() if until else None},
+                    scored=False)  # fmt: skip
         session.flush()
         return HandledItem.of(row)

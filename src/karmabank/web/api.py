@@ -219,7 +219,7 @@ def nurture_done_route(auth: Writer, store: StoreDep, item_id: ItemId,
 def nurture_skip_route(auth: Writer, store: StoreDep, item_id: ItemId,
                        now: Clock) -> s.NurtureStatusOut:  # fmt: skip
     """Skip an item: it will not come back."""
-    row = nurture.nurture_skip(store=store, item_id=item_id, now=now)
+    row = nurture.nurture_skip(store=store, item_id=item_id, now=now, actor=auth.actor)
     return s.NurtureStatusOut(item_id=row.id, status=row.status, snoozed_until=None)
 
 
@@ -230,7 +230,8 @@ def nurture_snooze_route(
                                description="Bring it back after so many days.")] = 7,
 ) -> s.NurtureStatusOut:  # fmt: skip
     """Snooze an item for some days."""
-    row = nurture.nurture_snooze(store=store, item_id=item_id, now=now, days=days)
+    row = nurture.nurture_snooze(store=store, item_id=item_id, now=now, days=days,
+                                 actor=auth.actor)  # fmt: skip
     return s.NurtureStatusOut(item_id=row.id, status=row.status,
                               snoozed_until=people.iso(row.snoozed_until))  # fmt: skip
 
@@ -269,7 +270,7 @@ def plan_campaign_route(
 ) -> dict[str, Any]:  # fmt: skip
     """Whom to ask, in order, with why and a draft; and who is left out, with the rule."""
     plan = plan_campaign(store=store, name=name, now=now, settings=state.measures,
-                         excluded_limit=excluded)  # fmt: skip
+                         excluded_limit=excluded, actor=auth.actor)  # fmt: skip
     return plan.report_json()
 
 

@@ -153,7 +153,8 @@ def nurture_done_page(request: Request, auth: PageWriter, store: StoreDep, state
 @router.post("/nurture/{item_id}/skip")
 def nurture_skip_page(request: Request, auth: PageWriter, store: StoreDep, state: StateDep,
                       item_id: ItemId) -> Response:  # fmt: skip
-    row = nurture.nurture_skip(store=store, item_id=item_id, now=state.settings.clock())
+    row = nurture.nurture_skip(store=store, item_id=item_id, now=state.settings.clock(),
+                              actor=auth.actor)  # fmt: skip
     return _after_nurture(request, row.id, "skipped", "it will not come back")
 
 
@@ -162,8 +163,8 @@ def nurture_snooze_page(
     request: Request, auth: PageWriter, store: StoreDep, state: StateDep, item_id: ItemId,
     days: Annotated[int, Form(ge=1, le=MAX_SNOOZE_DAYS)] = 7,
 ) -> Response:  # fmt: skip
-    row = nurture.nurture_snooze(store=store, item_id=item_id,
-                                 now=state.settings.clock(), days=days)  # fmt: skip
+    row = nurture.nurture_snooze(store=store, item_id=item_id, now=state.settings.clock(),
+                                 days=days, actor=auth.actor)  # fmt: skip
     return _after_nurture(request, row.id, "snoozed", f"back after {iso(row.snoozed_until)}")
 
 
@@ -306,8 +307,9 @@ def new_campaign_page(
 @router.post("/campaigns/plan", response_class=HTMLResponse)
 def plan_campaign_page(request: Request, auth: PageWriter, store: StoreDep, state: StateDep,
                        name: CampaignField) -> Response:  # fmt: skip
-    plan = plan_campaign(store=store, name=name, now=state.settings.clock(),
-                         settings=state.measures, excluded_limit=0)  # the page counts them
+    plan = plan_campaign(store=store, name=name, now=state.settings.clock(),  # excluded: the
+                         settings=state.measures, excluded_limit=0,  # page only counts them
+                         actor=auth.actor)  # fmt: skip
     planned = plan.report_json()
     shown = campaigns.show_campaign(store=store, name=name).as_json()
     return page("campaigns.html", _campaign_context(request, auth, store, shown, planned))
