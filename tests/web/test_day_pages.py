@@ -150,13 +150,13 @@ def test_an_organizer_records_flags_and_opts_out_from_the_page(client: TestClien
     page = client.get(f"/people/id:{pid}").text
     assert "email: opted out, opt back in" in page
     with_api = client.get(f"/people/id:{pid}").text
-    assert "Flags: <span class=\"kind\">bot</span>" in with_api
+    assert 'Flags: <span class="kind">bot</span>' in with_api
     for path, data in ((f"/people/id:{pid}/record", {"direction": "ask", "verb": "attend"}),
                        (f"/people/id:{pid}/flag", {"flag": "team", "on": "on"}),
                        (f"/people/id:{pid}/optout", {"channel": "blog", "on": "on"})):  # fmt: skip
         assert client.post(path, data=data).status_code == 403, path  # no CSRF token
-    assert client.post(f"/people/id:{pid}/flag", data={"csrf_token": token, "flag": "admin",
-                                                       "on": "on"}).status_code == 422
+    bad_flag = {"csrf_token": token, "flag": "admin", "on": "on"}
+    assert client.post(f"/people/id:{pid}/flag", data=bad_flag).status_code == 422
 
 
 def test_a_viewer_gets_no_forms_and_may_not_post_them(client: TestClient) -> None:

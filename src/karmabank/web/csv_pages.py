@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from karmabank.actions import campaigns, influencers
+from karmabank.actions import campaigns
 from karmabank.actions.listing import stream_people
 from karmabank.actions.table_csv import (
     ASKS,
@@ -21,10 +21,16 @@ from karmabank.actions.table_csv import (
     influencer_rows,
     people_rows,
 )
-from karmabank.model import Circle, RhythmStatus, Stage
 from karmabank.web import schemas as s
 from karmabank.web.as_of import page_now
-from karmabank.web.pages import PageAuth
+from karmabank.web.pages import (
+    FilterQuery,
+    LimitQuery,
+    PageAuth,
+    SearchQuery,
+    influencers_of,
+    people_filters,
+)
 from karmabank.web.security import StateDep, StoreDep
 
 router = APIRouter(include_in_schema=False)
@@ -39,22 +45,17 @@ def _csv(name: str, lines: list[str]) -> Response:
     )  # fmt: skip
 
 
-def _one_of(value: str, allowed: tuple[str, ...]) -> str | None:
-    return value if value in allowed else None
-
-
 @router.get("/people.csv")
 def people_csv(
     request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
-    circle: Annotated[str, Query(max_length=40), s.STORABLE] = "",
-    status: Annotated[str, Query(max_length=40), s.STORABLE] = "",
-    stage: Annotated[str, Query(max_length=40), s.STORABLE] = "",
-    q: Annotated[str, Query(max_length=200), s.STORABLE] = "",
+    circle: FilterQuery = "", status: FilterQuery = "", stage: FilterQuery = "",
+    q: SearchQuery = "",
 ) -> Response:  # fmt: skip
+    f = people_filters(circle, status, stage)
     chunks = stream_people(
         store=store, now=page_now(request, state), settings=state.measures, limit=MAX_ROWS,
-        query=" ".join(q.split()) or None, circle=_one_of(circle, tuple(Circle)),
-        status=_one_of(status, tuple(RhythmStatus)), stage=_one_of(stage, tuple(Stage)),
+        query=" ".join(q.split()) or None, circle=f["circle"], status=f["status"],
+        stage=f["stage"],
     )  # fmt: skip
     return _csv("people.csv", list(csv_lines(PEOPLE, people_rows(p for c in chunks for p in c))))
 
@@ -62,13 +63,9 @@ def people_csv(
 @router.get("/influencers.csv")
 def influencers_csv(
     request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
-    issue: Annotated[str, Query(max_length=200), s.STORABLE] = "",
-    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    issue: SearchQuery = "", limit: LimitQuery = 20,
 ) -> Response:  # fmt: skip
-    found = influencers.find_influencers(
-        store=store, now=page_now(request, state), settings=state.measures,
-        issue=issue.strip() or None, limit=limit,
-    )  # fmt: skip
+    found = influencers_of(request, store, state, issue, limit)
     return _csv("influencers.csv", list(csv_lines(INFLUENCERS, influencer_rows(found))))
 
 

@@ -44,6 +44,7 @@ from karmabank.web.templating import page, who
 
 if TYPE_CHECKING:
     from karmabank.store.open import Store
+    from karmabank.web.security import WebState
 
 router = APIRouter(include_in_schema=False)
 
@@ -195,18 +196,25 @@ def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
     return value if value in allowed else None
 
 
+FilterQuery = Annotated[str, Query(max_length=40), s.STORABLE]
+SearchQuery = Annotated[str, Query(max_length=200), s.STORABLE]
+LimitQuery = Annotated[int, Query(ge=1, le=500)]
+
+
+def people_filters(circle: str, status: str, stage: str) -> dict[str, str | None]:
+    """The people page's filters (also its CSV's): an unknown value means any."""
+    return {"circle": _choice(circle, tuple(Circle)),
+            "status": _choice(status, tuple(RhythmStatus)),
+            "stage": _choice(stage, tuple(Stage))}  # fmt: skip
+
+
 @router.get("/people", response_class=HTMLResponse)
 def people_page(
     request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
-    circle: Annotated[str, Query(max_length=40), s.STORABLE] = "",
-    status: Annotated[str, Query(max_length=40), s.STORABLE] = "",
-    stage: Annotated[str, Query(max_length=40), s.STORABLE] = "",
-    q: Annotated[str, Query(max_length=200), s.STORABLE] = "",
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    circle: FilterQuery = "", status: FilterQuery = "", stage: FilterQuery = "",
+    q: SearchQuery = "", offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:  # fmt: skip
-    filters = {"circle": _choice(circle, tuple(Circle)),
-               "status": _choice(status, tuple(RhythmStatus)),
-               "stage": _choice(stage, tuple(Stage))}  # fmt: skip
+    filters = people_filters(circle, status, stage)
     query = " ".join(q.split()) or None
     rows = [r for chunk in stream_people(
         store=store, now=page_now(request, state), settings=state.measures,
@@ -340,16 +348,21 @@ def respond_page(
 @router.get("/influencers", response_class=HTMLResponse)
 def influencers_page(
     request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
-    issue: Annotated[str, Query(max_length=200), s.STORABLE] = "",
-    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    issue: SearchQuery = "", limit: LimitQuery = 20,
 ) -> Response:  # fmt: skip
-    found = influencers.find_influencers(
-        store=store, now=page_now(request, state), settings=state.measures,
-        issue=issue.strip() or None, limit=limit,
-    )  # fmt: skip
+    found = influencers_of(request, store, state, issue, limit)
     context = _context(
         request, auth, "Influencers", "influencers", found=found, rows=found.rows,
         issues=issues.list_issues(store=store), issue=found.issue.name if found.issue else "",
         limit=limit,
     )  # fmt: skip
     return page("influencers.html", context)
+
+
+def influencers_of(request: Request, store: Store, state: WebState, issue: str,
+                   limit: int) -> influencers.Influencers:  # fmt: skip
+    """The influencers page's rows (also its CSV's), as of the page's time."""
+    return influencers.find_influencers(
+        store=store, now=page_now(request, state), settings=state.measures,
+        issue=issue.strip() or None, limit=limit,
+    )  # fmt: skip
