@@ -21,38 +21,46 @@ import pyarrow as pa
 from karmabank.frames import US_PER_DAY, ParquetFiles, engine_over
 from karmabank.measures.charts_data import rows_of
 
-_COUNTED = """SELECT a.person_id, a.direction, a.occurred_at FROM acts a
-    WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.person_id = a.person_id
-                      AND (f.team OR f.bot OR f.erased))"""
+# The flags are per person: the people left out are taken out of the (small) grouped results,
+# not row by row out of every activity.
+_LEFT_OUT = """SELECT person_id FROM flags WHERE team OR bot OR erased"""
 
 
-def new_people_sql(since_us: int, now_us: int, limit: int) -> str:
-    """People whose first inbound activity is in the window, with their inbound count in it."""
+def window_people_sql(since_us: int, now_us: int) -> str:
+    """Everyone inbound in the window: their first time in it, their count in it, and their
+    last inbound before it (null: never before, so new). The history is read for these people
+    only (a semi-join), not grouped for the whole network."""
     return f"""
-        WITH firsts AS (
-            SELECT person_id, min(occurred_at) AS first_at,
-                   count(*) FILTER (WHERE occurred_at > {since_us}) AS activities
-            FROM counted WHERE direction = 'in' AND occurred_at <= {now_us}
-            GROUP BY person_id)
-        SELECT person_id, first_at, activities, count(*) OVER () AS total
-        FROM firsts WHERE first_at > {since_us}
+        WITH recent AS (
+            SELECT person_id, min(occurred_at) AS back_at, count(*) AS activities
+            FROM acts WHERE direction = 'in'
+              AND occurred_at > {since_us} AND occurred_at <= {now_us}
+              AND person_id NOT IN (SELECT person_id FROM left_out)
+            GROUP BY person_id),
+        before AS (
+            SELECT c.person_id, max(c.occurred_at) AS before_at
+            FROM acts c SEMI JOIN recent r ON c.person_id = r.person_id
+            WHERE c.direction = 'in' AND c.occurred_at <= {since_us}
+            GROUP BY c.person_id)
+        SELECT r.person_id, r.back_at, r.activities, b.before_at
+        FROM recent r LEFT JOIN before b ON b.person_id = r.person_id"""
+
+
+def new_people_sql(limit: int) -> str:
+    """Of `window_people`: those never inbound before it, most active first."""
+    return f"""
+        SELECT person_id, back_at AS first_at, activities, count(*) OVER () AS total
+        FROM window_people WHERE before_at IS NULL
         ORDER BY activities DESC, first_at, person_id LIMIT {limit}"""
 
 
-def returns_sql(since_us: int, now_us: int, gap_days: int, limit: int) -> str:
-    """People inbound in the window after at least `gap_days` of silence before it."""
+def returns_sql(gap_days: int, limit: int) -> str:
+    """Of `window_people`: those back after at least `gap_days` of silence, longest first."""
     return f"""
-        WITH person AS (
-            SELECT person_id,
-                   max(occurred_at) FILTER (WHERE occurred_at <= {since_us}) AS before_at,
-                   min(occurred_at) FILTER (WHERE occurred_at > {since_us}) AS back_at
-            FROM counted WHERE direction = 'in' AND occurred_at <= {now_us}
-            GROUP BY person_id)
         SELECT person_id, back_at, ((back_at - before_at) // {US_PER_DAY})::BIGINT AS silent_days,
                count(*) OVER () AS total
-        FROM person
-        WHERE back_at IS NOT NULL AND before_at IS NOT NULL
-          AND back_at - before_at >= {gap_days * US_PER_DAY}
+        FROM window_people
+        WHERE before_at IS NOT NULL AND back_at - before_at >= {gap_days * US_PER_DAY}
         ORDER BY silent_days DESC, person_id LIMIT {limit}"""
 
 
@@ -61,8 +69,8 @@ def gives_sql(since_us: int, now_us: int, limit: int) -> str:
     return f"""
         SELECT person_id, count(*) AS gives, max(occurred_at) AS last_at,
                sum(count(*)) OVER ()::BIGINT AS total
-        FROM counted WHERE direction = 'give' AND occurred_at > {since_us}
-          AND occurred_at <= {now_us}
+        FROM acts WHERE direction = 'give' AND occurred_at > {since_us}
+          AND occurred_at <= {now_us} AND person_id NOT IN (SELECT person_id FROM left_out)
         GROUP BY person_id ORDER BY gives DESC, last_at DESC, person_id LIMIT {limit}"""
 
 
@@ -85,9 +93,10 @@ def week_data(
     """The report's numbers in one engine: `acts` (ACTIVITY_SCHEMA), `flags` (FLAGS_SCHEMA)."""
     con = engine_over({"acts": acts, "flags": flags}, threads)
     try:
-        con.execute(f"CREATE TEMP VIEW counted AS {_COUNTED}")
-        new = rows_of(con.execute(new_people_sql(since_us, now_us, limit)))
-        back = rows_of(con.execute(returns_sql(since_us, now_us, gap_days, limit)))
+        con.execute(f"CREATE TEMP TABLE left_out AS {_LEFT_OUT}")
+        con.execute(f"CREATE TEMP TABLE window_people AS {window_people_sql(since_us, now_us)}")
+        new = rows_of(con.execute(new_people_sql(limit)))
+        back = rows_of(con.execute(returns_sql(gap_days, limit)))
         gives = rows_of(con.execute(gives_sql(since_us, now_us, limit)))
     finally:
         con.close()
