@@ -198,3 +198,23 @@ def test_bluesky_sync_imports_the_notifications_once(store: Store) -> None:
     with store.sessions() as session:
         keys = list(session.scalars(select(Activity.source_key)))
     assert len(keys) == len(set(keys)) == 9
+
+
+def test_connect_again_updates_and_a_taken_name_is_refused(
+    store: Store, server: ReplayServer
+) -> None:
+    connect_mastodon(store, server)
+    connect(
+        store=store, platform="mastodon", base_url=server.url + "/", secret_env="KB_OTHER",
+        secret=TOKEN, name="org-mastodon", policy=POLICY, now=NOW,
+    )  # fmt: skip
+    (only,) = list_connections(store=store)
+    assert (only.secret_env, only.base_url) == ("KB_OTHER", server.url)  # the same, updated
+    with ReplayServer() as other:
+        other.answer("GET", "/api/v2/instance", page({"domain": "other.example"}))
+        other.answer("GET", VERIFY, page({"id": "9", "acct": "someone", "username": "someone"}))
+        with pytest.raises(ConfigError, match="a connection named 'org-mastodon' exists for"):
+            connect_mastodon(store, other)
+    with pytest.raises(ConfigError, match="is not an https:// address"):
+        connect(store=store, platform="mastodon", base_url="ftp://x", secret_env="V",
+                secret=TOKEN, now=NOW)  # fmt: skip
