@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from karmabank.actions.accounts import add_user
 from karmabank.actions.importing import import_files
 from karmabank.actions.recording import record_activity
 from karmabank.model import Direction
 from karmabank.store.open import open_store
 from karmabank.web import WebSettings, create_app
 from tests.conftest import NOW
-from tests.web.test_browser import build_store, iso
+from tests.web.test_browser import PASSWORD, build_store, iso
 from tests.web.test_pages import form_login
 
 NAMELESS = [
@@ -239,3 +240,32 @@ def test_a_campaign_gets_a_deadline_from_its_form(client: TestClient) -> None:
     bad = {"csrf_token": token, "name": "Bad", "action": "attend", "budget": "3",
            "deadline": "someday"}  # fmt: skip
     assert client.post("/campaigns", data=bad).status_code == 400
+
+
+def test_an_owner_adds_a_user_and_makes_a_token_from_the_team_page(
+    client: TestClient, db_url: str
+) -> None:
+    with open_store(db_url) as store:
+        add_user(store=store, email="owner@example.org", role="owner", now=NOW,
+                 password=PASSWORD, actor="test")  # fmt: skip
+    token = form_login(client, "owner")
+    team = client.get("/team").text
+    assert '<label for="u-email">Email</label>' in team and 'id="secret"' not in team
+    r = client.post("/team/users", data={"csrf_token": token, "email": "Nia@Example.org",
+                                          "role": "organizer"})  # fmt: skip
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    shown = re.search(r"The password of nia@example.org, shown this once.*?<code>([^<]+)</code>",
+                      r.text)  # fmt: skip
+    assert shown is not None and len(shown.group(1)) >= 12
+    assert shown.group(1) not in client.get("/team").text  # once
+    r = client.post("/team/tokens", data={"csrf_token": token, "email": "nia@example.org"})
+    found = re.search(r"An API token for nia@example.org, shown this once.*?<code>(kb_[^<]+)<",
+                      r.text)  # fmt: skip
+    assert found is not None
+    api = client.get("/api/status", headers={"Authorization": f"Bearer {found.group(1)}"})
+    assert api.status_code == 200, api.text  # the token works
+    organizer = TestClient(client.app, follow_redirects=False)
+    organizer_token = form_login(organizer, "organizer")
+    refused = organizer.post("/team/tokens", data={"csrf_token": organizer_token,
+                                                    "email": "nia@example.org"})  # fmt: skip
+    assert refused.status_code == 403

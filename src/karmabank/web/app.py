@@ -93,10 +93,12 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     from karmabank.web.csv_pages import router as csv_pages  # the tables as CSV files
     from karmabank.web.issue_pages import router as issue_pages  # the issues page
     from karmabank.web.person_forms import router as person_forms  # the person page's forms
+    from karmabank.web.team_forms import router as team_forms  # add a user, make a token
 
     app.include_router(person_forms)
     app.include_router(csv_pages)
     app.include_router(issue_pages)
+    app.include_router(team_forms)
     app.include_router(erase_page.router)
     from karmabank.web.sync_page import router as sync_page  # "Sync now" on the home page
 
