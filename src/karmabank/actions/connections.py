@@ -126,7 +126,7 @@ def connect(
     """Check the credentials, then store the connection (a new one, or the same account's
     connection of that name, updated) and add the account to the organization's identities."""
     base_url = _base_url(base_url)
-    label = (name or "").strip() or f"{platform} {base_url.split('://', 1)[1]}"
+    label = connection_label(platform, base_url, name, options or {})
     settings = ConnectionSettings(label, base_url, secret_env, dict(options or {}))
     with transport_for(settings, secret=secret, policy=policy or Policy(), progress=progress) as t:
         account = make_connector(platform, settings, secret=secret, transport=t).check()
@@ -134,6 +134,15 @@ def connect(
     if len(chosen) > MAX_NAME or not chosen.isprintable():
         raise ConfigError(f"connection name: at most {MAX_NAME} printable characters")
     return _store_connection(store, platform, chosen, settings, account, now=now, actor=actor)
+
+
+def connection_label(
+    platform: str, base_url: str, name: str | None, options: Mapping[str, str]
+) -> str:
+    """What messages call a connection before it is stored: its name, else the platform and
+    the handle (Bluesky) or the instance's host (Mastodon)."""
+    where = options.get("handle") or base_url.split("://", 1)[-1].rstrip("/")
+    return (name or "").strip() or f"{platform} {where}"
 
 
 def _base_url(url: str) -> str:

@@ -58,10 +58,10 @@ def _connect(
     db: str | None, now: str | None, platform: str, base_url: str, variable: str,
     name: str | None, options: dict[str, str], json_: bool,
 ) -> None:  # fmt: skip
-    from karmabank.actions.connections import connect
+    from karmabank.actions.connections import connect, connection_label
 
     with opened(db, now) as (store, settings):
-        label = name or f"{platform} {options.get('handle') or base_url}"
+        label = connection_label(platform, base_url, name, options)
         secret = _secrets(settings).read(variable, connection=label)
         view = connect(
             store=store, platform=platform, base_url=base_url, secret_env=variable,
