@@ -138,5 +138,6 @@ def test_threads_writing_through_both_copies_leave_a_sound_file(tmp_path: Path) 
     assert errors == []
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
-        counts = dict(conn.execute(text("SELECT who, count(*) FROM t GROUP BY who")).all())
+        rows = conn.execute(text("SELECT who, count(*) FROM t GROUP BY who")).all()
+        counts = {str(who): int(n) for who, n in rows}
     assert counts == {"python": 2 * rounds, "adbc": rounds}

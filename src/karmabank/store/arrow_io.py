@@ -7,8 +7,9 @@ so nullable columns are read as `coalesce(col, default)` plus a null mask and re
 The ADBC driver links its own copy of SQLite. Two copies of SQLite must never have one database
 file open at the same time in one process (POSIX locks are per process: one copy closing the
 file drops the other's locks, and the copies do not share their view of the WAL). So `connect`
-first closes every pooled connection of the SQLAlchemy engine (`engine.dispose()`); callers hold
-no session across it.
+holds the file's gate alone (`store/sqlite_gate.py`: it waits for other threads' sessions to
+end, and no session starts until it is done), and first closes every idle pooled connection of
+this process's engines on that file; the calling thread holds no session across it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from sqlalchemy import BigInteger, Boolean, Connection, Engine, Float, Integer, 
 from sqlalchemy.engine import make_url
 
 from karmabank.errors import ConfigError, StoreError
+from karmabank.store.engine import close_idle_connections
+from karmabank.store.sqlite_gate import gate_for
 from karmabank.store.types import UtcTimestamp
 
 _DEFAULTS = {
@@ -41,21 +44,14 @@ def connect(url: str, engine: Engine | None = None) -> Iterator[Any]:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if engine is not None:
-            engine.dispose()
-        import adbc_driver_sqlite.dbapi as sqlite_adbc
-
-        conn = sqlite_adbc.connect(str(parsed.database))
-        # Pragmas like the engine's connections (store/engine.py); `synchronous` cannot change
-        # inside a transaction, so autocommit is on while they are set.
-        conn.adbc_connection.set_autocommit(True)
-        with conn.cursor() as cur:
-            for pragma in ("busy_timeout = 30000", "synchronous = NORMAL", "cache_size = -131072"):
-                cur.execute(f"PRAGMA {pragma}")
-        conn.adbc_connection.set_autocommit(False)
-        # Without foreign_keys, though: the rows written here (scores of people taken from
-        # activities that reference them) cannot break them, and checking a million costs seconds.
-    elif backend == "postgresql":
+        with gate_for(str(parsed.database)).exclusive():
+            if engine is not None:
+                engine.dispose()
+            close_idle_connections(str(parsed.database))
+            with _sqlite(str(parsed.database)) as conn:
+                yield conn
+        return
+    if backend == "postgresql":
         try:
             import adbc_driver_postgresql.dbapi as pg_adbc
         except ImportError:
@@ -67,6 +63,29 @@ def connect(url: str, engine: Engine | None = None) -> Iterator[Any]:
     else:
         raise StoreError(f"no column-wise driver for {backend} databases")
     try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _sqlite(path: str) -> Iterator[Any]:
+    """The ADBC connection to the SQLite file at `path`, its pragmas set (the caller holds the
+    file's gate)."""
+    import adbc_driver_sqlite.dbapi as sqlite_adbc
+
+    conn = sqlite_adbc.connect(path)
+    try:
+        # Pragmas like the engine's connections (store/engine.py); `synchronous` cannot change
+        # inside a transaction, so autocommit is on while they are set.
+        conn.adbc_connection.set_autocommit(True)
+        with conn.cursor() as cur:
+            for pragma in ("busy_timeout = 30000", "synchronous = NORMAL", "cache_size = -131072"):
+                cur.execute(f"PRAGMA {pragma}")
+        conn.adbc_connection.set_autocommit(False)
+        # Without foreign_keys, though: the rows written here (scores of people taken from
+        # activities that reference them) cannot break them, and checking a million costs
+        # seconds.
         yield conn
     finally:
         conn.close()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from karmabank.errors import ConfigError
+from karmabank.store.sqlite_gate import gated
 
 # every engine this process made, so that the console script can close what is still open
 # before it exits (see `karmabank.cli.run`): SQLite folds its WAL into the file on close
@@ -40,6 +41,17 @@ def dispose_engines() -> None:
         engine.dispose()
 
 
+def close_idle_connections(path: str) -> None:
+    """Close the idle pooled connections of every engine of this process on the SQLite file at
+    `path` (before another copy of SQLite opens it: `store/sqlite_gate.py`)."""
+    target = Path(path).resolve()
+    for engine in list(_ENGINES):
+        url = engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            if Path(url.database).resolve() == target:
+                engine.dispose()
+
+
 def make_engine(db: str, **kwargs: Any) -> Engine:
     """An engine for `db`. SQLite runs in WAL mode with foreign keys enforced."""
     url = database_url(db)
@@ -51,6 +63,8 @@ def make_engine(db: str, **kwargs: Any) -> Engine:
         path = parsed.database
         if path and path != ":memory:" and not Path(path).parent.exists():
             raise ConfigError(f"folder of the database does not exist: {Path(path).parent}")
+        if path and path != ":memory:" and "poolclass" not in kwargs:
+            kwargs["poolclass"] = gated(path)  # one copy of SQLite at a time: store/sqlite_gate
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         _ENGINES.add(engine)
