@@ -173,6 +173,8 @@ def test_since_spans_and_dates() -> None:
     assert since_of("2026-11-01", NOW).isoformat() == "2026-11-01T00:00:00+00:00"
     with pytest.raises(ConfigError, match="since 'soon'"):
         since_of("soon", NOW)
+    with pytest.raises(ConfigError, match="since: '2026-13-01' is not an ISO-8601 time"):
+        since_of("2026-13-01", NOW)
 
 
 def test_bluesky_sync_imports_the_notifications_once(store: Store) -> None:

@@ -40,6 +40,7 @@ from karmabank.connectors.http import Policy, Progress
 from karmabank.connectors.registry import make_connector
 from karmabank.errors import ConfigError, ConnectorError
 from karmabank.model import IdentityKey, to_micros
+from karmabank.settings import parse_instant
 from karmabank.sources.base import BadRow, ParsedRow, SourceItem, out_of_bounds
 from karmabank.sources.limits import fetched_items
 from karmabank.sources.vocabulary import RowVocabulary, row_text
@@ -57,13 +58,9 @@ def since_of(text: str, now: datetime) -> datetime:
     value = text.strip().lower()
     if match := _SPAN.fullmatch(value):
         return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
-    try:
-        found = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ConfigError(
-            f"since {text!r}: expected a span such as 90d, 12w, 36h, or an ISO date"
-        ) from None
-    return found if found.tzinfo else found.replace(tzinfo=now.tzinfo)
+    if not value[:4].isdigit():
+        raise ConfigError(f"since {text!r}: expected a span such as 90d, 12w, 36h, or an ISO date")
+    return parse_instant(text, "since")  # a naive date is UTC; in karmabank.bounds
 
 
 @dataclass(frozen=True)
