@@ -35,7 +35,9 @@ from karmabank.measures.settings import MeasureSettings  # noqa: E402
 def shuffles(log_dir: str) -> list[dict[str, Any]]:
     """Per completed stage: its name, tasks, shuffle bytes read and written."""
     stages = []
-    for path in glob.glob(f"{log_dir}/*"):
+    for path in glob.glob(f"{log_dir}/**/*", recursive=True):
+        if os.path.isdir(path):
+            continue
         for line in open(path):
             event = json.loads(line)
             if event.get("Event") != "SparkListenerStageCompleted":
@@ -80,7 +82,8 @@ def main() -> None:
                     master="local[2]",
                     conf={"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false",
                           "spark.driver.memory": args.driver_memory,
-                          "spark.eventLog.enabled": "true", "spark.eventLog.dir": log_dir},
+                          "spark.eventLog.enabled": "true", "spark.eventLog.dir": log_dir,
+                          "spark.eventLog.compress": "false"},
                 )  # fmt: skip
                 engine.session()
             t0 = time.perf_counter()
@@ -91,10 +94,10 @@ def main() -> None:
                 "engine": name, "activities": args.activities, "people": result.scores.num_rows,
                 "seconds": round(seconds, 1), "load": os.getloadavg(),
             }  # fmt: skip
+            print(json.dumps(line), flush=True)
             if engine is not None:
                 engine.session().stop()
-                line["stages"] = shuffles(log_dir)
-            print(json.dumps(line), flush=True)
+                print(json.dumps({"stages": shuffles(log_dir)}), flush=True)
 
 
 if __name__ == "__main__":
