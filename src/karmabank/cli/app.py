@@ -25,6 +25,7 @@ from karmabank.cli import (
 from karmabank.cli.backtest import backtest
 from karmabank.cli.campaigns import campaign_app
 from karmabank.cli.erase import erase
+from karmabank.cli.privacy import audit, export, retention_app
 from karmabank.cli.web import serve, token_app, user_app
 
 app = typer.Typer(
@@ -66,6 +67,8 @@ app.command()(network.status)
 app.command()(recording.record)
 app.command()(recording.flag)
 app.command()(organization.optout)
+app.command()(export)
+app.command()(audit)
 app.command()(merging.unmerge)
 app.command()(network.influencers)
 app.command()(network.rescore)
@@ -91,3 +94,4 @@ app.add_typer(connectors.connect_app, name="connect")
 app.add_typer(organization.org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(retention_app, name="retention")

@@ -47,8 +47,8 @@ def _state(web: WebSettings) -> WebState:
 def create_app(settings: Settings | WebSettings) -> FastAPI:
     """The app over `settings.db` (which must exist and be at the newest schema)."""
     from karmabank.web import api, auth, erase_page, merge_api, merge_pages, pages, team
-    from karmabank.web.privacy import router as privacy_router
     from karmabank.web.chart_pages import router as chart_router
+    from karmabank.web.privacy import router as privacy_router
 
     web = settings if isinstance(settings, WebSettings) else WebSettings.from_settings(settings)
     state = _state(web)
