@@ -19,12 +19,12 @@ def environment() -> jinja2.Environment:
         autoescape=True,  # every template, whatever its name
         undefined=jinja2.StrictUndefined,
     )
-    env.globals["who"] = who
+    env.globals["named"] = who
     return env
 
 
 def who(person: dict[str, Any]) -> str:
-    """`who(p)` in a template: a person object's name, else their best identity."""
+    """`named(p)` in a template: a person object's name, else their best identity."""
     return display_name(person.get("name"), person.get("identities") or (), person["id"])
 
 
