@@ -116,7 +116,7 @@ def _define_activities(con: SqlRunner, now_us: int, s: MeasureSettings) -> None:
         LEFT JOIN weights wt ON wt.direction = a.direction AND wt.verb = a.verb
         WHERE a.occurred_at <= {now_us}
           AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.person_id = a.person_id
-                          AND (f.team OR f.bot OR f.erased))"""
+                          AND (f.team OR f.bot OR f.erased))""",
     )
 
 
@@ -128,9 +128,7 @@ class _NetworkParts:
     share: ShareRatio
 
 
-def _aggregate(
-    con: SqlRunner, now_us: int, now_day: int, s: MeasureSettings
-) -> _NetworkParts:
+def _aggregate(con: SqlRunner, now_us: int, now_day: int, s: MeasureSettings) -> _NetworkParts:
     """The per-person tables every score is made of (`agg`, `ch`, `person_days`, `rh`,
     `reached`, `st`), and the network's cadence and share ratio."""
     _sums(con, now_us, s)
@@ -187,7 +185,7 @@ def _sums(con: SqlRunner, now_us: int, s: MeasureSettings) -> None:
           count(*) FILTER (WHERE direction = 'ask' AND age < {lg.ask_cooldown_days}) AS asks_recent,
           count(*) FILTER (WHERE direction = 'ask' AND age < {lg.max_asks_days}) AS asks_year,
           max(occurred_at) FILTER (WHERE direction = 'ask') AS last_ask_at
-        FROM acts_in GROUP BY person_id"""
+        FROM acts_in GROUP BY person_id""",
     )
 
 
@@ -205,7 +203,7 @@ def _channels(con: SqlRunner, s: MeasureSettings) -> None:
                      bool_or(age >= {back!r} AND age < {back + m!r}) AS before
               FROM acts_in WHERE direction = 'in' AND channel IS NOT NULL
               GROUP BY person_id, channel)
-        GROUP BY person_id"""
+        GROUP BY person_id""",
     )
 
 
@@ -278,7 +276,7 @@ def _base(
           st.stage, st.stage_at
         FROM agg g
         LEFT JOIN ch USING (person_id) LEFT JOIN rh r USING (person_id)
-        LEFT JOIN st USING (person_id) LEFT JOIN flags f USING (person_id)"""
+        LEFT JOIN st USING (person_id) LEFT JOIN flags f USING (person_id)""",
     )
 
 
@@ -289,9 +287,7 @@ class _Ranked:
     warm_median: Any  # the median warmth `drift_lookback_days` ago (of those with some)
 
 
-def _circles(
-    con: SqlRunner, now_us: int, s: MeasureSettings, use_previous: bool
-) -> _Ranked:
+def _circles(con: SqlRunner, now_us: int, s: MeasureSettings, use_previous: bool) -> _Ranked:
     """Tables `ranked` (warmth order of the people circles rank), `raw` (each person's circle
     by the cuts alone) and `held` (with the demotion hold and the previous history)."""
     c = s.circles
@@ -300,7 +296,7 @@ def _circles(
         "ranked",
         f"""SELECT person_id,
           row_number() OVER (ORDER BY warmth DESC, person_id) AS pos
-        FROM base WHERE {eligible}"""
+        FROM base WHERE {eligible}""",
     )
     n_ranked = _scalar(con, "SELECT count(*) FROM ranked")
     cuts = circles.sizes(n_ranked, c)
@@ -311,7 +307,7 @@ def _circles(
     con.create(
         "raw",
         f"""SELECT b.person_id, k.pos, {raw} AS raw_circle
-        FROM base b LEFT JOIN ranked k USING (person_id)"""
+        FROM base b LEFT JOIN ranked k USING (person_id)""",
     )
     hold_us = c.demotion_hold_days * US_PER_DAY
     con.create("held", circles.history_sql(now_us, hold_us, use_previous))
