@@ -103,7 +103,7 @@ def test_a_pipe_gets_every_column_whole(listed: Store, capsys: pytest.CaptureFix
     long_line = next(line for line in lines if LONG in line)
     assert long_line.endswith("do_not_contact") and len(long_line) > 80
     assert "…" not in r.out
-    given = next(line for line in lines if "email:given@example.org" in line)
+    given = next(line for line in lines if "given@example.org" in line)
     assert given.split()[2:] == ["—", "—", "0.0", "2", "—"]  # we gave 2, they never came
 
 
@@ -126,7 +126,7 @@ def test_tsv_and_json_stream(listed: Store, capsys: pytest.CaptureFixture[str]) 
     cells = [line.split("\t") for line in tsv[1:]]
     assert len(cells) == 14 and all(len(c) == 8 for c in cells)
     assert next(c for c in cells if c[1] == LONG)[7] == "do_not_contact"
-    given = next(c for c in cells if c[1] == "email:given@example.org")
+    given = next(c for c in cells if c[1] == "given@example.org")
     assert given[2:8] == ["", "", "0.0", "2", "", ""]
     shown = run(capsys, "people", "--db", db, "--now", now, "--json").out
     expected = _old_json(listed)
