@@ -112,10 +112,10 @@ def formats(json_: Json = False) -> None:
     if json_:
         print_json([f.as_json() for f in found])
         return
-    rows = [(f.name, f.description) for f in found]
+    rows: list[tuple[str, str]] = []
     for f in found:  # each preset under its format: "  --preset eventbrite  ..."
-        at = rows.index((f.name, f.description)) + 1
-        rows[at:at] = [(f"  --preset {n}", d) for n, d in f.presets]
+        rows.append((f.name, f.description))
+        rows.extend((f"  --preset {n}", d) for n, d in f.presets)
     width = max((len(name) for name, _ in rows), default=0)
     for name, description in rows:
         render.console().print(
