@@ -15,6 +15,8 @@ defaults:
     KARMABANK_SECRETS_FILE      connections' secrets, NAME=value lines, mode 0600
     KARMABANK_SYNC_BACKOFF      seconds before a sync's first retry (doubles each retry; default 1)
     KARMABANK_SYNC_MAX_WAIT     seconds one request of a sync may wait in all (default 300)
+    KARMABANK_SYNC_FOLLOWERS_EVERY  seconds between two readings of a connection's follower
+                                list, for follower counts (default 86400: daily; 0: every sync)
     KARMABANK_ENGINE            what runs `rescore`'s measures: duckdb (default) or spark
     KARMABANK_SPARK_MASTER      Spark's master for --engine spark (default: spark-submit's, else
                                 local[*], every core of this machine)
@@ -32,7 +34,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,11 @@ class SyncSettings:
 
     backoff: float = 1.0  # seconds before the first retry of a 5xx or connection error; doubles
     max_wait: float = 300.0  # seconds one request may spend waiting in all (retries, 429s)
+    followers_every: float = 86_400.0  # seconds between two readings of a follower list
+
+    @property
+    def followers_interval(self) -> timedelta:
+        return timedelta(seconds=self.followers_every)
 
 
 ENGINES = ("duckdb", "spark")
@@ -169,6 +176,9 @@ def load_settings(
         sync=SyncSettings(
             backoff=_seconds(env, "KARMABANK_SYNC_BACKOFF", SyncSettings.backoff),
             max_wait=_seconds(env, "KARMABANK_SYNC_MAX_WAIT", SyncSettings.max_wait),
+            followers_every=_seconds(
+                env, "KARMABANK_SYNC_FOLLOWERS_EVERY", SyncSettings.followers_every
+            ),
         ),
     )
 

@@ -14,6 +14,10 @@ back to 90 days before) reads four pages newest first:
 
 A later sync pages forward: min_id=110 gives 112 favourite by gus, 111 mention by bo;
 min_id=112 gives an empty page.
+
+After the notifications, a sync reads the follower list (once a day): two pages, ada (now 1250
+followers) and zed (not in the network), then (Link next max_id=9001, a follow's id) di
+(11 followers).
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ DI = account("di", "Di Marsh", 9, "204")
 EVE = account("eve@other.example", "Eve Tanaka", 560, "205")
 FAY = account("fay", "Fay Ruiz", 3, "206")
 GUS = account("gus@far.example", "Gus Ahmed", 77, "207")
+ZED = account("zed@elsewhere.example", "Zed Olsen", 12, "299")
+FOLLOWERS = "/api/v1/accounts/1/followers"
+FOLLOWERS_1 = [{**ADA, "followers_count": 1250}, ZED]
+FOLLOWERS_2 = [{**DI, "followers_count": 11}]
 
 
 def status(
@@ -138,6 +146,17 @@ def links(server: ReplayServer, *, older: str | None, newer: str | None) -> dict
 def serve_account(server: ReplayServer) -> None:
     server.answer("GET", INSTANCE, page({"domain": DOMAIN, "title": "Example Social"}))
     server.answer("GET", VERIFY, page(ME))
+    serve_followers(server)
+
+
+def serve_followers(
+    server: ReplayServer, first: list[Any] = FOLLOWERS_1, second: list[Any] = FOLLOWERS_2
+) -> None:
+    """The follower list's two pages (`Link` next carries a follow's id, 9001)."""
+    server.answer("GET", FOLLOWERS, page(first, links={
+        "next": f"{server.url}{FOLLOWERS}?max_id=9001", "prev": f"{server.url}{FOLLOWERS}?since_id=9100",
+    }))  # fmt: skip
+    server.answer("GET", FOLLOWERS, page(second), query={"max_id": "9001"})
 
 
 def serve_history(

@@ -21,6 +21,7 @@ from karmabank.store.tables import Activity, Identity, ImportRun, OrgIdentity, P
 from tests.connectors import test_bluesky as bsky
 from tests.connectors.mastodon_replay import (
     FIRST_SYNC,
+    FOLLOWERS,
     NOTIFICATIONS,
     NOW,
     SECOND_SYNC,
@@ -77,7 +78,8 @@ def test_first_sync_then_next_day_then_a_rerun(store: Store, server: ReplayServe
     (done,) = report.connections
     assert done.error is None
     assert (done.imported, done.duplicates, done.skipped, done.quarantined) == (6, 0, 1, 1)
-    assert done.pages == 4 and done.cursor == "110" == stored_cursor(store)
+    assert done.pages == 6 and done.cursor == "110" == stored_cursor(store)  # 4 + 2 of followers
+    assert (done.audiences, done.audiences_outside) == (2, 1)  # ada and di; zed is not in it
     assert done.first_since == NOW - timedelta(days=90)
     assert "first sync: back to 2026-09-02" in lines
     assert "org-mastodon: rate limited (429); waiting 1 s" in lines  # shown, then slept
@@ -91,7 +93,9 @@ def test_first_sync_then_next_day_then_a_rerun(store: Store, server: ReplayServe
         )
         assert bad.raw.startswith('[{"id": "104"') and "not a JSON list" in bad.reason
         followers = {n: f for n, f in s.execute(select(Person.name, Person.followers))}
-        assert followers["Ada Okafor"] == 1200 and followers["Di Marsh"] == 9  # reach
+        # reach: the follower list's counts, read after the notifications, are the last word
+        assert followers["Ada Okafor"] == 1250 and followers["Di Marsh"] == 11
+        assert followers["Eve Tanaka"] == 560 and "Zed Olsen" not in followers
         org = {(i.platform, i.key) for i in s.scalars(select(OrgIdentity))}
         assert ("mastodon", "@karmabank@example.social") in org
         run = s.get(ImportRun, done.run_id)
@@ -99,7 +103,11 @@ def test_first_sync_then_next_day_then_a_rerun(store: Store, server: ReplayServe
             "sync:mastodon", "done", 6)  # fmt: skip
     (listed,) = list_connections(store=store)
     assert listed.last_sync_at == NOW and listed.last_result == done.result
-    assert listed.last_result == "6 imported, 0 duplicates, 1 skipped, 1 quarantined (4 pages)"
+    assert listed.last_result == (
+        "6 imported, 0 duplicates, 1 skipped, 1 quarantined (6 pages); follower counts of "
+        "2 people in the network (1 other follower not in it yet)"
+    )
+    assert server.requests_to(FOLLOWERS)[-1].param("max_id") == "9001"  # the Link's, not an id
 
     serve_next_day(server)
     later = sync(store=store, secrets=SECRETS, now=NOW + timedelta(days=1), policy=POLICY)

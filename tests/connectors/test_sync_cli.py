@@ -91,12 +91,14 @@ def test_connect_list_sync_disconnect(
     outputs.append(r := cli(capsys, "sync", "--db", db_url))
     assert r.code == 0, r.err
     assert r.out == (
-        "org: 6 imported, 0 duplicates, 1 skipped, 1 quarantined (4 pages)"
+        "org: 6 imported, 0 duplicates, 1 skipped, 1 quarantined (6 pages); follower counts"
+        " of 2 people in the network (1 other follower not in it yet)"
         " (first sync: since 2026-09-02)\n"
     )
     assert r.err.splitlines() == [
         "first sync: back to 2026-09-02",
         "org: rate limited (429); waiting 1 s",
+        "reading the follower list (their follower counts: reach)",
     ]
     outputs.append(r := run(capsys, "connections", "--json", "--db", db_url))
     (listed,) = json.loads(r.out)

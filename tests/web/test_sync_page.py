@@ -58,7 +58,8 @@ def test_the_home_page_lists_connections_and_an_owner_syncs(client: TestClient) 
     assert client.post("/connections/sync", data={}).status_code == 403  # no CSRF token
     done = client.post("/connections/sync", data={"csrf_token": token})
     assert done.status_code == 200, done.text
-    assert "6 imported, 0 duplicates, 1 skipped, 1 quarantined (4 pages)" in done.text
+    assert "6 imported, 0 duplicates, 1 skipped, 1 quarantined (6 pages)" in done.text
+    assert "follower counts of 2 people in the network" in done.text
     assert "(first sync: since 2026-09-02)" in done.text
     after, _ = home(client, "owner")
     listed = re.search(r'<table id="connections">.*?</table>', after, re.S)

@@ -17,6 +17,7 @@ from karmabank.actions.source_links import Owner, StatedLink, plan_owners, store
 from karmabank.model import IdentityKey
 from karmabank.names import name_key
 from karmabank.sources.base import (
+    AudienceRow,
     BadRow,
     InputFile,
     OrgIdentityRow,
@@ -33,6 +34,7 @@ from karmabank.store.open import Store
 
 MAX_REPORTED_ERRORS = 100
 IDENTITY_CACHE_LIMIT = 500_000
+NOT_ROWS = (OrgIdentityRow, AudienceRow)  # items a batch holds that are not data rows (import_org)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class Tally:
     org_content: int = 0
     opt_outs: int = 0
     org_identities: list[str] = field(default_factory=list)
+    # follower counts read from a follower list (not data rows): set for people in the
+    # network, and how many followers were not in it
+    audiences: int = 0
+    audiences_outside: int = 0
 
 
 Batch = list[SourceItem]
@@ -111,7 +117,7 @@ class Batcher:
         # The first statement writes, so SQLite's write lock is held for the whole batch.
         conn.execute(  # organization identities are not data rows (import_org)
             text("UPDATE import_run SET rows_read = rows_read + :n WHERE id = :id"),
-            {"n": sum(type(i) is not OrgIdentityRow for i in batch), "id": self.run_id},
+            {"n": sum(type(i) not in NOT_ROWS for i in batch), "id": self.run_id},
         )
         writer = BulkWriter(conn)
         rows, bad, skipped, org = sort_items(
@@ -148,6 +154,8 @@ class Batcher:
         rep.org_content += ours.content
         rep.opt_outs += ours.opt_outs
         rep.org_identities.extend(ours.identities)
+        rep.audiences += ours.audiences
+        rep.audiences_outside += ours.audiences_outside
         rep.skipped += n_skipped
         rep.quarantined += len(bad)
         rep.skip_reasons.update(skipped)

@@ -8,9 +8,12 @@ batch's transaction):
   person's inbound activity; any other row of the organization itself is skipped.
 - `OrgContentRow`: the organization's own content, stored once per `source_key`.
 - `OptOutRow`: the person (created if new) opted out of the channel.
+- `AudienceRow`: a person's follower count from a follower list: set for a person already in
+  the network (their reach), left out for one not in it yet (counted apart).
 
-Organization identities are not data rows (not counted among imported, duplicates, skipped or
-quarantined: the report lists them); content and opt-outs count as imported or duplicates.
+Organization identities and audiences are not data rows (not counted among imported,
+duplicates, skipped or quarantined: the report lists them); content and opt-outs count as
+imported or duplicates.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from sqlalchemy import Connection, select, text
 
 from karmabank.actions.opt_outs import store_opt_outs
 from karmabank.actions.organization import add_org_identity, org_identity_owner
-from karmabank.bounds import check_micros
+from karmabank.bounds import MAX_FOLLOWERS, check_micros
 from karmabank.errors import InputFileError
 from karmabank.model import Direction, IdentityKey, check_channel
 from karmabank.sources.base import (
+    AudienceRow,
     BadRow,
     OptOutRow,
     OrgContentRow,
@@ -60,6 +64,7 @@ class OrgItems:
     identities: list[OrgIdentityRow] = field(default_factory=list)
     content: list[OrgContentRow] = field(default_factory=list)
     opt_outs: list[OptOutRow] = field(default_factory=list)
+    audiences: list[AudienceRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class OrgStored:
     duplicates: int = 0
     identities: tuple[str, ...] = ()
     bad: tuple[BadRow, ...] = ()
+    audiences: int = 0  # people in the network whose follower count was read
+    audiences_outside: int = 0  # followers not in the network yet (left out)
 
     @property
     def imported(self) -> int:
@@ -161,6 +168,10 @@ def sort_items(
         elif kind is OrgContentRow:
             assert isinstance(item, OrgContentRow)
             org.content.append(item)
+        elif kind is AudienceRow:
+            assert isinstance(item, AudienceRow)
+            if item.person not in org_keys:
+                org.audiences.append(item)
         else:
             assert isinstance(item, OptOutRow)
             if item.person in org_keys:
@@ -229,11 +240,25 @@ def store_org_items(
             else:
                 wanted.append((pid, channel))
     opted = store_opt_outs(conn, wanted, now_us, f"import_run:{run_id}")
+    audiences, outside = _store_audiences(writer, org.audiences)
     return OrgStored(
         content=content, opt_outs=opted,
         duplicates=len(values) - content + len(wanted) - opted,
         identities=tuple(str(i.identity) for i in org.identities), bad=tuple(bad),
+        audiences=audiences, audiences_outside=outside,
     )  # fmt: skip
+
+
+def _store_audiences(writer: BulkWriter, rows: list[AudienceRow]) -> tuple[int, int]:
+    """Set the follower counts of the people already in the network (not of an erased one);
+    (how many were set, how many followers are not in the network)."""
+    if not rows:
+        return 0, 0
+    wanted = {r.person: r.followers for r in rows if 0 <= r.followers <= MAX_FOLLOWERS}
+    people = writer.lookup(wanted)
+    counts = {pid: wanted[k] for k, (pid, erased) in people.items() if not erased}
+    writer.update_followers(counts)
+    return len(counts), len(wanted.keys() - people.keys())
 
 
 def _insert_content(conn: Connection, values: list[dict[str, object]]) -> int:

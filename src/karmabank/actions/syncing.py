@@ -76,6 +76,8 @@ class ConnectionSync:
     quarantined: int = 0
     pages: int = 0
     cursor: str | None = None
+    audiences: int = 0  # people in the network whose follower count the follower list gave
+    audiences_outside: int = 0  # followers not in the network yet (left out: no activity)
     first_since: datetime | None = None  # a first sync: how far back it read
     notes: tuple[str, ...] = ()
     error: str | None = None  # one line naming the connection; the sync of it stopped there
@@ -85,10 +87,17 @@ class ConnectionSync:
         """One line, kept as the connection's `last_result`."""
         if self.error:
             return self.error
-        return (
+        line = (
             f"{self.imported} imported, {self.duplicates} duplicates, {self.skipped} skipped, "
             f"{self.quarantined} quarantined ({self.pages} pages)"
         )
+        if self.audiences or self.audiences_outside:
+            outside = self.audiences_outside
+            line += (
+                f"; follower counts of {self.audiences} {_people(self.audiences)} in the network"
+                f" ({outside} other {'follower' if outside == 1 else 'followers'} not in it yet)"
+            )
+        return line
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,10 +110,16 @@ class ConnectionSync:
             "quarantined": self.quarantined,
             "pages": self.pages,
             "cursor": self.cursor,
+            "follower_counts_set": self.audiences,
+            "followers_not_in_network": self.audiences_outside,
             "first_sync_since": self.first_since.isoformat() if self.first_since else None,
             "notes": list(self.notes),
             "error": self.error,
         }
+
+
+def _people(n: int) -> str:
+    return "person" if n == 1 else "people"
 
 
 @dataclass(frozen=True)
@@ -133,9 +148,11 @@ def sync(
     policy: Policy | None = None,
     progress: Progress | None = None,
     actor: str = "cli",
+    followers_every: timedelta | None = timedelta(days=1),
 ) -> SyncReport:
     """Sync every connection (or the one named `connection`); `since` bounds a first sync
-    (default: 90 days before `now`)."""
+    (default: 90 days before `now`); a follower list is read again `followers_every` after
+    the last reading (None: never)."""
     with store.sessions() as session:
         if connection is not None:
             ids = [find_connection(session, connection).id]
@@ -143,7 +160,7 @@ def sync(
             ids = list(session.scalars(select(Connection.id).order_by(Connection.id)))
     interrupted = mark_interrupted(store, now)
     bound = since if since is not None else since_of(DEFAULT_SINCE, now)
-    job = _Job(store, secrets, now, bound, policy or Policy(), progress, actor)
+    job = _Job(store, secrets, now, bound, policy or Policy(), progress, actor, followers_every)
     done = tuple(job.run(i) for i in ids)
     if any(c.imported for c in done):
         sync_columns(store)
@@ -153,10 +170,11 @@ def sync(
 class _Job:
     def __init__(
         self, store: Store, secrets: Secrets, now: datetime, since: datetime, policy: Policy,
-        progress: Progress | None, actor: str,
+        progress: Progress | None, actor: str, followers_every: timedelta | None,
     ) -> None:  # fmt: skip
         self.store, self.secrets, self.now, self.since = store, secrets, now, since
         self.policy, self.progress, self.actor = policy, progress, actor
+        self.followers_every = followers_every
 
     def _say(self, line: str) -> None:
         if self.progress is not None:
@@ -168,8 +186,9 @@ class _Job:
             assert row is not None
             platform, cursor = row.platform, row.cursor
             settings = ConnectionSettings(
-                row.name, row.base_url, row.secret_env, connection_options(row)
-            )
+                row.name, row.base_url, row.secret_env, connection_options(row),
+                audience_every=self.followers_every,
+            )  # fmt: skip
         name = settings.name
         try:
             secret = self.secrets.read(settings.secret_env, connection=name)
@@ -178,7 +197,7 @@ class _Job:
         lock = contextlib.ExitStack()
         with lock:
             run_id, org_keys = self._start(lock, platform, name, cursor)
-            page_sync = _Pages(self, connection_id, run_id, org_keys, cursor, settings.base_url)
+            page_sync = _Pages(self, connection_id, run_id, org_keys, cursor, settings)
             try:
                 with transport_for(
                     settings, secret=secret, policy=self.policy, progress=self.progress
@@ -186,7 +205,7 @@ class _Job:
                     connector = make_connector(
                         platform, settings, secret=secret, transport=transport
                     )
-                    for page in connector.pages(cursor, self.since):
+                    for page in connector.pages(cursor, self.since, now=self.now):
                         page_sync.store(page)
             except (ConnectorError, ConfigError) as e:
                 finish_run(self.store, run_id, "failed", self.now)
@@ -246,9 +265,10 @@ class _Pages:
 
     def __init__(
         self, job: _Job, connection_id: int, run_id: int, org_keys: set[IdentityKey],
-        cursor: str | None, base_url: str,
+        cursor: str | None, settings: ConnectionSettings,
     ) -> None:  # fmt: skip
-        self.base_url = base_url.rstrip("/")
+        self.base_url = settings.base_url.rstrip("/")
+        self.options = dict(settings.options)  # as stored: `Page.keep` merges into them
         self.job, self.connection_id, self.run_id = job, connection_id, run_id
         self.tally = Tally()
         self.batcher = Batcher(job.store, run_id, org_keys, to_micros(job.now), self.tally)
@@ -263,12 +283,17 @@ class _Pages:
             self.job._say(page.note)
         batch = self._checked(page.items)
         url = page.url if "://" in page.url else self.base_url + page.url  # whole, in quarantine
+        values: dict[str, str | None] = {"cursor": page.cursor}
+        if page.keep:  # an empty value removes the option
+            options = {k: v for k, v in {**self.options, **page.keep}.items() if v}
+            values["options"] = json.dumps(options, sort_keys=True)
         with self.job.store.engine.begin() as conn:
             self.batcher.store_batch_in(conn, url, url, batch)
             conn.execute(
-                update(Connection).where(Connection.id == self.connection_id)
-                .values(cursor=page.cursor)
-            )  # fmt: skip
+                update(Connection).where(Connection.id == self.connection_id).values(**values)
+            )
+        if page.keep:
+            self.options = options
         self.pages += 1
         self.cursor = page.cursor
 
@@ -291,6 +316,7 @@ class _Pages:
         return ConnectionSync(
             connection=name, platform=platform, run_id=self.run_id, imported=t.imported,
             duplicates=t.duplicates, skipped=t.skipped, quarantined=t.quarantined,
-            pages=self.pages, cursor=self.cursor, first_since=self.job.since if first else None,
+            pages=self.pages, cursor=self.cursor, audiences=t.audiences,
+            audiences_outside=t.audiences_outside, first_since=self.job.since if first else None,
             notes=tuple(self.notes), error=error,
         )  # fmt: skip

@@ -183,7 +183,7 @@ def sync(
         report = run_sync(
             store=store, secrets=_secrets(settings), now=clock, connection=connection,
             since=since_of(since, clock), policy=_policy(settings),
-            progress=_progress,
+            progress=_progress, followers_every=settings.sync.followers_interval,
         )  # fmt: skip
     if json_:
         print_json(report.as_json())

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from karmabank.model import IdentityKey
@@ -50,13 +50,16 @@ class Page:
     `url` is where it came from (a malformed page is quarantined with it: then `items` holds one
     `BadRow` whose raw text is the start of the page). `cursor` is what to store once this page's
     items are committed. `note` is an optional line for the progress display ("first sync: the
-    last 90 days").
+    last 90 days"). `keep` are options to merge into the connection's stored options in the
+    same transaction (Mastodon: where a reading of the follower list stands), given back in
+    `ConnectionSettings.options` on the next sync.
     """
 
     url: str
     items: list[SourceItem] = field(default_factory=list)
     cursor: str | None = None
     note: str | None = None
+    keep: Mapping[str, str] = field(default_factory=dict)
 
 
 class Reply(Protocol):
@@ -107,6 +110,9 @@ class ConnectionSettings:
     base_url: str  # the Mastodon instance, the Bluesky service (https://bsky.social)
     secret_env: str  # the name of the variable holding the secret, for messages: never the value
     options: Mapping[str, str] = field(default_factory=dict)  # Bluesky: {"handle": "org.example"}
+    # how often a sync reads the account's follower list for their follower counts (reach;
+    # Mastodon): None never (`connect`'s check), timedelta(0) every sync
+    audience_every: timedelta | None = None
 
 
 class Connector(Protocol):
@@ -126,7 +132,11 @@ class Connector(Protocol):
         """Check the credentials once (raises `CredentialsRefused`) and say whose they are."""
         ...
 
-    def pages(self, cursor: str | None, since: datetime) -> Iterator[Page]:
+    def pages(
+        self, cursor: str | None, since: datetime, *, now: datetime | None = None
+    ) -> Iterator[Page]:
         """Yield what is new since `cursor`; with no cursor (a first sync), go back to `since`
-        only. Each page's items are stored, then its cursor, before the next page is read."""
+        only. Each page's items are stored, then its cursor, before the next page is read.
+        `now` (the sync's time) tells when the follower list is due again
+        (`ConnectionSettings.audience_every`); without it the list is not read."""
         ...

@@ -167,7 +167,9 @@ class BlueskyConnector:
             followers=followers if isinstance(followers, int) and followers >= 0 else None,
         )
 
-    def pages(self, cursor: str | None, since: datetime) -> Iterator[Page]:
+    def pages(
+        self, cursor: str | None, since: datetime, *, now: datetime | None = None
+    ) -> Iterator[Page]:  # `now`: Bluesky's follower views carry no follower counts
         state = WalkState.parse(cursor)
         org = self.organization()
         resumed = state.walk is not None

@@ -20,18 +20,34 @@ each page's newest id stored with that page, until a page comes back empty. Only
 A page whose body is not a JSON list is quarantined (one `BadRow` with the start of the body,
 stored with the page's URL) and the walk goes on from its `Link` header; without one the sync
 of this connection stops there, its cursor unmoved, and the next sync tries the page again.
+
+**Followers** (`GET /api/v1/accounts/:id/followers`, 80 a page, `read:accounts`): after the
+notifications, once a day by default (`ConnectionSettings.audience_every`,
+`KARMABANK_SYNC_FOLLOWERS_EVERY`), the account's follower list is read along `Link` `next`
+(its `max_id` is the follow's id, not an account's: only the header says where the next page
+starts). Each follower's `followers_count` becomes their audience (`AudienceRow`: reach) when
+they are in the network; the list has no times, so a follower is not made an activity (their
+`follow` notification is one). Where the reading stands is kept with the connection
+(`followers_max_id`, then `followers_read_at` when it ends: `Page.keep`), so a sync killed
+in the middle of it goes on from the next page. A malformed page is quarantined with its URL;
+the reading goes on from its `Link`, or ends there without one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from karmabank.connectors.base import Account, ConnectionSettings, Page, Reply, Transport
-from karmabank.connectors.mastodon_items import BAD_PAGE, MastodonItems, page_start
+from karmabank.connectors.mastodon_items import (
+    BAD_FOLLOWERS,
+    BAD_PAGE,
+    MastodonItems,
+    page_start,
+)
 from karmabank.errors import ConnectorError, IdentityError
 from karmabank.identities import normalize_identity
 from karmabank.sources.base import BadRow
@@ -39,6 +55,9 @@ from karmabank.sources.base import BadRow
 NOTIFICATIONS = "/api/v1/notifications"
 TYPES = ("mention", "favourite", "reblog", "follow")
 LIMIT = 40  # Mastodon's default page (its maximum is 80)
+FOLLOWERS = "/api/v1/accounts/{id}/followers"
+FOLLOWERS_LIMIT = 80  # the endpoint's maximum
+READ_AT, AT_MAX_ID = "followers_read_at", "followers_max_id"  # kept with the connection
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";,]+)"?')
 
 
@@ -68,17 +87,66 @@ class MastodonConnector:
             options={"domain": identity.key.rpartition("@")[2], "account_id": str(me["id"])},
         )
 
-    def pages(self, cursor: str | None, since: datetime) -> Iterator[Page]:
+    def pages(
+        self, cursor: str | None, since: datetime, *, now: datetime | None = None
+    ) -> Iterator[Page]:
         options = self.settings.options
         if "domain" not in options or "account_id" not in options:
-            options = dict(self.check().options)
+            options = {**options, **self.check().options}
         items = MastodonItems(
             domain=options["domain"], account_id=options["account_id"], since=since
         )
         if cursor is None or cursor.startswith("back:"):
-            yield from self._walk_back(items, cursor, since)
+            walk = self._walk_back(items, cursor, since)
         else:
-            yield from self._forward(items, cursor)
+            walk = self._forward(items, cursor)
+        for page in walk:
+            cursor = page.cursor
+            yield page
+        if now is not None and self._followers_due(options, now):
+            yield from self._followers(items, options, cursor, now)
+
+    def _followers_due(self, options: Mapping[str, str], now: datetime) -> bool:
+        every = self.settings.audience_every
+        if every is None:
+            return False
+        if options.get(AT_MAX_ID):
+            return True  # a reading killed part-way goes on
+        try:
+            last = datetime.fromisoformat(options[READ_AT])
+        except (KeyError, ValueError):
+            return True
+        return last.tzinfo is None or now - last >= every
+
+    def _followers(
+        self, items: MastodonItems, options: Mapping[str, str], cursor: str | None,
+        now: datetime,
+    ) -> Iterator[Page]:  # fmt: skip
+        """The follower list's pages from where the last reading stopped; each page leaves
+        the notifications' cursor as it is and keeps where the reading stands."""
+        path = FOLLOWERS.format(id=options["account_id"])
+        max_id = options.get(AT_MAX_ID) or None
+        note: str | None = "reading the follower list (their follower counts: reach)"
+        while True:
+            query = [("limit", str(FOLLOWERS_LIMIT))] + ([("max_id", max_id)] if max_id else [])
+            url = f"{path}?{urlencode(query)}"
+            reply = self._get(url)
+            older = _links(reply).get("next", {}).get("max_id")
+            try:
+                body = reply.json()
+            except ValueError:
+                body = None
+            if isinstance(body, list):
+                found = items.audiences(body)
+                older = older if body else None
+            else:
+                found = [BadRow(1, page_start(reply.text), BAD_FOLLOWERS)]
+            if older is None or older == max_id:
+                done = {READ_AT: now.isoformat(), AT_MAX_ID: ""}
+                yield Page(url, found, cursor=cursor, note=note, keep=done)
+                return
+            yield Page(url, found, cursor=cursor, note=note, keep={AT_MAX_ID: older})
+            max_id, note = older, None
 
     def _walk_back(
         self, items: MastodonItems, cursor: str | None, since: datetime

@@ -28,14 +28,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from karmabank.bounds import MAX_FOLLOWERS
 from karmabank.errors import IdentityError, OutOfRange
 from karmabank.identities import normalize_identity
 from karmabank.model import IdentityKey, to_micros
 from karmabank.sources.activitystreams_common import plain_text, raw_text
-from karmabank.sources.base import BadRow, ParsedRow, SkippedRow, SourceItem, parse_time
+from karmabank.sources.base import (
+    AudienceRow,
+    BadRow,
+    ParsedRow,
+    SkippedRow,
+    SourceItem,
+    parse_time,
+)
 
 VERBS = {"mention": "mention", "favourite": "like", "reblog": "share", "follow": "follow"}
 BAD_PAGE = "the page is not a JSON list of notifications"
+BAD_FOLLOWERS = "the page is not a JSON list of accounts (followers)"
 PAGE_START = 500  # characters of a malformed page kept in quarantine
 
 
@@ -103,6 +112,25 @@ class MastodonItems:
             name=(account.get("display_name") or account.get("username") or None),
             followers=followers if type(followers) is int and followers >= 0 else None,
         )
+
+    def audiences(self, accounts: list[Any]) -> list[SourceItem]:
+        """A page of the follower list as each follower's audience (`AudienceRow`); an entry
+        that is not an account with an `acct` and a follower count is a `BadRow`."""
+        found: list[SourceItem] = []
+        for line, account in enumerate(accounts, 1):
+            try:
+                if not isinstance(account, dict):
+                    raise ValueError("not an account")
+                if str(account.get("id")) == self.account_id:
+                    continue
+                count = account.get("followers_count")
+                if type(count) is not int or not 0 <= count <= MAX_FOLLOWERS:
+                    raise ValueError(f"followers_count {count!r} is not a count")
+                found.append(AudienceRow(line, self._person(account), count))
+            except (IdentityError, ValueError, TypeError, KeyError) as e:
+                reason = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+                found.append(BadRow(line, raw_text(account), f"follower: {reason}"))
+        return found
 
     def _person(self, account: dict[str, Any]) -> IdentityKey:
         acct = account["acct"]

@@ -112,7 +112,21 @@ class OptOutRow:
     name: str | None = None
 
 
-SourceItem = ParsedRow | BadRow | SkippedRow | OrgIdentityRow | OrgContentRow | OptOutRow
+@dataclass(slots=True, frozen=True)
+class AudienceRow:
+    """The platform says how many followers this person has, with no activity (a connector's
+    reading of the organization's follower list): a person already in the network gets it as
+    their audience (reach); one not in it yet is left out, since a list without times cannot
+    say when they came. Not a data row: not counted among imported, duplicates or skipped."""
+
+    line: int
+    person: IdentityKey
+    followers: int
+
+
+SourceItem = (
+    ParsedRow | BadRow | SkippedRow | OrgIdentityRow | OrgContentRow | OptOutRow | AudienceRow
+)
 
 
 class Source(Protocol):

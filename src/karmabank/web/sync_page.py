@@ -34,7 +34,7 @@ def sync_page(
     secrets = Secrets(environ=dict(os.environ), file=settings.secrets_file)
     policy = sync_policy(settings.sync)
     report = sync(store=store, secrets=secrets, now=settings.clock(), policy=policy,
-                  actor=auth.actor)  # fmt: skip
+                  actor=auth.actor, followers_every=settings.sync.followers_interval)  # fmt: skip
     context = _context(request, auth, "Synced", "home", report=report.as_json(),
                        results=[(c, c.result) for c in report.connections])  # fmt: skip
     return page("synced.html", context)
