@@ -28,7 +28,7 @@ from tests.connectors.mastodon_replay import (
     serve_followers,
     serve_history,
 )
-from tests.connectors.replay import Replay, ReplayServer, page
+from tests.connectors.replay import Replay, ReplayServer
 from tests.connectors.test_sync import POLICY, SECRETS, connect_mastodon
 
 

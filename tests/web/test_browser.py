@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from karmabank.actions.accounts import add_user
 from karmabank.actions.importing import import_files
@@ -118,7 +120,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("browser")
     db = str(folder / "karmabank.db")
     build_store(db, folder)
-    app = create_app(WebSettings(db=db, now=NOW))
+    with serving(create_app(WebSettings(db=db, now=NOW))) as url:
+        yield Server(url, db)
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The app under uvicorn on a free port (port 0: the system picks), in a thread; its URL."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -131,9 +139,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             pytest.fail("the server did not start within 30 s")
         time.sleep(0.05)
     port = uv.servers[0].sockets[0].getsockname()[1]
-    yield Server(f"http://127.0.0.1:{port}", db)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -10,20 +10,24 @@ $KARMABANK_REQUIRE_BROWSER=1)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 
 from karmabank.actions.accounts import add_user
 from karmabank.store.open import open_store
 from karmabank.web import WebSettings, create_app
 from tests.conftest import NOW
-from tests.web.test_browser import CHROMIUM, PASSWORD, Server, _need_browser, screenshot
+from tests.web.test_browser import (
+    CHROMIUM,
+    PASSWORD,
+    Server,
+    _need_browser,
+    screenshot,
+    serving,
+)
 from tests.web.test_merge_api import HOSTILE, seed
 
 if TYPE_CHECKING:
@@ -39,18 +43,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         for role in ("organizer", "viewer"):
             add_user(store=store, email=f"{role}@example.org", role=role, now=NOW,
                      password=PASSWORD, actor="test")  # fmt: skip
-    app = create_app(WebSettings(db=db, now=NOW))
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start (see the captured output)")
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{uv.servers[0].sockets[0].getsockname()[1]}")
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(WebSettings(db=db, now=NOW))) as url:
+        yield Server(url)
 
 
 @pytest.fixture(scope="module")
