@@ -34,7 +34,7 @@ demo: $(APP)
 
 ## test: lint, type-check, then every test on SQLite and on a throwaway PostgreSQL
 test: $(DEV) lint
-	scripts/test-postgres -- $(BIN)/python -m pytest -W error
+	scripts/test-postgres -- $(BIN)/python -m pytest -W error -n 2 --dist loadfile
 
 test-fast: $(DEV)
 	$(BIN)/python -m pytest -W error -m "not slow"
