@@ -37,6 +37,7 @@ from karmabank.measures.settings import MeasureSettings
 from karmabank.model import IdentityKey
 from karmabank.store import chart_cache
 from karmabank.store import connections as _connections  # noqa: F401  (its table is scrubbed)
+from karmabank.store.batch_gate import batches_held_off
 from karmabank.store.erasures import ErasedIdentity, identity_hash
 from karmabank.store.identity_names import IdentityName
 from karmabank.store.merges import Merge, MergeNever, MergeSuggestion
@@ -120,6 +121,7 @@ def erase_person(
     """Erase the person `ref` names (NotFoundError for nobody, or someone already erased); with
     `settings`, rescore at `now` afterwards (the columnar copy and snapshot rewritten)."""
     with store.sessions.begin() as session:
+        batches_held_off(session.connection())  # PostgreSQL: no batch half-way (batch_gate)
         person = _erasable(session, ref)
         done = _erase_rows(session, person, now=now)
         write_audit(session, now=now, actor=actor, action="erase", subject=f"person:{person.id}",

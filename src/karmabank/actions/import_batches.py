@@ -28,6 +28,7 @@ from karmabank.sources.base import (
 )
 from karmabank.sources.limits import read_items
 from karmabank.sources.vocabulary import RowVocabulary, row_text
+from karmabank.store.batch_gate import batch_shared
 from karmabank.store.bulk import ActivityTuple, BulkWriter
 from karmabank.store.erasures import SKIP_REASON, erased_mentions
 from karmabank.store.open import Store
@@ -119,6 +120,7 @@ class Batcher:
             text("UPDATE import_run SET rows_read = rows_read + :n WHERE id = :id"),
             {"n": sum(type(i) not in NOT_ROWS for i in batch), "id": self.run_id},
         )
+        batch_shared(conn)  # PostgreSQL: an erasure or retention pass waits for this batch
         writer = BulkWriter(conn)
         rows, bad, skipped, org = sort_items(
             batch, self.org_keys, org_identity_adder(conn, display)

@@ -24,6 +24,7 @@ from karmabank.actions.people import as_time, iso
 from karmabank.bounds import MAX_WINDOW_DAYS
 from karmabank.errors import ConfigError
 from karmabank.model import to_micros
+from karmabank.store.batch_gate import batches_held_off
 from karmabank.store.open import Store
 from karmabank.store.tables import Activity, Organization
 
@@ -65,6 +66,7 @@ def apply_in(session: Session, *, now: datetime, actor: str) -> int:
     org = ensure_organization(session, now=now)
     if org.retention_days is None:
         return 0
+    batches_held_off(session.connection())  # PostgreSQL: every id up to `top` committed
     cutoff = _cutoff(now, org.retention_days)
     checked, through = org.retention_checked_id or 0, org.retention_through
     top = session.scalar(select(func.coalesce(func.max(Activity.id), 0))) or 0
