@@ -189,6 +189,7 @@ class Campaign(Named, Base):
     created_at: Mapped[datetime]
     planned_at: Mapped[datetime | None]  # the last `campaign plan`
     expected_reach: Mapped[float | None] = mapped_column(Float)  # of that plan's asks
+    target_reach: Mapped[float | None] = mapped_column(Float)  # the plan stops once it is met
 
 
 class Ask(Base):
