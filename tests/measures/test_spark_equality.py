@@ -20,9 +20,10 @@ import pytest
 from karmabank.actions.demo import DEMO_NOW, build_demo
 from karmabank.actions.importing import import_files
 from karmabank.actions.scores import LastRescore
-from karmabank.actions.scoring import SCORE_SCHEMA, flagged_people, rescore
+from karmabank.actions.scoring import SCORE_SCHEMA, SNAPSHOT_SCHEMA, flagged_people, rescore
 from karmabank.errors import SparkUnavailable
 from karmabank.frames import ACTIVITY_SCHEMA, ParquetFiles, micros
+from karmabank.measures import nurture
 from karmabank.measures import spark as spark_module
 from karmabank.measures.network import NetworkScores, score_network
 from karmabank.measures.settings import MeasureSettings
@@ -147,6 +148,24 @@ def test_demo_network_with_history(demo_db: Settings, spark: spark_module.SparkE
     with open_store(demo_db.db) as store:
         kw = inputs_of(store)
     both(kw.pop("acts"), spark, now=DEMO_NOW, **kw)
+
+
+def test_the_nurture_pool_on_spark(demo_db: Settings, spark: spark_module.SparkEngine) -> None:
+    """What the rescore keeps for the nurture queue (each person's concerned flag and our last
+    gives, and the pool of people it may concern), computed on Spark, equals DuckDB's."""
+    with open_store(demo_db.db) as store:
+        kw = inputs_of(store)
+    acts = kw.pop("acts")
+    scores = score_network(acts, now=DEMO_NOW, settings=SETTINGS, **kw).scores
+    kept = scores.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
+    duck = nurture.snapshot_parts(kept, acts, now=DEMO_NOW, settings=SETTINGS)
+    other = nurture.snapshot_parts(kept, acts, now=DEMO_NOW, settings=SETTINGS, engine=spark)
+    concerned = nurture.concerned_column(SETTINGS)
+    assert sum(duck[0].column(concerned).to_pylist()) > 0 and duck[1].num_rows > 100
+    gave = [c for c in duck[0].column_names if c.startswith("gave_")]
+    assert gave and any(duck[0].column(c).null_count < duck[0].num_rows for c in gave)
+    assert_same(duck[0], other[0], "snapshot")
+    assert_same(duck[1], other[1], "nurture pool")
 
 
 def test_opsahl_ucsocial(sqlite_store: Store, spark: spark_module.SparkEngine) -> None:

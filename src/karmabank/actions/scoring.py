@@ -62,11 +62,11 @@ SNAPSHOT_SCHEMA = pa.schema(
 
 def _save_snapshot(
     snapshot: Snapshot, result: NetworkScores, acts: ParquetFiles | pa.Table, now: datetime,
-    settings: MeasureSettings,
+    settings: MeasureSettings, engine: SqlEngine,
 ) -> None:  # fmt: skip
     kept = result.scores.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
     # what the nurture queue filters on, per person, and the people it may concern
-    kept, pool = nurture.snapshot_parts(kept, acts, now=now, settings=settings)
+    kept, pool = nurture.snapshot_parts(kept, acts, now=now, settings=settings, engine=engine)
     snapshot.save(kept, {nurture_pool_part(settings): pool})
 
 
@@ -165,7 +165,7 @@ def rescore(
         # written while the database takes the scores: both wait on C code, not on Python.
         with ThreadPoolExecutor(max_workers=1) as background:  # (waits for it in any case)
             saving = background.submit(_save_snapshot, snapshot, result, sync.source(), now,
-                                       settings)  # fmt: skip
+                                       settings, engine)  # fmt: skip
             _write(store, conn, result, last)
             saving.result()
             conn.commit()

@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from karmabank.frames import US_PER_DAY, ParquetFiles, engine_over, micros
+from karmabank.measures.engines import DUCKDB, SqlEngine
 from karmabank.measures.nurture_choice import (
     CANDIDATE_SCHEMA,
     HANDLED_SCHEMA,
@@ -92,22 +93,30 @@ class Pool:
 
 
 def snapshot_parts(
-    scores: pa.Table, acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings
+    scores: pa.Table, acts: ParquetFiles | pa.Table, *, now: datetime, settings: MeasureSettings,
+    engine: SqlEngine = DUCKDB,
 ) -> tuple[pa.Table, pa.Table]:
     """What a rescore at `now` keeps for the queue: (`scores` with, per person, the
     `concerned_column` and our last give of each kind up to `now`, in `scores`' order; the
-    `Pool` rows of it, cut at `pool_since`)."""
+    `Pool` rows of it, cut at `pool_since`). Its two queries run on `engine`, the rescore's
+    (`measures.engines`: DuckDB here, or Spark over the same Parquet files)."""
     import pyarrow.compute as pc
 
-    con = engine_over({"s": scores, "acts": acts})
+    con = engine.open(acts, "acts")
     try:
-        gives = con.sql(gives_sql(f"occurred_at <= {micros(now)}")).to_arrow_table()
-        concerned = con.sql(f"SELECT coalesce({concerned_sql(settings)}, false) FROM s")
-        flag = concerned.to_arrow_table().column(0)  # a projection keeps the rows' order
+        con.register("s", scores)
+        gives = con.arrow(gives_sql(f"occurred_at <= {micros(now)}"))
+        concerned = con.arrow(
+            f"SELECT person_id, coalesce({concerned_sql(settings)}, false) AS concerned FROM s"
+        )
     finally:
         con.close()
-    # aligned by position, not joined: no sort of a million wide rows
-    at = pc.index_in(scores.column("person_id"), value_set=gives.column("person_id"))
+    # aligned by person, not joined: no sort of a million wide rows (an engine need not keep
+    # the rows' order)
+    person = scores.column("person_id")
+    flag = pc.take(concerned.column("concerned"),
+                   pc.index_in(person, value_set=concerned.column("person_id")))  # fmt: skip
+    at = pc.index_in(person, value_set=gives.column("person_id"))
     snapshot = scores.append_column(concerned_column(settings), flag)
     for name in GIVES:
         snapshot = snapshot.append_column(f"gave_{name}", pc.take(gives.column(name), at))
