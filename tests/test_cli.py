@@ -527,7 +527,8 @@ def test_a_mistyped_person_is_not_found_before_any_rescore(
 
 
 def test_demo_builds_into_an_empty_database_and_deletes_nothing(
-    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     """An empty PostgreSQL database is filled (nothing to lose there); an existing SQLite file,
     even an empty one, is only replaced with --force."""
@@ -538,10 +539,13 @@ def test_demo_builds_into_an_empty_database_and_deletes_nothing(
         assert r.out.startswith(f"Demo database ready: {db_url}\n")
         status = json.loads(run(capsys, "status", "--db", db_url, "--json").out)
         assert status["scored_at"] == "2026-11-26T12:00:00Z" and status["people"] > 30
+        (here := tmp_path / "here").mkdir()
+        monkeypatch.chdir(here)
         again = run(capsys, "demo", "--db", db_url, "--people", "30", "--force")
         assert again.code == 1 and "already holds people: the demo needs an empty database" in (
             again.err
         )
+        assert list(here.iterdir()) == []  # refused before anything was written
     else:
         r = run(capsys, "demo", "--db", db_url, "--people", "30")
         assert r.code == 1 and "already exists: add --force" in r.err

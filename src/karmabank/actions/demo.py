@@ -65,8 +65,9 @@ def build_demo(
 ) -> DemoSummary:  # fmt: skip
     """Build the demo database at `settings.db`, fixed at `now` (commands on it compute as of
     `now` unless --now says otherwise, so its counts never change with the clock). An existing
-    database is replaced only with `force` (a SQLite file; a PostgreSQL database must be
-    empty): it may hold a real import, its users and issues."""
+    database is replaced only with `force` (a SQLite file, backed up first; a PostgreSQL
+    database must be empty, with or without it): it may hold a real import, its users and
+    issues."""
     if people < 10:
         raise ConfigError("--people must be at least 10")
     db = settings.db
@@ -76,7 +77,10 @@ def build_demo(
             f"{db} already exists: add --force to replace it (everything in it is deleted), "
             "or --keep to keep it and see the tour"
         )
-    saved = _back_up_first(db, path) if force and demo_exists(db) else None
+    exists = demo_exists(db)
+    if exists and path is None:  # a PostgreSQL database is never emptied for the demo
+        raise ConfigError(f"{db} already holds people: the demo needs an empty database")
+    saved = _back_up_first(db, path) if force and exists and path is not None else None
     if path is not None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -104,15 +108,13 @@ def build_demo(
         return replace(_summary(store, settings, now, report), backed_up=saved)
 
 
-def _back_up_first(db: str, path: Path | None) -> Path:
-    """Back up the database a forced demo replaces, to a named file beside it (a SQLite file)
-    or in the current folder (PostgreSQL): `<name>.before-demo-<UTC time>.kbbackup`."""
+def _back_up_first(db: str, path: Path) -> Path:
+    """Back up the SQLite file a forced demo replaces, to a named file beside it:
+    `<name>.before-demo-<UTC time>.kbbackup`."""
     from karmabank.actions.backup import backup_database
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    name = path.name if path is not None else "karmabank-postgresql"
-    folder = path.parent if path is not None else Path.cwd()
-    target = folder / f"{name}.before-demo-{stamp}.kbbackup"
+    target = path.parent / f"{path.name}.before-demo-{stamp}.kbbackup"
     backup_database(db=db, path=target)
     return target
 
