@@ -5,6 +5,7 @@ skipped, nothing of theirs stored), and a later sync's new rows of theirs are sk
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -44,9 +45,13 @@ def test_a_resync_does_not_bring_an_erased_person_back(store: Store, server: Rep
 
     with store.sessions.begin() as s:  # forget the cursor: every page read again
         s.execute(update(Connection).values(cursor=None))
-    (again,) = sync(store=store, secrets=SECRETS, now=NOW, policy=POLICY).connections
+    (again,) = sync(store=store, secrets=SECRETS, now=NOW, policy=POLICY,
+                    followers_every=timedelta(0)).connections  # the follower list again too
     assert again.error is None
     assert (again.imported, again.duplicates, again.skipped) == (0, 4, 1 + 2)  # a poll, hers
+    assert (again.audiences, again.audiences_outside) == (1, 1)  # di; zed. Hers: not set
+    with store.sessions() as s:
+        assert s.scalar(select(Person.followers).where(Person.erased)) is None
     assert found_in_tables(store, ADA) == []
     with store.sessions() as s:
         names = set(s.scalars(select(Person.name).where(~Person.erased)))
