@@ -4,7 +4,6 @@ skipped, nothing of theirs stored), and a later sync's new rows of theirs are sk
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from karmabank.store.connections import Connection
 from karmabank.store.open import Store
 from karmabank.store.tables import Person
 from tests.actions.test_erasure import found_in_tables
-from tests.connectors.mastodon_replay import NOW, TOKEN, serve_account, serve_history
+from tests.connectors.mastodon_replay import NOW, TOKEN
 from tests.connectors.replay import ReplayServer
 from tests.connectors.test_sync import POLICY, SECRETS
 
@@ -26,11 +25,8 @@ ADA = ("ada@other.example", "Ada Okafor")  # two of the first sync's six activit
 
 
 @pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as s:
-        serve_account(s)
-        serve_history(s)
-        yield s
+def server(history_server: ReplayServer) -> ReplayServer:
+    return history_server
 
 
 def test_a_resync_does_not_bring_an_erased_person_back(store: Store, server: ReplayServer) -> None:

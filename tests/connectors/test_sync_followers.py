@@ -6,7 +6,6 @@ follower outside the network left out (the list has no times: no activity is mad
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,20 +23,15 @@ from tests.connectors.mastodon_replay import (
     DI,
     FOLLOWERS,
     NOW,
-    serve_account,
     serve_followers,
-    serve_history,
 )
 from tests.connectors.replay import Replay, ReplayServer
 from tests.connectors.test_sync import POLICY, SECRETS, connect_mastodon
 
 
 @pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as s:
-        serve_account(s)
-        serve_history(s)
-        yield s
+def server(history_server: ReplayServer) -> ReplayServer:
+    return history_server
 
 
 def followers(store: Store) -> dict[str | None, int | None]:

@@ -21,10 +21,10 @@ from karmabank.store.open import open_store
 from karmabank.web import WebSettings, create_app
 from tests.conftest import NOW
 from tests.web.test_browser import (
-    CHROMIUM,
     PASSWORD,
     Server,
     _need_browser,
+    chromium,
     screenshot,
     serving,
 )
@@ -49,12 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -25,10 +25,10 @@ from karmabank.web import WebSettings, create_app
 from tests.connectors.mastodon_replay import NOW, TOKEN, serve_account, serve_history
 from tests.connectors.replay import ReplayServer
 from tests.web.test_browser import (
-    CHROMIUM,
     PASSWORD,
     Server,
     _need_browser,
+    chromium,
     log_in,
     screenshot,
     serving,
@@ -61,12 +61,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
