@@ -1,5 +1,5 @@
 """The planner's seed choice: communities are detected only when the cap would bind, and the
-plan is then the capped one."""
+plan is then the capped one; a target reach keeps the first asks that meet it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from karmabank.graph import detect_communities, maximize_influence
 from karmabank.graph.diffusion import DiffusionGraph
-from karmabank.measures.planning import choose_seeds
+from karmabank.measures.planning import Seeds, choose_seeds, to_target
 from karmabank.measures.settings import PlannerSettings
 
 
@@ -75,3 +75,16 @@ def test_a_binding_cap_takes_the_next_community() -> None:
     assert free.seeds.tolist() == [0, 1]  # 21 and 16 reached, both in A
     capped = choose_seeds(graph, hubs, np.ones(graph.n), 2, p)  # at most 1 of 2 from one
     assert capped.seeds.tolist() == [0, 40]
+
+
+def test_a_target_reach_keeps_the_first_asks_that_meet_it() -> None:
+    seeds = Seeds([(7, 5.0, 0.9), (3, 3.0, 0.8), (9, 1.0, 0.5)], 9.0, 100, False)
+    assert to_target(seeds, None) is seeds  # no target: the whole budget
+    assert to_target(seeds, 20.0) is seeds  # not met: the whole budget still
+    assert to_target(seeds, 9.0) is seeds  # met with the last ask: all of them
+    two = to_target(seeds, 7.5)
+    assert two.chosen == seeds.chosen[:2] and two.expected == 8.0
+    assert (two.rr_sets, two.capped) == (100, False)
+    assert to_target(seeds, 5.0).people == [7]  # met exactly by the first
+    assert to_target(seeds, 7.5, already=4.0).people == [7]  # the sent asks count
+    assert to_target(seeds, 7.5, already=8.0).chosen == []  # met by them alone

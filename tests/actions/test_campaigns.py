@@ -291,8 +291,10 @@ def test_the_plan_s_json_is_one_shape_with_every_one_counted(
     plan = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
     data = plan.report_json()
     assert set(data) == set(plan.as_json()) | {
-        "excluded_count", "excluded_by_rule", "budget_left", "candidates", "likelihood_model"
+        "excluded_count", "excluded_by_rule", "budget_left", "candidates", "likelihood_model",
+        "target_reach", "target_met", "target_note",
     }  # fmt: skip
+    assert (data["target_reach"], data["target_met"], data["target_note"]) == (None, None, None)
     assert data["excluded_count"] == len(plan.excluded) == sum(plan.excluded_by_rule.values())
     assert (data["budget_left"], data["candidates"]) == (2, plan.candidates)
     few = plan_campaign(store=network, name="Drive", now=NOW, settings=S, excluded_limit=1)
@@ -312,3 +314,78 @@ def test_the_plan_s_json_is_one_shape_with_every_one_counted(
     assert answer.code == 0, answer.err
     assert json.loads(answer.out) == {"campaign": "Drive", "person": shown["sent"][0],
                                       "status": "responded", "recorded": "answer"}  # fmt: skip
+
+
+def test_a_target_reach_met_stops_the_plan_early(
+    network: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Asks are added in the plan's order until their expected reach meets the target: fewer
+    than the budget, and the plan says so."""
+    new_campaign(store=network, name="Whole", action="share", budget=6, now=NOW)
+    whole = plan_campaign(store=network, name="Whole", now=NOW, settings=S)
+    assert len(whole.asks) == 6
+    gains = [a.marginal_reach for a in whole.asks]
+    target = gains[0] + gains[1] / 2  # the first ask is not enough, the second is
+    c = new_campaign(store=network, name="Target", action="share", budget=6, now=NOW,
+                     target_reach=target)  # fmt: skip
+    assert c.target_reach == pytest.approx(target) and c.as_json()["target_reach"] == target
+    plan = plan_campaign(store=network, name="Target", now=NOW, settings=S)
+    assert [a.person for a in plan.asks] == [a.person for a in whole.asks[:2]]  # its order
+    assert plan.expected_reach == pytest.approx(gains[0] + gains[1])
+    assert plan.target_met is True
+    assert plan.target_note == f"target reach {target:,.1f} met with 2 asks of 6"
+    shown = show_campaign(store=network, name="Target")
+    assert shown.funnel["planned"] == 2 and shown.campaign.target_reach == pytest.approx(target)
+    assert shown.campaign.expected_reach == pytest.approx(plan.expected_reach)
+    data = plan.report_json()
+    assert (data["target_reach"], data["target_met"]) == (pytest.approx(target), True)
+    r = run(capsys, "campaign", "plan", "Target", "--db", network.url, "--now", NOW.isoformat())
+    assert r.code == 0, r.err
+    assert f"target reach {target:,.1f} met with 2 asks of 6" in r.out
+    r = run(capsys, "campaign", "show", "Target", "--db", network.url, "--now", NOW.isoformat())
+    assert f"budget 6, target reach {target:,.1f}" in r.out
+
+
+def test_a_target_reach_not_met_uses_the_budget_and_says_by_how_much(
+    network: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = run(capsys, "campaign", "new", "Far", "--action", "share", "--budget", "2",
+            "--target-reach", "500", "--db", network.url, "--now", NOW.isoformat())  # fmt: skip
+    assert r.code == 0, r.err
+    assert "at most 2 asks, target reach 500;" in r.out
+    plan = plan_campaign(store=network, name="Far", now=NOW, settings=S)
+    assert len(plan.asks) == 2 and plan.target_met is False  # the budget ends first
+    short = 500 - plan.expected_reach
+    assert plan.target_note == (f"target reach 500 not met: expected reach "
+                                f"{plan.expected_reach:.1f} with 2 asks of 2, {short:.1f} short")  # fmt: skip
+    listed = run(capsys, "campaign", "list", "--db", network.url, "--json")
+    assert json.loads(listed.out)[0]["target_reach"] == 500
+
+
+def test_a_target_reach_counts_the_asks_sent_before(network: Store) -> None:
+    new_campaign(store=network, name="Drive", action="share", budget=6, now=NOW)
+    first = plan_campaign(store=network, name="Drive", now=NOW, settings=S)
+    gains = [a.marginal_reach for a in first.asks]
+    new_campaign(store=network, name="Half", action="share", budget=6, now=NOW,
+                 target_reach=gains[0] * 0.9)  # fmt: skip
+    half = plan_campaign(store=network, name="Half", now=NOW, settings=S)
+    assert len(half.asks) == 1 and half.target_met
+    send_campaign(store=network, name="Half", now=NOW)
+    later = NOW + timedelta(hours=2)
+    again = plan_campaign(store=network, name="Half", now=later, settings=S)
+    assert again.asks == [] and again.target_met is True  # met by the one sent
+    assert again.target_note is not None and "met by the asks sent" in again.target_note
+    assert show_campaign(store=network, name="Half").funnel["planned"] == 1  # the sent one
+
+
+def test_a_target_reach_must_be_positive(
+    network: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for bad in (0.0, -3.0, float("nan"), float("inf")):
+        with pytest.raises(ConfigError, match="target_reach must be a positive number"):
+            new_campaign(store=network, name="X", action="share", budget=1, now=NOW,
+                         target_reach=bad)  # fmt: skip
+    r = run(capsys, "campaign", "new", "X", "--action", "share", "--budget", "1",
+            "--target-reach", "0", "--db", network.url, "--now", NOW.isoformat())  # fmt: skip
+    assert r.code == 1 and "--target-reach must be a positive number, not 0" in (r.out + r.err)
+    assert list_campaigns(store=network) == []

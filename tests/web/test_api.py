@@ -311,13 +311,19 @@ def test_campaigns_are_listed_for_any_role(site: Site) -> None:
     assert rows[1] == {
         "id": 1, "name": "First", "action": "share", "issue": None, "budget": 2,
         "deadline": "2026-07-01T00:00:00+00:00", "created_at": "2026-06-01T12:00:00+00:00",
-        "planned_at": None, "expected_reach": None, "status": "new",
+        "planned_at": None, "expected_reach": None, "target_reach": None, "status": "new",
         "funnel": {"planned": 0, "sent": 0, "yes": 0, "no": 0, "acted": 0, "thanked": 0},
     }  # fmt: skip
     assert [
         c["name"] for c in site.client.get("/api/campaigns?limit=1", headers=viewer).json()
     ] == ["Second <i>"]
     assert site.client.get("/api/campaigns?limit=0", headers=viewer).status_code == 422
+    aimed = {"name": "Aimed", "action": "share", "budget": 3, "target_reach": 12.5}
+    r = site.client.post("/api/campaigns", json=aimed, headers=org)
+    assert r.status_code == 201 and r.json()["target_reach"] == 12.5
+    for bad in (0, -1, "lots"):
+        wrong = {**aimed, "name": "Wrong", "target_reach": bad}
+        assert site.client.post("/api/campaigns", json=wrong, headers=org).status_code == 422
 
 
 def test_api_errors_are_json_and_page_errors_are_html(site: Site) -> None:

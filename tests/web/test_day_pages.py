@@ -242,6 +242,29 @@ def test_a_campaign_gets_a_deadline_from_its_form(client: TestClient) -> None:
     assert client.post("/campaigns", data=bad).status_code == 400
 
 
+def test_a_campaign_gets_a_target_reach_from_its_form_and_its_plan_says_it_was_met(
+    client: TestClient,
+) -> None:
+    token = form_login(client, "organizer")
+    form = {"csrf_token": token, "name": "Reach", "action": "share", "budget": "20",
+            "target_reach": "0.1"}  # fmt: skip
+    r = client.post("/campaigns", data=form)
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert 'id="c-target" name="target_reach"' in page
+    assert '<dd id="target-reach">0.1</dd>' in page
+    assert '<td class="num">0.1</td>' in page  # the list's column
+    planned = client.post("/campaigns/plan", data={"csrf_token": token, "name": "Reach"})
+    assert planned.status_code == 200
+    note = re.search(r'<p id="plan-target" class="note">([^<]+)</p>', planned.text)
+    assert note is not None and note.group(1).startswith("target reach 0.1 met with 1 ask of 20")
+    for bad in ("many", "0", "-1"):
+        wrong = {**form, "name": f"Bad {bad}", "target_reach": bad}
+        assert client.post("/campaigns", data=wrong).status_code == 400, bad
+    none = client.post("/campaigns", data={**form, "name": "Plain", "target_reach": ""})
+    assert "the plan uses the whole budget" in client.get(none.headers["location"]).text
+
+
 def test_an_owner_adds_a_user_and_makes_a_token_from_the_team_page(
     client: TestClient, db_url: str
 ) -> None:

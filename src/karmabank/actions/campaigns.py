@@ -9,6 +9,7 @@ frozen view whose `as_json` is what the CLI's --json, the API and the pages show
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,11 @@ RESPONSES = ("yes", "no", "acted")
 ACTED_VERB = {"introduce": "introduce", "custom": "act"}
 
 
+def reach_text(reach: float) -> str:
+    """A target reach as given: 500, or 12.5 (the CLI, the page and the plan's note)."""
+    return f"{int(reach):,}" if reach.is_integer() else f"{reach:,.1f}"
+
+
 @dataclass(frozen=True)
 class CampaignView:
     id: int
@@ -47,6 +53,7 @@ class CampaignView:
     created_at: datetime
     planned_at: datetime | None
     expected_reach: float | None
+    target_reach: float | None = None  # the plan stops adding asks once it is met
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -55,7 +62,7 @@ class CampaignView:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "created_at": self.created_at.isoformat(),
             "planned_at": self.planned_at.isoformat() if self.planned_at else None,
-            "expected_reach": self.expected_reach,
+            "expected_reach": self.expected_reach, "target_reach": self.target_reach,
         }  # fmt: skip
 
 
@@ -63,7 +70,8 @@ def campaign_view(session: Session, c: Campaign) -> CampaignView:
     """The view of campaign `c`, read in `session`."""
     issue = session.get(Issue, c.issue_id) if c.issue_id is not None else None
     return CampaignView(c.id, c.name, c.action, issue.name if issue else None, c.budget,
-                        c.deadline, c.created_at, c.planned_at, c.expected_reach)  # fmt: skip
+                        c.deadline, c.created_at, c.planned_at, c.expected_reach,
+                        c.target_reach)  # fmt: skip
 
 
 def find_campaign(session: Session, ref: str) -> Campaign:
@@ -86,9 +94,11 @@ def find_campaign(session: Session, ref: str) -> Campaign:
 
 def new_campaign(
     *, store: Store, name: str, action: str, budget: int, now: datetime,
-    issue: str | None = None, deadline: datetime | None = None, actor: str = "cli",
+    issue: str | None = None, deadline: datetime | None = None,
+    target_reach: float | None = None, actor: str = "cli",
 ) -> CampaignView:  # fmt: skip
-    """A call for support: the action asked, for which issue, at most `budget` asks."""
+    """A call for support: the action asked, for which issue, at most `budget` asks (fewer
+    when their expected reach meets `target_reach`: `mobilization.plan_campaign`)."""
     clean = " ".join(name.split())
     if not clean:
         raise ConfigError("a campaign needs a name")
@@ -98,6 +108,8 @@ def new_campaign(
         raise ConfigError(f"unknown action {action!r} (actions: {', '.join(ACTIONS)})")
     if budget < 1:
         raise OptionError("budget", "must be at least 1 ask")
+    if target_reach is not None and not (0 < target_reach < math.inf):
+        raise OptionError("target_reach", f"must be a positive number, not {target_reach:g}")
     if deadline is not None and deadline <= now:
         raise OptionError("deadline", f"{deadline.isoformat()} is not in the future")
     issue_id = find_issue(store=store, ref=issue).id if issue else None
@@ -108,10 +120,12 @@ def new_campaign(
         ) is not None:  # fmt: skip
             raise ConfigError(f"a campaign named {clean!r} already exists")
         c = Campaign(name=clean, action=action, issue_id=issue_id, budget=budget,
-                     deadline=deadline, created_at=now)  # fmt: skip
+                     deadline=deadline, target_reach=target_reach, created_at=now)  # fmt: skip
         session.add(c)
         session.flush()
-        details = {"action": action, "budget": budget}
+        details: dict[str, Any] = {"action": action, "budget": budget}
+        if target_reach is not None:
+            details["target_reach"] = target_reach
         write_audit(session, now=now, actor=actor, action="campaign new",
                     subject=f"campaign:{c.id}", details=details)  # fmt: skip
         return campaign_view(session, c)
@@ -319,6 +333,7 @@ def list_campaigns(*, store: Store, limit: int | None = None) -> list[CampaignSu
                     c.created_at,
                     c.planned_at,
                     c.expected_reach,
+                    c.target_reach,
                 ),
                 dict(zip(FUNNEL, counts.get(c.id, (0,) * len(FUNNEL)), strict=True)),
             )  # fmt: skip

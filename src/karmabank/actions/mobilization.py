@@ -15,7 +15,7 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from karmabank.actions.campaign_plan import PlannedAsk, facts_of, write_plan
-from karmabank.actions.campaigns import CampaignView, campaign_view, find_campaign
+from karmabank.actions.campaigns import CampaignView, campaign_view, find_campaign, reach_text
 from karmabank.actions.freshness import ensure_scores
 from karmabank.actions.likelihood import PlanLikelihood, explain_chosen, plan_likelihood
 from karmabank.actions.opt_outs import opted_out_everywhere
@@ -55,6 +55,36 @@ class CampaignPlan:
     capped: bool  # the sample stopped at planner.max_rr_sets: no IMM guarantee
     seconds: float
     likelihood_model: str = ""  # the model the likelihoods came from, and its age
+    sent_reach: float = 0.0  # the expected reach of the asks sent before this plan
+
+    @property
+    def target_met(self) -> bool | None:
+        """Whether the asks sent and planned are expected to reach the campaign's target reach
+        (None: it has none)."""
+        target = self.campaign.target_reach
+        if target is None:
+            return None
+        return self.sent_reach + self.expected_reach >= target
+
+    @property
+    def target_note(self) -> str | None:
+        """What the plan says of the target reach: "target reach 500 met with 3 asks of 20",
+        or not met when the budget (or the ask-ready people) ended first, and by how much."""
+        target = self.campaign.target_reach
+        if target is None:
+            return None
+        shown = reach_text(target)
+        total = self.sent_reach + self.expected_reach
+        asks = f"{len(self.asks)} ask{'' if len(self.asks) == 1 else 's'} of {self.budget_left}"
+        if self.sent_reach:
+            asks += f" (and the asks sent, expected reach {self.sent_reach:.1f})"
+        if self.target_met and not self.asks:
+            return (f"target reach {shown} met by the asks sent (expected reach {total:.1f}): "
+                    "no more asks needed")  # fmt: skip
+        if self.target_met:
+            return f"target reach {shown} met with {asks}"
+        return (f"target reach {shown} not met: expected reach {total:.1f} with {asks}, "
+                f"{target - total:.1f} short")  # fmt: skip
 
     @property
     def excluded_count(self) -> int:
@@ -76,6 +106,8 @@ class CampaignPlan:
             **self.as_json(), "excluded_count": self.excluded_count,
             "excluded_by_rule": self.excluded_by_rule, "budget_left": self.budget_left,
             "candidates": self.candidates, "likelihood_model": self.likelihood_model,
+            "target_reach": self.campaign.target_reach, "target_met": self.target_met,
+            "target_note": self.target_note,
         }  # fmt: skip
 
 
@@ -187,10 +219,12 @@ def plan_campaign(
 ) -> CampaignPlan:  # fmt: skip
     """Whom to ask, in order: ask-ready people chosen to reach the most people times their
     likelihood to act (IMM on the peer graph), at most the budget left, spread across the
-    graph's communities; and everyone left out, with the rule that kept them out (the most
-    likely to act first; the first `excluded_limit` of them, all by default; `excluded_by_rule`
-    counts them all). Replaces the campaign's previous plan (asks already sent stay, and so do
-    their expected reach). A campaign whose whole budget was sent cannot be planned again."""
+    graph's communities, and no more once their expected reach (with that of the asks sent
+    before) meets the campaign's target reach, if it has one; and everyone left out, with the
+    rule that kept them out (the most likely to act first; the first `excluded_limit` of them,
+    all by default; `excluded_by_rule` counts them all). Replaces the campaign's previous plan
+    (asks already sent stay, and so do their expected reach). A campaign whose whole budget was
+    sent cannot be planned again."""
     from karmabank.measures.peer_graph import peer_edges
 
     started = time.perf_counter()
@@ -209,6 +243,7 @@ def plan_campaign(
             edges, pool, k, settings.planner,
             communities=_communities(store, last, settings.planner.seed),
         )  # fmt: skip
+        seeds = planning.to_target(seeds, sent.view.target_reach, sent.reach)
     out = planning.left_out(pool, excluded_limit)
     refs = person_refs(store, seeds.people + out.people)
     excluded = [{"person": refs[p], "rule": r} for p, r in zip(out.people, out.rules, strict=True)]
@@ -221,4 +256,4 @@ def plan_campaign(
     )  # fmt: skip
     return CampaignPlan(view, seeds.expected, asks, excluded, out.by_rule, sent.budget_left,
                         int(pool.candidates.size), seeds.rr_sets, seeds.capped,
-                        time.perf_counter() - started, likely.note)  # fmt: skip
+                        time.perf_counter() - started, likely.note, sent.reach)  # fmt: skip

@@ -43,6 +43,10 @@ def campaign_new(
     budget: Annotated[int, typer.Option(help="At most this many asks.")],
     issue: Annotated[str | None, typer.Option(help="The issue it serves (id or name).")] = None,
     deadline: Annotated[str | None, typer.Option(help="ISO-8601: when it must be done.")] = None,
+    target_reach: Annotated[
+        float | None,
+        typer.Option(help="The expected reach wanted: the plan asks no more once it is met."),
+    ] = None,
     db: Db = None,
     now: Now = None,
     json_: Json = False,
@@ -55,14 +59,18 @@ def campaign_new(
     due = parse_instant(deadline, "--deadline") if deadline else None
     with open_database(settings=settings) as store:
         c = new_campaign(store=store, name=name, action=action, budget=budget,
-                         now=settings.clock(), issue=issue, deadline=due)  # fmt: skip
+                         now=settings.clock(), issue=issue, deadline=due,
+                         target_reach=target_reach)  # fmt: skip
     if json_:
         _json(c.as_json())
         return
     about = f" for {c.issue}" if c.issue else ""
+    from karmabank.actions.campaigns import reach_text
+
+    target = f", target reach {reach_text(c.target_reach)}" if c.target_reach else ""
     console().print(
         f"campaign {c.id} {quoted(c.name)}: {safe(c.action)}{safe(about)}, "
-        f"at most {c.budget} asks; next: `karmabank campaign plan {quoted(c.name)}`"
+        f"at most {c.budget} asks{target}; next: `karmabank campaign plan {quoted(c.name)}`"
     )
 
 
@@ -130,6 +138,8 @@ def plan_view(plan: CampaignPlan) -> None:
                   f"reach, likelihood {a.likelihood:.0%}")  # fmt: skip
         out.print(f"     why:   {safe(a.reason)}")
         out.print("     draft: " + safe_lines(a.draft, "            "))
+    if plan.target_note:
+        out.print(plan.target_note)
     if plan.excluded_by_rule:
         rules = ", ".join(f"{r} {n:,}" for r, n in sorted(plan.excluded_by_rule.items()))
         total = sum(plan.excluded_by_rule.values())
@@ -205,6 +215,8 @@ def campaign_show(
 
 
 def show_view(shown: CampaignShow, now: datetime) -> None:
+    from karmabank.actions.campaigns import reach_text
+
     out, terminal = table_console()
     c = shown.campaign
     about = f" for {c.issue}" if c.issue else ""
@@ -213,7 +225,9 @@ def show_view(shown: CampaignShow, now: datetime) -> None:
         days = (c.deadline - now).days
         left = f"in {days} days" if days > 0 else "today" if days == 0 else f"{-days} days ago"
         due = f", due {c.deadline.date().isoformat()} ({left})"
-    out.print(f"[bold]{safe(c.name)}[/bold]: {safe(c.action)}{safe(about)}, budget {c.budget}{due}")
+    target = f", target reach {reach_text(c.target_reach)}" if c.target_reach else ""
+    out.print(f"[bold]{safe(c.name)}[/bold]: {safe(c.action)}{safe(about)}, budget {c.budget}"
+              f"{target}{due}")  # fmt: skip
     out.print("funnel: " + " → ".join(f"{k} {v}" for k, v in shown.funnel.items()))
     table = Table(box=None, header_style="bold underline", pad_edge=False)
     for col in ("#", "person", "status", "response", "likelihood", "reach"):

@@ -189,6 +189,24 @@ def seeds_for(
     return Seeds(chosen, float(plan.spread_estimate), int(plan.rr_sets), plan.capped)
 
 
+def to_target(seeds: Seeds, target: float | None, already: float = 0.0) -> Seeds:
+    """The first of `seeds` (in the plan's order) whose expected reach, added to `already`
+    (that of the asks sent before), meets `target`; all of them when there is no target or
+    when they do not meet it (the budget ends first). The expected reach of a shortened plan
+    is the sum of its asks' marginal reach (IMM's gains sum to its estimate)."""
+    if target is None or already + seeds.expected < target:
+        return seeds
+    if already >= target:  # met by the asks sent before: nothing more to ask
+        return Seeds([], 0.0, seeds.rr_sets, seeds.capped)
+    reach = already
+    for n, (_, gain, _) in enumerate(seeds.chosen[:-1], start=1):
+        reach += gain
+        if reach >= target:
+            kept = seeds.chosen[:n]
+            return Seeds(kept, sum(g for _, g, _ in kept), seeds.rr_sets, seeds.capped)
+    return seeds  # it takes them all
+
+
 def choose_seeds(
     graph: DiffusionGraph, candidates: Ids, weights: Floats, k: int, p: PlannerSettings, *,
     communities: Communities | None = None,

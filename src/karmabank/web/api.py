@@ -247,7 +247,7 @@ def new_campaign_route(auth: Writer, store: StoreDep, body: s.CampaignIn,
         store=store, name=body.name, action=body.action, budget=body.budget,
         now=now, issue=body.issue,
         deadline=parse_instant(body.deadline, "deadline") if body.deadline else None,
-        actor=auth.actor,
+        target_reach=body.target_reach, actor=auth.actor,
     )  # fmt: skip
     return c.as_json()
 

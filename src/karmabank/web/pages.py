@@ -291,7 +291,7 @@ def _campaign_context(request: Request, auth: Auth, store: Store, shown: dict[st
     return _context(
         request, auth, title, "campaigns", shown=shown, plan=plan, funnel=funnel,
         most=max([n for _, n in funnel] + [1]), actions=campaigns.ACTIONS,
-        responses=("yes", "no", "acted"), campaigns=listed,
+        responses=("yes", "no", "acted"), campaigns=listed, reach=campaigns.reach_text,
     )  # fmt: skip
 
 
@@ -302,14 +302,27 @@ def new_campaign_page(
     budget: Annotated[int, Form(ge=1, le=100_000)],
     issue: Annotated[str, Form(max_length=200), s.STORABLE] = "",
     deadline: Annotated[str, Form(max_length=10)] = "",
+    target_reach: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:  # fmt: skip
     due = as_of_day(deadline) if deadline else None  # the start of that day, UTC
     if deadline and due is None:
         raise HTTPException(400, f"deadline: not a day YYYY-MM-DD: {deadline!r}")
+    target = _reach(target_reach)
     c = campaigns.new_campaign(store=store, name=name, action=action, budget=budget,
                                now=state.settings.clock(), issue=issue.strip() or None,
-                               deadline=due, actor=auth.actor)  # fmt: skip
+                               deadline=due, target_reach=target,
+                               actor=auth.actor)  # fmt: skip
     return RedirectResponse(_campaign_link(c.name), status_code=303)
+
+
+def _reach(text: str) -> float | None:
+    """The form's target reach: empty for none, else a positive number (the action checks)."""
+    if not text.strip():
+        return None
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise HTTPException(400, f"target reach: not a number: {text!r}") from None
 
 
 @router.post("/campaigns/plan", response_class=HTMLResponse)

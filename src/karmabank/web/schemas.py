@@ -159,6 +159,10 @@ class CampaignIn(BaseModel):
     budget: int = Field(ge=1, le=1_000_000, description="At most this many asks.")
     issue: Ref | None = Field(None, description="The issue it serves (id or name).")
     deadline: Instant | None = Field(None, description="ISO-8601: when it must be done.")
+    target_reach: float | None = Field(
+        None, gt=0, le=1e12,
+        description="The expected reach wanted: the plan asks no more once it is met.",
+    )  # fmt: skip
 
 
 class CampaignOut(BaseModel):
@@ -171,6 +175,7 @@ class CampaignOut(BaseModel):
     created_at: str
     planned_at: str | None
     expected_reach: float | None
+    target_reach: float | None
 
 
 class Funnel(BaseModel):
