@@ -127,3 +127,53 @@ def test_demo_force_backs_the_database_up_first(
     back = str(tmp_path / "back.db")
     restore_database(path=saved, settings=Target(back))
     assert run(capsys, "people", "--db", back, "--json").out.count('"id"') >= 7
+
+
+def recounted(file: Path, out: Path, tmp_path: Path) -> None:
+    """`file` again, whole and with the right digests, but its manifest saying one activity more:
+    it passes every check of the file and fails only once loaded."""
+    from dataclasses import replace
+
+    from karmabank.store.archive import README, read_archive, write_archive
+
+    folder = tmp_path / f"unpacked-{file.stem}"
+    folder.mkdir()
+    manifest = read_archive(file, folder)
+    counts = {**manifest.counts, "activity": manifest.counts["activity"] + 1}
+    members = {n: folder / n for n in manifest.members if n != README}
+    write_archive(out, replace(manifest, counts=counts), members)
+
+
+def test_a_forced_restore_into_postgresql_is_all_or_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_databases: PgDatabases
+) -> None:
+    """A forced restore that fails once the target's data is replaced (here: the counts loaded
+    differ from the manifest's) leaves the PostgreSQL database exactly as it was; one that
+    succeeds leaves nothing of the old data behind."""
+    import psycopg
+
+    source, pg_source = str(tmp_path / "src.db"), pg_databases.fresh()
+    for db in (source, pg_source):
+        filled(capsys, db, tmp_path)
+        assert run(capsys, "record", "in", "extra@example.org", "like", "--db", db).code == 0
+    files: list[tuple[str, Path, Path, list[str]]] = []
+    for db, portable in ((source, False), (source, True), (pg_source, False)):
+        wanted = views(capsys, db)
+        good = tmp_path / f"good-{len(files)}.kbb"
+        made = backup_database(db=db, path=good, portable=portable)
+        bad = tmp_path / f"bad-{len(files)}.kbb"
+        recounted(good, bad, tmp_path)
+        files.append((made.payload, good, bad, wanted))
+    assert {payload for payload, *_ in files} >= {"sqlite", "portable"}
+    for payload, good, bad, wanted in files:
+        target = pg_databases.fresh()
+        filled(capsys, target, tmp_path)
+        kept = views(capsys, target)
+        with pytest.raises(BackupError, match="counts differ"):
+            restore_database(path=bad, settings=Target(target), force=True)
+        assert views(capsys, target) == kept, payload
+        done = restore_database(path=good, settings=Target(target), force=True)
+        assert done.replaced > 0 and views(capsys, target) == wanted, payload
+        with psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            schemas = [r[0] for r in conn.execute("SELECT nspname FROM pg_namespace")]
+        assert not [s for s in schemas if s.startswith("karmabank_before_restore")], payload

@@ -10,10 +10,11 @@ In this order, so that a refused or damaged restore changes nothing:
    checked against the manifest's, then the schema is migrated to the newest.
 
 A SQLite target is built in a new file beside it and renamed over it at the end (atomic: on
-any failure the target is as it was). A PostgreSQL target is cleared (when forced) and loaded
-in one transaction per step. Any payload restores into PostgreSQL; into SQLite, all but
-`pg_dump`. The target's columnar copy and snapshot are removed: they are rebuilt from the
-restored tables when next needed.
+any failure the target is as it was). A PostgreSQL target that holds data (forced) has its
+schema set aside and an empty one put in its place, into which the backup loads; on any
+failure the old schema is put back, so it is as it was (`store/load.py`'s `set_aside`). Any
+payload restores into PostgreSQL; into SQLite, all but `pg_dump`. The target's columnar copy
+and snapshot are removed: they are rebuilt from the restored tables when next needed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from karmabank.actions.database import DatabaseSettings
 from karmabank.errors import BackupError, ConfigError, StoreError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from karmabank.store.archive import Manifest
 
 
@@ -180,32 +183,52 @@ def _replace(built: Path, target: Path) -> None:
 def _into_postgresql(
     url: str, manifest: Manifest, folder: Path, shown: str, *, clear: bool
 ) -> dict[str, int]:
+    """Load the payload into the PostgreSQL database at `url`; `clear`: it holds data, which
+    is replaced all or nothing (`store/load.py`'s `set_aside`: on any failure it is as it was)."""
+    from karmabank.store import load
+    from karmabank.store.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        moved = load.set_aside(engine) if clear else None
+        try:
+            counts = _load_postgresql(url, engine, manifest, folder, shown)
+        except BaseException:
+            if moved is not None:
+                engine.dispose()  # no connection of the restore's holds the new schema
+                load.put_back(engine, moved)
+            raise
+        if moved is not None:
+            load.drop_aside(engine, moved)
+    finally:
+        engine.dispose()
+    return counts
+
+
+def _load_postgresql(
+    url: str, engine: Engine, manifest: Manifest, folder: Path, shown: str
+) -> dict[str, int]:
+    """The payload into the empty schema of `url`, migrated to the newest."""
     from karmabank.store import dump, load, migrate
     from karmabank.store.engine import make_engine
 
     payload, want = manifest.payload, manifest.counts
-    engine = make_engine(url)
-    try:
-        if clear:
-            load.clear_postgresql(engine)
-        if payload == "pg_dump":
-            binary = dump.pg_binary("pg_restore")
-            if binary is None:
-                raise BackupError(f"{shown} is a pg_dump backup: restoring it needs pg_restore")
-            load.pg_restore(url, binary, folder / "database.pgdump")
-            counts = _checked(load.table_counts(engine), want, shown)
-        else:
-            tables = folder / "tables"
-            if payload == "sqlite":  # the SQLite file, read as the portable archive would be
-                source = folder / "database.sqlite"
-                source_engine = make_engine(str(source))
-                try:
-                    dump.write_portable(f"sqlite:///{source}", source_engine, tables)
-                finally:
-                    source_engine.dispose()
-            load.migrate_to(engine, manifest.schema_revision)
-            counts = load.load_portable(url, engine, tables, want, shown)
-        migrate.upgrade(engine)
-    finally:
-        engine.dispose()
+    if payload == "pg_dump":
+        binary = dump.pg_binary("pg_restore")
+        if binary is None:
+            raise BackupError(f"{shown} is a pg_dump backup: restoring it needs pg_restore")
+        load.pg_restore(url, binary, folder / "database.pgdump")
+        counts = _checked(load.table_counts(engine), want, shown)
+    else:
+        tables = folder / "tables"
+        if payload == "sqlite":  # the SQLite file, read as the portable archive would be
+            source = folder / "database.sqlite"
+            source_engine = make_engine(str(source))
+            try:
+                dump.write_portable(f"sqlite:///{source}", source_engine, tables)
+            finally:
+                source_engine.dispose()
+        load.migrate_to(engine, manifest.schema_revision)
+        counts = load.load_portable(url, engine, tables, want, shown)
+    migrate.upgrade(engine)
     return counts

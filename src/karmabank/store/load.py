@@ -7,16 +7,25 @@ newest by `store/migrate.py`.
   cast to the target's own type; the row counts are checked before it commits, and on
   PostgreSQL every serial column's sequence is moved past the highest id restored.
 - `pg_restore`: a `pg_dump -Fc` payload into an empty PostgreSQL database, in one transaction.
-- `clear_postgresql`: drop every table of a PostgreSQL database (a forced restore).
+- `set_aside` / `put_back` / `drop_aside`: a forced restore into a PostgreSQL database that
+  holds data, all or nothing. Its schema (`current_schema()`, usually `public`) is renamed
+  aside and an empty one of the same name, owner and grants made in its place (one
+  transaction); the restore loads into that as into an empty database; on success the old
+  schema is dropped, on any failure the new one is dropped and the old one renamed back (one
+  transaction). Only if the process dies half-way is the old data left in the schema set
+  aside (`karmabank_before_restore_<time>`), whole, to rename back by hand.
 """
 
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from karmabank.errors import BackupError
 from karmabank.store import arrow_io, migrate
@@ -41,13 +50,51 @@ def migrate_to(engine: Engine, revision: str) -> None:
     command.upgrade(migrate.alembic_config(engine), revision)
 
 
-def clear_postgresql(engine: Engine) -> None:
-    """Drop every table of the database (its own and Alembic's), in one transaction."""
-    from sqlalchemy import MetaData
+@dataclass(frozen=True)
+class SetAside:
+    schema: str  # the restore's schema: the same name as the one set aside
+    aside: str  # where the old tables are until the restore ends
 
-    meta = MetaData()
-    meta.reflect(engine)
-    meta.drop_all(engine)
+
+def set_aside(engine: Engine) -> SetAside:
+    """Rename the database's schema aside and make an empty one in its place, with its owner
+    (when this role may give it) and its grants, in one transaction."""
+    with engine.begin() as conn:
+        schema = str(conn.execute(text("SELECT current_schema()")).scalar_one())
+        owner, grants = conn.execute(
+            text(
+                "SELECT pg_get_userbyid(nspowner), coalesce((SELECT array_agg(CASE WHEN"
+                " a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
+                " || ' ' || a.privilege_type) FROM aclexplode(n.nspacl) a), '{}')"
+                " FROM pg_namespace n WHERE nspname = :s"
+            ),
+            {"s": schema},
+        ).one()
+        aside = f"karmabank_before_restore_{datetime.now(UTC):%Y%m%d%H%M%S}"
+        conn.execute(text(f"ALTER SCHEMA {quoted(schema)} RENAME TO {quoted(aside)}"))
+        conn.execute(text(f"CREATE SCHEMA {quoted(schema)}"))
+        for grant in grants:
+            grantee, _, privilege = str(grant).rpartition(" ")
+            conn.execute(text(f"GRANT {privilege} ON SCHEMA {quoted(schema)} TO {grantee}"))
+        try:
+            with conn.begin_nested():
+                conn.execute(text(f"ALTER SCHEMA {quoted(schema)} OWNER TO {quoted(owner)}"))
+        except DBAPIError:
+            pass  # a role that may not give it away: the restoring role owns the new schema
+    return SetAside(schema, aside)
+
+
+def put_back(engine: Engine, moved: SetAside) -> None:
+    """Drop the restore's schema and rename the one set aside back, in one transaction."""
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {quoted(moved.schema)} CASCADE"))
+        conn.execute(text(f"ALTER SCHEMA {quoted(moved.aside)} RENAME TO {quoted(moved.schema)}"))
+
+
+def drop_aside(engine: Engine, moved: SetAside) -> None:
+    """The restore done: drop the old schema and everything in it."""
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {quoted(moved.aside)} CASCADE"))
 
 
 def load_portable(
