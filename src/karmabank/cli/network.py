@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -154,6 +155,7 @@ def rescore(
     ] = None,
 ) -> None:
     """Recompute every score (commands that show scores also do it when data changed)."""
+    from karmabank.actions.plan_ready import ready_plans
     from karmabank.actions.scoring import rescore as rescore_all
     from karmabank.actions.scoring import sql_engine
 
@@ -165,7 +167,16 @@ def rescore(
             store=store, now=settings.clock(), settings=settings.measures,
             engine=sql_engine(chosen),
         )  # fmt: skip
+        started = time.perf_counter()
+        ready = ready_plans(store=store, now=report.now, settings=settings.measures)
+        took = time.perf_counter() - started
     if json_:
-        print_json(report.as_json())
+        print_json({**report.as_json(), "plans_ready": ready.as_json()})
     else:
         render.rescore_report(report)
+        if ready.campaigns:
+            names = ", ".join(render.plain(c) for c in ready.campaigns)
+            render.console().print(
+                f"plans ready for {len(ready.campaigns)} open campaigns ({names}): everyone's "
+                f"likelihood to act computed in {took:.2f} s", markup=False,
+            )  # fmt: skip
