@@ -14,8 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from karmabank.actions.accounts import add_user
+from karmabank.actions.charts import network_chart_svgs, person_rhythm_svg
 from karmabank.actions.importing import import_files
 from karmabank.actions.recording import record_activity
+from karmabank.measures.settings import MeasureSettings
 from karmabank.model import Direction
 from karmabank.store.open import open_store
 from karmabank.web import WebSettings, create_app
@@ -62,7 +64,8 @@ def test_people_without_a_name_are_shown_by_their_best_identity(client: TestClie
 
 def test_every_page_says_when_its_scores_are_as_of(client: TestClient) -> None:
     form_login(client, "viewer")
-    for path in ("/", "/people", "/people/1", "/influencers", "/campaigns", "/merge-review"):
+    for path in ("/", "/people", "/people/1", "/influencers", "/campaigns", "/charts",
+                 "/merge-review"):  # fmt: skip
         r = client.get(path)
         if r.status_code == 403:  # the merge review is for writers
             continue
@@ -92,6 +95,36 @@ def test_historical_data_offers_the_network_as_of_its_last_activity(
         for bad in ("2026-13-01", "1800-01-01", "tomorrow"):
             assert c.get(f"/as-of?day={bad}").status_code == 400, bad
         assert c.get("/as-of?day=2026-01-01&next=//evil.example").headers["location"] == "/"
+
+
+def test_the_charts_honour_the_day_the_network_is_viewed_as_of(db_url: str, tmp_path: Path) -> None:
+    """/charts draws the network as of the /as-of day, as the home and people pages do: the
+    same charts `network_chart_svgs` draws for that day, not those of the app's clock."""
+    build_store(db_url, tmp_path)  # newest activity: NOW - 1 day; the app runs 400 days later
+    later = NOW + timedelta(days=400)
+    then = NOW.replace(hour=0)
+    settings = MeasureSettings()
+    with TestClient(create_app(WebSettings(db=db_url, now=later)), follow_redirects=False) as c:
+        form_login(c, "viewer")
+        now_page = c.get("/charts").text
+        assert f"As of the scores' time, {later:%Y-%m-%d %H:%M} UTC." in now_page
+        assert now_page.count('id="stale"') == 1
+        assert c.get(f"/as-of?day={then.date()}&next=/charts").status_code == 303
+        then_page = c.get("/charts").text
+        assert f"As of the scores' time, {then:%Y-%m-%d %H:%M} UTC." in then_page
+        assert f"viewing the network as of {then.date()}" in then_page
+        assert 'id="stale"' not in then_page
+        with open_store(db_url, create=False) as store:
+            _, drawn = network_chart_svgs(store=store, now=then, settings=settings)
+        assert drawn["rhythm"] in then_page and drawn["rhythm"] not in now_page
+        person = c.get("/people/1").text
+        assert f'src="/people/1/rhythm.svg?as_of={then.date()}"' in person
+        strip = c.get(f"/people/1/rhythm.svg?as_of={then.date()}").text
+        with open_store(db_url, create=False) as store:
+            assert strip == person_rhythm_svg(store=store, person_id=1, now=then,
+                                              settings=settings)  # fmt: skip
+        c.get("/as-of?next=/charts")
+        assert drawn["rhythm"] not in c.get("/charts").text  # back to now
 
 
 def _csrf(page: str) -> str:

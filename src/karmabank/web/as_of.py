@@ -3,9 +3,10 @@ the newest activity is far older than that (a historical data set: everyone woul
 one note offering to view the network as of its last activity.
 
 Viewing as of another day is the browser's choice, kept in a cookie (`GET /as-of?day=...` sets
-it, `GET /as-of` clears it): the pages that read scores (home, people, a person, influencers)
-compute as of that day; forms that record something still use the app's clock, and the API
-is not affected (it takes the app's time, as the CLI takes `--now`)."""
+it, `GET /as-of` clears it): the pages that read scores (home, people, a person and their
+rhythm strip, influencers, charts) compute as of that day; forms that record something still
+use the app's clock, and the API is not affected (it takes the app's time, as the CLI takes
+`--now`)."""
 
 from __future__ import annotations
 

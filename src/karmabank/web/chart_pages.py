@@ -21,6 +21,7 @@ from markupsafe import Markup
 from karmabank.actions.charts import network_chart_svgs, person_rhythm_svg
 from karmabank.actions.report import safe_svg
 from karmabank.web import schemas as s
+from karmabank.web.as_of import page_now
 from karmabank.web.pages import PageAuth, _context
 from karmabank.web.security import StateDep, StoreDep
 from karmabank.web.templating import page
@@ -30,7 +31,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/charts", response_class=HTMLResponse)
 def charts_page(request: Request, auth: PageAuth, store: StoreDep, state: StateDep) -> Response:
-    now, settings = state.settings.clock(), state.measures
+    """The four network charts, as of the day the browser chose to view (the /as-of cookie,
+    as the home and people pages), else of the app's clock."""
+    now, settings = page_now(request, state), state.measures
     charts, drawn = network_chart_svgs(store=store, now=now, settings=settings)
     svgs = {name: Markup(safe_svg(svg)) for name, svg in drawn.items()}
     as_of = charts.as_json("rhythm")["as_of"]
@@ -41,12 +44,14 @@ def charts_page(request: Request, auth: PageAuth, store: StoreDep, state: StateD
 
 @router.get("/people/{person_id}/rhythm.svg")
 def person_rhythm_image(
-    auth: PageAuth, store: StoreDep, state: StateDep,
+    request: Request, auth: PageAuth, store: StoreDep, state: StateDep,
     person_id: Annotated[int, Path(ge=1, le=s.MAX_ID)],
 ) -> Response:  # fmt: skip
     """The strip as an SVG image (an unknown id: an empty strip, like a person with no
-    activity; the page that links it has already found the person)."""
-    svg = person_rhythm_svg(store=store, person_id=person_id, now=state.settings.clock(),
+    activity; the page that links it has already found the person), as of the day the person
+    page is viewed as of (the page adds `?as_of=DAY` then, so a browser's cached strip of
+    another day is not shown)."""
+    svg = person_rhythm_svg(store=store, person_id=person_id, now=page_now(request, state),
                             settings=state.measures)  # fmt: skip
     return Response(safe_svg(svg), media_type="image/svg+xml",
                     headers={"cache-control": "private, max-age=300"})  # fmt: skip
