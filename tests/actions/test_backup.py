@@ -177,3 +177,30 @@ def test_a_forced_restore_into_postgresql_is_all_or_nothing(
         with psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://")) as conn:
             schemas = [r[0] for r in conn.execute("SELECT nspname FROM pg_namespace")]
         assert not [s for s in schemas if s.startswith("karmabank_before_restore")], payload
+
+
+def test_a_manifest_that_lies_about_the_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SQLite payload is not migrated nor recounted through the app's engine: its own
+    revision and row counts are still read and checked against the manifest's."""
+    from dataclasses import replace
+
+    from karmabank.store.archive import README, read_archive, write_archive
+
+    db = str(tmp_path / "a.db")
+    filled(capsys, db, tmp_path)
+    file = tmp_path / "a.kbb"
+    backup_database(db=db, path=file)
+    target = tmp_path / "t.db"
+    for n, (change, says) in enumerate(
+        (({"schema_revision": "0012"}, "not at the schema"), ({"counts": {}}, "counts differ"))
+    ):
+        folder = tmp_path / f"unpacked-{n}"
+        manifest = read_archive(file, folder)
+        members = {m: folder / m for m in manifest.members if m != README}
+        lying = tmp_path / f"lying-{n}.kbb"
+        write_archive(lying, replace(manifest, **change), members)  # type: ignore[arg-type]
+        with pytest.raises(BackupError, match=says):
+            restore_database(path=lying, settings=Target(str(target)))
+        assert not target.exists()

@@ -19,6 +19,7 @@ and snapshot are removed: they are rebuilt from the restored tables when next ne
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -148,11 +149,9 @@ def _into_sqlite(manifest: Manifest, folder: Path, shown: str) -> dict[str, int]
         )
     if payload == "sqlite":
         (folder / "database.sqlite").replace(built)
-        engine = make_engine(str(built))
-        try:
-            counts = _checked(load.table_counts(engine), want, shown)
-        finally:
-            engine.dispose()
+        counts = _sqlite_checked(built, manifest.schema_revision, want, shown)
+        if manifest.schema_revision == migrate.head_revision():
+            return counts  # nothing to migrate; one file, as checked (no WAL to fold in)
     else:
         engine = make_engine(str(built))
         try:
@@ -172,12 +171,43 @@ def _into_sqlite(manifest: Manifest, folder: Path, shown: str) -> dict[str, int]
     return counts
 
 
+def _sqlite_checked(built: Path, revision: str, want: dict[str, int], shown: str) -> dict[str, int]:
+    """A SQLite payload's schema revision and row counts checked against its manifest's, read
+    only (plain `sqlite3`: no WAL, the file stays byte for byte the one whose sha256 matched)."""
+    from karmabank.store.dump import VERSION_TABLE, count_rows, revision_of
+
+    conn = sqlite3.connect(f"{built.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        cur = conn.cursor()
+        try:
+            found = revision_of(cur)
+        except StoreError:
+            found = ""
+        if found != revision:
+            raise BackupError(f"{shown}: its database is not at the schema its manifest says")
+        names = [str(r[0]) for r in cur.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name <> ?", (VERSION_TABLE,),
+        )]  # fmt: skip
+        return _checked(count_rows(cur, names), want, shown)
+    finally:
+        conn.close()
+
+
 def _replace(built: Path, target: Path) -> None:
     """Put `built` in the place of the SQLite database `target`, its WAL and shared memory
-    removed first (an old WAL must never be applied to the new file)."""
+    removed first (an old WAL must never be applied to the new file); `built` is on disk
+    before the rename (fsync), the rename on disk after (the folder's fsync)."""
+    with open(built, "rb+") as f:
+        os.fsync(f.fileno())
     for suffix in ("-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     built.replace(target)
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def _into_postgresql(
