@@ -56,8 +56,10 @@ def test_people_and_person_json(loaded: str, capsys: pytest.CaptureFixture[str])
     ada = json.loads(run(capsys, "person", "ada@example.org", "--db", loaded, "--json").out)
     assert ada["identities"] == ["email:ada@example.org"]
     assert ada["counts"] == {"in": 1, "give": 0, "ask": 0, "peer_out": 0, "peer_in": 1}
-    assert [t["direction"] for t in ada["timeline"]] == ["peer_in", "in"]
-    assert ada["timeline"][1]["text"] == "<script>alert(1)</script>"
+    assert [t["direction"] for t in ada["timeline"]] == ["in"]  # theirs first, as on the page
+    assert ada["timeline"][0]["text"] == "<script>alert(1)</script>"
+    both = run(capsys, "person", "ada@example.org", "--whose", "all", "--db", loaded, "--json")
+    assert [t["direction"] for t in json.loads(both.out)["timeline"]] == ["peer_in", "in"]
     by_name = json.loads(run(capsys, "person", "ada lovelace", "--db", loaded, "--json").out)
     by_id = json.loads(run(capsys, "person", str(ada["id"]), "--db", loaded, "--json").out)
     assert by_name["id"] == by_id["id"] == ada["id"]

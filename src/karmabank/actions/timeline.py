@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, union_all
+from sqlalchemy import ColumnElement, func, select, union_all
 
 from karmabank.actions.people import find_person
 from karmabank.actions.person_story import TimelineItem, activity_halves, timeline_item
@@ -35,21 +35,25 @@ class TimelinePage:
     items: tuple[TimelineItem, ...]
     more: bool  # a next page exists
     channels: tuple[str, ...]  # every channel of the person's timeline, for a filter
+    total: int | None = None  # every activity the filters keep (when counted)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "person_id": self.person_id, "whose": self.whose, "direction": self.direction,
             "channel": self.channel, "offset": self.offset, "more": self.more,
-            "channels": list(self.channels), "items": [i.as_json() for i in self.items],
+            "total": self.total, "channels": list(self.channels),
+            "items": [i.as_json() for i in self.items],
         }  # fmt: skip
 
 
 def person_timeline(
     *, store: Store, ref: str, whose: str = "theirs", direction: str | None = None,
-    channel: str | None = None, offset: int = 0, limit: int = 50,
+    channel: str | None = None, offset: int = 0, limit: int = 50, count: bool = False,
 ) -> TimelinePage:  # fmt: skip
     """One page of a person's timeline: `whose` activity (`WHOSE`), one `direction` of
-    theirs (`DIRECTIONS`, or None for all), one `channel` (or None), from `offset`."""
+    theirs (`DIRECTIONS`, or None for all), one `channel` (or None), from `offset`; with
+    `count`, how many activities the filters keep in all (`total`: one count per half, on the
+    same indexes)."""
     if whose not in WHOSE:
         raise ConfigError(f"whose activity: one of {', '.join(WHOSE)}, not {whose!r}")
     if direction is not None and direction not in DIRECTIONS:
@@ -76,8 +80,14 @@ def person_timeline(
         channels = sorted({c for half in activity_halves(pid) for c in session.scalars(
             select(Activity.channel).where(half).distinct()) if c})  # fmt: skip
         items = tuple(timeline_item(a, pid, names, identities) for a in shown)
+        total = None
+        if count:
+            total = sum(
+                int(session.scalar(select(func.count()).select_from(Activity).where(h)) or 0)
+                for h in halves
+            )
     return TimelinePage(pid, whose, direction, channel, offset, items, len(acts) > limit,
-                        tuple(channels))  # fmt: skip
+                        tuple(channels), total)  # fmt: skip
 
 
 def _page(session: Any, halves: list[ColumnElement[bool]], offset: int, n: int) -> list[Activity]:

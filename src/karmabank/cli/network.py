@@ -77,23 +77,54 @@ def _stream_json(items: Iterator[dict[str, Any]]) -> None:
 
 def person(
     ref: Annotated[str, typer.Argument(help="An id, an identity platform:key, or a unique name.")],
+    page: Annotated[int, typer.Option(help="The timeline's page, from 1.")] = 1,
+    per_page: Annotated[int, typer.Option(help="Activities per page (at most 200).")] = 50,
+    whose: Annotated[
+        str,
+        typer.Option(
+            help="theirs (toward us, our gives and asks, theirs to others), "
+            "others (others' toward them) or all."
+        ),
+    ] = "theirs",
+    direction: Annotated[
+        str | None, typer.Option(help="Only one direction of theirs: in, give, ask or peer.")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Only one channel (email, blog...).")] = None,
     db: Db = None,
     now: Now = None,
     json_: Json = False,
 ) -> None:
-    """One person: every score with its reason, the ledger, and the timeline."""
+    """One person: every score with its reason, the ledger, and the timeline a page at a time
+    (theirs first, the newest first, as the person page shows it)."""
     from karmabank.actions.relationships import person_scores
+    from karmabank.actions.timeline import MAX_PAGE, person_timeline
+    from karmabank.errors import OptionError
 
+    if not 1 <= per_page <= MAX_PAGE:
+        raise OptionError("per_page", f"must be from 1 to {MAX_PAGE}, not {per_page}")
+    if page < 1:
+        raise OptionError("page", f"must be 1 or more, not {page}")
     with opened(db, now) as (store, settings):
         detail = person_scores(
             store=store, ref=ref, now=settings.clock(), settings=settings.measures
         ).as_json()
+        shown = person_timeline(
+            store=store, ref=f"id:{detail['id']}", whose=whose, direction=direction,
+            channel=channel, offset=(page - 1) * per_page, limit=per_page, count=True,
+        )  # fmt: skip
+    total = shown.total or 0
+    pages = max(1, -(-total // per_page))
+    if page > pages:
+        raise OptionError("page", f"must be from 1 to {pages}, not {page} ({total:,} activities)")
     if detail.get("note"):  # a bare number that could mean two people: which one it took
         sys.stderr.write(f"note: {render.plain(detail['note'])}\n")
+    timeline = shown.as_json()
+    detail["timeline"] = timeline.pop("items")
+    detail["timeline_page"] = {**timeline, "page": page, "pages": pages, "per_page": per_page}
     if json_:
         print_json(detail)
     else:
-        render.person_view(detail)
+        render.person_view(detail, ref=ref)
 
 
 def status(db: Db = None, now: Now = None, json_: Json = False) -> None:

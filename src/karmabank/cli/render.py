@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -190,7 +191,9 @@ def _dash(value: object, fmt: str = "") -> str:
 _WHY_ORDER = ("circle", "rhythm", "warmth", "ledger", "stage", "tenure", "scores")
 
 
-def person_view(d: dict[str, Any]) -> None:
+def person_view(d: dict[str, Any], ref: str | None = None) -> None:
+    """A person's scores, counts and one page of their timeline (`d["timeline_page"]` says
+    which; `ref`, as typed, for the next page's command)."""
     out = console()
     flags = [k for k, v in d["flags"].items() if v]
     out.print(f"[bold]{safe(who(d))}[/bold]  person {d['id']}"
@@ -213,7 +216,11 @@ def person_view(d: dict[str, Any]) -> None:
     )
     if d["first_seen"]:
         out.print(f"first seen {d['first_seen']}, last seen {d['last_seen']}")
-    out.print("\n[bold]timeline[/bold] (latest first)")
+    paged = d.get("timeline_page")
+    if paged is None:
+        out.print("\n[bold]timeline[/bold] (latest first)")
+    else:
+        out.print("\n" + _timeline_heading(paged, len(d["timeline"])))
     table = Table.grid(padding=(0, 2))
     for _ in range(4):
         table.add_column(no_wrap=True)
@@ -228,6 +235,42 @@ def person_view(d: dict[str, Any]) -> None:
             safe(t["channel"]), safe(what[:280]),
         )  # fmt: skip
     out.print(table)
+    if paged is not None and paged["more"] and ref is not None:
+        out.print(safe(f"next page: karmabank person {shlex.quote(ref)} "
+                       + " ".join(_timeline_options(paged, paged["page"] + 1))))  # fmt: skip
+
+
+_WHOSE_WORDS = {"theirs": "theirs", "others": "others' toward them", "all": "everything"}
+
+
+def _timeline_heading(p: dict[str, Any], shown: int) -> str:
+    """The timeline's heading: which of it, and which page of how many ("timeline (theirs,
+    the newest first): page 1 of 3, activities 1 to 50 of 142")."""
+    what = [_WHOSE_WORDS.get(p["whose"], p["whose"])]
+    if p["direction"]:
+        what.append(f"direction {p['direction']}")
+    if p["channel"]:
+        what.append(f"on {p['channel']}")
+    head = f"[bold]timeline[/bold] ({safe(', '.join(what))}, the newest first): "
+    head += f"page {p['page']} of {p['pages']}, "
+    if not shown:
+        return head + "nothing here"
+    first = p["offset"] + 1
+    return head + f"activities {first:,} to {first + shown - 1:,} of {p['total']:,}"
+
+
+def _timeline_options(p: dict[str, Any], page: int) -> list[str]:
+    """The `person` options that show page `page` of the same timeline."""
+    options = [f"--page {page}"]
+    if p["per_page"] != 50:
+        options.append(f"--per-page {p['per_page']}")
+    if p["whose"] != "theirs":
+        options.append(f"--whose {p['whose']}")
+    if p["direction"]:
+        options.append(f"--direction {shlex.quote(p['direction'])}")
+    if p["channel"]:
+        options.append(f"--channel {shlex.quote(p['channel'])}")
+    return options
 
 
 def status_view(r: dict[str, Any]) -> None:
