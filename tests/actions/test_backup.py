@@ -10,7 +10,7 @@ import pytest
 
 from karmabank.actions.backup import backup_database
 from karmabank.actions.restore import restore_database
-from karmabank.errors import BackupError, ConfigError
+from karmabank.errors import BackupError, ConfigError, StoreError
 from tests.cli_helpers import run
 from tests.conftest import PgDatabases
 
@@ -204,3 +204,33 @@ def test_a_manifest_that_lies_about_the_file_is_an_error(
         with pytest.raises(BackupError, match=says):
             restore_database(path=lying, settings=Target(str(target)))
         assert not target.exists()
+
+
+def test_when_the_old_data_cannot_be_put_back_the_error_says_where_it_is(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    pg_databases: PgDatabases,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import psycopg
+
+    from karmabank.store import load
+
+    source = str(tmp_path / "src.db")
+    filled(capsys, source, tmp_path)
+    good, bad = tmp_path / "good.kbb", tmp_path / "bad.kbb"
+    backup_database(db=source, path=good)
+    recounted(good, bad, tmp_path)
+    target = pg_databases.fresh()
+    filled(capsys, target, tmp_path)
+
+    def fails(*_: object) -> None:
+        raise RuntimeError("the server went away")
+
+    monkeypatch.setattr(load, "put_back", fails)
+    with pytest.raises(StoreError, match="karmabank_before_restore_") as caught:
+        restore_database(path=bad, settings=Target(target), force=True)
+    aside = str(caught.value).split("in the schema ")[1].split(";")[0]
+    with psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        kept = conn.execute(f'SELECT count(*) FROM "{aside}".activity').fetchone()
+    assert kept == (40,)

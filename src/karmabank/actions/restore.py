@@ -223,10 +223,17 @@ def _into_postgresql(
         moved = load.set_aside(engine) if clear else None
         try:
             counts = _load_postgresql(url, engine, manifest, folder, shown)
-        except BaseException:
+        except BaseException as failed:
             if moved is not None:
                 engine.dispose()  # no connection of the restore's holds the new schema
-                load.put_back(engine, moved)
+                try:
+                    load.put_back(engine, moved)
+                except Exception as e:
+                    raise StoreError(
+                        f"{shown}: the restore failed ({failed}) and the data it replaced could"
+                        f" not be put back ({e}): it is whole in the schema {moved.aside}; rename"
+                        f" it to {moved.schema} by hand"
+                    ) from failed
             raise
         if moved is not None:
             load.drop_aside(engine, moved)
