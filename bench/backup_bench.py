@@ -74,6 +74,7 @@ def timed(label: str, fn: Callable[[Path], int], arg: Path, repeat: int) -> floa
 def main() -> int:
     from karmabank.actions.backup import backup_database
     from karmabank.actions.restore import restore_database
+    from karmabank.store.migrate import head_revision
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--db", required=True, type=Path)
@@ -113,8 +114,13 @@ def main() -> int:
         ref_b = timed("sqlite3 online backup (reference)", online_copy(db), plain, args.repeat)
         prod_b = timed("karmabank backup", product_backup, archive, args.repeat)
         # as the last backup left it: its audit entry is in the source, not in the backup, and
-        # the restore's own is in the restored database (one each)
+        # the restore's own is in the restored database (one each); a database at an older
+        # schema is not audited by a backup, the restored one (migrated) is
         source = counts(db)
+        with sqlite3.connect(db) as conn:
+            older = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        if older[0] != head_revision() and "audit_log" in source:
+            source["audit_log"] += 1
         print("restore")
 
         def copy(out: Path) -> int:
