@@ -234,3 +234,19 @@ def test_when_the_old_data_cannot_be_put_back_the_error_says_where_it_is(
     with psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://")) as conn:
         kept = conn.execute(f'SELECT count(*) FROM "{aside}".activity').fetchone()
     assert kept == (40,)
+
+
+def test_restore_into_an_initialized_empty_postgresql_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_databases: PgDatabases
+) -> None:
+    """`karmabank init` made the tables, none holds a row: no --force needed, and every payload
+    restores (a pg_dump one failed: its tables already existed)."""
+    sqlite_db, pg_db = str(tmp_path / "s.db"), pg_databases.fresh()
+    for n, (db, portable) in enumerate(((sqlite_db, False), (pg_db, False), (pg_db, True))):
+        if n < 2:
+            filled(capsys, db, tmp_path)
+        file = tmp_path / f"b-{n}.kbb"
+        backup_database(db=db, path=file, portable=portable)
+        target = pg_databases.fresh()  # migrated, empty
+        done = restore_database(path=file, settings=Target(target))
+        assert done.replaced == 0 and views(capsys, target) == views(capsys, db)

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -220,6 +221,9 @@ def _into_postgresql(
 
     engine = make_engine(url)
     try:
+        # an empty schema that has tables (`karmabank init` made them) is set aside as well:
+        # the backup's own schema revision is made from nothing
+        clear = clear or bool(inspect(engine).get_table_names())
         moved = load.set_aside(engine) if clear else None
         try:
             counts = _load_postgresql(url, engine, manifest, folder, shown)

@@ -162,8 +162,9 @@ def pg_restore(url: str, binary: Path, dump: Path) -> None:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise BackupError(f"pg_restore failed: {last}")
+        lines = done.stderr.strip().splitlines()
+        first = next((line for line in lines if "error:" in line), lines[-1] if lines else "")
+        raise BackupError(f"pg_restore failed: {first or 'no message'}")
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
