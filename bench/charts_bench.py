@@ -14,6 +14,9 @@ same numbers from the rescore's snapshot; and `karmabank report --html`.
 3. Warm: `--n` requests each of GET /charts and GET / (the home page), in turn, timed one at a
    time through Starlette's TestClient (middleware, authentication, actions, templates; no
    network). Every /charts answer must be 200 with four inline SVGs, every home page 200.
+   Then `--n / 6` (at least 3) more home pages, each with the queue's kept choice dropped
+   first (`actions/nurture_cache.py`): what the first visit of a minute, or the first after
+   any change the queue reads, pays (the choice made again over 1M people).
 4. The reference, `--ref-n` times: a fresh in-memory DuckDB reading the same snapshot files
    (`read_parquet` of the activities the rescore saw, and its scores file) and computing the
    same numbers with four plain GROUP BY queries (weekly inbound by channel and gives/asks,
@@ -60,6 +63,11 @@ def drop_chart_cache(folder: Path) -> int:
         f.unlink()
         gone += 1
     return gone
+
+
+def drop_queue_choice(folder: Path) -> None:
+    for f in folder.glob("charts-*-queue_*"):
+        f.unlink()
 
 
 def reference(acts_sql: str, scores: Path, now_us: int) -> float:
@@ -134,6 +142,10 @@ def main() -> int:
         for _ in range(args.n):
             charts_ms.append(timed(lambda: got.append(client.get("/charts"))))
             home_ms.append(timed(lambda: got.append(client.get("/"))))
+        fresh_ms = []  # the queue's kept choice dropped first: what the minute's first visit pays
+        for _ in range(max(3, args.n // 6)):
+            drop_queue_choice(columns)
+            fresh_ms.append(timed(lambda: got.append(client.get("/"))))
         for r in got:
             if r.status_code != 200 or (r.url.path == "/charts" and r.text.count("<svg") < 4):
                 failures.append(f"{r.url.path}: {r.status_code}")
@@ -159,6 +171,7 @@ def main() -> int:
     print(row("reference DuckDB", ref_ms))
     print(row("GET /charts (warm)", charts_ms))
     print(row("GET / (home)", home_ms))
+    print(row("GET / (queue chosen)", fresh_ms))
     for name, ms in (("/charts", charts_ms), ("home page", home_ms)):
         p95 = float(np.percentile(ms, 95))
         ratio = p95 / float(np.percentile(ref_ms, 95))

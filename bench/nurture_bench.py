@@ -5,8 +5,11 @@
 
 1. `karmabank init` (schema upgrade) and `karmabank rescore`, not timed against anything.
 2. `karmabank nurture --json` as a user runs it, its own process, timed from start to exit,
-   `--runs` times; the median against the target (<= 2 s after a rescore), and as a reference
-   a Python that only starts and imports the libraries the queue needs (the floor).
+   `--runs` times, each with the queue's kept choice dropped first (`actions/nurture_cache.py`:
+   every run chooses, as the first after a rescore does); the median against the target
+   (<= 2 s after a rescore), and as a reference a Python that only starts and imports the
+   libraries the queue needs (the floor). Then once more with the choice kept (a second
+   `nurture` within the minute).
 3. In this process: the influencers computation (peer edges from the columnar copy, reach with
    igraph PageRank + k-core, influence) against a plain scipy PageRank (power iteration on a
    CSR matrix, the textbook algorithm) on the same edges, same run.
@@ -77,10 +80,15 @@ def main() -> int:
         wall, _ = timed([KARMABANK, *cmd, "--db", db])
         print(f"  karmabank {cmd[0]:<8} {wall:7.2f} s (setup)")
     walls = []
+    queue = [KARMABANK, "nurture", "--db", db, "--now", now, "--json"]
     for attempt in range(1, args.runs + 1):
-        wall, out = timed([KARMABANK, "nurture", "--db", db, "--now", now, "--json"])
+        for kept in Path(f"{db}-columns").glob("charts-*-queue_*.json"):
+            kept.unlink()
+        wall, out = timed(queue)
         walls.append(wall)
         print(f"  karmabank nurture (run {attempt}) {wall:7.2f} s, {len(json.loads(out))} items")
+    wall, out = timed(queue)
+    print(f"  karmabank nurture, choice kept {wall:7.2f} s, {len(json.loads(out))} items")
     median = float(np.median(walls))
     verdict = "met" if median <= 2 else "NOT met"
     print(f"  karmabank nurture, median of {len(walls)}: {median:.2f} s (target <= 2 s: {verdict})")

@@ -17,12 +17,13 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from karmabank.actions.freshness import ensure_scores
-from karmabank.actions.issues import list_issues
+from karmabank.actions.issues import IssueView, list_issues
+from karmabank.actions.nurture_cache import cached_choice, keep_choice, queue_key
 from karmabank.actions.opt_outs import Consent, consents, opted_out_everywhere
 from karmabank.actions.organization import write_audit
 from karmabank.actions.people import ID_PREFIX, person_refs
 from karmabank.actions.recording import ActivityView, record_in
-from karmabank.actions.scores import LastRescore
+from karmabank.actions.scores import LastRescore, data_version
 from karmabank.actions.scoring import flagged_people, nurture_pool_part
 from karmabank.actions.templates import (
     first_name,
@@ -81,7 +82,31 @@ def _flags_and_opted_out(conn: Any) -> pa.Table:
     return pa.concat_tables([flags, added])
 
 
-def _inputs(store: Store, now: datetime, s: MeasureSettings, last: LastRescore) -> dict[str, Any]:
+def _reads(store: Store, now: datetime, s: MeasureSettings) -> dict[str, pa.Table]:
+    """The rows the rules read from the database besides the snapshot, all small: flags and
+    opt-outs, asks acted on and not thanked, the window's promotions, the items handled."""
+    since = micros(now) - s.nurture.window_days * US_PER_DAY
+    asks_sql = """(SELECT a.id AS ask_id, a.person_id, a.acted_at, c.name AS campaign
+        FROM ask a JOIN campaign c ON c.id = a.campaign_id
+        WHERE a.status = 'acted' AND a.thanked_at IS NULL) AS k"""
+    transitions_sql = f"""(SELECT person_id, from_stage, to_stage, at FROM ladder_transition
+        WHERE at > {since} AND at <= {micros(now)} AND from_stage IS NOT NULL
+          AND {nurture_rules.promoted("from_stage", "to_stage")}) AS t"""  # promotions: celebrated
+    handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
+        WHERE status <> 'open') AS h"""
+    with store.engine.connect() as conn:  # small reads: no need for the ADBC driver
+        return {
+            "flags": _flags_and_opted_out(conn),
+            "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
+            "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
+            "handled": arrow_io.read_table(conn, handled_sql, nurture.HANDLED_SCHEMA),
+        }
+
+
+def _snapshot_inputs(
+    store: Store, now: datetime, s: MeasureSettings, last: LastRescore
+) -> dict[str, Any]:
+    """The activities and the scores the rules read: the rescore's snapshot (its pool)."""
     since = micros(now) - s.nurture.window_days * US_PER_DAY
     active_since = nurture.pool_since(s, micros(now))  # where the longest window starts
     unknown = ", ".join(
@@ -94,44 +119,31 @@ def _inputs(store: Store, now: datetime, s: MeasureSettings, last: LastRescore) 
            OR person_id IN (SELECT person_id FROM ask
                             WHERE status = 'acted' AND thanked_at IS NULL)
            OR person_id IN (SELECT person_id FROM ladder_transition WHERE at > {since})) AS s"""
-    asks_sql = """(SELECT a.id AS ask_id, a.person_id, a.acted_at, c.name AS campaign
-        FROM ask a JOIN campaign c ON c.id = a.campaign_id
-        WHERE a.status = 'acted' AND a.thanked_at IS NULL) AS k"""
-    transitions_sql = f"""(SELECT person_id, from_stage, to_stage, at FROM ladder_transition
-        WHERE at > {since} AND at <= {micros(now)} AND from_stage IS NOT NULL
-          AND {nurture_rules.promoted("from_stage", "to_stage")}) AS t"""  # promotions: celebrated
-    handled_sql = """(SELECT key, status, snoozed_until FROM suggestion
-        WHERE status <> 'open') AS h"""
     snapshot = last.snapshot(store)
-    source = snapshot.activities()
     scores = snapshot.files(nurture.SCORES_SCHEMA.names)
     pool = snapshot.files(nurture.SCORES_SCHEMA.names, nurture_pool_part(s))
-    with store.engine.connect() as conn:  # small reads: no need for the ADBC driver
-        data: dict[str, Any] = {
-            "acts": source,
-            "scores": scores,
-            # the snapshot knows each person's last activity, last visit before the rescore's
-            # window and our last gives, as of the rescore's cutoff
-            "scored_at": None if scores is None else last.scored_at,
-            "pool": None
-            if scores is None or pool is None
-            else nurture.Pool(pool, nurture.pool_since(s, last.scored_at)),
-            "flags": _flags_and_opted_out(conn),
-            "asks": arrow_io.read_table(conn, asks_sql, nurture.ASKS_SCHEMA),
-            "transitions": arrow_io.read_table(conn, transitions_sql, nurture.TRANSITIONS_SCHEMA),
-            "handled": arrow_io.read_table(conn, handled_sql, nurture.HANDLED_SCHEMA),
-        }
+    data: dict[str, Any] = {
+        "acts": snapshot.activities(),
+        "scores": scores,
+        # the snapshot knows each person's last activity, last visit before the rescore's
+        # window and our last gives, as of the rescore's cutoff
+        "scored_at": None if scores is None else last.scored_at,
+        "pool": None
+        if scores is None or pool is None
+        else nurture.Pool(pool, nurture.pool_since(s, last.scored_at)),
+    }
     if scores is None:  # no snapshot: read the scores the rules need, column-wise
         with arrow_io.connect(store.url, store.engine) as adbc:
             data["scores"] = arrow_io.read_table(adbc, scores_sql, nurture.SCORES_SCHEMA)
     return data
 
 
-def _matches(store: Store, now: datetime, s: MeasureSettings) -> tuple[pa.Table, dict[int, str]]:
+def _matches(
+    store: Store, now: datetime, s: MeasureSettings, issues: list[IssueView]
+) -> pa.Table:
     """Recent content with a URL, scored against each issue (for `share` items)."""
-    issues = list_issues(store=store)
     if not issues:
-        return nurture.MATCHES_SCHEMA.empty_table(), {}
+        return nurture.MATCHES_SCHEMA.empty_table()
     from karmabank.measures.affinity import IssueText, affinity
 
     since = now - timedelta(days=s.nurture.share_window_days)
@@ -164,24 +176,36 @@ def _matches(store: Store, now: datetime, s: MeasureSettings) -> tuple[pa.Table,
             "terms": found.column("terms"),
         }
     ).cast(nurture.MATCHES_SCHEMA)
-    return matches, {i.id: i.name for i in issues}
+    return matches
 
 
 def nurture_queue(
     *, store: Store, now: datetime, settings: MeasureSettings, limit: int | None = None
 ) -> list[NurtureItem]:
-    """Today's queue, most pressing first, at most `limit` items, one per person."""
+    """Today's queue, most pressing first, at most `limit` items, one per person. The choice
+    is kept for a minute while nothing it reads changes (`nurture_cache`); the items are
+    written out from it each time (names, drafts and consents as they are now)."""
     n = limit if limit is not None else settings.nurture.limit
     if n < 1:
         raise OptionError("limit", "must be at least 1")
     last = ensure_scores(store=store, now=now, settings=settings)
-    data = _inputs(store, now, settings, last)
-    matches, issue_names = _matches(store, now, settings)
-    chosen = nurture.queue(
-        data["acts"], now=now, settings=settings, scores=data["scores"], flags=data["flags"],
-        transitions=data["transitions"], asks=data["asks"], matches=matches,
-        handled=data["handled"], limit=n, scored_at=data["scored_at"], pool=data["pool"],
-    ).to_pylist()  # fmt: skip
+    reads = _reads(store, now, settings)
+    issues = list_issues(store=store)
+    key = queue_key(
+        last=last, data=data_version(store), settings=settings, limit=n, at=micros(now),
+        tables=reads, issues=[i.as_json() for i in issues],
+    )  # fmt: skip
+    chosen = cached_choice(store, last, key)
+    if chosen is None:
+        data = {**reads, **_snapshot_inputs(store, now, settings, last)}
+        chosen = nurture.queue(
+            data["acts"], now=now, settings=settings, scores=data["scores"],
+            flags=data["flags"], transitions=data["transitions"], asks=data["asks"],
+            matches=_matches(store, now, settings, issues), handled=data["handled"], limit=n,
+            scored_at=data["scored_at"], pool=data["pool"],
+        ).to_pylist()  # fmt: skip
+        keep_choice(store, last, key, chosen)
+    issue_names = {i.id: i.name for i in issues}
     return _store_items(store, now, chosen, issue_names)
 
 

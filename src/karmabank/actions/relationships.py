@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from karmabank.actions.freshness import ensure_scores
@@ -270,10 +270,10 @@ def network_status(*, store: Store, now: datetime, settings: MeasureSettings) ->
     sr = summary["share_ratio"]
     share = ShareRatio(sr["days"], sr["gives"], sr["asks"], sr["target"])
     with store.sessions() as session:
-        people = session.scalar(select(func.count()).select_from(Person).where(~Person.erased))
+        people = queries.people_count(session)
     return {
         "scored_at": iso(state.at),
-        "people": int(people or 0),
+        "people": people,
         "scored": sum(summary["circles"].values()),
         "share_ratio": {**share.as_json(), "why": explain.share_sentence(share)},
         "circles": summary["circles"],

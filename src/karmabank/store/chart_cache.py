@@ -1,5 +1,6 @@
 """The charts' numbers and drawings cached beside the columnar copy, under the scores' token (the
-last rescore's: `LastRescore.token`): `charts-<token>-<name>.json` and `.svg`.
+last rescore's: `LastRescore.token`): `charts-<token>-<name>.json` and `.svg`; the nurture
+queue's choice too (`actions/nurture_cache.py`: `queue_<digest>.json`, one kept).
 
 The charts answer for the scores' time and are made from the rescore's snapshot and the copy it
 saw, so while the token holds they cannot change: the home page reads a few kilobytes instead
@@ -45,19 +46,28 @@ def cached_json(directory: Path, token: str, name: str) -> dict[str, Any] | None
     return found if isinstance(found, dict) else None
 
 
-def keep_text(directory: Path, token: str, name: str, suffix: str, text: str) -> None:
-    """Keep `text` for these scores under `name`; the charts of other scores go."""
+def keep_text(
+    directory: Path, token: str, name: str, suffix: str, text: str, *, replaces: str = ""
+) -> None:
+    """Keep `text` for these scores under `name`; the files of other scores go, and with
+    `replaces` (a name's start), this token's other files whose name starts with it."""
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f"charts.{uuid.uuid4().hex}.tmp"  # not a name the pruning takes
     tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, _path(directory, token, name, suffix))
+    kept = _path(directory, token, name, suffix)
+    os.replace(tmp, kept)
+    mine = f"{PREFIX}{token}-"
     for p in directory.glob(f"{PREFIX}*"):
-        if not p.name.startswith(f"{PREFIX}{token}-"):
+        if not p.name.startswith(mine) or (
+            replaces and p.name.startswith(mine + replaces) and p != kept
+        ):
             p.unlink(missing_ok=True)
 
 
-def keep_json(directory: Path, token: str, name: str, value: dict[str, Any]) -> None:
-    keep_text(directory, token, name, ".json", json.dumps(value))
+def keep_json(
+    directory: Path, token: str, name: str, value: dict[str, Any], *, replaces: str = ""
+) -> None:
+    keep_text(directory, token, name, ".json", json.dumps(value), replaces=replaces)
 
 
 def drop_all(directory: Path) -> int:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from karmabank.store.tables import Activity, Identity, Person
+from karmabank.store.tables import FLAGGED, Activity, Identity, Person
 
 CHUNK = 20_000  # ids per `IN (...)`: a plan can leave out hundreds of thousands of people
 
@@ -21,6 +21,16 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     unique = sorted(set(ids))
     for start in range(0, len(unique), CHUNK):
         yield unique[start : start + CHUNK]
+
+
+def people_count(session: Session) -> int:
+    """How many people there are, the erased left out: all rows, less the erased among the
+    flagged (through `ix_person_flagged`; `WHERE NOT erased` reads every row, 0.1 s at 1M)."""
+    every = session.scalar(select(func.count()).select_from(Person))
+    erased = session.scalar(
+        select(func.count()).select_from(Person).where(text(f"({FLAGGED})"), Person.erased)
+    )
+    return int(every or 0) - int(erased or 0)
 
 
 def names(session: Session, ids: Iterable[int]) -> dict[int, str | None]:
