@@ -5,8 +5,9 @@ a comment holding `<script>` shows as text, a refused htmx action shows the serv
 the page's alert region, /docs works with nothing from elsewhere, and no page loads more than
 200 KB of JavaScript.
 
-The screenshots in docs/img/ (the README's) are rewritten only when $KARMABANK_SCREENSHOTS=1;
-otherwise they go to the test's temporary folder, so a test run leaves the git tree clean.
+Screenshots go to docs/img/ only when $KARMABANK_SCREENSHOTS=1; otherwise to the test's
+temporary folder, so a test run leaves the git tree clean. The README's (home.png, person.png)
+are the demo's, taken by tests/web/test_demo_browser.py; these are of the small network here.
 
 Without /usr/bin/chromium (the `chromium` package) these tests skip, unless
 $KARMABANK_REQUIRE_BROWSER=1 (CI), where they fail. Never `playwright install`: the browser is
@@ -200,7 +201,7 @@ def test_log_in_and_see_the_queue(page: Page, server: Server, tmp_path: Path) ->
     assert ada.get_by_role("button", name="Done").is_visible()
     assert ada.get_by_role("button", name="Skip").is_visible()
     assert page.locator("#verdict").inner_text() in ("a great sharer", "a hoarder")
-    screenshot(page, "home.png", tmp_path)
+    screenshot(page, "small-home.png", tmp_path)
 
 
 def test_marking_an_item_done_raises_given_on_the_person_page(
@@ -219,7 +220,7 @@ def test_marking_an_item_done_raises_given_on_the_person_page(
     assert "Done" in done.inner_text()
     page.goto(f"{server.url}/people/{pid}")
     assert float(page.locator("#given").inner_text()) > before
-    screenshot(page, "person.png", tmp_path)
+    screenshot(page, "small-person.png", tmp_path)
 
 
 def test_a_viewer_sees_no_buttons_and_a_forged_post_is_refused(page: Page, server: Server) -> None:
