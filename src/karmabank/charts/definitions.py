@@ -18,6 +18,14 @@ WIDTH = 720
 HEIGHT = 260
 STRIP_HEIGHT = 90
 _FIT = {"type": "fit", "contains": "padding"}
+# Colours for categories (channels, circles): each 3:1 or more against the white page (WCAG
+# 1.4.11, non-text contrast; Vega's default scheme has yellow, pink and light grey at 1.6-2.3:1),
+# none the green and red of our gives and asks. Ratios against white: 6.7, 4.6, 7.6, 6.9,
+# 5.5, 5.2, 6.4, 8.5 (tests/test_chart_palette.py).
+CATEGORIES = ("#0b5cad", "#c05600", "#6a3d9a", "#01665e", "#c51b7d", "#7f6b00", "#8c510a",
+              "#4d4d4d")  # fmt: skip
+GIVE, ASK, BAR, STRIP = "#1b7837", "#b2182b", "#4c78a8", "#0b5cad"
+STRIP_OPACITY = (0.7, 1.0)  # the strip's lightest day still 3:1 against white
 _UTC = alt.Scale(type="utc")
 
 
@@ -45,12 +53,13 @@ def rhythm(rows: list[dict[str, Any]]) -> dict[str, Any]:
     x = alt.X("week:T", title="week", scale=_UTC, axis=alt.Axis(format="%b %Y"))
     bars = base.transform_filter(alt.datum.direction == "in").mark_bar().encode(
         x=x, y=alt.Y("sum(activities):Q", title="inbound activities"),
-        color=alt.Color("channel:N", title="inbound channel"),
+        color=alt.Color("channel:N", title="inbound channel",
+                        scale=alt.Scale(range=list(CATEGORIES))),
     )  # fmt: skip
     lines = base.transform_filter(alt.datum.direction != "in").mark_line(point=True).encode(
         x=x, y=alt.Y("activities:Q", title="gives and asks"),
         color=alt.Color("direction:N", title="ours",
-                        scale=alt.Scale(domain=["give", "ask"], range=["#1b7837", "#b2182b"])),
+                        scale=alt.Scale(domain=["give", "ask"], range=[GIVE, ASK])),
     )  # fmt: skip
     layered = alt.layer(bars, lines).resolve_scale(y="independent", color="independent")
     return _spec(layered, rows, title)
@@ -64,7 +73,7 @@ def funnel(rows: list[dict[str, Any]], days: int) -> dict[str, Any]:
     base = _base()
     y = alt.Y("stage:N", sort=order, title=None)
     room = max([int(r["people"]) for r in rows] + [1]) * 1.3  # for the text beside the bars
-    bars = base.mark_bar(color="#4c78a8").encode(
+    bars = base.mark_bar(color=BAR).encode(
         y=y, x=alt.X("people:Q", title="people", scale=alt.Scale(domain=[0, room])),
         tooltip=["stage:N", "people:Q", "entered:Q"],
     )  # fmt: skip
@@ -78,7 +87,7 @@ def share(rows: list[dict[str, Any]], target: float) -> dict[str, Any]:
     """Gives ÷ asks per month (bars; a month without asks has none) against the target line."""
     title = f"Share ratio per month (gives ÷ asks) against the target {target:g}"
     base = _base()
-    bars = base.transform_filter("datum.ratio != null").mark_bar(color="#1b7837").encode(
+    bars = base.transform_filter("datum.ratio != null").mark_bar(color=GIVE).encode(
         x=alt.X("month:O", title="month"), y=alt.Y("ratio:Q", title="gives per ask"),
         tooltip=["month:O", "gives:Q", "asks:Q", "ratio:Q"],
     )  # fmt: skip
@@ -87,7 +96,7 @@ def share(rows: list[dict[str, Any]], target: float) -> dict[str, Any]:
         .mark_text(dy=-8, color="#555")
         .encode(x=alt.X("month:O"), y=alt.datum(0), text=alt.value("no asks"))
     )
-    rule = base.mark_rule(color="#b2182b", strokeDash=[6, 4], strokeWidth=2).encode(
+    rule = base.mark_rule(color=ASK, strokeDash=[6, 4], strokeWidth=2).encode(
         y=alt.datum(target)
     )
     return _spec(alt.layer(bars, none, rule), rows, title)
@@ -100,7 +109,8 @@ def circles(rows: list[dict[str, Any]]) -> dict[str, Any]:
     chart = base.mark_line(point=True).encode(
         x=alt.X("month:O", title="month"),
         y=alt.Y("people:Q", title="people", scale=alt.Scale(type="symlog")),
-        color=alt.Color("circle:N", sort=[c.value for c in Circle], title="circle"),
+        color=alt.Color("circle:N", sort=[c.value for c in Circle], title="circle",
+                        scale=alt.Scale(range=list(CATEGORIES))),
     )
     return _spec(chart, rows, title)
 
@@ -112,10 +122,11 @@ def person_rhythm(rows: list[dict[str, Any]], *, start: str, end: str,
     said = f"cadence {cadence:.0f} days" if cadence is not None else "cadence unknown"
     title = f"Active days over the last year ({said})"
     base = _base(STRIP_HEIGHT)
-    chart = base.mark_tick(thickness=3, color="#4c78a8").encode(
+    chart = base.mark_tick(thickness=3, color=STRIP).encode(
         x=alt.X("day:T", title=None, scale=alt.Scale(type="utc", domain=[start, end]),
                 axis=alt.Axis(format="%b %Y")),
-        opacity=alt.Opacity("activities:Q", legend=None, scale=alt.Scale(range=[0.45, 1])),
+        opacity=alt.Opacity("activities:Q", legend=None,
+                            scale=alt.Scale(range=list(STRIP_OPACITY))),
         tooltip=["day:T", "activities:Q"],
     )  # fmt: skip
     return _spec(chart, rows, title)
