@@ -90,5 +90,10 @@ def test_the_person_page_works_by_keyboard(watched: Watched, server: Server) -> 
     page.wait_for_url("**#timeline-h")
     assert "Thanks for the photos" in page.locator("#timeline").inner_text()
     page.get_by_role("link", name="everything").click()
-    assert page.locator("#timeline").is_visible()
+    page.wait_for_url("**whose=all#timeline-h")  # the click navigates: wait for the new page
+    page.wait_for_load_state("load")
+    current = page.locator('a[aria-current="true"]', has_text="everything")
+    assert current.count() == 1  # the new page names its own choice
+    page.locator("#timeline").wait_for(state="visible")
+    assert "Thanks for the photos" in page.locator("#timeline").inner_text()
     assert watched.outside == [] and watched.errors == []
