@@ -1,7 +1,8 @@
 """Who may be one person: run the linkage model, keep its pairs as open merge suggestions.
 
 `merge_suggestions` reads every person (not erased) and their identities column-wise, runs
-`measures.identity.linkage.candidates` (splink on a private DuckDB) with no transaction open,
+`measures.identity.linkage.candidates` (splink on a private DuckDB, or on Spark) with no
+transaction open,
 and in one transaction stores each pair as an open `merge_suggestion` (a pair already
 suggested gets the new confidence, evidence and action; one marked `merge never`, or already
 merged or rejected, is left alone; an open one of the matcher's that the run no longer finds
@@ -22,6 +23,7 @@ from sqlalchemy import ColumnElement, exists, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from karmabank.actions.people import PersonRef
+from karmabank.measures.engines import DUCKDB, SqlEngine
 from karmabank.measures.identity.features import PERSONS_SCHEMA
 from karmabank.measures.identity.linkage import Candidate, candidates
 from karmabank.measures.settings import LinkageSettings
@@ -66,11 +68,13 @@ def merge_suggestions(
     now: datetime,
     limit: int | None = None,
     min_confidence: float = 0.0,
+    engine: SqlEngine = DUCKDB,
 ) -> list[SuggestionView]:
-    """Find the pairs, store them as open suggestions, return the open ones at or above
-    `min_confidence` (at most `limit`), most confident first."""
+    """Find the pairs (splink on `engine`: DuckDB here, or Spark), store them as open
+    suggestions, return the open ones at or above `min_confidence` (at most `limit`), most
+    confident first. Nothing is written if the engine fails."""
     persons = _persons(store)  # read, then let go: the matching takes a while
-    found = candidates(persons, settings=settings)
+    found = candidates(persons, settings=settings, engine=engine)
     with store.sessions.begin() as session:  # the writes, in one transaction
         _store(session, found, now=now)
         return _open(session, limit=limit, min_confidence=min_confidence)

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from karmabank.cli import render
-from karmabank.cli.options import Db, Json, Now, opened
+from karmabank.cli.options import (
+    Db,
+    Engine,
+    Json,
+    Now,
+    SparkConf,
+    SparkMaster,
+    chosen_engine,
+    opened,
+)
 from karmabank.cli.output import print_json
 from karmabank.errors import OptionError
 
@@ -37,8 +46,12 @@ def suggestions(
     db: Db = None,
     now: Now = None,
     json_: Json = False,
+    engine: Engine = None,
+    spark_master: SparkMaster = None,
+    spark_conf: SparkConf = None,
 ) -> None:
-    """Find persons who may be one (names, handles, emails, domains), most confident first."""
+    """Find persons who may be one (names, handles, emails, domains), most confident first.
+    The matcher runs on DuckDB here, or on Spark (--engine spark: docs/scale.md)."""
     from karmabank.actions.merge_suggestions import merge_suggestions, open_suggestions
 
     if not 0.0 <= min_confidence <= 1.0:
@@ -52,6 +65,7 @@ def suggestions(
             found = merge_suggestions(
                 store=store, settings=settings.measures.linkage, now=settings.clock(),
                 limit=limit, min_confidence=min_confidence,
+                engine=chosen_engine(engine, spark_master, spark_conf),
             )  # fmt: skip
     if json_:
         print_json([s.as_json() for s in found])

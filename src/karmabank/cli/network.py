@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -11,10 +10,18 @@ from typing import Annotated, Any
 import typer
 
 from karmabank.cli import render
-from karmabank.cli.options import Db, Json, Now, opened
+from karmabank.cli.options import (
+    Db,
+    Engine,
+    Json,
+    Now,
+    SparkConf,
+    SparkMaster,
+    chosen_engine,
+    opened,
+)
 from karmabank.cli.output import print_json, stale_note, write_csv
 from karmabank.model import Flag
-from karmabank.settings import engine_settings
 
 
 def people(
@@ -172,31 +179,19 @@ def rescore(
     db: Db = None,
     now: Now = None,
     json_: Json = False,
-    engine: Annotated[
-        str | None, typer.Option(help="duckdb (default, $KARMABANK_ENGINE) or spark.")
-    ] = None,
-    spark_master: Annotated[
-        str | None,
-        typer.Option(
-            help="local[2], spark://HOST:7077, yarn... (default: spark-submit's, else local[*])"
-        ),
-    ] = None,
-    spark_conf: Annotated[
-        list[str] | None, typer.Option(help="A Spark setting KEY=VALUE (repeatable).")
-    ] = None,
+    engine: Engine = None,
+    spark_master: SparkMaster = None,
+    spark_conf: SparkConf = None,
 ) -> None:
     """Recompute every score (commands that show scores also do it when data changed)."""
     from karmabank.actions.plan_ready import ready_plans
     from karmabank.actions.scoring import rescore as rescore_all
-    from karmabank.actions.scoring import sql_engine
 
     with opened(db, now) as (store, settings):
-        chosen = engine_settings(
-            os.environ, name=engine, master=spark_master, conf=tuple(spark_conf or ())
-        )
+        chosen = chosen_engine(engine, spark_master, spark_conf)
         report = rescore_all(
             store=store, now=settings.clock(), settings=settings.measures,
-            engine=sql_engine(chosen),
+            engine=chosen,
         )  # fmt: skip
         started = time.perf_counter()
         ready = ready_plans(store=store, now=report.now, settings=settings.measures)

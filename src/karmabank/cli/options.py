@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from karmabank.settings import Settings, load_settings
+from karmabank.settings import Settings, engine_settings, load_settings
 
 if TYPE_CHECKING:
+    from karmabank.measures.engines import SqlEngine
     from karmabank.store.open import Store
 
 Db = Annotated[
@@ -30,6 +32,28 @@ Now = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+# where the measures (`rescore`) or the linkage model (`merge suggestions`) run: docs/scale.md
+Engine = Annotated[
+    str | None, typer.Option(help="duckdb (default, $KARMABANK_ENGINE) or spark.")
+]
+SparkMaster = Annotated[
+    str | None,
+    typer.Option(
+        help="local[2], spark://HOST:7077, yarn... (default: spark-submit's, else local[*])"
+    ),
+]
+SparkConf = Annotated[
+    list[str] | None, typer.Option(help="A Spark setting KEY=VALUE (repeatable).")
+]
+
+
+def chosen_engine(engine: str | None, master: str | None, conf: list[str] | None) -> SqlEngine:
+    """The engine the options (over the environment: `settings.engine_settings`) name; Spark's
+    is made, not started."""
+    from karmabank.actions.scoring import sql_engine
+
+    chosen = engine_settings(os.environ, name=engine, master=master, conf=tuple(conf or ()))
+    return sql_engine(chosen)
 
 
 @contextmanager

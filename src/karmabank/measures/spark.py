@@ -2,12 +2,13 @@
 engine.
 
 Each query is the DuckDB text `score_network` writes, transpiled by SQLGlot (DuckDB → Spark)
-with one rewrite of dialect: a literal with a decimal point (`0.5`, `86400000000.0`) is a
+with two rewrites of dialect: a literal with a decimal point (`0.5`, `86400000000.0`) is a
 DOUBLE, as the formulas mean it (Spark reads it as a DECIMAL, and decimal division rounds to
-its scale). The activities are read by Spark from the columnar copy's Parquet files, at their
-path on this machine or under `columns_url` (the same files on storage every executor reads);
-the other inputs are small Arrow tables. Every materialized table is checkpointed, so a later
-query does not replan its lineage.
+its scale), and a list overlap is `arrays_overlap` (the linkage model's conditions,
+`measures/identity/backends.py`). The activities are read by Spark from the columnar copy's
+Parquet files, at their path on this machine or under `columns_url` (the same files on storage
+every executor reads); the other inputs are small Arrow tables. Every materialized table is
+checkpointed, so a later query does not replan its lineage.
 
 Whatever stops Spark from running (no PySpark, no Java, a master nobody answers at, files it
 cannot read, a failed job) is one `SparkUnavailable` line, raised before anything is written.
@@ -35,14 +36,18 @@ _SESSION: Any = None  # one SparkSession per process, made by the first engine t
 
 
 def to_spark(sql: str) -> str:
-    """`sql` (DuckDB's dialect) in Spark's, decimal literals as doubles."""
-    tree = sqlglot.parse_one(sql, read="duckdb").transform(_double_literal)
+    """`sql` (DuckDB's dialect) in Spark's, decimal literals as doubles, and DuckDB's
+    `list_has_any(a, b)` as Spark's `arrays_overlap(a, b)` (SQLGlot writes `a && b`, which
+    Spark does not read)."""
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(_spark_node)
     return tree.sql(dialect="spark")
 
 
-def _double_literal(node: exp.Expression) -> exp.Expression:
+def _spark_node(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Literal) and node.is_number and any(c in node.this for c in ".eE"):
         return exp.cast(node.copy(), exp.DataType.build("double"))
+    if isinstance(node, exp.ArrayOverlaps):
+        return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
     return node
 
 

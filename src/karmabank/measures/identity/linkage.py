@@ -1,7 +1,8 @@
 """Who may be one person: a Fellegi–Sunter model in splink over persons and their identities.
 
 Pure: an Arrow table of persons in (`features.PERSONS_SCHEMA`), candidate pairs out, on a private
-in-memory DuckDB (splink's DuckDB backend; the same settings run on Spark). No database, no clock.
+in-memory DuckDB (splink's DuckDB backend) or, with the same settings, on splink's Spark backend
+(`backends.py`: the conditions below are transpiled). No database, no clock.
 
 The model (`comparisons`) compares four fields, each with a handful of levels:
 - **name** (folded, diacritics and nicknames too): the same name as written, and the same name
@@ -40,14 +41,15 @@ only, however high its probability; `auto` needs `auto_min_probability` (conserv
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
 
+from karmabank.measures.engines import DUCKDB, SqlEngine
+from karmabank.measures.identity.backends import LinkageBackend, linkage_backend
 from karmabank.measures.identity.features import features
 from karmabank.measures.settings import LinkageSettings
 
@@ -121,8 +123,8 @@ _RARE = "list_has_any(rare_handles_l, rare_handles_r)"
 # `danielk` of Daniel Kelly and Daniel Kaur) while the names differ: what strangers of such
 # names pick as readily as one person does across platforms, so weak (`FIXED_U`)
 _BOTH_NAMES = (
-    "list_has_any(handles_l, handles_r) AND len(list_filter(list_intersect(handles_l, "
-    "handles_r), lambda h: NOT (list_contains(name_forms_l, h) AND "
+    "list_has_any(handles_l, handles_r) AND array_length(list_filter("
+    "array_intersect(handles_l, handles_r), lambda h: NOT (list_contains(name_forms_l, h) AND "
     f"list_contains(name_forms_r, h)))) = 0 AND {_NAMES_DIFFER}"
 )
 HANDLE_LEVELS: tuple[Level, ...] = (
@@ -150,25 +152,35 @@ PLATFORM_LEVELS: tuple[Level, ...] = (
 )  # fmt: skip
 CONFLICT = "both hold an identity on one platform"
 ELSE_LABELS = {"platform": CONFLICT}  # a field's last level, when not "disagrees"
+
+
+def _empty(*lists: str) -> str:
+    """Any of these lists is empty (`array_length`: DuckDB's and, transpiled, Spark's)."""
+    return " OR ".join(f"array_length({name}) = 0" for name in lists)
+
+
 FIELDS: tuple[tuple[str, str, tuple[Level, ...]], ...] = (
     ("name", "first_l IS NULL OR first_r IS NULL", NAME_LEVELS),
     ("handle",
-     "(len(handles_l) = 0 OR len(handles_r) = 0) AND (len(handles_l) = 0 OR "
-     "len(name_forms_r) = 0) AND (len(handles_r) = 0 OR len(name_forms_l) = 0)",
-     HANDLE_LEVELS),
-    ("domain", "len(domains_l) = 0 OR len(domains_r) = 0", DOMAIN_LEVELS),
-    ("platform", "len(platforms_l) = 0 OR len(platforms_r) = 0", PLATFORM_LEVELS),
+     f"({_empty('handles_l', 'handles_r')}) AND ({_empty('handles_l', 'name_forms_r')}) AND "
+     f"({_empty('handles_r', 'name_forms_l')})", HANDLE_LEVELS),
+    ("domain", _empty("domains_l", "domains_r"), DOMAIN_LEVELS),
+    ("platform", _empty("platforms_l", "platforms_r"), PLATFORM_LEVELS),
 )  # fmt: skip
 
 
-def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
-    """The model's comparisons as splink comparison dicts (levels in decreasing agreement)."""
+def comparisons(
+    condition: Callable[[str], str] = str, trained: Mapping[tuple[str, str], float] | None = None
+) -> list[ComparisonCreator | dict[str, Any]]:
+    """The model's comparisons as splink comparison dicts (levels in decreasing agreement),
+    each condition through `condition` (DuckDB's dialect -> the backend's), with the u
+    probabilities `trained` gives by (field, level label), if any (`trained_u`)."""
     out: list[ComparisonCreator | dict[str, Any]] = []
     for name, null, levels in FIELDS:
         rest = 1.0 - sum(m for _, _, m, _ in levels)
-        dicts = [_null(null)]
+        dicts = [_null(condition(null))]
         for label, cond, m, tf in levels:
-            level: dict[str, Any] = {"sql_condition": cond, "label_for_charts": label,
+            level: dict[str, Any] = {"sql_condition": condition(cond), "label_for_charts": label,
                                      "m_probability": m, "fix_m_probability": True}  # fmt: skip
             if tf:
                 level |= {"tf_adjustment_column": tf, "tf_adjustment_weight": 1.0}
@@ -180,15 +192,29 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
                 level |= {"u_probability": fixed, "fix_u_probability": True}
             dicts.append(level)
         if name == "handle":  # a handle made of its own name, which the other shares: no more
-            dicts.append(_null(_FROM_NAME))  # than the name says, so no weight of its own
+            dicts.append(_null(condition(_FROM_NAME)))  # than the name says: no weight of its own
         u_rest = 1.0 - sum(U_PRIORS.get(label) or _fixed_u(label, cond) or RARE_HANDLE_U
                            for label, cond, *_ in levels)  # fmt: skip
         dicts.append({"sql_condition": "ELSE",
                       "label_for_charts": ELSE_LABELS.get(name, "disagrees"),
                       "m_probability": rest, "fix_m_probability": True,
                       "u_probability": u_rest})  # fmt: skip
+        for level in dicts:
+            if trained and (u := trained.get((name, level["label_for_charts"]))) is not None:
+                level["u_probability"] = u
         out.append({"output_column_name": name, "comparison_levels": dicts})
     return out
+
+
+def trained_u(lk: Any) -> dict[tuple[str, str], float]:
+    """A trained linker's u probabilities by (field, level label): what `comparisons(trained=)`
+    takes, so one model predicts the same on another backend."""
+    return {
+        (c.output_column_name, level.label_for_charts): float(level.u_probability)
+        for c in lk._settings_obj.comparisons
+        for level in c.comparison_levels
+        if not level.is_null_level
+    }
 
 
 def _fixed_u(label: str, cond: str) -> float | None:
@@ -255,19 +281,21 @@ def _quiet() -> Iterator[None]:
         log.setLevel(level)
 
 
-def linker(table: pa.Table, *, settings: LinkageSettings, model: str = "karmabank") -> Any:
-    """A trained splink Linker over `features(table)` on a private DuckDB (no external access)."""
-    from splink import DuckDBAPI, Linker, SettingsCreator
+def linker(
+    table: pa.Table, *, settings: LinkageSettings, backend: LinkageBackend | None = None,
+    trained: Mapping[tuple[str, str], float] | None = None,
+) -> Any:  # fmt: skip
+    """A trained splink Linker over `features(table)` on `backend` (default: a private
+    DuckDB with no external access); with `trained` u probabilities, not trained again."""
+    from splink import Linker, SettingsCreator
 
     feats = features(table, max_block=settings.max_block)
-    con = duckdb.connect(config={"enable_external_access": False, "threads": 2,
-                                 "memory_limit": f"{settings.memory_mb}MB"})  # fmt: skip
-    db = DuckDBAPI(con)
+    backend = backend or linkage_backend(DUCKDB, settings)
     n = max(feats.num_rows, 2)
     prior = min(0.5, settings.duplicates_per_person * 2.0 / (n - 1))
     creator = SettingsCreator(
         link_type="dedupe_only",
-        comparisons=comparisons(),
+        comparisons=comparisons(backend.condition, trained),
         blocking_rules_to_generate_predictions=blocking_rules(),
         probability_two_random_records_match=prior,
         retain_intermediate_calculation_columns=True,
@@ -275,21 +303,37 @@ def linker(table: pa.Table, *, settings: LinkageSettings, model: str = "karmaban
         additional_columns_to_retain=["bot", "team", "platforms"],
     )
     with _quiet():
-        lk = Linker(db.register(feats), creator, log_level=None)
-        lk.training.estimate_u_using_random_sampling(max_pairs=settings.u_sample_pairs,
-                                                     seed=settings.seed)  # fmt: skip
+        lk = Linker(backend.api.register(feats), creator, log_level=None)
+        if trained is None:
+            # every chunk of the sample counted (no early stop once each level has been seen
+            # 100 times): which chunk comes first is the backend's hash, so stopping early
+            # would make DuckDB's u and Spark's differ on one sample
+            lk.training.estimate_u_using_random_sampling(
+                max_pairs=settings.u_sample_pairs, seed=settings.seed, min_count_per_level=None
+            )
     return lk
 
 
-def candidates(table: pa.Table, *, settings: LinkageSettings) -> list[Candidate]:
+def candidates(
+    table: pa.Table, *, settings: LinkageSettings, engine: SqlEngine = DUCKDB,
+    trained: Mapping[tuple[str, str], float] | None = None,
+) -> list[Candidate]:  # fmt: skip
     """Every candidate pair at or above `review_min_probability`, with its evidence and action,
-    the hard rules applied; most probable first."""
+    the hard rules applied; most probable first. splink runs on `engine` (DuckDB in the
+    process, or Spark: `backends.py`)."""
     if table.num_rows < 2:  # no pair (and nothing for splink to sample)
         return []
-    lk = linker(table, settings=settings)
+    backend = linkage_backend(engine, settings)
+    try:
+        lk = linker(table, settings=settings, backend=backend, trained=trained)
+        return _predicted(lk, backend, settings)
+    finally:
+        backend.close()
+
+
+def _predicted(lk: Any, backend: LinkageBackend, settings: LinkageSettings) -> list[Candidate]:
     with _quiet():
         pred = lk.inference.predict(threshold_match_probability=settings.review_min_probability)
-    con = lk._db_api._con  # the private DuckDB the pairs are in: read only the columns needed
     levels = _levels_by_weight(lk)
     weights = ", ".join(
         f"{levels[name]} AS gamma_{name}, mw_{name}"
@@ -297,14 +341,15 @@ def candidates(table: pa.Table, *, settings: LinkageSettings) -> list[Candidate]
         + f" AS w_{name}"
         for name, _null, _levels in FIELDS
     )
-    kept = con.sql(
+    both = "array_intersect(platforms_l, platforms_r)"  # read only the columns needed
+    kept = backend.arrow(
         f"""SELECT least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b,
                    match_probability, match_weight, {weights},
-                   list_sort(list_intersect(platforms_l, platforms_r))[1] AS conflict
+                   CASE WHEN array_length({both}) > 0 THEN array_sort({both})[1] END AS conflict
             FROM {pred.physical_name}
             WHERE bot_l = bot_r AND team_l = team_r
             ORDER BY match_probability DESC, a, b"""
-    ).to_arrow_table()
+    )
     pred.drop_table_from_database_and_remove_from_cache()
     return _decide(kept, settings=settings)
 
