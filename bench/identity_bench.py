@@ -14,7 +14,7 @@ For each seed, on `karmabank.demo_network.identity_world.generate(seed=, persona
 4. profile links alone: the share of true account pairs an import already joins.
 Precision and recall are pairwise over persons; times are wall seconds of the linkage alone.
 
-    .venv/bin/python bench/identity_bench.py --scale 1000000 [--db PATH]
+    .venv/bin/python bench/identity_bench.py --scale 1000000 [--db PATH] [--engine spark]
 
 builds (once) a SQLite database of that many persons of the seeded world with about 1.5
 identities each (`generate(links=0.9)`: profiles name other accounts often), then runs the use
@@ -157,7 +157,7 @@ def build_scale_db(path: Path, persons: int) -> None:
           f"({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
 
 
-def scale(persons: int, db: Path | None) -> None:
+def scale(persons: int, db: Path | None, engine: str = "duckdb") -> None:
     """`karmabank merge suggestions --limit 20` on a database of `persons` persons, in a fresh
     process (its wall time and peak RSS alone; the database is built first, once)."""
     import sqlite3
@@ -172,24 +172,37 @@ def scale(persons: int, db: Path | None) -> None:
     open_store(str(path), create=True).close()  # a database built before a new migration
     with sqlite3.connect(path) as con:  # every run starts from no suggestions
         con.execute("DELETE FROM merge_suggestion")
-    subprocess.run([sys.executable, __file__, "--run-db", str(path)], check=True)
+    subprocess.run([sys.executable, __file__, "--run-db", str(path), "--engine", engine],
+                   check=True)  # fmt: skip
 
 
-def run_db(path: Path) -> None:
-    """The child: the use case `karmabank merge suggestions --limit 20` runs, timed."""
+def run_db(path: Path, engine_name: str = "duckdb") -> None:
+    """The child: the use case `karmabank merge suggestions --limit 20` runs, timed; with
+    `engine_name` spark, on Spark local[2] (its JVM started before the clock runs; the peak RSS
+    is then the Python process's alone, not the JVM's)."""
     import resource
     from datetime import UTC, datetime
 
     from sqlalchemy import func, select
 
     from karmabank.actions.merge_suggestions import merge_suggestions
+    from karmabank.measures.engines import DUCKDB, SqlEngine
     from karmabank.store.merges import MergeSuggestion
     from karmabank.store.open import open_store
 
+    engine: SqlEngine = DUCKDB
+    if engine_name == "spark":
+        from karmabank.measures.spark import SparkEngine
+
+        engine = SparkEngine(master="local[2]", conf={
+            "spark.driver.memory": "6g", "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": "8"})  # fmt: skip
+        engine.session()
     start = time.perf_counter()
     with open_store(str(path)) as store:
         shown = merge_suggestions(store=store, settings=LinkageSettings(),
-                                  now=datetime(2025, 12, 2, tzinfo=UTC), limit=20)  # fmt: skip
+                                  now=datetime(2025, 12, 2, tzinfo=UTC), limit=20,
+                                  engine=engine)  # fmt: skip
         took = time.perf_counter() - start
         with store.sessions() as session:
             stored = dict(session.execute(select(MergeSuggestion.action, func.count())
@@ -197,7 +210,8 @@ def run_db(path: Path) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak = usage.ru_maxrss / 1024
     load = os.getloadavg()[0]
-    print(f"merge suggestions: {took:.1f} s wall ({usage.ru_utime + usage.ru_stime:.1f} s CPU, "
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"merge suggestions on {engine_name}: {took:.1f} s wall ({cpu:.1f} s CPU, "
           f"load average {load:.1f} on {os.cpu_count()} cores), peak RSS {peak:,.0f} MB; stored "
           f"{stored.get('auto', 0):,} auto and {stored.get('review', 0):,} review suggestions; "
           f"shown {len(shown)}")  # fmt: skip
@@ -209,14 +223,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--scale", type=int, help="time `merge suggestions` on this many persons")
     parser.add_argument("--db", type=Path, help="with --scale: the database (built if missing)")
+    parser.add_argument("--engine", default="duckdb", help="with --scale: duckdb or spark")
     parser.add_argument("--run-db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.WARNING)
     if args.run_db:
-        run_db(args.run_db)
+        run_db(args.run_db, args.engine)
         return
     if args.scale:
-        scale(args.scale, args.db)
+        scale(args.scale, args.db, args.engine)
         return
     for seed in args.seeds:
         one_world(seed, args.personas)

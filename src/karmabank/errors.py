@@ -100,8 +100,9 @@ class StoreError(KarmabankError):
 
 
 class BackupError(KarmabankError):
-    """A backup file that cannot be restored: truncated, tampered with (its manifest's sha256
-    does not match), not a karmabank backup, or from a newer schema than this version knows."""
+    """A backup file that cannot be restored: truncated, tampered with (a member's digest does
+    not match its manifest's), not a karmabank backup, or from a newer schema than this version
+    knows."""
 
 
 class ConnectorError(KarmabankError):

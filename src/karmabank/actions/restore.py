@@ -174,7 +174,7 @@ def _into_sqlite(manifest: Manifest, folder: Path, shown: str) -> dict[str, int]
 
 def _sqlite_checked(built: Path, revision: str, want: dict[str, int], shown: str) -> dict[str, int]:
     """A SQLite payload's schema revision and row counts checked against its manifest's, read
-    only (plain `sqlite3`: no WAL, the file stays byte for byte the one whose sha256 matched)."""
+    only (plain `sqlite3`: no WAL, the file stays byte for byte the one whose digest matched)."""
     from karmabank.store.dump import VERSION_TABLE, count_rows, revision_of
 
     conn = sqlite3.connect(f"{built.resolve().as_uri()}?mode=ro", uri=True)
