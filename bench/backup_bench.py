@@ -11,11 +11,12 @@ The database: build it once the way bench/rescore_bench.py does (1,000,000 peopl
         "now_us": 1795694400000000}'
 
 What is timed (each the least CPU time of --repeat runs, `bench/cpu_timing.py`: the machine is
-shared, so its waits are not counted; wall time printed too)
+shared, so its waits are not counted; wall time printed too, the mean; before each run, untimed,
+`os.sync()`, so no run pays for the writeback of the one before)
     backup      `backup_database` (actions/backup.py): the online backup API into a file beside
-                the output, the row counts, the tar made around it, its sha256
+                the output, the row counts, the tar made around it, its digest
     reference   `sqlite3.connect(db).backup(sqlite3.connect(copy))`: what `sqlite3 .backup` does
-    restore     `restore_database` into a new file: the archive checked (sha256) while the
+    restore     `restore_database` into a new file: the archive checked (XXH3-128) while the
                 database is extracted, the counts checked, the schema checked at the newest
     references  the same online backup from the plain copy into a new file (`sqlite3
                 .restore`), and a plain file copy (`shutil.copyfile`: copy_file_range)
@@ -64,9 +65,18 @@ def same(restored: dict[str, int], source: dict[str, int]) -> bool:
 
 
 def timed(label: str, fn: Callable[[Path], int], arg: Path, repeat: int) -> float:
-    start = time.perf_counter()
-    cpu, _ = best(fn, arg, repeat)
-    wall = (time.perf_counter() - start) / repeat
+    walls: list[float] = []
+
+    def run(path: Path) -> int:
+        start = time.perf_counter()
+        result = fn(path)
+        walls.append(time.perf_counter() - start)
+        return result
+
+    # each run starts with the writes of the one before on disk (untimed): the kernel's
+    # writeback of gigabytes would otherwise land in whichever run follows
+    cpu, _ = best(run, arg, repeat, before=os.sync)
+    wall = sum(walls) / len(walls)
     print(f"  {label:<34} {cpu:7.2f} s CPU   ({wall:6.2f} s wall, mean)", flush=True)
     return cpu
 

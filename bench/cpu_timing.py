@@ -7,11 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def best(fn: Callable[[Path], int], path: Path, repeat: int) -> tuple[float, int]:
+def best(
+    fn: Callable[[Path], int], path: Path, repeat: int, before: Callable[[], None] | None = None
+) -> tuple[float, int]:
     """The least CPU time of `repeat` runs of `fn(path)` and its result (CPU seconds, not wall:
-    a loaded machine's waits are not counted)."""
+    a loaded machine's waits are not counted); `before` runs, untimed, before each."""
     times, result = [], 0
     for _ in range(repeat):
+        if before is not None:
+            before()
         t = time.process_time()
         result = fn(path)
         times.append(time.process_time() - t)
