@@ -36,28 +36,31 @@ def test_a_range_hashed_from_a_map_is_its_digest(
     file = tmp_path / "f"
     file.write_bytes(data)
     size = len(data) - offset - 7
-    got = archive._digest(algorithm, file, offset, size)
-    assert got == reference(algorithm, data[offset:][:size])
+    got = archive._digests((algorithm,), file, offset, size)
+    assert got == {algorithm: reference(algorithm, data[offset:][:size])}
     # past the end of the file: the bytes there are (a caller compares the sizes)
     tail = reference(algorithm, data[offset:])
-    assert archive._digest(algorithm, file, offset, len(data)) == tail
+    assert archive._digests((algorithm,), file, offset, len(data)) == {algorithm: tail}
+    both = archive._digests(("sha256", "xxh3_128"), file, offset, size)  # in one pass
+    assert both == {a: reference(a, data[offset:][:size]) for a in ("sha256", "xxh3_128")}
 
 
 @pytest.mark.parametrize("version", [2, 1])
 def test_a_big_member_round_trips_and_a_cut_or_a_changed_byte_is_an_error(
     tmp_path: Path, version: int
 ) -> None:
-    algorithm = archive.DIGESTS[version]
+    algorithm = archive.CHECKED[version]  # what a restore checks: xxh3_128, or v1's sha256
     data = os.urandom(archive._MAP_AT_LEAST * 2 + 999)
     member = tmp_path / "database.sqlite"
     member.write_bytes(data)
     file = tmp_path / "b.kbb"
     made = write_archive(file, manifest(), {"database.sqlite": member}, version=version)
     assert made.version == version
-    assert made.members["database.sqlite"].digest == reference(algorithm, data)
-    assert f'"{algorithm}": "{made.members["database.sqlite"].digest}"' in file.read_bytes()[
-        -4096 * 4 :
-    ].decode(errors="replace")  # the manifest names its digest  # fmt: skip
+    digests = made.members["database.sqlite"].digests
+    assert set(digests) == set(archive.WRITTEN[version])  # both, and the sha256 always
+    assert digests == {a: reference(a, data) for a in digests}
+    tail = file.read_bytes()[-4096 * 4 :].decode(errors="replace")
+    assert all(f'"{a}": "{d}"' in tail for a, d in digests.items())  # the manifest has them
     out = tmp_path / "out"
     assert read_archive(file, out) == made
     assert (out / "database.sqlite").read_bytes() == data

@@ -11,7 +11,7 @@ What goes in (`store/dump.py`), by the database and `portable`:
   (`payload: portable`), which restores into either.
 
 The file is a tar with a manifest (`store/archive.py`): format version, schema revision, every
-table's row count at the moment of the snapshot, each member's digest (XXH3-128). The columnar
+table's row count at the moment of the snapshot, each member's sha256 and XXH3-128. The columnar
 copy and the snapshot beside it are not in it: they are rebuilt from the tables when next needed.
 """
 

@@ -5,10 +5,11 @@ The manifest says what the file is (`format`, `version`), what made it (`source_
 `payload`: `sqlite` (a SQLite database file), `portable` (one Parquet file per table) or
 `pg_dump` (PostgreSQL's custom format)), when (`created_at`), at which schema
 (`schema_revision`, the Alembic revision), how many rows each table held (`counts`), and each
-member's size and digest (`members`): XXH3-128 from version 2 on (`xxh3_128`: a checksum that
-finds any damage, 8x faster than sha256 on this machine), sha256 in version 1 files, which are
-still read. Neither is a signature: whoever can change the file can change its manifest too.
-Reading checks all of it before anything is written anywhere: a member missing, short, longer,
+member's size and digests (`members`): its sha256, and from version 2 on also its XXH3-128
+(`xxh3_128`), which a restore checks (a checksum that finds any damage as surely, 8x faster
+than sha256 on this machine); a version 1 file, which has the sha256 only, is checked by it.
+Neither is a signature: whoever can change the file can change its manifest too. Reading
+checks all of it before anything is written anywhere: a member missing, short, longer,
 unlisted or with another digest, or a file cut off, is a `BackupError`. Members are extracted
 under names made here, never the tar's own paths.
 """
@@ -34,7 +35,8 @@ from karmabank.errors import BackupError
 
 FORMAT = "karmabank-backup"
 VERSION = 2  # what is written
-DIGESTS = {1: "sha256", 2: "xxh3_128"}  # format version -> its members' digest
+WRITTEN = {1: ("sha256",), 2: ("sha256", "xxh3_128")}  # format version -> members' digests
+CHECKED = {1: "sha256", 2: "xxh3_128"}  # format version -> the digest a restore checks
 MANIFEST = "manifest.json"
 PAYLOADS = ("sqlite", "portable", "pg_dump")
 _MEMBER = re.compile(
@@ -47,7 +49,7 @@ _MAP_AT_LEAST, _MAP_STEP = 1 << 24, 1 << 24  # hashed from a map of the file: bi
 @dataclass(frozen=True)
 class Member:
     bytes: int
-    digest: str  # hex, of the manifest version's algorithm (`DIGESTS`)
+    digests: dict[str, str]  # algorithm -> hex digest (`WRITTEN`)
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,13 @@ class Manifest:
     version: int = VERSION
 
     @property
-    def digest(self) -> str:
-        return DIGESTS[self.version]
+    def checked(self) -> str:
+        """The digest a restore checks: XXH3-128, or sha256 in a version 1 file."""
+        return CHECKED[self.version]
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
-        out["members"] = {name: {"bytes": m.bytes, self.digest: m.digest}
+        out["members"] = {name: {"bytes": m.bytes, **m.digests}
                           for name, m in self.members.items()}  # fmt: skip
         return out
 
@@ -79,13 +82,12 @@ class Manifest:
             if data.get("format") != FORMAT:
                 raise BackupError(f"{shown} is not a karmabank backup")
             version = data.get("version")
-            if version not in DIGESTS:
+            if version not in WRITTEN:
                 raise BackupError(
                     f"{shown} is a karmabank backup of format version {version}: this version "
-                    f"reads versions {', '.join(map(str, DIGESTS))}"
+                    f"reads versions {', '.join(map(str, WRITTEN))}"
                 )
-            digest = DIGESTS[version]
-            members = {str(k): Member(int(v["bytes"]), str(v[digest]))
+            members = {str(k): Member(int(v["bytes"]), {a: str(v[a]) for a in WRITTEN[version]})
                        for k, v in data["members"].items()}  # fmt: skip
             manifest = cls(
                 payload=str(data["payload"]), source_backend=str(data["source_backend"]),
@@ -105,14 +107,14 @@ def write_archive(
     path: Path, manifest: Manifest, members: dict[str, Path], *, version: int = VERSION
 ) -> Manifest:
     """Write `members` (name in the archive -> file) and then the manifest, with each member's
-    size and digest (format `version`'s: `DIGESTS`), to `path` (through a temporary file beside
+    size and digests (format `version`'s: `WRITTEN`), to `path` (through a temporary file beside
     it, renamed at the end).
 
     The first member's file is consumed: where the file system can insert a range at the start
     of a file (Linux `fallocate` INSERT_RANGE: ext4, XFS), the archive is made around it in
     place, its bytes never copied (a README member fills the inserted block before it); else
     it is copied by the kernel (`copy_file_range`). A thread hashes it meanwhile."""
-    algorithm = DIGESTS[version]
+    algorithms = WRITTEN[version]
     tmp = path.with_name(f".{path.name}.partial")
     names = list(members)
     first, size = members[names[0]], members[names[0]].stat().st_size
@@ -121,23 +123,23 @@ def write_archive(
         out, offset = _adopt(first, names[0], tmp)
         with out:
             if offset is None:  # not adopted: README, then the first member copied
-                listed[README] = _add_bytes(out, README, _readme(0), algorithm)
+                listed[README] = _add_bytes(out, README, _readme(0), algorithms)
                 with ThreadPoolExecutor(1) as pool:
-                    digest = pool.submit(_digest, algorithm, first, 0, size)
+                    digest = pool.submit(_digests, algorithms, first, 0, size)
                     _add_file(out, names[0], first)
                     listed[names[0]] = Member(size, digest.result())
             else:
                 readme = _readme(offset)  # written by `_adopt`
-                listed[README] = Member(len(readme), _digest_of(algorithm, readme))
-                listed[names[0]] = Member(size, _digest(algorithm, tmp, offset, size))
+                listed[README] = Member(len(readme), _digests_of(algorithms, readme))
+                listed[names[0]] = Member(size, _digests(algorithms, tmp, offset, size))
                 out.seek(0, os.SEEK_END)
                 out.write(_padding(out.tell()))
             for name in names[1:]:
                 n = _add_file(out, name, members[name])
-                listed[name] = Member(n, _digest(algorithm, members[name], 0, n))
+                listed[name] = Member(n, _digests(algorithms, members[name], 0, n))
             done = replace(manifest, members=listed, version=version)
             raw = json.dumps(done.as_json(), indent=2, sort_keys=True).encode()
-            _add_bytes(out, MANIFEST, raw, algorithm)
+            _add_bytes(out, MANIFEST, raw, algorithms)
             out.write(b"\0" * (2 * tarfile.BLOCKSIZE))  # the end of the archive
             out.write(_padding(out.tell(), tarfile.RECORDSIZE))
             out.flush()
@@ -174,10 +176,13 @@ def _hasher(algorithm: str) -> _Hash:
     return xxhash.xxh3_128() if algorithm == "xxh3_128" else hashlib.sha256()
 
 
-def _digest_of(algorithm: str, data: bytes) -> str:
-    h = _hasher(algorithm)
-    h.update(data)
-    return h.hexdigest()
+def _digests_of(algorithms: tuple[str, ...], data: bytes) -> dict[str, str]:
+    out = {}
+    for algorithm in algorithms:
+        h = _hasher(algorithm)
+        h.update(data)
+        out[algorithm] = h.hexdigest()
+    return out
 
 
 def _adopt(source: Path, name: str, tmp: Path) -> tuple[IO[bytes], int | None]:
@@ -222,9 +227,9 @@ def _padding(size: int, block: int = tarfile.BLOCKSIZE) -> bytes:
     return b"\0" * (-size % block)
 
 
-def _add_bytes(out: IO[bytes], name: str, data: bytes, algorithm: str) -> Member:
+def _add_bytes(out: IO[bytes], name: str, data: bytes, algorithms: tuple[str, ...]) -> Member:
     out.write(_header(name, len(data)) + data + _padding(len(data)))
-    return Member(len(data), _digest_of(algorithm, data))
+    return Member(len(data), _digests_of(algorithms, data))
 
 
 def _add_file(out: IO[bytes], name: str, source: Path) -> int:
@@ -256,13 +261,18 @@ def _copy(src: IO[bytes], out: IO[bytes], size: int) -> int:
     return size - left
 
 
-def _digest(algorithm: str, path: Path, offset: int, size: int) -> str:
-    """The digest (`algorithm`: xxh3_128 or sha256) of `size` bytes of `path` from `offset`
-    (fewer if the file ends before).
+def _digests(algorithms: tuple[str, ...], path: Path, offset: int, size: int) -> dict[str, str]:
+    """The digests (`algorithms`: xxh3_128, sha256) of `size` bytes of `path` from `offset`
+    (fewer if the file ends before), in one pass.
 
     A big range is hashed straight from the page cache through a read-only map of the file
     (both release the GIL on big buffers; no copy into a buffer of ours), a small one read."""
-    digest = _hasher(algorithm)
+    hashers = [_hasher(a) for a in algorithms]
+
+    def update(data: bytes | memoryview) -> None:
+        for h in hashers:
+            h.update(data)
+
     with open(path, "rb") as f:
         size = max(0, min(size, os.fstat(f.fileno()).st_size - offset))  # never map past the end
         if size >= _MAP_AT_LEAST:
@@ -275,23 +285,23 @@ def _digest(algorithm: str, path: Path, offset: int, size: int) -> str:
                 view = memoryview(m)
                 try:
                     for at in range(offset - start, offset - start + size, _MAP_STEP):
-                        digest.update(view[at : min(at + _MAP_STEP, offset - start + size)])
+                        update(view[at : min(at + _MAP_STEP, offset - start + size)])
                 finally:
                     view.release()
-            return digest.hexdigest()
-        f.seek(offset)
-        while size > 0 and (chunk := f.read(min(_CHUNK, size))):
-            digest.update(chunk)
-            size -= len(chunk)
-    return digest.hexdigest()
+        else:
+            f.seek(offset)
+            while size > 0 and (chunk := f.read(min(_CHUNK, size))):
+                update(chunk)
+                size -= len(chunk)
+    return {a: h.hexdigest() for a, h in zip(algorithms, hashers, strict=True)}
 
 
 def read_archive(path: Path, into: Path) -> Manifest:
     """Check the backup at `path` whole and extract its members into the folder `into` (same
     relative names); returns the manifest. Any damage is a `BackupError`.
 
-    The tar's headers are read first (the manifest, the last member, says which digest its
-    members have), then each member is extracted while it is hashed."""
+    The tar's headers are read first (the manifest, the last member, says which digest to
+    check: `Manifest.checked`), then each member is extracted while it is hashed."""
     shown = str(path)
     if not path.is_file():
         raise BackupError(f"no backup file at {shown}")
@@ -316,14 +326,15 @@ def read_archive(path: Path, into: Path) -> Manifest:
     if raw is None:
         raise BackupError(f"{shown} is truncated or not a karmabank backup (no manifest)")
     manifest = Manifest.parse(raw, shown)
-    found = {i.name: _extract(path, i, into / i.name, shown, manifest.digest) for i in infos}
+    checked = manifest.checked
+    found = {i.name: _extract(path, i, into / i.name, shown, checked) for i in infos}
     for name, want in manifest.members.items():
         got = found.get(name)
         if got is None:
             raise BackupError(f"{shown} is truncated: {name} is missing")
-        if got != want:
+        if got.bytes != want.bytes or got.digests[checked] != want.digests[checked]:
             raise BackupError(
-                f"{shown} was changed or damaged: {name} does not match its {manifest.digest}"
+                f"{shown} was changed or damaged: {name} does not match its {checked}"
             )
     extra = set(found) - set(manifest.members)
     if extra:
@@ -336,11 +347,11 @@ def _extract(path: Path, info: tarfile.TarInfo, dest: Path, shown: str, algorith
     them meanwhile in a thread; a member cut off is a `BackupError`."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(1) as pool:
-        digest = pool.submit(_digest, algorithm, path, info.offset_data, info.size)
+        digest = pool.submit(_digests, (algorithm,), path, info.offset_data, info.size)
         with open(path, "rb") as src, open(dest, "wb") as out:
             src.seek(info.offset_data)
             n = _copy(src, out, info.size)
-        hexdigest = digest.result()
+        digests = digest.result()
     if n != info.size:
         raise BackupError(f"{shown} is truncated: {info.name} is cut off")
-    return Member(n, hexdigest)
+    return Member(n, digests)
