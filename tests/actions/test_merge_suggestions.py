@@ -12,25 +12,17 @@ from sqlalchemy import func, select
 
 from karmabank.actions.merge_suggestions import merge_suggestions
 from karmabank.actions.merging import merge_never, merge_people
-from karmabank.demo_network.identity_world import generate
 from karmabank.measures.settings import LinkageSettings
 from karmabank.store.merges import MergeSuggestion
 from karmabank.store.open import Store
-from karmabank.store.tables import Identity, Organization, Person
 from tests.cli_helpers import run
 from tests.conftest import NOW
+from tests.identity_helpers import store_identity_world
 
 
 @pytest.fixture
 def world(store: Store) -> Store:
-    """The seeded identity world's persons (a small one), written through the ORM."""
-    with store.sessions.begin() as s:
-        s.add(Organization(id=1, name="Org", created_at=NOW))
-        for p in generate(seed=21, personas=150).persons:
-            s.add(Person(id=p.id, name=p.name, bot=p.bot, team=p.team, created_at=NOW))
-            for platform, key in p.identities:
-                s.add(Identity(person_id=p.id, platform=platform, key=key))
-    return store
+    return store_identity_world(store)
 
 
 def _suggest(

@@ -6,7 +6,6 @@ million activities. And what stops Spark is one line, with nothing written."""
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,11 +32,7 @@ from karmabank.store.columns import ActivityColumns
 from karmabank.store.open import Store, open_store
 from tests.cli_helpers import run
 from tests.conftest import NOW, require_data
-
-if os.environ.get("KARMABANK_REQUIRE_SPARK"):
-    import pyspark  # noqa: F401  (CI: the spark extra is installed, these tests must run)
-else:
-    pytest.importorskip("pyspark")
+from tests.spark_local import LOCAL  # skips this module without PySpark (unless CI requires it)
 
 pytestmark = [
     pytest.mark.slow,
@@ -45,11 +40,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 SETTINGS = MeasureSettings()
-LOCAL = spark_module.SparkEngine(
-    master="local[2]",
-    conf={"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false",
-          "spark.driver.memory": "2g", "spark.sql.adaptive.enabled": "true"},
-)  # fmt: skip
 
 
 @pytest.fixture(scope="session")

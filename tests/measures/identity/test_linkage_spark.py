@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 import pytest
 from sqlalchemy import select
 
 from karmabank.actions.merge_suggestions import merge_suggestions
 from karmabank.demo_network.identity_world import IdentityWorld, generate
+from karmabank.measures import spark as spark_module  # noqa: E402
 from karmabank.measures.engines import DUCKDB
 from karmabank.measures.identity.backends import linkage_backend
 from karmabank.measures.identity.evaluation import quality
@@ -25,27 +25,16 @@ from karmabank.measures.identity.linkage import Candidate, candidates, linker, t
 from karmabank.measures.settings import LinkageSettings
 from karmabank.store.merges import MergeSuggestion
 from karmabank.store.open import Store
-from karmabank.store.tables import Identity, Organization, Person
 from tests.cli_helpers import run
 from tests.conftest import NOW
-
-if os.environ.get("KARMABANK_REQUIRE_SPARK"):
-    import pyspark  # noqa: F401  (CI: the spark extra is installed, these tests must run)
-else:
-    pytest.importorskip("pyspark")
-
-from karmabank.measures import spark as spark_module  # noqa: E402
+from tests.identity_helpers import store_identity_world
+from tests.spark_local import LOCAL  # skips this module without PySpark (unless CI requires it)
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),  # py4j's
 ]
 SETTINGS = LinkageSettings()
-LOCAL = spark_module.SparkEngine(
-    master="local[2]",
-    conf={"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false",
-          "spark.driver.memory": "2g", "spark.sql.adaptive.enabled": "true"},
-)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +106,7 @@ def test_the_model_spark_trains_meets_the_quality_bar(
 
 @pytest.fixture
 def world(sqlite_store: Store) -> Store:
-    with sqlite_store.sessions.begin() as s:
-        s.add(Organization(id=1, name="Org", created_at=NOW))
-        for p in generate(seed=21, personas=150).persons:
-            s.add(Person(id=p.id, name=p.name, bot=p.bot, team=p.team, created_at=NOW))
-            for platform, key in p.identities:
-                s.add(Identity(person_id=p.id, platform=platform, key=key))
-    return sqlite_store
+    return store_identity_world(sqlite_store)
 
 
 def _stored(store: Store) -> list[tuple[int, int, str, str]]:
