@@ -24,7 +24,6 @@ from karmabank.measures.settings import LinkageSettings
 class LinkageBackend:
     """A splink database API, how the model's SQL reads on it, and how to read a query."""
 
-    name: str  # duckdb | spark
     api: Any  # splink's DuckDBAPI or SparkAPI
     condition: Callable[[str], str]  # a condition in DuckDB's dialect -> in the backend's
     arrow: Callable[[str], pa.Table]  # a query in DuckDB's dialect -> its rows
@@ -40,7 +39,7 @@ def linkage_backend(engine: SqlEngine, settings: LinkageSettings) -> LinkageBack
 
     con = duckdb.connect(config={"enable_external_access": False, "threads": 2,
                                  "memory_limit": f"{settings.memory_mb}MB"})  # fmt: skip
-    return LinkageBackend("duckdb", DuckDBAPI(con), lambda sql: sql,
+    return LinkageBackend(DuckDBAPI(con), lambda sql: sql,
                           lambda sql: con.sql(sql).to_arrow_table(), con.close)  # fmt: skip
 
 
@@ -57,4 +56,4 @@ def _spark(engine: Any) -> LinkageBackend:
         spark_session=session, break_lineage_method="persist", register_udfs_automatically=False
     )
     runner = SparkRunner(session)
-    return LinkageBackend("spark", api, to_spark, runner.arrow, runner.close)
+    return LinkageBackend(api, to_spark, runner.arrow, runner.close)
