@@ -39,9 +39,12 @@ when it exists; a campaign `bench` (share, budget `--plan-k`, 20) is planned `--
     plan        further `plan_campaign` calls (--repeat; median, best): everyone's
                 likelihood (read from the cache of these scores), the diffusion graph, IMM,
                 communities when the cap binds, reasons, drafts, the plan written to the
-                store. The target is <= 2 s.
-    new scores  the same with everyone's likelihood computed (the cache deleted first), as
-                the first plan after any change to the data.
+                store (the asks kept for these scores deleted first, so IMM chooses each
+                time). The target is <= 2 s.
+    kept asks   the same, reading the asks kept for these scores (`store/plan_seeds.py`:
+                what `karmabank rescore` readies for the open campaigns): no IMM.
+    new scores  the same with everyone's likelihood computed and the asks chosen (both
+                caches deleted first), as the first plan after any change to the data.
     IMM core    `maximize_influence` alone on the plan's graph, candidates and weights (no
                 communities), --repeat times: the floor of any plan on this graph.
     reference   `--runs` cynetdiff IC simulations of the plan's seeds on the same graph (the
@@ -188,7 +191,8 @@ def bench_database(db: Path, cli: list[str]) -> None:
 def plans_in_process(
     store: Store, name: str, settings: MeasureSettings, repeat: int
 ) -> dict[str, Any]:
-    """The first plan, further plans, and plans on new scores (likelihood cache deleted)."""
+    """The first plan, further plans (the kept asks deleted first: IMM chooses each time),
+    plans that read the kept asks, and plans on new scores (likelihood and asks deleted)."""
     from karmabank.actions.mobilization import plan_campaign
 
     def plan_once() -> CampaignPlan:
@@ -197,15 +201,23 @@ def plans_in_process(
     first = Runs()
     plan = first.time(plan_once)
     print(f"peak memory after the first plan: {peak_mib():.0f} MiB")
-    plans, fresh = Runs(), Runs()
-    for _ in range(repeat):
-        plans.time(plan_once)
+    plans, kept, fresh = Runs(), Runs(), Runs()
     cache = ActivityColumns(store.url, store.engine, directory=store.columns_dir).dir
-    for _ in range(repeat):
-        for f in cache.glob("*.chance.parquet"):
+
+    def drop(pattern: str) -> None:
+        for f in cache.glob(pattern):
             f.unlink()
+
+    for _ in range(repeat):
+        drop("plan-seeds-*.json")
+        plans.time(plan_once)
+    for _ in range(repeat):
+        kept.time(plan_once)
+    for _ in range(repeat):
+        drop("*.chance.parquet")
+        drop("plan-seeds-*.json")
         fresh.time(plan_once)
-    return {"plan": plan, "first": first, "plans": plans, "fresh": fresh}
+    return {"plan": plan, "first": first, "plans": plans, "kept": kept, "fresh": fresh}
 
 
 def plan_graph(store: Store, settings: MeasureSettings) -> tuple[DiffusionGraph, Any, Any]:
@@ -290,6 +302,7 @@ def plan_bench(db: Path, k: int, repeat: int, runs: int, seed: int) -> int:
     )
     print(f"first plan (rescore if stale, model fit): {timed['first'].line()}")
     print(f"plan: {timed['plans'].line()}; target <= 2 s")
+    print(f"plan on the asks kept for these scores (IMM not run): {timed['kept'].line()}")
     print(f"plan on new scores (everyone's likelihood computed, not read): {timed['fresh'].line()}")
     print(f"IMM core alone: {core.line()}")
     print(f"reference ({runs:,} cynetdiff IC runs of the seeds): {ref.line()}")

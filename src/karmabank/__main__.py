@@ -1,3 +1,3 @@
-from karmabank.cli import main
+from karmabank.cli import run
 
-main()
+run()

@@ -53,7 +53,8 @@ def _caches(store: Store) -> list[Path]:
     it outlives scores by design, measures/likelihood_refit.py)."""
     return [
         p for p in store.columns_dir.glob("*")
-        if p.name.startswith(("communities-", "likelihood-")) and "likelihood-fit" not in p.name
+        if p.name.startswith(("communities-", "likelihood-", "plan-seeds-"))
+        and "likelihood-fit" not in p.name
     ]  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from karmabank.actions.opt_outs import opted_out_everywhere
 from karmabank.actions.people import person_refs
 from karmabank.errors import ConfigError
 from karmabank.measures import planning
-from karmabank.measures.settings import MeasureSettings
+from karmabank.measures.settings import MeasureSettings, PlannerSettings
 from karmabank.store import arrow_io
 from karmabank.store.open import Store
 from karmabank.store.tables import Ask
@@ -213,6 +213,72 @@ def _communities(store: Store, last: LastRescore, seed: int) -> planning.Communi
     return found
 
 
+@dataclass(frozen=True)
+class Chosen:
+    seeds: planning.Seeds  # IMM's, before the campaign's target reach shortens them
+    kept: bool  # read from those kept for these scores (plan_ready), not chosen now
+
+
+def chosen_seeds(
+    store: Store, last: LastRescore, pool: planning.Pool, k: int, now: datetime,
+    p: PlannerSettings,
+) -> Chosen:  # fmt: skip
+    """`planning.seeds_for` on the peer graph as of `now`: the seeds kept for these scores,
+    this pool, `k` and settings when they answer for `now` (`store/plan_seeds.py`), else
+    chosen now and kept."""
+    from karmabank.frames import micros
+    from karmabank.measures.peer_graph import peer_edges, peer_times_around
+    from karmabank.store.plan_seeds import cache_seeds, cached_seeds
+
+    directory, key = last.snapshot(store).columns.dir, planning.seeds_key(pool, k, p)
+    kept = cached_seeds(directory, last.token, key, micros(now))
+    if kept is not None:
+        try:
+            return Chosen(planning.Seeds.from_json(kept), kept=True)
+        except (ValueError, KeyError, TypeError):  # not what this version writes: chosen again
+            pass
+    source = last.snapshot(store).activities()
+    seeds = planning.seeds_for(
+        peer_edges(source, now), pool, k, p, communities=_communities(store, last, p.seed)
+    )
+    cache_seeds(directory, last.token, key, seeds.as_json(), *peer_times_around(source, now))
+    return Chosen(seeds, kept=False)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a plan on some scores chooses from: everyone's likelihood, who may be asked, and
+    IMM's seeds among them (None: no budget left, or nobody to ask)."""
+
+    likely: PlanLikelihood
+    pool: planning.Pool
+    chosen: Chosen | None
+
+
+def _choice(
+    store: Store, last: LastRescore, sent: _Sent, now: datetime, settings: MeasureSettings
+) -> Choice:
+    scored = _scored(store, last)
+    likely = plan_likelihood(
+        store=store, last=last, now=now, settings=settings, issue=sent.view.issue,
+        explained=scored.people[scored.ready],
+    )  # fmt: skip
+    pool = _pool(store, scored, likely, sent.asked)
+    chosen = None
+    if sent.budget_left and pool.candidates.size:
+        k = min(sent.budget_left, int(pool.candidates.size))
+        chosen = chosen_seeds(store, last, pool, k, now, settings.planner)
+    return Choice(likely, pool, chosen)
+
+
+def ready_choice(
+    *, store: Store, last: LastRescore, name: str, now: datetime, settings: MeasureSettings
+) -> Choice:
+    """The choice `plan_campaign` would make for campaign `name` on the scores `last` at
+    `now`, made and kept (everyone's likelihood, the seeds) so that the plan reads it."""
+    return _choice(store, last, _sent(store, name), now, settings)
+
+
 def plan_campaign(
     *, store: Store, name: str, now: datetime, settings: MeasureSettings,
     excluded_limit: int | None = None, actor: str = "cli",
@@ -225,25 +291,15 @@ def plan_campaign(
     all by default; `excluded_by_rule` counts them all). Replaces the campaign's previous plan
     (asks already sent stay, and so do their expected reach). A campaign whose whole budget was
     sent cannot be planned again."""
-    from karmabank.measures.peer_graph import peer_edges
-
     started = time.perf_counter()
     last = ensure_scores(store=store, now=now, settings=settings)
     sent = _sent(store, name)
     issue = sent.view.issue
-    scored = _scored(store, last)
-    likely = plan_likelihood(store=store, last=last, now=now, settings=settings, issue=issue,
-                             explained=scored.people[scored.ready])  # fmt: skip
-    pool = _pool(store, scored, likely, sent.asked)
+    found = _choice(store, last, sent, now, settings)
+    likely, pool = found.likely, found.pool
     seeds = planning.Seeds([])
-    if sent.budget_left and pool.candidates.size:
-        edges = peer_edges(last.snapshot(store).activities(), now)
-        k = min(sent.budget_left, int(pool.candidates.size))
-        seeds = planning.seeds_for(
-            edges, pool, k, settings.planner,
-            communities=_communities(store, last, settings.planner.seed),
-        )  # fmt: skip
-        seeds = planning.to_target(seeds, sent.view.target_reach, sent.reach)
+    if found.chosen is not None:
+        seeds = planning.to_target(found.chosen.seeds, sent.view.target_reach, sent.reach)
     out = planning.left_out(pool, excluded_limit)
     refs = person_refs(store, seeds.people + out.people)
     excluded = [{"person": refs[p], "rule": r} for p, r in zip(out.people, out.rules, strict=True)]

@@ -1,13 +1,18 @@
-"""Plans kept ready (issue 13: "a plan at a moment's notice"): after `karmabank rescore`,
-everyone's likelihood to act is computed for the issue of each campaign still open, and cached
-with the new scores exactly as the first plan on them would cache it
-(`likelihood.plan_likelihood`), so the next `campaign plan` reads it instead of computing
-456k people's features first (1.3 s of CPU at higgs-twitter's size; the plan itself 0.5 s).
+"""Plans kept ready (issue 13: "a plan at a moment's notice"): after `karmabank rescore`, the
+choice each campaign still open would make on the new scores is made and cached with them,
+exactly as its first plan on them would cache it: everyone's likelihood to act for its issue
+(`likelihood.plan_likelihood`: 456k people's features at higgs-twitter's size, 1.3 s of CPU)
+and IMM's seeds on the peer graph (`mobilization.chosen_seeds`: the diffusion graph, the
+sample and the communities, 0.5-1 s). The next `campaign plan` reads both, and only names the
+people, explains the few asks and writes them.
 
 A campaign is open while its deadline has not passed and some of its budget was not sent.
 Nothing happens without one (an organization that does not mobilize pays nothing), nor when
-the cache is there already. The model is the one the plan would use (the cached fit while it
-is kept, else fitted now, `likelihood_refit`), so the plan is the same either way.
+the caches are there already. The model is the one the plan would use (the cached fit while it
+is kept, else fitted now, `likelihood_refit`), and the seeds are those its plan would choose
+(the same inputs, the same seeded sampling), so the plan is the same either way. Seeds chosen
+at the rescore's time answer for a plan at another time while no peer activity lies between
+the two (`store/plan_seeds.py`); otherwise the plan chooses them itself.
 """
 
 from __future__ import annotations
@@ -19,8 +24,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from karmabank.actions.freshness import ensure_scores
-from karmabank.actions.likelihood import plan_likelihood
-from karmabank.actions.mobilization import _scored  # who a plan may choose: what it reads
+from karmabank.actions.mobilization import ready_choice
 from karmabank.measures.settings import MeasureSettings
 from karmabank.store.open import Store
 from karmabank.store.tables import Ask, Campaign, Issue
@@ -28,11 +32,13 @@ from karmabank.store.tables import Ask, Campaign, Issue
 
 @dataclass(frozen=True)
 class PlansReady:
-    campaigns: tuple[str, ...]  # the open campaigns whose plans' likelihood is ready
+    campaigns: tuple[str, ...]  # the open campaigns whose plans are ready
     computed: int  # issues (None counting as one) whose likelihood was computed now
+    seeds_chosen: int = 0  # campaigns whose seeds were chosen now (not kept already)
 
     def as_json(self) -> dict[str, Any]:
-        return {"campaigns": list(self.campaigns), "likelihoods_computed": self.computed}
+        return {"campaigns": list(self.campaigns), "likelihoods_computed": self.computed,
+                "seeds_chosen": self.seeds_chosen}  # fmt: skip
 
 
 def open_campaigns(store: Store, now: datetime) -> list[tuple[str, str | None]]:
@@ -55,17 +61,15 @@ def open_campaigns(store: Store, now: datetime) -> list[tuple[str, str | None]]:
 
 
 def ready_plans(*, store: Store, now: datetime, settings: MeasureSettings) -> PlansReady:
-    """Everyone's likelihood for each open campaign's issue, cached with the scores of `now`
-    (rescored first if they are stale)."""
+    """Each open campaign's choice (everyone's likelihood for its issue, its seeds), cached
+    with the scores of `now` (rescored first if they are stale)."""
     campaigns = open_campaigns(store, now)
     if not campaigns:
         return PlansReady((), 0)
     last = ensure_scores(store=store, now=now, settings=settings)
-    scored = _scored(store, last)
-    ready = scored.people[scored.ready]  # the features a plan may explain: as it caches them
-    computed = 0
-    for issue in dict.fromkeys(issue for _name, issue in campaigns):
-        found = plan_likelihood(store=store, last=last, now=now, settings=settings, issue=issue,
-                                explained=ready)  # fmt: skip
-        computed += found.cached_in is None
-    return PlansReady(tuple(name for name, _issue in campaigns), computed)
+    computed = chosen = 0
+    for name, _issue in campaigns:
+        found = ready_choice(store=store, last=last, name=name, now=now, settings=settings)
+        computed += found.likely.cached_in is None  # (a second campaign on one issue reads it)
+        chosen += found.chosen is not None and not found.chosen.kept
+    return PlansReady(tuple(name for name, _issue in campaigns), computed, chosen)

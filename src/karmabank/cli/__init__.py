@@ -57,14 +57,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run() -> None:
-    """The `karmabank` console script: `main`, then exit without the interpreter's teardown.
+    """The `karmabank` console script and `python -m karmabank`: `main`, then exit without the
+    interpreter's teardown.
 
     Tearing down the hundreds of modules Arrow, DuckDB and SQLAlchemy load takes 0.3 s or more
     (0.8 s after the nurture queue on the demo data), on every command, for nothing: by then
     every transaction is committed and every store closed (any engine still open is closed
     here, so SQLite folds its WAL into the file). Output is flushed first; an uncaught
     exception still ends the normal way, with its traceback. (`main` itself returns normally,
-    for tests and `python -m karmabank`.)"""
+    for tests that call it in process.)"""
     # Importing the command line allocates some 100,000 objects that live as long as the
     # process: the collector's full passes over them (about 60 ms each) are wasted work. Import
     # with it off, then set those objects aside for good (this process never tears down).

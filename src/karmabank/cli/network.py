@@ -204,5 +204,5 @@ def rescore(
             names = ", ".join(render.plain(c) for c in ready.campaigns)
             render.console().print(
                 f"plans ready for {len(ready.campaigns)} open campaigns ({names}): everyone's "
-                f"likelihood to act computed in {took:.2f} s", markup=False,
+                f"likelihood to act and the asks chosen in {took:.2f} s", markup=False,
             )  # fmt: skip

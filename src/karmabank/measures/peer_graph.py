@@ -24,3 +24,24 @@ def peer_edges(source: ParquetFiles | pa.Table, now: datetime) -> pa.Table:
         ).to_arrow_table()
     finally:
         con.close()
+
+
+def peer_times_around(source: ParquetFiles | pa.Table, now: datetime) -> tuple[int, int]:
+    """(the last peer activity's time up to `now`, the first one's after it), in µs since the
+    epoch (the smallest and largest int64 when there is none): `peer_edges` gives the same
+    edges for any time in [first, second). A plan kept ready at one time answers for another
+    in that span (`actions/mobilization.py`)."""
+    con = activities_engine(source, "acts")
+    try:
+        row = con.execute(
+            f"""SELECT max(occurred_at) FILTER (WHERE occurred_at <= {micros(now)}),
+                       min(occurred_at) FILTER (WHERE occurred_at > {micros(now)})
+            FROM acts WHERE direction = 'peer' AND target_id IS NOT NULL"""
+        ).fetchone()
+    finally:
+        con.close()
+    before, after = row if row is not None else (None, None)
+    return (
+        -(2**63) if before is None else int(before),
+        2**63 - 1 if after is None else int(after),
+    )

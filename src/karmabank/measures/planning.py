@@ -161,6 +161,30 @@ class Seeds:
     def people(self) -> list[int]:
         return [p for p, _, _ in self.chosen]
 
+    def as_json(self) -> dict[str, Any]:
+        return {"chosen": [list(c) for c in self.chosen], "expected": self.expected,
+                "rr_sets": self.rr_sets, "capped": self.capped}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Seeds:
+        """The seeds `as_json` wrote (ValueError, KeyError or TypeError when they are not)."""
+        chosen = [(int(p), float(g), float(c)) for p, g, c in data["chosen"]]
+        return cls(chosen, float(data["expected"]), int(data["rr_sets"]), bool(data["capped"]))
+
+
+def seeds_key(pool: Pool, k: int, p: PlannerSettings) -> str:
+    """A digest of what `seeds_for` depends on besides the peer edges: everyone's likelihood,
+    who may be asked, `k` and the planner's settings. With the same edges, equal keys choose
+    the same seeds (the sampling is seeded)."""
+    import xxhash
+
+    digest = xxhash.xxh3_128()
+    digest.update(f"{int(k)}:{p!r}:".encode())
+    for column in (pool.people, pool.chance, pool.eligible):
+        digest.update(np.ascontiguousarray(column).tobytes())
+        digest.update(b"|")
+    return digest.hexdigest()
+
 
 Communities = Callable[["DiffusionGraph"], npt.NDArray[np.int64]]
 
