@@ -227,7 +227,7 @@ def chosen_seeds(
     this pool, `k` and settings when they answer for `now` (`store/plan_seeds.py`), else
     chosen now and kept."""
     from karmabank.frames import micros
-    from karmabank.measures.peer_graph import peer_edges, peer_times_around
+    from karmabank.measures.peer_graph import peer_edges_and_span
     from karmabank.store.plan_seeds import cache_seeds, cached_seeds
 
     directory, key = last.snapshot(store).columns.dir, planning.seeds_key(pool, k, p)
@@ -237,11 +237,9 @@ def chosen_seeds(
             return Chosen(planning.Seeds.from_json(kept), kept=True)
         except (ValueError, KeyError, TypeError):  # not what this version writes: chosen again
             pass
-    source = last.snapshot(store).activities()
-    seeds = planning.seeds_for(
-        peer_edges(source, now), pool, k, p, communities=_communities(store, last, p.seed)
-    )
-    cache_seeds(directory, last.token, key, seeds.as_json(), *peer_times_around(source, now))
+    edges, (since, until) = peer_edges_and_span(last.snapshot(store).activities(), now)
+    seeds = planning.seeds_for(edges, pool, k, p, communities=_communities(store, last, p.seed))
+    cache_seeds(directory, last.token, key, seeds.as_json(), since, until)
     return Chosen(seeds, kept=False)
 
 
