@@ -113,7 +113,7 @@ def test_the_rescore_command_says_which_plans_are_ready(
     r = run(capsys, "rescore", "--db", db, "--now", NOW.isoformat())
     assert r.code == 0, r.err
     assert (
-        "plans ready for 1 open campaigns (Drive): everyone's likelihood to act and the "
+        "plans ready for 1 open campaign (Drive): everyone's likelihood to act and the "
         "asks chosen in" in r.out
     )
 

@@ -203,6 +203,7 @@ def rescore(
         if ready.campaigns:
             names = ", ".join(render.plain(c) for c in ready.campaigns)
             render.console().print(
-                f"plans ready for {len(ready.campaigns)} open campaigns ({names}): everyone's "
+                f"plans ready for {len(ready.campaigns)} open "
+                f"campaign{'' if len(ready.campaigns) == 1 else 's'} ({names}): everyone's "
                 f"likelihood to act and the asks chosen in {took:.2f} s", markup=False,
             )  # fmt: skip
