@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cpu_timing import best  # bench/cpu_timing.py
+from cpu_timing import best_of_each  # bench/cpu_timing.py
 from karmabank.model import IdentityKey
 from karmabank.sources.activitystreams import ActivityStreamsSource
 from karmabank.sources.base import InputFile
@@ -109,9 +109,9 @@ def main(argv: list[str] | None = None) -> None:
         path = Path(tmp) / "outbox.json"
         generate(path, args.activities)
         mb = path.stat().st_size / 1e6
-        t_plain, n = best(plain, path, args.repeat)
-        t_m, items = best(mastodon, path, args.repeat)
-        t_as, as_items = best(activitystreams, path, args.repeat)
+        runs = best_of_each({"plain": plain, "mastodon": mastodon, "as": activitystreams},
+                            path, args.repeat)  # fmt: skip
+        (t_plain, n), (t_m, items), (t_as, as_items) = runs.values()
     print(f"file: {mb:.1f} MB, {n:,} activities")
     print(f"json.load:                  {t_plain:.2f} s ({mb / t_plain:.1f} MB/s)")
     print(f"karmabank mastodon-archive: {t_m:.2f} s ({mb / t_m:.1f} MB/s), {items:,} items")

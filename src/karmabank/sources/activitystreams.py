@@ -27,10 +27,7 @@ from typing import ClassVar
 from karmabank.errors import InputFileError
 from karmabank.model import IdentityKey
 from karmabank.sources.activitystreams_common import Interpreter, flag
-from karmabank.sources.activitystreams_stream import (
-    Collection,
-    check_json,
-)
+from karmabank.sources.activitystreams_stream import Collection
 from karmabank.sources.base import InputFile, SourceItem, check_options
 from karmabank.sources.input_file import open_binary
 from karmabank.sources.sniff import wrong_format
@@ -59,12 +56,10 @@ class ActivityStreamsSource:
         def fail(problem: str) -> InputFileError:
             return wrong_format(file, self.name, problem)
 
-        check_json(lambda: open_binary(file.path), fail)
         interpreter = Interpreter(self.org, self.include_direct)
-        with open_binary(file.path) as stream:
-            collection = Collection(stream)
-            for line, item in collection:
-                yield from interpreter.activity(line, item)
+        collection = Collection(lambda: open_binary(file.path), fail)
+        for line, item in collection:
+            yield from interpreter.activity(line, item)
         if collection.found == 0:
             if collection.elsewhere is not None:
                 raise fail(

@@ -30,8 +30,8 @@ import ijson  # type: ignore[import-untyped]
 
 from karmabank.errors import InputFileError
 
-_ITEMS = re.compile(r"^(?:(?:first|next)\.)*(?:orderedItems|items)\.item$")
-_PAGE = re.compile(r"^(?:(?:first|next)\.)*(?:first|next)$")
+_ARRAY = re.compile(r"(?:(?:first|next)\.)*(?:orderedItems|items)")
+_PAGE = re.compile(r"(?:(?:first|next)\.)*(?:first|next)")
 _LINE_PIECE = 64 * 1024  # a longer line (minified JSON) is read in pieces of this size
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]  # opens the JSON, once per pass
 Fail = Callable[[str], InputFileError]  # the error for a problem (sniff.wrong_format names
@@ -101,14 +101,19 @@ def check_json(open_: Opener, fail: Fail) -> None:
         return
     except (ijson.JSONError, UnicodeError, ValueError, *READ_ERRORS):
         pass
+    raise _failed_at_line(open_, fail)
+
+
+def _failed_at_line(open_: Opener, fail: Fail) -> InputFileError:
+    """The error for a file that failed to parse once, naming the line it fails on."""
     with open_() as stream:
         reader = LineReader(stream)
         try:
             for _ in ijson.items(reader, "\x00"):
                 pass
         except (ijson.JSONError, UnicodeError, ValueError, *READ_ERRORS) as e:
-            raise fail(json_problem(reader.line, e)) from None
-    raise fail("not valid JSON")  # it failed once: never import what may be broken
+            return fail(json_problem(reader.line, e))
+    return fail("not valid JSON")  # it failed once: never import what may be broken
 
 
 class ItemLines:
@@ -151,10 +156,13 @@ class ItemLines:
         """The line of `item`'s id (the item just parsed), else the line read up to."""
         uri = item.get("id") if isinstance(item, dict) else item
         if isinstance(uri, str) and uri:
-            try:
-                key = json.dumps(uri, ensure_ascii=False).encode("utf-8")
-            except UnicodeEncodeError:
-                key = b""
+            if uri.isascii() and uri.isprintable() and '"' not in uri and "\\" not in uri:
+                key = b'"' + uri.encode("ascii") + b'"'  # what json.dumps writes, faster
+            else:
+                try:
+                    key = json.dumps(uri, ensure_ascii=False).encode("utf-8")
+                except UnicodeEncodeError:
+                    key = b""
             at = self._buffer.find(key, self._cursor) if key else -1
             if at >= 0:
                 self._move(at)
@@ -179,43 +187,60 @@ def has_ordered_items(stream: IO[bytes]) -> bool:
 
 class Collection:
     """The items of a collection file (see the module docstring); after iterating, `found`
-    says how many there were and `elsewhere` the URI of a page not in the file, if any."""
+    says how many there were; when there were none, `elsewhere` is the URI of a page not in
+    the file, if any, and `kind` the top-level `type`.
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.reader = ItemLines(stream)
+    Two kinds of pass, both in ijson's C backend: the first checks the whole file (as
+    `check_json`) while it finds where the items are (each array of items at a prefix of
+    `first`/`next` pages, or the top-level array: a Python loop over ijson's events that
+    builds nothing); then one `ijson.items` pass per such prefix builds the items in C."""
+
+    def __init__(self, open_: Opener, fail: Fail) -> None:
+        self._open, self._fail = open_, fail
         self.found = 0
         self.elsewhere: str | None = None
-        self.kind: str | None = None  # the top-level `type`
+        self.kind: str | None = None
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
-        builder: ijson.ObjectBuilder | None = None
-        depth = 0
-        array = False
-        first = True
-        for prefix, event, value in ijson.parse(self.reader):
-            if builder is not None:
-                builder.event(event, value)
-                if event in ("start_map", "start_array"):
-                    depth += 1
-                elif event in ("end_map", "end_array"):
-                    depth -= 1
-                    if depth == 0:
-                        self.found += 1
-                        yield self.reader.line_of(builder.value), builder.value
-                        builder = None
-                continue
-            if first:
-                array, first = event == "start_array", False
-                continue
-            if (prefix == "item" and array) or (not array and _ITEMS.match(prefix)):
-                if event in ("start_map", "start_array"):
-                    builder, depth = ijson.ObjectBuilder(), 1
-                    builder.event(event, value)
-                elif event not in ("end_array", "map_key"):
+        for prefix in self._layout():
+            with self._open() as stream:
+                reader = ItemLines(stream)
+                for item in ijson.items(reader, prefix):
                     self.found += 1
-                    yield self.reader.line_of(value), value
-            elif event == "string" and not array:
+                    yield reader.line_of(item), item
+        if self.found == 0:
+            self._why_none()
+
+    def _layout(self) -> list[str]:
+        """The prefixes of the items, in the order the file first holds them; raises the
+        error naming the line when the file is not one well-formed JSON value."""
+        prefixes: list[str] = []
+        try:
+            with self._open() as stream:
+                events = ijson.parse(_Chunks(stream))
+                for _prefix, event, _value in events:  # the first: a top-level array?
+                    if event == "start_array":
+                        prefixes.append("item")
+                    break
+                if prefixes:
+                    for _ in events:
+                        pass
+                    return prefixes
+                for prefix, event, _value in events:
+                    if event == "start_array" and _ARRAY.fullmatch(prefix):
+                        if prefix + ".item" not in prefixes:
+                            prefixes.append(prefix + ".item")
+        except (ijson.JSONError, UnicodeError, ValueError, *READ_ERRORS):
+            raise _failed_at_line(self._open, self._fail) from None
+        return prefixes
+
+    def _why_none(self) -> None:
+        """`kind` and `elsewhere` of a file without items (a third pass: the error's)."""
+        with self._open() as stream:
+            for prefix, event, value in ijson.parse(_Chunks(stream)):
+                if event != "string":
+                    continue
                 if prefix == "type":
                     self.kind = value
-                elif _PAGE.match(prefix) and self.elsewhere is None:
+                elif self.elsewhere is None and _PAGE.fullmatch(prefix):
                     self.elsewhere = value

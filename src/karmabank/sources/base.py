@@ -219,6 +219,13 @@ def parse_time(text: str) -> int:
     if t.isascii() and t.isdigit():
         # int() of a huge string is slow: anything longer is past the range anyway
         return check_micros(int(t) * 1_000_000 if len(t) <= 20 else LATEST_US, t)
+    if t[4:5] == "-" and t[7:8] == "-":  # looks like ISO-8601 (YYYY-MM-...): tried first
+        try:
+            dt = datetime.fromisoformat(t)
+        except ValueError:
+            pass  # some other form (`1.0e-5` has a `-` there too)
+        else:
+            return check_micros(to_micros(dt), t)
     try:
         seconds = float(t)
     except ValueError:
