@@ -6,10 +6,13 @@ from __future__ import annotations
 import shutil
 import zipfile
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from karmabank.actions.importing import import_files
 from karmabank.errors import InputFileError
 from karmabank.model import IdentityKey
 from karmabank.sources.base import (
@@ -22,6 +25,9 @@ from karmabank.sources.base import (
     SourceItem,
 )
 from karmabank.sources.mastodon_archive import NO_TIME, MastodonArchiveSource
+from karmabank.store.open import open_store
+from karmabank.store.org_tables import OrgContent
+from karmabank.store.tables import Activity, ImportRun, OrgIdentity
 from tests.conftest import require_data
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon-archive"
@@ -170,15 +176,33 @@ def test_lines_are_those_of_each_activitys_id() -> None:
     assert all('"id": "https://example.social/users/org/statuses/' in lines[n - 1] for n in at)
 
 
-def test_malformed_outbox_is_one_error_naming_the_line_before_any_row(tmp_path: Path) -> None:
+def test_malformed_outbox_is_one_error_naming_the_line(tmp_path: Path) -> None:
     broken = tmp_path / "outbox.json"
     shutil.copy(FIXTURES / "broken-outbox.json", broken)
     shutil.copy(FIXTURES / "quirks" / "actor.json", tmp_path / "actor.json")
     source = MastodonArchiveSource({})
     with InputFile(broken) as f:
         rows = source.read(f)
+        assert isinstance(next(rows), OrgIdentityRow)  # one pass: rows come as it is read
         with pytest.raises(InputFileError, match=r"outbox\.json: line 60: not valid JSON"):
-            next(rows)  # raised before the first row (the owner) is yielded
+            list(rows)
+
+
+def test_a_broken_outbox_stores_nothing_even_in_small_batches(tmp_path: Path) -> None:
+    """The file is stored in one transaction (`stored_whole`): the batches before the
+    broken line are not kept."""
+    broken = tmp_path / "outbox.json"
+    shutil.copy(FIXTURES / "broken-outbox.json", broken)
+    shutil.copy(FIXTURES / "quirks" / "actor.json", tmp_path / "actor.json")
+    with open_store(str(tmp_path / "k.db"), create=True) as store:
+        with pytest.raises(InputFileError, match=r"outbox\.json: line 60: not valid JSON"):
+            import_files(store=store, fmt="mastodon-archive", paths=[broken], options={},
+                         now=datetime(2026, 1, 1, tzinfo=UTC), batch_size=1)  # fmt: skip
+        with store.sessions() as s:
+            assert s.scalar(select(func.count()).select_from(Activity)) == 0
+            assert s.scalar(select(func.count()).select_from(OrgContent)) == 0
+            assert s.scalar(select(func.count()).select_from(OrgIdentity)) == 0
+            assert s.scalar(select(ImportRun.status)) == "failed"
 
 
 def test_a_zip_without_an_outbox_and_a_file_of_another_format(tmp_path: Path) -> None:

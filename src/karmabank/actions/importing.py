@@ -2,7 +2,9 @@
 
 Each batch (persons, identities, activities, quarantined rows and the run's counters) is
 one transaction, so a crash at any moment leaves a consistent database; a re-run finds the
-stored rows by their `source_key` and completes the rest without duplicates.
+stored rows by their `source_key` and completes the rest without duplicates. The files of a
+source that checks a file as it reads it (`sources.base.StoredWhole`: XML, JSON) are stored
+one transaction per file, so that a file found broken part-way leaves nothing stored.
 """
 
 from __future__ import annotations
@@ -212,14 +214,18 @@ def _import_run(
 ) -> Tally:  # fmt: skip
     tally = Tally()
     batcher = Batcher(store, run_id, org_keys, to_micros(now), tally)
+    whole = bool(getattr(source, "stored_whole", False))  # sources.base.StoredWhole
     try:
         for file in files:
-            with file:
+            with file, store.engine.begin() if whole else contextlib.nullcontext() as conn:
                 if progress:
                     progress.start_file(file.display, file.size)
                 stored_as = str(file.path.resolve())
                 for batch in batches(source, file, batch_size):
-                    batcher.store_batch(file.display, stored_as, batch)
+                    if conn is None:  # each batch in its own transaction
+                        batcher.store_batch(file.display, stored_as, batch)
+                    else:  # the file's batches in one: counted as it commits
+                        batcher.store_batch_in(conn, file.display, stored_as, batch)
                     if progress:
                         progress.advance(len(batch), file.position())
                 if file.damage is not None:  # quarantined at its line; said again at the end

@@ -7,7 +7,8 @@
   `LineReader` reads line by line (the exact line of a syntax error).
 - `check_json` parses a whole file once without building anything: malformed JSON is an
   error naming the file and line *before* any row is stored (nothing half-imported).
-- `ordered_items` yields each item of a top-level `orderedItems` list. A Mastodon outbox may
+- `ordered_items` yields each item of a top-level `orderedItems` list, checking the file as it
+  goes (its source's files are stored whole: `StoredWhole`). A Mastodon outbox may
   hold the key twice, the first one empty: every `orderedItems` is read, so whichever of the
   two holds the activities is taken (`json.load` keeps only the last one).
 - `Collection` yields the items of any collection: `orderedItems` or `items` at the top,
@@ -170,11 +171,22 @@ class ItemLines:
         return self._read_lines + 1
 
 
-def ordered_items(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """(line, item) for every item of every top-level `orderedItems` list."""
-    reader = ItemLines(stream)
-    for item in ijson.items(reader, "orderedItems.item"):
-        yield reader.line_of(item), item
+def ordered_items(open_: Opener, fail: Fail) -> Iterator[tuple[int, Any]]:
+    """(line, item) for every item of every top-level `orderedItems` list, in one pass that
+    also checks the file: JSON found broken part-way raises `fail(problem)` naming its line
+    (the importer stores the file in one transaction: `StoredWhole`)."""
+    with open_() as stream:
+        reader = ItemLines(stream)
+        items = ijson.items(reader, "orderedItems.item")
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except (ijson.JSONError, UnicodeError, ValueError, *READ_ERRORS):
+                break
+            yield reader.line_of(item), item
+    raise _failed_at_line(open_, fail)
 
 
 def has_ordered_items(stream: IO[bytes]) -> bool:

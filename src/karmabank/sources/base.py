@@ -159,6 +159,15 @@ class KnowsOrganization(Protocol):
     def use_organization(self, identities: frozenset[IdentityKey]) -> None: ...
 
 
+class StoredWhole(Protocol):
+    """Optional: a source whose files are checked as they are read (an XML or JSON document
+    is well-formed only at its end) sets `stored_whole = True`, and `import_files` stores
+    each of its files in one transaction: a file found broken part-way leaves nothing stored,
+    with no pass over the file before its rows."""
+
+    stored_whole: ClassVar[bool]
+
+
 class ReadsFolders(Protocol):
     """Optional: a source that takes a folder on the command line (a Mastodon archive's)
     defines `input_path`, which names the file to open for each path given (a folder's

@@ -14,8 +14,9 @@ its `outbox.json` (plain or .gz).
   with that reason (an activity needs when it happened). Bookmarks are private: not read.
 - **Quirks**: `orderedItems` may appear twice, the first empty: both are read, so the full
   one is taken in either order; `totalItems` is not trusted (it can disagree with the list).
-- **Malformed JSON**: the outbox is parsed once before any row is yielded, so a broken file
-  is one error naming the file and line, with nothing imported.
+- **Malformed JSON**: the outbox is read in one pass that checks it as it goes, and the import
+  stores the file in one transaction (`stored_whole`), so a broken file is one error naming
+  the file and line, with nothing imported.
 - A folder given on the command line reads its `outbox.json` (`input_path`); lines in row
   reports are the line of each activity's `"id"` in `outbox.json`.
 """
@@ -41,8 +42,8 @@ from karmabank.sources.activitystreams_common import (
     uri_account,
 )
 from karmabank.sources.activitystreams_stream import (
+    Fail,
     LineReader,
-    check_json,
     has_ordered_items,
     ordered_items,
 )
@@ -65,6 +66,7 @@ class MastodonArchiveSource:
         "boosts and mentions as gives, its public posts as its content"
     )
     option_names: ClassVar[frozenset[str]] = frozenset({"include_direct"})
+    stored_whole: ClassVar[bool] = True  # outbox.json is well-formed JSON only at its end
 
     def __init__(self, options: Mapping[str, str]) -> None:
         check_options(self.name, options, self.option_names)
@@ -95,35 +97,35 @@ class MastodonArchiveSource:
             path = folder / name
             return open(path, "rb") if path.is_file() else None  # noqa: SIM115
 
-        check_json(lambda: open_binary(file.path), lambda why: wrong_format(file, self.name, why))
-        yield from self._archive(file, beside, checked=True)
+        yield from self._archive(file, beside, lambda why: wrong_format(file, self.name, why))
 
     def _archive(
-        self, file: InputFile, open_: Opener, checked: bool = False
+        self, file: InputFile, open_: Opener, broken: Fail | None = None
     ) -> Iterator[SourceItem]:
+        """The archive's rows; `broken` is the error for an outbox.json that is not JSON (by
+        default: `FILE: outbox.json: PROBLEM`)."""
         display = file.display
 
         def wrong(why: str) -> InputFileError:
             return wrong_format(file, self.name, why)
 
-        if not checked:
-            check_json(lambda: _required(open_, OUTBOX, display),
-                       lambda why: InputFileError(f"{display}: {OUTBOX}: {why}"))  # fmt: skip
+        if broken is None:
+            broken = lambda why: InputFileError(f"{display}: {OUTBOX}: {why}")  # noqa: E731
+        _required(open_, OUTBOX, display).close()  # no outbox: said before anything else
         owner = _owner(open_, display)
         interpreter = Interpreter(frozenset(), self.include_direct)
         if owner is not None:
             yield OrgIdentityRow(1, owner)
             interpreter.org = frozenset({owner})
         found_any = False
-        with _required(open_, OUTBOX, display) as outbox:
-            for line, item in ordered_items(outbox):
-                found_any = True
-                if not interpreter.org and isinstance(item, dict):
-                    found = actor_identity(item.get("actor"))
-                    if found is not None:
-                        yield OrgIdentityRow(line, found)
-                        interpreter.org = frozenset({found})
-                yield from interpreter.activity(line, item)
+        for line, item in ordered_items(lambda: _required(open_, OUTBOX, display), broken):
+            found_any = True
+            if not interpreter.org and isinstance(item, dict):
+                found = actor_identity(item.get("actor"))
+                if found is not None:
+                    yield OrgIdentityRow(line, found)
+                    interpreter.org = frozenset({found})
+            yield from interpreter.activity(line, item)
         if not found_any:
             with _required(open_, OUTBOX, display) as outbox:
                 if not has_ordered_items(outbox):

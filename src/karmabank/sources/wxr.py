@@ -24,9 +24,10 @@
 - **Keys**: `wxr:` + the site's URL (`wp:base_blog_url`, else the channel's `link`) + the
   comment's id (`:reply-to:PARENT` for the peer edge; `post:ID` for a post), so a re-import,
   or an overlapping export of the same site, imports nothing twice.
-- **Malformed XML** is refused whole, naming the file and line, before anything is stored: the
-  file is read twice, a well-formedness pass first (`karmabank.sources.xml_stream`). Memory is
-  bounded by the largest post with its comments, not by the file.
+- **Malformed XML** is refused whole, naming the file and line: the file is read once, with
+  lxml (`karmabank.sources.xml_stream`), and stored in one transaction (`stored_whole`), so a
+  file found broken at its end leaves nothing stored. Memory is bounded by the largest post
+  with its comments, not by the file.
 """
 
 from __future__ import annotations
@@ -59,10 +60,10 @@ from karmabank.sources.blog_fields import (
     site_of,
     wp_time,
 )
-from karmabank.sources.xml_stream import Record, Records, check_xml, refused
+from karmabank.sources.xml_stream import Record, Wanted, XmlRoot, read_records, refused
 
 WXR_NAMESPACE = re.compile(r"https?://wordpress\.org/export/\d+\.\d+/")
-CONTENT = "http://purl.org/rss/1.0/modules/content/ "
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 ITEM_FIELDS = ("post_id", "post_type", "status", "post_date_gmt", "post_date")
 COMMENT_FIELDS = ("comment_id", "comment_author", "comment_author_email", "comment_author_url",
                   "comment_date", "comment_date_gmt", "comment_content", "comment_approved",
@@ -107,6 +108,7 @@ class WxrSource:
         "WordPress exports (WXR 1.0-1.2, plain or .gz): comments, replies, pingbacks, posts"
     )
     option_names: ClassVar[frozenset[str]] = frozenset({"channel"})
+    stored_whole: ClassVar[bool] = True  # a file is well-formed XML only at its end
 
     def __init__(self, options: Mapping[str, str]) -> None:
         check_options(self.name, options, self.option_names)
@@ -123,28 +125,32 @@ class WxrSource:
         self.org |= identities
 
     def read(self, file: InputFile) -> Iterator[SourceItem]:
-        root = check_xml(file, self.name)
-        ns = next((u for u in root.declared if WXR_NAMESPACE.fullmatch(u)), None)
-        if root.name != "rss" or root.namespace:
-            raise refused(file, 1, f"not a WordPress export (its root element is "
-                          f"<{root.name}>, not <rss>)", self.name)  # fmt: skip
-        if ns is None:
-            raise refused(file, 1, "not a WordPress export (an RSS file without the WordPress "
-                          "export namespace wordpress.org/export/1.x/)", self.name)  # fmt: skip
-        yield from _Reader(self, file, ns).items()
+        return _Reader(self, file).items()
 
 
 class _Reader:
     """One file's pass: the channel's site and authors, then its items one by one."""
 
-    def __init__(self, source: WxrSource, file: InputFile, ns: str) -> None:
+    def __init__(self, source: WxrSource, file: InputFile) -> None:
         self.source, self.file, self.channel = source, file, source.channel
-        self.wp = wp = ns + " "
+        self.wp = ""
         self.site: str | None = None
         self.link: str | None = None
         self.author_ids: set[str] = set()
         self.org = set(source.org)
         self.both = ("", "")  # the GMT and local times of the last comment with a GMT time
+
+    def _wanted(self, root: XmlRoot) -> Wanted:
+        """Check the root element (before any row) and name the fields in its WXR namespace."""
+        ns = next((u for u in root.declared if WXR_NAMESPACE.fullmatch(u)), None)
+        if root.name != "rss" or root.namespace:
+            raise refused(self.file, 1, f"not a WordPress export (its root element is "
+                          f"<{root.name}>, not <rss>)", "wxr")  # fmt: skip
+        if ns is None:
+            raise refused(self.file, 1, "not a WordPress export (an RSS file without the "
+                          "WordPress export namespace wordpress.org/export/1.x/)",
+                          "wxr")  # fmt: skip
+        self.wp = wp = "{" + ns + "}"
         self.comment = wp + "comment"
         self.keys = tuple(wp + n for n in (
             "comment_id", "comment_approved", "comment_type", "comment_date_gmt", "comment_date",
@@ -156,12 +162,12 @@ class _Reader:
         texts = frozenset({"link", self.blog_url})
         wanted = {"title", "link", "guid", "pubDate", CONTENT + "encoded"}
         wanted |= {wp + n for n in ITEM_FIELDS + COMMENT_FIELDS + AUTHOR_FIELDS}
-        self.records = Records(texts | self.authors | {"item"}, texts,
-                               frozenset({self.comment}), frozenset(wanted))  # fmt: skip
+        return Wanted(texts | self.authors | {"item"}, texts, frozenset({self.comment}),
+                      frozenset(wanted))  # fmt: skip
 
     def items(self) -> Iterator[SourceItem]:
         seen_item = False
-        for record in self.records.read(self.file, "wxr"):
+        for record in read_records(self.file, "wxr", self._wanted):
             name = record.name
             if name == "item":
                 seen_item = True
@@ -346,6 +352,6 @@ def _raw(record: Record) -> str:
     """A comment as the quarantine shows it: the fields read, as `wp:` elements."""
     parts = []
     for name, value in record.fields.items():
-        local = name.rpartition(" ")[2]
+        local = name.rpartition("}")[2]
         parts.append(f"<wp:{local}>{value.strip()[:500]}</wp:{local}>")
     return "".join(parts)
