@@ -1,6 +1,9 @@
 """Identity resolution on the seeded cross-platform world (issue 15's quality bar).
 
-    .venv/bin/python bench/identity_bench.py [--personas 2000] [--seeds 1 2 3]
+    .venv/bin/python bench/identity_bench.py [--personas 2000] [--seeds 1 2 3] [--per-platform]
+
+(`--per-platform`: the world whose handles are taken once per platform namespace, as on the
+real platforms, with wider pools of names: `generate(per_platform=True)`.)
 
 For each seed, on `karmabank.demo_network.identity_world.generate(seed=, personas=)`:
 1. karmabank's model (`measures.identity.linkage.candidates`, the default `LinkageSettings`):
@@ -10,7 +13,8 @@ For each seed, on `karmabank.demo_network.identity_world.generate(seed=, persona
    adjusted), array intersections on the handles and domains, u by random sampling, m by EM
    (blocked on the name, then on the surname and initial), the same blocking rules; pairs at
    0.99 as `auto` and at 0.5 as suggestions;
-3. a plain exact-name rule: two persons with the same full name (folded) are one;
+3. a plain exact-name rule: two persons with the same full name (folded) are one; and the
+   same full name with a handle in common;
 4. profile links alone: the share of true account pairs an import already joins.
 Precision and recall are pairwise over persons; times are wall seconds of the linkage alone.
 
@@ -78,13 +82,26 @@ def exact_name(table: pa.Table) -> list[tuple[int, int]]:
     return [(a, b) for ids in by.values() for i, a in enumerate(ids) for b in ids[i + 1 :]]
 
 
+def name_and_handle(table: pa.Table) -> list[tuple[int, int]]:
+    """The issue's plain rule: the same full name (folded) and a handle in common."""
+    feats = features(table)
+    by: dict[str, list[tuple[int, set[str]]]] = {}
+    for pid, name, handles in zip(feats.column("unique_id").to_pylist(),
+                                  feats.column("name_raw").to_pylist(),
+                                  feats.column("handles").to_pylist(), strict=True):  # fmt: skip
+        if name and handles:
+            by.setdefault(name, []).append((pid, set(handles)))
+    return [(a, b) for group in by.values() for i, (a, ha) in enumerate(group)
+            for b, hb in group[i + 1 :] if ha & hb]  # fmt: skip
+
+
 def line(label: str, q: Quality, extra: str = "") -> str:
     numbers = f"precision {q.precision:.3f}  recall {q.recall:.3f}"
     return f"  {label:<34} pairs {q.pairs:6d}  {numbers}{extra}"
 
 
-def one_world(seed: int, personas: int) -> None:
-    world = generate(seed=seed, personas=personas)
+def one_world(seed: int, personas: int, per_platform: bool = False) -> None:
+    world = generate(seed=seed, personas=personas, per_platform=per_platform)
     truth = world.true_pairs()
     table = persons_table(world.rows())
     print(f"seed {seed}: {len(world.accounts)} accounts, {len(world.persons)} persons, "
@@ -109,6 +126,7 @@ def one_world(seed: int, personas: int) -> None:
     print(line("splink defaults, p >= 0.5", quality([(a, b) for a, b, p in pairs if p >= 0.5],
                                                     truth)))  # fmt: skip
     print(line("exact full name", quality(exact_name(table), truth)))
+    print(line("same full name and a handle", quality(name_and_handle(table), truth)))
 
 
 # the scale world: profiles name other accounts often, so ~1.5 identities per person
@@ -221,6 +239,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--personas", type=int, default=2000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--per-platform", action="store_true",
+                        help="handles taken once per platform namespace, wider name pools")
     parser.add_argument("--scale", type=int, help="time `merge suggestions` on this many persons")
     parser.add_argument("--db", type=Path, help="with --scale: the database (built if missing)")
     parser.add_argument("--engine", default="duckdb", help="with --scale: duckdb or spark")
@@ -234,7 +254,7 @@ def main() -> None:
         scale(args.scale, args.db, args.engine)
         return
     for seed in args.seeds:
-        one_world(seed, args.personas)
+        one_world(seed, args.personas, args.per_platform)
 
 
 if __name__ == "__main__":

@@ -45,3 +45,36 @@ def test_identities_are_normalized() -> None:
     for p in generate(seed=6, personas=200).persons:
         for platform, key in p.identities:
             assert normalize_identity(platform, key).key == key
+
+
+def _handle(platform: str, key: str) -> str | None:
+    if platform in ("github", "x"):
+        return key
+    if platform == "email":
+        return key.split("@")[0]
+    if platform == "mastodon":
+        return key.split("@")[1]
+    if platform == "bluesky" and key.endswith(".bsky.social"):
+        return key.removesuffix(".bsky.social")
+    return None
+
+
+def test_per_platform_world_hands_out_handles_per_namespace() -> None:
+    """`per_platform=True`: a key is taken once per platform (and Mastodon instance, mail
+    domain), so strangers hold one handle on two platforms; the default world hands each
+    handle out once (but for short `first+digits` ones)."""
+
+    def stranger_handles(**kwargs: bool) -> tuple[int, int]:
+        world = generate(seed=7, personas=1500, **kwargs)
+        keys = [(a.platform, a.key) for a in world.accounts]
+        if kwargs:  # taken once in its namespace: one account per identity
+            assert len(keys) == len(set(keys))
+        owners: dict[str, set[int]] = {}
+        for a in world.accounts:
+            if (h := _handle(a.platform, a.key)) is not None and not a.bot:
+                owners.setdefault(h, set()).add(a.persona)
+        return sum(len(p) > 1 for p in owners.values()), len(owners)
+
+    once, _ = stranger_handles()
+    shared, handles = stranger_handles(per_platform=True)
+    assert 2 * once < shared < handles // 5

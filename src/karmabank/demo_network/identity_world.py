@@ -6,7 +6,11 @@ email, Mastodon, GitHub, Bluesky and X, under the names and handles real people 
   Pepe for José...), the name without its diacritics, an initial ("R. Smith"), the first name
   alone, or no name at all (a handle-only account);
 - handles are often reused across platforms, often derived from the name (`robsmith`,
-  `r.smith`, `smithr`), sometimes unrelated (`stargazer`), sometimes with digits;
+  `r.smith`, `smithr`), sometimes unrelated (`stargazer`), sometimes with digits; a handle is
+  handed out once in the whole world (the default), or, with `per_platform=True`, once per
+  namespace (a platform, a Mastodon instance, a mail domain) as the real platforms do, so two
+  strangers named alike hold the same handle on two platforms (that world also draws from
+  wider pools of names, so namesakes are mostly of common names);
 - some accounts state others of the same persona (profile links, `also`), which an import joins
   into one person; some personas have a website, which a custom-domain Bluesky handle repeats;
 - surnames and first names are drawn heavy-tailed, so strangers share common names ("Maria
@@ -44,6 +48,36 @@ SURNAMES: tuple[str, ...] = (
     "Ibáñez", "Szabó", "Eriksen", "Moreau", "Papadopoulos", "Van der Berg", "Çelik", "Ahmed",
     "Jansen", "Okonkwo", "Bianchi", "Sørensen", "Yilmaz", "Kovačević", "Delacroix", "Abara",
 )  # fmt: skip
+# the wider pools of the per-platform world (`generate(per_platform=True)`): a network's
+# supporters rarely share a full name unless it is a common one
+EXTRA_FIRST_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Anthony", ("Tony",)), ("Christopher", ("Chris",)), ("Nicholas", ("Nick",)),
+    ("Edward", ("Ed", "Ted")), ("Joseph", ("Joe",)), ("Samuel", ("Sam",)),
+    ("Benjamin", ("Ben",)), ("Ignacio", ("Nacho",)), ("Amara", ()), ("Leila", ()), ("Luca", ()),
+    ("Malik", ()), ("Sofía", ()), ("Ana", ()), ("Yusuf", ()), ("Mei", ()), ("Aarav", ()),
+    ("Émilie", ()), ("Noémie", ()), ("Tomasz", ()), ("Agnieszka", ()), ("Oluwaseun", ()),
+    ("Siobhán", ()), ("Astrid", ()), ("Henrik", ()), ("Giulia", ()), ("Ravi", ()), ("Yuki", ()),
+    ("Camila", ()), ("Diego", ()), ("Chiara", ()), ("Nadia", ()), ("Omar", ()), ("Lars", ()),
+)  # fmt: skip
+EXTRA_SURNAMES: tuple[str, ...] = (
+    "Williams", "Jones", "Miller", "Davis", "Rodríguez", "López", "González", "Wilson",
+    "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "Martin", "Lee", "Pérez", "Thompson",
+    "White", "Harris", "Sánchez", "Clark", "Ramírez", "Lewis", "Robinson", "Walker", "Young",
+    "Allen", "King", "Wright", "Scott", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer",
+    "Wagner", "Becker", "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder",
+    "Neumann", "Bernard", "Petit", "Durand", "Leroy", "Moulin", "Ferrari", "Esposito",
+    "Romano", "Colombo", "Ricci", "Marino", "Greco", "Bruno", "Gallo", "Conti", "Nowak",
+    "Lewandowski", "Zieliński", "Szymański", "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski",
+    "Horvat", "Kaur", "Singh", "Patel", "Sharma", "Gupta", "Chen", "Wang", "Li", "Zhang",
+    "Liu", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Sato", "Suzuki", "Takahashi", "Watanabe",
+    "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Park", "Choi", "Jung", "Kang", "Cho",
+    "Adeyemi", "Oyelaran", "Nwosu", "Boateng", "Owusu", "Asante", "Kariuki", "Otieno",
+    "Kamau", "Mwangi", "Hansen", "Johansson", "Nilsson", "Larsen", "Andersen", "Virtanen",
+    "Korhonen", "Murphy", "Kelly", "Walsh", "Byrne", "Ryan", "Doyle", "McCarthy", "Popescu",
+    "Ionescu", "Nagy", "Tóth", "Horváth", "Dvořák", "Svoboda", "Novotný", "Ivanov",
+    "Smirnov", "Kuznetsov", "Popov", "Silva", "Santos", "Oliveira", "Souza", "Pereira",
+    "Costa", "Almeida", "Khan", "Ali", "Hussain", "Rahman", "Aziz", "Demir", "Şahin", "Kaya",
+)  # fmt: skip
 SYLLABLES: tuple[str, ...] = (
     "ka", "lo", "ven", "dri", "mar", "os", "tu", "ber", "ni", "ga", "sho", "ly", "ran", "el",
     "qui", "ze", "dam", "or", "fi", "hal", "ne", "su", "wick", "ard", "mo", "tes", "bra", "ix",
@@ -54,6 +88,7 @@ WORDS: tuple[str, ...] = (
 )  # fmt: skip
 FREE_MAIL: tuple[str, ...] = ("gmail.com", "outlook.com", "yahoo.com", "posteo.de", "proton.me")
 INSTANCES: tuple[str, ...] = ("mastodon.social", "hachyderm.io", "fosstodon.org", "mas.to")
+TWIN_EVERY = 40
 PLATFORMS: tuple[str, ...] = ("email", "mastodon", "github", "bluesky", "x")
 
 
@@ -136,9 +171,12 @@ def _slug(text: str) -> str:
 class _Draw:
     """The world's builder: every draw from one generator, in a fixed order."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, per_platform: bool = False) -> None:
         self.rng = random.Random(seed)
-        self.used: set[str] = set()
+        self.per_platform = per_platform
+        self.used: set[tuple[str, str]] = set()
+        self.firsts = FIRST_NAMES + (EXTRA_FIRST_NAMES if per_platform else ())
+        self.surnames = SURNAMES + (EXTRA_SURNAMES if per_platform else ())
 
     def zipf(self, n: int, exponent: float) -> int:
         weights = [1.0 / (i + 1) ** exponent for i in range(n)]
@@ -147,15 +185,19 @@ class _Draw:
     def surname(self) -> str:
         """A common surname (heavy-tailed) two times in five, else a rarer made-up one."""
         if self.rng.random() < 0.4:
-            return SURNAMES[self.zipf(len(SURNAMES), 0.7)]
+            return self.surnames[self.zipf(len(self.surnames), 0.7)]
         return "".join(self.rng.choice(SYLLABLES) for _ in range(self.rng.randint(2, 3))).title()
 
-    def unique(self, key: str) -> str:
+    def unique(self, key: str, space: str = "") -> str:
+        """`key`, or the first of key2, key3... not yet taken in `space` (per platform: a
+        platform's namespace, a handle taken once per platform, instance or mail domain; else
+        once in the whole world)."""
+        space = space if self.per_platform else ""
         base, k = key, 1
-        while key in self.used:
+        while (space, key) in self.used:
             k += 1
             key = f"{base}{k}"
-        self.used.add(key)
+        self.used.add((space, key))
         return key
 
     def handle(self, first: str, last: str) -> str:
@@ -171,11 +213,14 @@ class _Draw:
             h = s + f
         elif style < 0.75:  # short and common: strangers end up with the same one
             h = f + str(self.rng.randint(1, 99))
+            if self.per_platform:
+                return h  # made unique in its namespace (`_key`)
             if self.rng.random() < 0.5:
                 return h
         else:
-            h = self.rng.choice(WORDS) + str(self.rng.randint(1, 999))
-        return self.unique(h)
+            top = 9999 if self.per_platform else 999
+            h = self.rng.choice(WORDS) + str(self.rng.randint(1, top))
+        return h if self.per_platform else self.unique(h)
 
     def display(self, first: str, nick: tuple[str, ...], last: str) -> str | None:
         style = self.rng.random()
@@ -195,13 +240,22 @@ class _Draw:
 
 
 def _key(platform: str, handle: str, domain: str | None, d: _Draw) -> str:
+    """The account's identity (per platform: the handle made unique in its namespace)."""
+
+    def taken(space: str) -> str:
+        return d.unique(handle, space) if d.per_platform else handle
+
     if platform == "email":
-        return f"{handle}@{domain or d.rng.choice(FREE_MAIL)}"
+        host = domain or d.rng.choice(FREE_MAIL)
+        return f"{taken(host)}@{host}"
     if platform == "mastodon":
-        return f"@{handle}@{d.rng.choice(INSTANCES)}"
+        host = d.rng.choice(INSTANCES)
+        return f"@{taken(host)}@{host}"
     if platform == "bluesky":
-        return domain if domain and d.rng.random() < 0.6 else f"{handle}.bsky.social"
-    return handle
+        if domain and d.rng.random() < 0.6:
+            return domain
+        return f"{taken('bsky.social')}.bsky.social"
+    return taken(platform)
 
 
 def _persona(
@@ -236,13 +290,14 @@ def _specials(d: _Draw, start: int, n: int, names: list[tuple[str, tuple[str, ..
     pid = start
     for _ in range(max(1, n // 50)):
         first, _nick, last = d.rng.choice(names)
-        h = d.unique(_slug(first) + _slug(last) + "_bot")
+        h = d.unique(_slug(first) + _slug(last) + "_bot", "x")
         out.append(Account(pid, "x", h, f"{first} {last}", (), bot=True))
         pid += 1
     for _ in range(max(1, n // 100)):
         family = d.rng.choice(SURNAMES)
         signers = tuple(f"{first} {family}" for first, _ in d.rng.sample(FIRST_NAMES, 3))
-        key = d.unique(f"the{_slug(family)}s") + "@" + d.rng.choice(FREE_MAIL)
+        host = d.rng.choice(FREE_MAIL)
+        key = d.unique(f"the{_slug(family)}s", host) + "@" + host
         out.append(Account(pid, "email", key, signers[0], (), names=signers))
         pid += 1
     return out
@@ -281,15 +336,17 @@ def _join(accounts: list[Account]) -> list[WorldPerson]:
 
 
 def generate(
-    *, seed: int = 0, personas: int = 1000, team: int = 5, links: float = 0.25
+    *, seed: int = 0, personas: int = 1000, team: int = 5, links: float = 0.25,
+    per_platform: bool = False,
 ) -> IdentityWorld:
     """A world of about `personas` humans (plus bots and shared mailboxes) and its truth; a
     persona on several platforms has a profile that names another of its accounts with
-    probability `links` (the import joins those into one person)."""
-    d = _Draw(seed)
-    names = [(FIRST_NAMES[d.zipf(len(FIRST_NAMES), 0.5)], d.surname()) for _ in range(personas)]
+    probability `links` (the import joins those into one person). `per_platform`: handles
+    taken once per platform namespace, not once in the world, and wider pools of names."""
+    d = _Draw(seed, per_platform)
+    names = [(d.firsts[d.zipf(len(d.firsts), 0.5)], d.surname()) for _ in range(personas)]
     full = [(f[0], f[1], s) for f, s in names]
-    for i in range(10, personas - 1, 40):  # strangers sharing one full name on purpose
+    for i in range(10, personas - 1, TWIN_EVERY):  # strangers sharing one full name on purpose
         full[i + 1] = full[i]
     accounts: list[Account] = []
     for pid, name in enumerate(full):
