@@ -230,14 +230,15 @@ def chosen_seeds(
     from karmabank.measures.peer_graph import peer_edges_and_span
     from karmabank.store.plan_seeds import cache_seeds, cached_seeds
 
-    directory, key = last.snapshot(store).columns.dir, planning.seeds_key(pool, k, p)
+    snapshot = last.snapshot(store)
+    directory, key = snapshot.columns.dir, planning.seeds_key(pool, k, p)
     kept = cached_seeds(directory, last.token, key, micros(now))
     if kept is not None:
         try:
             return Chosen(planning.Seeds.from_json(kept), kept=True)
         except (ValueError, KeyError, TypeError):  # not what this version writes: chosen again
             pass
-    edges, (since, until) = peer_edges_and_span(last.snapshot(store).activities(), now)
+    edges, (since, until) = peer_edges_and_span(snapshot.activities(), now)
     seeds = planning.seeds_for(edges, pool, k, p, communities=_communities(store, last, p.seed))
     cache_seeds(directory, last.token, key, seeds.as_json(), since, until)
     return Chosen(seeds, kept=False)

@@ -15,11 +15,12 @@ one; one that cannot be read is a miss.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from karmabank.store.cache_files import write_whole
 
 PREFIX = "communities-"
 KEPT = 4  # graphs whose communities stay cached (a campaign with an issue plans on another)
@@ -47,11 +48,11 @@ def cached_communities(directory: Path, key: str, n: int) -> npt.NDArray[np.int6
 
 def cache_communities(directory: Path, key: str, labels: npt.NDArray[np.int64]) -> None:
     """Keep the communities for this graph; of the others, the `KEPT` - 1 used last stay."""
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f"communities.{uuid.uuid4().hex}.tmp"  # not a name the pruning takes
-    with tmp.open("wb") as f:
-        np.save(f, np.asarray(labels, dtype=np.int64), allow_pickle=False)
-    os.replace(tmp, _path(directory, key))
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as f:
+            np.save(f, np.asarray(labels, dtype=np.int64), allow_pickle=False)
+
+    write_whole(_path(directory, key), write)
     _prune(directory)
 
 

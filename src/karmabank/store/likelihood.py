@@ -17,9 +17,6 @@ file); an unreadable cache reads as missing.
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ import pyarrow.parquet as pq
 
 from karmabank.frames import ACTED_SCHEMA, micros
 from karmabank.store import arrow_io
+from karmabank.store.cache_files import write_whole
 
 FEATURE_ROWS = 4096  # rows per row group of the features cache: a read of a few people is small
 TEXTS_SCHEMA = pa.schema(
@@ -62,13 +60,6 @@ def _name(token: str, issue_id: int | None) -> str:
     return f"likelihood-{token}{'' if issue_id is None else f'-issue{issue_id}'}"
 
 
-def _replace(directory: Path, path: Path, write: Callable[[Path], object]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f"likelihood.{uuid.uuid4().hex}.tmp"
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def cached_model(directory: Path, token: str, issue_id: int | None) -> dict[str, Any] | None:
     """The model cached for the scores `token` names (and the issue), as its JSON, if any and
     readable."""
@@ -82,7 +73,7 @@ def cached_model(directory: Path, token: str, issue_id: int | None) -> dict[str,
 def cache_model(directory: Path, token: str, issue_id: int | None, text: str) -> None:
     """Keep the model (its JSON `text`) for the scores `token` names (and the issue); the
     caches made for other scores go (the last fits, `cache_fit`, stay)."""
-    _replace(directory, directory / f"{_name(token, issue_id)}.json", lambda p: p.write_text(text))
+    write_whole(directory / f"{_name(token, issue_id)}.json", lambda p: p.write_text(text))
     keep = (f"likelihood-{token}.", f"likelihood-{token}-issue", f"{_FIT}.", f"{_FIT}-issue")
     for p in directory.glob("likelihood*"):
         if not p.name.startswith(keep):
@@ -117,7 +108,7 @@ def cache_fit(
     """Keep the last fit for the issue (or none), for later scores: `basis`, what it was
     fitted on, and `model`, as JSON."""
     text = json.dumps({"basis": basis, "model": model}, sort_keys=True)
-    _replace(directory, _fit_path(directory, issue_id), lambda p: p.write_text(text))
+    write_whole(_fit_path(directory, issue_id), lambda p: p.write_text(text))
 
 
 def cached_chances(
@@ -136,7 +127,7 @@ def cache_chances(directory: Path, token: str, issue_id: int | None, table: pa.T
     that neither repeat nor compress much, written as they are (no dictionary, no compression:
     at higgs size 0.06 s instead of 0.64 s, and read back in half the time)."""
     path = directory / f"{_name(token, issue_id)}.chance.parquet"
-    _replace(directory, path, lambda p: pq.write_table(
+    write_whole(path, lambda p: pq.write_table(
         table, p, use_dictionary=False, compression="none"
     ))  # fmt: skip
 
@@ -164,6 +155,6 @@ def cache_features(directory: Path, token: str, issue_id: int | None, table: pa.
     # everyone's features come sorted: sorting them again took 0.2 s at higgs size
     ordered = table if ascending else table.sort_by("person_id")
     # floats do not repeat: no dictionaries (half the writing time, a file as small)
-    _replace(directory, path, lambda p: pq.write_table(
+    write_whole(path, lambda p: pq.write_table(
         ordered, p, row_group_size=FEATURE_ROWS, use_dictionary=False
     ))  # fmt: skip

@@ -14,10 +14,10 @@ one that cannot be read is a miss.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
+
+from karmabank.store.cache_files import write_whole
 
 PREFIX = "plan-seeds-"
 
@@ -42,10 +42,8 @@ def cache_seeds(
 ) -> None:
     """Keep a choice for these scores and key, answering for the times in [since, until);
     those kept for other scores go."""
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f"plan-seeds.{uuid.uuid4().hex}.tmp"  # not a name the pruning takes
-    tmp.write_text(json.dumps({**seeds, "since": since, "until": until}))
-    os.replace(tmp, _path(directory, token, key))
+    text = json.dumps({**seeds, "since": since, "until": until})
+    write_whole(_path(directory, token, key), lambda p: p.write_text(text))
     for p in directory.glob(f"{PREFIX}*.json"):
         if not p.name.startswith(f"{PREFIX}{token}-"):
             p.unlink(missing_ok=True)
