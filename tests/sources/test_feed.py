@@ -216,3 +216,22 @@ def test_an_entry_dated_out_of_range_is_quarantined_with_the_range(tmp_path: Pat
              "2200-01-01 UTC)"),
         (35, "an entry without a date (published or updated) to read"),
     ]  # fmt: skip
+
+
+def test_a_posts_scripts_and_styles_are_not_its_text(tmp_path: Path) -> None:
+    """feedparser's sanitizer is off (its slowest part); the text is made plain here, without
+    what a page runs or styles itself with, and a `javascript:` link is no one's identity."""
+    feed = tmp_path / "f.xml"
+    feed.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Ada</title>'
+        "<link>https://ada.example.net/</link><item><title>Clean-up</title>"
+        "<link>https://ada.example.net/1/</link><pubDate>Sun, 03 Mar 2024 08:00:00 +0000"
+        "</pubDate><description><![CDATA[<style>p {color: red}</style><p>Thanks to "
+        '<a href="javascript:alert(1)">all</a> at <a href="https://riverside.example.org/">'
+        "Riverside</a></p><SCRIPT type='text/javascript'>alert('x')</SCRIPT>]]></description>"
+        "</item></channel></rss>\n",
+        encoding="utf-8",
+    )
+    [post] = [i for i in read(feed) if isinstance(i, ParsedRow)]
+    assert post.text == "Clean-up — Thanks to all at Riverside"  # its title, then its text
+    assert post.direction == "in"  # it links to the organization's site

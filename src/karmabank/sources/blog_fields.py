@@ -13,16 +13,19 @@ from karmabank.model import IdentityKey
 from karmabank.sources.base import parse_time
 
 _TAG = re.compile(r"<[^>]*>")
+# what a page runs or styles itself with is not its text
+_HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _BREAK = re.compile(r"<br\s*/?>|</p>", re.IGNORECASE)
 
 
 def plain_text(markup: str | None) -> str | None:
-    """A comment's or post's HTML as one line of text: tags out (a line break or paragraph
-    end is a space), entities decoded, runs of white space one space."""
+    """A comment's or post's HTML as one line of text: scripts and styles out, tags out (a
+    line break or paragraph end is a space), entities decoded, runs of white space one
+    space."""
     if not markup:
         return None
     if "<" in markup:
-        markup = _TAG.sub("", _BREAK.sub(" ", markup))
+        markup = _TAG.sub("", _BREAK.sub(" ", _HIDDEN.sub(" ", markup)))
     text = " ".join(html.unescape(markup).split())
     return text or None
 

@@ -150,7 +150,7 @@ class FeedSource:
         parsed = feedparser.parse(
             io.BytesIO(text.encode("utf-8")),
             response_headers={"content-type": "application/xml; charset=utf-8"},
-            sanitize_html=True,
+            sanitize_html=False,  # its HTML is made plain text (`blog_fields.plain_text`)
         )
         feed, entries = _get(parsed, "feed") or {}, _get(parsed, "entries") or []
         if not entries and not _get(feed, "title") and not _get(feed, "link"):
