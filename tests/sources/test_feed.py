@@ -235,3 +235,11 @@ def test_a_posts_scripts_and_styles_are_not_its_text(tmp_path: Path) -> None:
     [post] = [i for i in read(feed) if isinstance(i, ParsedRow)]
     assert post.text == "Clean-up — Thanks to all at Riverside"  # its title, then its text
     assert post.direction == "in"  # it links to the organization's site
+
+
+def test_plain_text_drops_scripts_and_styles_closed_or_not() -> None:
+    from karmabank.sources.blog_fields import plain_text
+
+    assert plain_text("<p>a<script>x</script>b<STYLE media=x>c</style >d<script>e") == "a b d"
+    assert plain_text("<scripts>kept</scripts> <script src=a></script>ok") == "kept ok"
+    assert plain_text("text<script>" + "<script>a" * 50_000) == "text"  # one pass, not one per tag

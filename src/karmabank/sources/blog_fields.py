@@ -14,7 +14,11 @@ from karmabank.sources.base import parse_time
 
 _TAG = re.compile(r"<[^>]*>")
 # what a page runs or styles itself with is not its text
-_HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HIDDEN_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_HIDDEN_CLOSE = {
+    "script": re.compile(r"</script\b[^>]*>?", re.IGNORECASE),
+    "style": re.compile(r"</style\b[^>]*>?", re.IGNORECASE),
+}
 _BREAK = re.compile(r"<br\s*/?>|</p>", re.IGNORECASE)
 
 
@@ -25,9 +29,24 @@ def plain_text(markup: str | None) -> str | None:
     if not markup:
         return None
     if "<" in markup:
-        markup = _TAG.sub("", _BREAK.sub(" ", _HIDDEN.sub(" ", markup)))
+        markup = _TAG.sub("", _BREAK.sub(" ", _without_hidden(markup)))
     text = " ".join(html.unescape(markup).split())
     return text or None
+
+
+def _without_hidden(markup: str) -> str:
+    """The markup without its script and style elements (one that is never closed runs to
+    the end, as in a browser), in one pass over it."""
+    parts, at = [], 0
+    while (m := _HIDDEN_OPEN.search(markup, at)) is not None:
+        parts.append(markup[at : m.start()])
+        close = _HIDDEN_CLOSE[m.group(1).lower()].search(markup, m.end())
+        if close is None:
+            return " ".join(parts)
+        parts.append(" ")
+        at = close.end()
+    parts.append(markup[at:])
+    return "".join(parts)
 
 
 def one_line(text: str | None) -> str:
